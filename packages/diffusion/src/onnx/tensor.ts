@@ -1,0 +1,151 @@
+// Reading and replacing initializer weights as float32, whatever their
+// storage (fp32 / fp16 raw data, float_data, or external data already loaded).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataType, elementSize, type OnnxModel, type OnnxTensor } from './model';
+import { isLazy, OnnxFormatError } from './proto';
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** Round-to-nearest-even float32 → IEEE half bits. */
+export function toHalfBits(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow → inf
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow → ±0
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (rem > mid || (rem === mid && half & 1) ? half + 1 : half);
+  }
+  const half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  // Carry from rounding may bump the exponent, which is the right result (up to inf).
+  return sign | (rem > 0x1000 || (rem === 0x1000 && half & 1) ? half + 1 : half);
+}
+
+export function fromHalfBits(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+export function float32ToFloat16Bytes(values: Float32Array): Uint8Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = toHalfBits(values[i]!);
+  return new Uint8Array(out.buffer);
+}
+
+export function float16BytesToFloat32(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++) out[i] = fromHalfBits(view.getUint16(i * 2, true));
+  return out;
+}
+
+export function elementCount(dims: readonly number[]): number {
+  return dims.reduce((n, d) => n * d, 1);
+}
+
+export function findInitializer(model: OnnxModel, name: string): OnnxTensor | undefined {
+  return model.graph.initializers.find((t) => t.name === name);
+}
+
+function requireInitializer(model: OnnxModel, name: string): OnnxTensor {
+  const t = findInitializer(model, name);
+  if (!t) throw new OnnxFormatError(`Initializer not found: ${name}`);
+  return t;
+}
+
+/** The tensor's raw little-endian bytes; throws for external data that was not loaded. */
+export function tensorBytes(t: OnnxTensor): Uint8Array {
+  if (t.dataLocation === 'external') {
+    throw new OnnxFormatError(`Tensor ${t.name} keeps its data in an external file: call loadExternalData first`);
+  }
+  if (t.rawData !== undefined) return isLazy(t.rawData) ? t.rawData.produce() : t.rawData;
+  if (t.dataType === DataType.FLOAT && t.floatData) return new Uint8Array(Float32Array.from(t.floatData).buffer);
+  if (t.dataType === DataType.FLOAT16 && t.int32Data) {
+    // ONNX stores fp16 in int32_data as the 16-bit patterns.
+    return new Uint8Array(Uint16Array.from(t.int32Data).buffer);
+  }
+  if (t.dataType === DataType.INT64 && t.int64Data) return new Uint8Array(BigInt64Array.from(t.int64Data).buffer);
+  if (t.dataType === DataType.INT32 && t.int32Data) return new Uint8Array(Int32Array.from(t.int32Data).buffer);
+  if (elementCount(t.dims) === 0) return new Uint8Array(0);
+  throw new OnnxFormatError(`Tensor ${t.name} has no data this reader understands (type ${t.dataType})`);
+}
+
+/** An initializer's values as float32 (fp16 is widened). A copy: editing it changes nothing until set. */
+export function getInitializerFloats(model: OnnxModel, name: string): Float32Array {
+  const t = requireInitializer(model, name);
+  const bytes = tensorBytes(t);
+  if (t.dataType === DataType.FLOAT) {
+    const out = new Float32Array(bytes.byteLength / 4);
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
+  if (t.dataType === DataType.FLOAT16) return float16BytesToFloat32(bytes);
+  throw new OnnxFormatError(`Initializer ${name} is not float32/float16 (type ${t.dataType})`);
+}
+
+/**
+ * Replace an initializer's values, keeping its dtype (float32 values are
+ * narrowed to fp16 for fp16 tensors) and dims. The tensor then holds its own
+ * raw data in the model (external data references are dropped).
+ */
+export function setInitializerFloats(model: OnnxModel, name: string, values: Float32Array): void {
+  const t = requireInitializer(model, name);
+  const count = elementCount(t.dims);
+  if (values.length !== count) {
+    throw new OnnxFormatError(`Initializer ${name} has ${count} elements, got ${values.length}`);
+  }
+  let raw: Uint8Array;
+  if (t.dataType === DataType.FLOAT) raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  else if (t.dataType === DataType.FLOAT16) raw = float32ToFloat16Bytes(values);
+  else throw new OnnxFormatError(`Initializer ${name} is not float32/float16 (type ${t.dataType})`);
+  t.rawData = raw;
+  delete t.floatData;
+  delete t.int32Data;
+  delete t.externalData;
+  delete t.dataLocation;
+}
+
+function externalField(t: OnnxTensor, key: string): string | undefined {
+  return t.externalData?.find((e) => e.key === key)?.value;
+}
+
+/**
+ * Load every external-data tensor's bytes from files beside the model (`dir`)
+ * into `rawData`, so the model becomes self-contained in memory. Files are read
+ * once each. The result must stay under 2 GB to be encoded as one message.
+ */
+export function loadExternalData(model: OnnxModel, dir: string): void {
+  const files = new Map<string, Uint8Array>();
+  for (const t of model.graph.initializers) {
+    if (t.dataLocation !== 'external') continue;
+    const location = externalField(t, 'location');
+    if (!location || location.includes('..')) throw new OnnxFormatError(`Tensor ${t.name} has a bad external location`);
+    let file = files.get(location);
+    if (!file) {
+      file = readFileSync(join(dir, location));
+      files.set(location, file);
+    }
+    const offset = Number(externalField(t, 'offset') ?? 0);
+    const length = Number(externalField(t, 'length') ?? elementCount(t.dims) * elementSize(t.dataType));
+    if (offset + length > file.byteLength) throw new OnnxFormatError(`Tensor ${t.name} points past the end of ${location}`);
+    t.rawData = file.subarray(offset, offset + length);
+    delete t.externalData;
+    delete t.dataLocation;
+  }
+}

@@ -1,0 +1,94 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  DataType,
+  decodeModel,
+  encodeModel,
+  float32ToFloat16Bytes,
+  getInitializerFloats,
+  GraphBuilder,
+  loadExternalData,
+  OnnxFormatError,
+  setInitializerFloats,
+  writeModelWithExternalData,
+} from '../src/onnx';
+
+const dir = mkdtempSync(join(tmpdir(), 'onnx-codec-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** y = x @ W + b, then GELU-free Relu; W fp32 [3,2], plus an fp16 weight used via Cast. */
+function smallModel() {
+  const g = new GraphBuilder('codec');
+  const x = g.input('x', DataType.FLOAT, ['batch', 3]);
+  const w = g.initializer('proj.weight', DataType.FLOAT, [3, 2], new Uint8Array(Float32Array.from([1, 2, 3, 4, 5, 6]).buffer));
+  const b = g.initializer('proj.bias', DataType.FLOAT16, [2], float32ToFloat16Bytes(Float32Array.from([0.5, -1])));
+  const mm = g.node('MatMul', [x, w]);
+  const bias = g.node('Cast', [b], { to: DataType.FLOAT });
+  const y = g.node('Add', [mm, bias]);
+  const s = g.node('Slice', [y, g.int64s([0]), g.int64s([2 ** 63]), g.int64s([1])]);
+  const lr = g.node('LeakyRelu', [s], { alpha: { float: 1 } });
+  g.output(lr, 'y', DataType.FLOAT, ['batch', 2]);
+  return g.toModel([
+    { domain: '', version: 17 },
+    { domain: 'com.microsoft', version: 1 },
+  ]);
+}
+
+async function run(bytes: Uint8Array, x: number[]): Promise<number[]> {
+  const session = await ort.InferenceSession.create(bytes);
+  const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), [1, 3]) });
+  await session.release();
+  return Array.from(out.y!.data as Float32Array);
+}
+
+describe('ONNX model codec', () => {
+  it('encodes a model onnxruntime runs, and decode → encode is byte-identical', async () => {
+    const bytes = encodeModel(smallModel());
+    expect(await run(bytes, [1, 1, 1])).toEqual([9 + 0.5, 12 - 1]);
+    const decoded = decodeModel(bytes);
+    expect(decoded.opsetImports).toEqual([
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ]);
+    expect(decoded.graph.inputs[0]).toMatchObject({ name: 'x', elemType: DataType.FLOAT, shape: ['batch', 3] });
+    const leaky = decoded.graph.nodes.find((n) => n.opType === 'LeakyRelu');
+    expect(leaky?.attributes).toEqual([{ name: 'alpha', type: 'float', value: 1 }]);
+    expect(Buffer.from(encodeModel(decoded)).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('reads and replaces fp32 and fp16 initializer data by name', async () => {
+    const model = decodeModel(encodeModel(smallModel()));
+    expect(Array.from(getInitializerFloats(model, 'proj.weight'))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(getInitializerFloats(model, 'proj.bias'))).toEqual([0.5, -1]);
+    setInitializerFloats(model, 'proj.weight', Float32Array.from([0, 0, 0, 0, 1, 1]));
+    setInitializerFloats(model, 'proj.bias', Float32Array.from([0.25, 2]));
+    const again = decodeModel(encodeModel(model));
+    expect(Array.from(getInitializerFloats(again, 'proj.bias'))).toEqual([0.25, 2]);
+    expect(await run(encodeModel(again), [1, 2, 3])).toEqual([3.25, 5]);
+    expect(() => setInitializerFloats(model, 'proj.weight', new Float32Array(5))).toThrow(OnnxFormatError);
+    expect(() => getInitializerFloats(model, 'nope')).toThrow(/Initializer not found/);
+  });
+
+  it('writes and reads back external data files', async () => {
+    const model = smallModel();
+    writeModelWithExternalData(model, dir, 'ext.onnx', { dataFile: 'ext.onnx_data', minBytes: 16 });
+    const session = await ort.InferenceSession.create(join(dir, 'ext.onnx'));
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]) });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([9.5, 11]);
+    await session.release();
+    const decoded = decodeModel(readFileSync(join(dir, 'ext.onnx')));
+    const w = decoded.graph.initializers.find((t) => t.name === 'proj.weight');
+    expect(w?.dataLocation).toBe('external');
+    expect(() => getInitializerFloats(decoded, 'proj.weight')).toThrow(/external/);
+    loadExternalData(decoded, dir);
+    expect(Array.from(getInitializerFloats(decoded, 'proj.weight'))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('rejects bytes that are not an ONNX model', () => {
+    expect(() => decodeModel(new TextEncoder().encode('hello world, not a model'))).toThrow(OnnxFormatError);
+    expect(() => decodeModel(new Uint8Array(0))).toThrow(OnnxFormatError);
+  });
+});
