@@ -1,0 +1,110 @@
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createDatabase, type Database } from '../client';
+import { loadMigrations, migrate } from '../migrate';
+import { testDatabaseAdminUrl } from './env';
+
+// An arbitrary constant: processes building the template take turns.
+const TEMPLATE_LOCK_KEY = 72_616_454;
+const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  /** A Prisma client on this database (created on first use). */
+  readonly db: Database;
+  drop(): Promise<void>;
+}
+
+function urlFor(database: string): string {
+  const url = new URL(testDatabaseAdminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: testDatabaseAdminUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The migrated template for the current migrations: built once (under an advisory lock, renamed
+ * into place only when complete), then cloned per test file in milliseconds.
+ */
+export async function ensureTemplateDatabase(): Promise<string> {
+  const migrations = await loadMigrations();
+  const hash = createHash('sha256').update(migrations.map((m) => `${m.name}:${m.checksum}`).join('\n')).digest('hex');
+  const template = `sl_tpl_${hash.slice(0, 16)}`;
+  return withAdmin(async (admin) => {
+    await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
+    try {
+      const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
+      if (exists.rowCount) return template;
+      await dropStaleDatabases(admin);
+      const building = `${template}_build_${randomBytes(4).toString('hex')}`;
+      await admin.query(`CREATE DATABASE "${building}"`);
+      try {
+        await migrate(urlFor(building));
+        await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
+        await admin.query(`ALTER DATABASE "${template}" WITH IS_TEMPLATE true`);
+      } catch (error) {
+        await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+        throw error;
+      }
+      return template;
+    } finally {
+      await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
+    }
+  });
+}
+
+/** Test databases left behind by killed runs, and templates of older migrations. */
+async function dropStaleDatabases(admin: pg.Client): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'sl\\_test\\_%' OR datname LIKE 'sl\\_tpl\\_%'",
+  );
+  for (const { datname } of rows) {
+    const bornAt = Number(/^sl_test_(\d+)_/.exec(datname)?.[1] ?? 0);
+    const isOldTemplate = datname.startsWith('sl_tpl_');
+    if (isOldTemplate || (bornAt && Date.now() - bornAt > STALE_AFTER_MS)) {
+      if (isOldTemplate) await admin.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
+      await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+  }
+}
+
+/** A fresh, fully migrated database of its own for one test file. */
+export async function createTestDatabase({ poolSize = 10 }: { poolSize?: number } = {}): Promise<TestDatabase> {
+  const template = await ensureTemplateDatabase();
+  const name = `sl_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  const url = urlFor(name);
+  let db: Database | undefined;
+  return {
+    name,
+    url,
+    get db() {
+      db ??= createDatabase({ url, poolSize });
+      return db;
+    },
+    async drop() {
+      await db?.$disconnect();
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}
+
+/** An empty database (no migrations), for tests of the migration runner itself. */
+export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `sl_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
+  return {
+    url: urlFor(name),
+    drop: () => withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
+  };
+}

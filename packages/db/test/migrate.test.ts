@@ -1,0 +1,86 @@
+import { cp, mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { migrate, MIGRATIONS_DIR, MigrationError } from '../src';
+import { createEmptyDatabase } from '../src/testing';
+
+const drops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (drops.length) await drops.pop()!();
+});
+
+async function emptyDatabase() {
+  const database = await createEmptyDatabase();
+  drops.push(database.drop);
+  return database.url;
+}
+
+async function copyOfMigrations(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sl-migrations-'));
+  await cp(MIGRATIONS_DIR, dir, { recursive: true });
+  return dir;
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('migration runner', () => {
+  it('applies every migration once and records it the way Prisma does', async () => {
+    const url = await emptyDatabase();
+    const first = await migrate(url);
+    expect(first.applied).toContain('20261126000000_init');
+    const second = await migrate(url);
+    expect(second.applied).toEqual([]);
+    expect(second.alreadyApplied).toEqual(first.applied);
+    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date; applied_steps_count: number }>(
+      url,
+      'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations',
+    );
+    expect(rows).toHaveLength(first.applied.length);
+    expect(rows[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0]!.finished_at).toBeInstanceOf(Date);
+  });
+
+  it('lets only one of two concurrent processes apply a migration', async () => {
+    const url = await emptyDatabase();
+    const results = await Promise.all([migrate(url), migrate(url), migrate(url)]);
+    const appliedCounts = results.map((r) => r.applied.length).sort();
+    expect(appliedCounts.slice(0, 2)).toEqual([0, 0]);
+    const rows = await query(url, 'SELECT 1 FROM _prisma_migrations');
+    expect(rows).toHaveLength(appliedCounts[2]!);
+  });
+
+  it('refuses a migration edited after it was applied', async () => {
+    const url = await emptyDatabase();
+    const dir = await copyOfMigrations();
+    await migrate(url, { dir });
+    await writeFile(join(dir, '20261126000000_init', 'migration.sql'), '-- edited\n', { flag: 'a' });
+    await expect(migrate(url, { dir })).rejects.toMatchObject({ code: 'MIGRATION_CHECKSUM_MISMATCH' });
+  });
+
+  it('rolls back a failing migration completely and leaves no bookkeeping row', async () => {
+    const url = await emptyDatabase();
+    const dir = await copyOfMigrations();
+    await mkdir(join(dir, '29990101000000_broken'));
+    await writeFile(
+      join(dir, '29990101000000_broken', 'migration.sql'),
+      'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n',
+    );
+    const error = await migrate(url, { dir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect((error as MigrationError).code).toBe('MIGRATION_FAILED');
+    const tables = await query(url, "SELECT 1 FROM pg_tables WHERE tablename = 'half_done'");
+    expect(tables).toHaveLength(0);
+    const rows = await query<{ migration_name: string }>(url, 'SELECT migration_name FROM _prisma_migrations');
+    expect(rows.map((r) => r.migration_name)).toEqual(['20261126000000_init']);
+  });
+});
