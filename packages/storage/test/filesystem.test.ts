@@ -1,0 +1,4 @@
+import { describeStorageContract } from './contract';
+import { startFilesystemStorage } from './harness';
+
+describeStorageContract('filesystem', startFilesystemStorage);
