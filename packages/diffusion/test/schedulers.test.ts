@@ -144,7 +144,7 @@ describe('every sampler converges to the clean latent with an ideal denoiser', (
     it(`${name}, ${steps} steps`, () => {
       const scheduler = createScheduler(name, sd15, steps);
       const noise = new SeededNoise(42);
-      let sample = noise.gaussian(clean.length).map((v) => v * scheduler.initNoiseSigma);
+      let sample: Float32Array = noise.gaussian(clean.length).map((v) => v * scheduler.initNoiseSigma);
       for (let i = 0; i < scheduler.timesteps.length; i++) {
         const input = scheduler.scaleModelInput(sample, i);
         const a = alphaAt(scheduler.timesteps[i]!);

@@ -27,8 +27,8 @@ abstract class SigmaSampler implements Scheduler {
     karras: boolean,
   ) {
     const table = trainingSigmas(config);
-    let timesteps = spacedTimesteps(config, steps);
-    let sigmas = timesteps.map((t) => sigmaAtTimestep(table, t));
+    let timesteps: Float64Array = spacedTimesteps(config, steps);
+    let sigmas: Float64Array = timesteps.map((t) => sigmaAtTimestep(table, t));
     if (karras) {
       sigmas = karrasSigmas(sigmas[0]!, sigmas[sigmas.length - 1]!, steps);
       timesteps = sigmas.map((s) => timestepForSigma(table, s));
@@ -100,7 +100,7 @@ export class DpmSolverMultistepScheduler extends SigmaSampler {
     this.name = karras ? 'dpmpp-2m-karras' : 'dpmpp-2m';
   }
 
-  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array {
+  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _noise?: SeededNoise): Float32Array {
     const sigma = this.sigmas[stepIndex]!;
     const sigmaNext = this.sigmas[stepIndex + 1]!;
     const denoised = this.denoised(modelOutput, stepIndex, sample);
