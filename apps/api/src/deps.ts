@@ -1,0 +1,16 @@
+import type { Database } from '@stylelicense/db';
+import type { ApiConfig } from './env';
+import type { Logger } from './logger';
+import type { ReadinessProbe } from './services/health';
+
+/**
+ * Everything a request may need, built once per process and handed down explicitly.
+ * Later parts (storage, queue, event bus, payment provider) join here.
+ */
+export interface AppDeps {
+  config: ApiConfig;
+  db: Database;
+  log: Logger;
+  probes: ReadinessProbe[];
+  startedAt: Date;
+}

@@ -1,0 +1,21 @@
+// `pnpm start`: the whole product in one process on embedded defaults — PGlite under .data/,
+// migrations applied, demo data seeded on first start. Same Prisma client and migrations as production.
+import { join } from 'node:path';
+import { createDatabase, migrate, seedDemoData, startEmbeddedPostgres } from '@stylelicense/db';
+import { loadConfigWith } from './env';
+import { createLogger } from './logger';
+import { startApi, stopOnSignals } from './runtime';
+
+const config = loadConfigWith({ MODE: 'embedded' });
+const log = createLogger(config.LOG_LEVEL);
+const postgres = await startEmbeddedPostgres({ dataDir: join(config.DATA_DIR, 'postgres') });
+const migrations = await migrate(postgres.url, { log: (line) => log.info(line) });
+const db = createDatabase({ url: postgres.url, poolSize: 1 });
+if (config.SEED_DEMO_DATA !== false) {
+  const seeded = await seedDemoData(db);
+  if (seeded) log.info(seeded, 'seeded demo data');
+}
+const runtime = await startApi({ config, db, log, onClosed: () => postgres.stop() });
+stopOnSignals(runtime, log);
+log.info({ migrations: migrations.applied.length }, 'embedded database ready');
+console.log(`\n  Style License is running at ${runtime.http.url}\n  Ready check: ${runtime.http.url}/api/ready\n`);

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { AppDeps } from '../deps';
+import { appRouter } from '../routers';
+import { checkReadiness } from '../services/health';
+import { createContextFactory, type ViewerResolver } from '../trpc/context';
+import { toApiError } from '../trpc/errors';
+
+export interface AppOptions {
+  resolveViewer: ViewerResolver;
+  /** Extra Express routers (webhooks, OAuth redirects, uploads) mounted before tRPC. */
+  mount?: (app: Express) => void;
+}
+
+export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/api/health' },
+    }),
+  );
+
+  app.get('/api/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/api/ready', async (_req, res) => {
+    const readiness = await checkReadiness(deps.probes);
+    res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
+  });
+
+  mount?.(app);
+
+  app.use(
+    '/trpc',
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createContextFactory(deps, resolveViewer),
+      maxBatchSize: 20,
+    }),
+  );
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route.' } });
+  });
+  const onError: ErrorRequestHandler = (error, req, res, _next) => {
+    const body = toApiError(error, { exposeInternal: deps.config.MODE !== 'production' });
+    if (body.httpStatus >= 500) req.log.error({ err: error }, 'unhandled error');
+    res.status(body.httpStatus).json({ error: body });
+  };
+  app.use(onError);
+  return app;
+}

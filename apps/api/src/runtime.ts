@@ -1,0 +1,74 @@
+import type { Database } from '@stylelicense/db';
+import type { AppDeps } from './deps';
+import type { ApiConfig } from './env';
+import { createApp } from './http/app';
+import { listen, type RunningServer } from './http/server';
+import type { Logger } from './logger';
+import { databaseProbe } from './services/health';
+import type { ViewerResolver } from './trpc/context';
+
+export interface ApiRuntime {
+  deps: AppDeps;
+  http: RunningServer;
+  /** Graceful stop: HTTP first (in-flight requests finish), then the pools, then `onClosed`. */
+  stop(): Promise<void>;
+}
+
+// Sessions arrive with the identity work; until a resolver is supplied every caller is anonymous.
+const anonymous: ViewerResolver = async () => null;
+
+export async function startApi({
+  config,
+  db,
+  log,
+  onClosed,
+  resolveViewer = anonymous,
+}: {
+  config: ApiConfig;
+  db: Database;
+  log: Logger;
+  onClosed?: () => Promise<void>;
+  resolveViewer?: ViewerResolver;
+}): Promise<ApiRuntime> {
+  const deps: AppDeps = {
+    config,
+    db,
+    log,
+    probes: [databaseProbe(() => db.$queryRaw`SELECT 1`)],
+    startedAt: new Date(),
+  };
+  const app = createApp(deps, { resolveViewer });
+  const http = await listen(app, { port: config.PORT, host: config.HOST, graceMs: config.SHUTDOWN_GRACE_MS, log });
+  let stopping: Promise<void> | undefined;
+  return {
+    deps,
+    http,
+    stop() {
+      stopping ??= (async () => {
+        await http.close();
+        await db.$disconnect();
+        await onClosed?.();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Stop cleanly on SIGTERM/SIGINT (containers, Ctrl-C); a second signal exits at once. */
+export function stopOnSignals(runtime: ApiRuntime, log: Logger): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    log.info({ signal }, 'shutting down');
+    runtime.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,54 @@
+import { DomainError } from '@stylelicense/contracts';
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import type { Context, Viewer } from './context';
+import { toApiError } from './errors';
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
+    const body = toApiError(error, { exposeInternal: ctx?.deps.config.MODE !== 'production' });
+    if (body.code === 'INTERNAL_ERROR') ctx?.log.error({ err: error.cause ?? error }, 'unhandled error');
+    return {
+      message: body.message,
+      code: shape.code,
+      data: {
+        code: body.code,
+        httpStatus: body.httpStatus,
+        path: shape.data.path,
+        ...(body.details ? { details: body.details } : {}),
+        ...(body.issues ? { issues: body.issues } : {}),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const middleware = t.middleware;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Anyone, signed in or not. */
+export const publicProcedure = t.procedure;
+
+/** A signed-in user. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.viewer) throw new TRPCError({ code: 'UNAUTHORIZED', cause: new DomainError('UNAUTHORIZED', 'Sign in first.') });
+  return next({ ctx: { ...ctx, viewer: ctx.viewer as Viewer } });
+});
+
+/** A signed-in artist (admins act as artists too). */
+export const artistProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.viewer.role !== 'artist' && ctx.viewer.role !== 'admin') {
+    throw new TRPCError({ code: 'FORBIDDEN', cause: new DomainError('ARTIST_ONLY', 'Only artists can do this.') });
+  }
+  return next();
+});
+
+/** A signed-in admin. */
+export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.viewer.role !== 'admin') {
+    throw new TRPCError({ code: 'FORBIDDEN', cause: new DomainError('FORBIDDEN', 'Only admins can do this.') });
+  }
+  return next();
+});
