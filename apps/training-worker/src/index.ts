@@ -16,3 +16,31 @@ export {
   type RejectedArtwork,
   type RejectionReason,
 } from './dataset/prepare';
+export { validateLoraArtifact, type LoraArtifactSummary, type LoraExpectation } from './artifact/validate-lora';
+export { createKohyaEngine, DEFAULT_LORA_NETWORK, type KohyaEngineOptions, type KohyaPlan } from './engine/kohya';
+export { kohyaArguments, kohyaDatasetConfig, type KohyaArgumentsInput } from './engine/kohya-command';
+export { LineSplitter, parseKohyaLine, type KohyaProgressReading } from './engine/kohya-progress';
+export { createNoTrainerEngine, NO_TRAINER_ENGINE_MESSAGE } from './engine/none';
+export {
+  repeatsForImageCount,
+  scheduleForImageCount,
+  TRAINING_BATCH_SIZE,
+  type TrainingSchedule,
+} from './engine/schedule';
+export {
+  runTrainerProcess,
+  type RunTrainerOptions,
+  type TrainerCommand,
+  type TrainerOutcome,
+  type TrainerRun,
+} from './engine/trainer-process';
+export type {
+  LoraNetworkSpec,
+  TrainerEngine,
+  TrainingJob,
+  TrainingMetrics,
+  TrainingPlan,
+  TrainingProgress,
+  TrainingResult,
+  TrainOptions,
+} from './engine/types';

@@ -85,9 +85,12 @@ describe('prepareDataset', () => {
       ...Array.from({ length: 10 }, (_, i) => artwork(`plain-${i}`, `plain-${i}.jpg`, ['moonlit ink'])),
     ];
     const datasetDir = join(dir, 'ok');
-    const dataset = await prepareDataset({ styleName: 'Moonlit Ink', artworks, loadBytes, datasetDir, numRepeats: 20 });
+    const dataset = await prepareDataset({ styleName: 'Moonlit Ink', artworks, loadBytes, datasetDir });
 
-    expect(dataset.imageDir).toBe(join(datasetDir, '20_moonlit_ink'));
+    // 13 usable images → ceil(200 / 13) = 16 repeats in the kohya folder name.
+    expect(dataset.numRepeats).toBe(16);
+    expect(dataset.imageDir).toBe(join(datasetDir, '16_moonlit_ink'));
+    expect(await readdir(datasetDir)).toEqual(['16_moonlit_ink']);
     expect(dataset.results.map((r) => r.artworkId)).toEqual(artworks.map((a) => a.id));
     const byId = new Map(dataset.results.map((r) => [r.artworkId, r]));
     expect(byId.get('tiny')).toMatchObject({ accepted: false, reason: 'too_small' });

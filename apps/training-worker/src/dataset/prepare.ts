@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
 import sharp from 'sharp';
 import { pickBucket, type BucketName } from './buckets';
 import { buildCaption, styleToken } from './caption';
 import { isTrainableFormat, sniffImageFormat } from './image-format';
+import { repeatsForImageCount } from '../engine/schedule';
 
 /** An artwork row as the training job sees it. */
 export interface ArtworkRecord {
@@ -61,8 +62,8 @@ export interface PrepareDatasetOptions {
   readonly artworks: readonly ArtworkRecord[];
   readonly loadBytes: LoadArtworkBytes;
   readonly datasetDir: string;
-  /** How many times kohya repeats each image per epoch (see `planTraining`). */
-  readonly numRepeats: number;
+  /** How many times kohya repeats each image per epoch; default from the usable image count (see schedule.ts). */
+  readonly numRepeats?: number;
   /** Images prepared at once; default 2 (one per core of a small worker; sharp threads within each). */
   readonly concurrency?: number;
   /** Fewer usable images than this fails the job with LOW_QUALITY_DATA; default 10. */
@@ -92,25 +93,42 @@ export class LowQualityDataError extends JobFailure {
  * Throws LowQualityDataError when fewer than `minImages` survive; loader errors propagate.
  */
 export async function prepareDataset(options: PrepareDatasetOptions): Promise<PreparedDataset> {
-  const { styleName, artworks, datasetDir, numRepeats } = options;
-  if (!Number.isSafeInteger(numRepeats) || numRepeats < 1) throw new RangeError(`numRepeats must be ≥ 1, got ${numRepeats}`);
+  const { styleName, artworks, datasetDir } = options;
+  if (options.numRepeats !== undefined && (!Number.isSafeInteger(options.numRepeats) || options.numRepeats < 1)) {
+    throw new RangeError(`numRepeats must be a positive integer, got ${options.numRepeats}`);
+  }
   const token = styleToken(styleName);
-  const imageDir = join(datasetDir, `${numRepeats}_${token}`);
-  await mkdir(imageDir, { recursive: true });
+  // Repeats (part of the folder name) depend on how many images survive, so images land in a
+  // staging folder that is renamed once the count is known.
+  const stagingDir = join(datasetDir, `staging_${token}`);
+  await rm(stagingDir, { recursive: true, force: true });
+  await mkdir(stagingDir, { recursive: true });
 
-  const results = await mapBounded(artworks, options.concurrency ?? 2, options.signal, (artwork, index) =>
-    prepareArtwork(artwork, index, { ...options, imageDir }),
+  const staged = await mapBounded(artworks, options.concurrency ?? 2, options.signal, (artwork, index) =>
+    prepareArtwork(artwork, index, { ...options, imageDir: stagingDir }),
+  );
+  const usable = staged.filter((r) => r.accepted).length;
+  const minImages = options.minImages ?? MIN_TRAINING_IMAGES;
+  if (usable < minImages) {
+    const rejected = staged.filter((r): r is RejectedArtwork => !r.accepted);
+    throw new LowQualityDataError(
+      `only ${usable} of ${artworks.length} images are usable for training (at least ${minImages} needed)` +
+        (rejected.length ? `; rejected: ${summarise(rejected)}` : ''),
+      staged, // accepted paths point into the staging folder, left for the caller's work-dir cleanup
+    );
+  }
+
+  const numRepeats = options.numRepeats ?? repeatsForImageCount(usable);
+  const imageDir = join(datasetDir, `${numRepeats}_${token}`);
+  await rm(imageDir, { recursive: true, force: true });
+  await rename(stagingDir, imageDir);
+  const results = staged.map((r) =>
+    r.accepted
+      ? { ...r, imagePath: join(imageDir, basename(r.imagePath)), captionPath: join(imageDir, basename(r.captionPath)) }
+      : r,
   );
   const accepted = results.filter((r): r is AcceptedArtwork => r.accepted);
   const rejected = results.filter((r): r is RejectedArtwork => !r.accepted);
-  const minImages = options.minImages ?? MIN_TRAINING_IMAGES;
-  if (accepted.length < minImages) {
-    throw new LowQualityDataError(
-      `only ${accepted.length} of ${artworks.length} images are usable for training (at least ${minImages} needed)` +
-        (rejected.length ? `; rejected: ${summarise(rejected)}` : ''),
-      results,
-    );
-  }
   return { datasetDir, imageDir, token, numRepeats, results, accepted, rejected };
 }
 

@@ -1,0 +1,86 @@
+import type { TrainingSchedule } from './schedule';
+
+/** What an engine needs to train one style from an already prepared dataset. */
+export interface TrainingJob {
+  readonly styleId: string;
+  readonly styleName: string;
+  readonly dataset: {
+    /** The kohya image folder `<datasetDir>/<repeats>_<token>` holding `<name>.png` + `<name>.txt` pairs. */
+    readonly imageDir: string;
+    readonly token: string;
+    readonly numRepeats: number;
+    readonly imageCount: number;
+  };
+  /** A private scratch folder for this job: configs, logs and outputs go here. */
+  readonly workDir: string;
+  readonly seed: number;
+}
+
+/** The network an engine is expected to produce; artifact validation checks against it. */
+export interface LoraNetworkSpec {
+  readonly rank: number;
+  readonly alpha: number;
+  readonly learningRate: number;
+  readonly trainTextEncoder: boolean;
+}
+
+/** Everything decided before training starts, inspectable (and testable) without running anything. */
+export interface TrainingPlan {
+  readonly engine: string;
+  readonly job: TrainingJob;
+  readonly schedule: TrainingSchedule;
+  readonly network: LoraNetworkSpec;
+  /** Where the adapter will be once training succeeds. */
+  readonly artifactPath: string;
+  /** The trainer's full output is kept here (uploaded beside the adapter as the training log). */
+  readonly logPath: string;
+}
+
+export interface TrainingProgress {
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly epoch: number;
+  readonly totalEpochs: number;
+  /** 0–100, from steps. */
+  readonly percent: number;
+  /** Seconds left as the trainer estimates them; null until it knows. */
+  readonly etaSeconds: number | null;
+  /** The trainer's running average loss; null before the first step. */
+  readonly loss: number | null;
+  readonly elapsedSeconds: number;
+}
+
+export interface TrainingMetrics {
+  readonly finalLoss: number | null;
+  readonly steps: number;
+  readonly totalSteps: number;
+  readonly epochs: number;
+  readonly durationSeconds: number;
+  readonly rank: number;
+  readonly imageCount: number;
+}
+
+export interface TrainingResult {
+  /** A validated LoRA safetensors file. */
+  readonly artifactPath: string;
+  readonly logPath: string;
+  readonly metrics: TrainingMetrics;
+}
+
+export interface TrainOptions {
+  /** Aborting kills the trainer; if the reason is a JobFailure it is rethrown, otherwise CANCELLED. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: TrainingProgress) => void;
+  /** Overrides the engine's hard time limit for this run (→ TIMEOUT). */
+  readonly timeLimitMs?: number;
+}
+
+/**
+ * A way of turning a prepared dataset into a LoRA adapter. Failures are JobFailures:
+ * NO_TRAINER_ENGINE, TRAINER_CRASHED, GPU_OOM, TIMEOUT, CANCELLED, ARTIFACT_INVALID.
+ */
+export interface TrainerEngine {
+  readonly name: string;
+  prepare(job: TrainingJob): Promise<TrainingPlan>;
+  train(plan: TrainingPlan, options?: TrainOptions): Promise<TrainingResult>;
+}
