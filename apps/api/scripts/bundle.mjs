@@ -3,7 +3,12 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/main.ts', 'src/embedded.ts'],
+  entryPoints: {
+    main: 'src/main.ts',
+    embedded: 'src/embedded.ts',
+    migrate: '../../packages/db/src/cli/migrate.ts',
+    seed: '../../packages/db/src/cli/seed.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
