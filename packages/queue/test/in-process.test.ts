@@ -1,0 +1,4 @@
+import { describeBrokerContract } from './broker-contract';
+import { inProcessFixture } from './helpers';
+
+describeBrokerContract('in-process', inProcessFixture);

@@ -1,0 +1,4 @@
+import { describeBrokerContract } from './broker-contract';
+import { rabbitFixture } from './helpers';
+
+describeBrokerContract('rabbitmq', () => rabbitFixture());
