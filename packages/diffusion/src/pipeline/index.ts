@@ -1,0 +1,12 @@
+export { DiffusionEngine, type DiffusionEngineOptions } from './engine';
+export { DiffusionError, isDiffusionError, type DiffusionErrorCode } from './errors';
+export {
+  consoleLogger,
+  silentLogger,
+  describeProvider,
+  type DiffusionLogger,
+  type ExecutionProviderConfig,
+} from './execution-provider';
+export { openModelFolder, type ModelFolder } from './model-folder';
+export { ASPECT_RATIO_SIZES, checkImageSize, sizeForAspectRatio, type AspectRatio } from './sizes';
+export type { GenerateHooks, GenerateRequest, GeneratedImage, GenerationProgress } from './text-to-image';

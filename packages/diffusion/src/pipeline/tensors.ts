@@ -1,0 +1,95 @@
+import { fromHalfBits, toHalfBits } from '../onnx';
+import { DiffusionError } from './errors';
+import { loadOrt, type InferenceSession, type OrtTensor } from './ort';
+
+/** Name, element type and dims of one session input, as ONNX Runtime reports them. */
+export interface InputSpec {
+  name: string;
+  type: string;
+  /** numbers for fixed dims, strings for symbolic ones */
+  shape: readonly (number | string)[];
+}
+
+export function inputSpecs(session: InferenceSession, component: string): Map<string, InputSpec> {
+  const specs = new Map<string, InputSpec>();
+  for (const meta of session.inputMetadata) {
+    if (!meta.isTensor) throw new DiffusionError('MODEL_INVALID', `${component}: input ${meta.name} is not a tensor`);
+    specs.set(meta.name, { name: meta.name, type: meta.type, shape: meta.shape });
+  }
+  return specs;
+}
+
+/** Picks a session input by its usual names, else by position. */
+export function pickInput(specs: Map<string, InputSpec>, names: readonly string[], position: number, component: string): InputSpec {
+  for (const name of names) {
+    const spec = specs.get(name);
+    if (spec) return spec;
+  }
+  const byPosition = [...specs.values()][position];
+  if (!byPosition) throw new DiffusionError('MODEL_INVALID', `${component}: no input named ${names.join(' / ')}`);
+  return byPosition;
+}
+
+/** A float tensor in the dtype the model wants (fp32, or fp16 as raw half bits). */
+export function floatTensor(values: Float32Array, spec: InputSpec, dims: readonly number[]): OrtTensor {
+  const ort = loadOrt();
+  switch (spec.type) {
+    case 'float32':
+      return new ort.Tensor('float32', values, dims);
+    case 'float16': {
+      const half = new Uint16Array(values.length);
+      for (let i = 0; i < values.length; i++) half[i] = toHalfBits(values[i]!);
+      return new ort.Tensor('float16', half, dims);
+    }
+    default:
+      throw new DiffusionError('MODEL_INVALID', `input ${spec.name} has unsupported type ${spec.type} (expected float32/float16)`);
+  }
+}
+
+/** A timestep tensor in whatever dtype the UNet declares (float, half or integer). */
+export function timestepTensor(timestep: number, spec: InputSpec, count: number): OrtTensor {
+  const ort = loadOrt();
+  const dims = spec.shape.length === 0 ? [] : [count];
+  const n = Math.max(count, 1);
+  switch (spec.type) {
+    case 'float32':
+      return new ort.Tensor('float32', new Float32Array(n).fill(timestep), dims);
+    case 'float16':
+      return new ort.Tensor('float16', new Uint16Array(n).fill(toHalfBits(timestep)), dims);
+    case 'int64':
+      return new ort.Tensor('int64', new BigInt64Array(n).fill(BigInt(Math.round(timestep))), dims);
+    case 'int32':
+      return new ort.Tensor('int32', new Int32Array(n).fill(Math.round(timestep)), dims);
+    default:
+      throw new DiffusionError('MODEL_INVALID', `timestep input ${spec.name} has unsupported type ${spec.type}`);
+  }
+}
+
+export function idsTensor(ids: Int32Array, spec: InputSpec): OrtTensor {
+  const ort = loadOrt();
+  const dims = [1, ids.length];
+  switch (spec.type) {
+    case 'int32':
+      return new ort.Tensor('int32', ids, dims);
+    case 'int64':
+      return new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), dims);
+    default:
+      throw new DiffusionError('MODEL_INVALID', `text encoder input ${spec.name} has unsupported type ${spec.type}`);
+  }
+}
+
+/** A float output as float32 values (fp16 widened). */
+export function readFloats(tensor: OrtTensor | undefined, what: string): Float32Array {
+  if (!tensor) throw new DiffusionError('MODEL_INVALID', `${what}: model produced no output`);
+  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  if (tensor.type === 'float16') {
+    const half = tensor.data as Uint16Array;
+    const out = new Float32Array(half.length);
+    for (let i = 0; i < half.length; i++) out[i] = HALF_TABLE[half[i]!]!;
+    return out;
+  }
+  throw new DiffusionError('MODEL_INVALID', `${what}: output has unsupported type ${tensor.type}`);
+}
+
+// All 65 536 half values, so widening a 1024² fp16 image is a table lookup per pixel.
+const HALF_TABLE = Float32Array.from({ length: 65536 }, (_, bits) => fromHalfBits(bits));

@@ -1,0 +1,270 @@
+import { createScheduler, defaultSchedulerName, SeededNoise, type SchedulerName } from '../schedulers';
+import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
+import { DiffusionError, fromRuntimeError } from './errors';
+import type { ModelFolder } from './model-folder';
+import type { InferenceSession, OrtTensor } from './ort';
+import { checkImageSize } from './sizes';
+import { floatTensor, idsTensor, inputSpecs, pickInput, readFloats, timestepTensor, type InputSpec } from './tensors';
+
+export interface GenerateRequest {
+  /** Model folder (Optimum ONNX layout). */
+  modelDir: string;
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  steps: number;
+  /** Classifier-free guidance; ≤ 1 runs the UNet on the prompt alone (turbo/LCM models). */
+  guidanceScale: number;
+  /** Integer 0 … 2^53−1; the same seed on the same backend gives the same pixels. */
+  seed: number;
+  /** Defaults to what the model's scheduler_config.json names. */
+  scheduler?: SchedulerName;
+  lora?: { path: string; strength: number };
+}
+
+export interface GenerationProgress {
+  step: number;
+  totalSteps: number;
+  /** 0–100, denoising steps done */
+  percent: number;
+  /** Seconds left, from the mean step time so far. */
+  etaSeconds: number;
+}
+
+export interface GenerateHooks {
+  signal?: AbortSignal;
+  onProgress?: (progress: GenerationProgress) => void;
+}
+
+export interface GeneratedImage {
+  /** RGB, 8 bits per channel, row-major, no padding. */
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3;
+  seed: number;
+  steps: number;
+  guidanceScale: number;
+  scheduler: SchedulerName;
+  /** The execution provider that ran it, e.g. `cpu` or `cuda:0`. */
+  provider: string;
+  timings: { loadMs: number; textEncoderMs: number; denoiseMs: number; decodeMs: number; totalMs: number };
+}
+
+/** The sessions and files one generation needs. */
+export interface LoadedModel {
+  folder: ModelFolder;
+  tokenizer: ClipTokenizer;
+  textEncoder: InferenceSession;
+  unet: InferenceSession;
+  vaeDecoder: InferenceSession;
+  provider: string;
+}
+
+function checkRequest(request: GenerateRequest): void {
+  checkImageSize(request.width, request.height);
+  if (typeof request.prompt !== 'string') throw new DiffusionError('INVALID_INPUT', 'prompt must be a string');
+  if (!Number.isFinite(request.guidanceScale) || request.guidanceScale < 0 || request.guidanceScale > 50) {
+    throw new DiffusionError('INVALID_INPUT', `guidanceScale must be between 0 and 50, got ${request.guidanceScale}`);
+  }
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DiffusionError('CANCELLED', 'generation was cancelled', { retryable: false });
+}
+
+// Lets queued messages (cancel requests, progress consumers) run between blocking ORT calls.
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function run(session: InferenceSession, feeds: Record<string, OrtTensor>, what: string): Promise<OrtTensor> {
+  let outputs: Awaited<ReturnType<InferenceSession['run']>>;
+  try {
+    outputs = await session.run(feeds);
+  } catch (error) {
+    throw fromRuntimeError(error, what);
+  }
+  const first = outputs[session.outputNames[0]!];
+  if (!first) throw new DiffusionError('MODEL_INVALID', `${what}: no output`);
+  return first;
+}
+
+/** Text → image with classifier-free guidance on loaded sessions. */
+export async function generateWithModel(
+  model: LoadedModel,
+  request: GenerateRequest,
+  hooks: GenerateHooks = {},
+  loadMs = 0,
+): Promise<GeneratedImage> {
+  const started = performance.now();
+  checkRequest(request);
+  const { signal, onProgress } = hooks;
+  throwIfCancelled(signal);
+  const schedulerName = request.scheduler ?? defaultSchedulerName(model.folder.schedule);
+  const scheduler = createScheduler(schedulerName, model.folder.schedule, request.steps);
+  const noise = new SeededNoise(request.seed);
+  const guided = request.guidanceScale > 1;
+
+  // Text embeddings: [uncond, cond] when guiding, else [cond].
+  const teSpecs = inputSpecs(model.textEncoder, 'text_encoder');
+  const idsSpec = pickInput(teSpecs, ['input_ids'], 0, 'text_encoder');
+  const embed = async (text: string): Promise<Float32Array> =>
+    Float32Array.from(
+      readFloats(
+        await run(model.textEncoder, { [idsSpec.name]: idsTensor(model.tokenizer.encode(text), idsSpec) }, 'text encoder'),
+        'text encoder',
+      ),
+    );
+  const cond = await embed(request.prompt);
+  const uncond = guided ? await embed(request.negativePrompt ?? '') : undefined;
+  const textEncoderMs = performance.now() - started;
+
+  const unetSpecs = inputSpecs(model.unet, 'unet');
+  const sampleSpec = pickInput(unetSpecs, ['sample'], 0, 'unet');
+  const timestepSpec = pickInput(unetSpecs, ['timestep'], 1, 'unet');
+  const contextSpec = pickInput(unetSpecs, ['encoder_hidden_states'], 2, 'unet');
+  if (unetSpecs.size > 3) {
+    const extra = [...unetSpecs.keys()].filter((n) => ![sampleSpec.name, timestepSpec.name, contextSpec.name].includes(n));
+    throw new DiffusionError('MODEL_INVALID', `unet needs inputs this pipeline does not provide: ${extra.join(', ')}`);
+  }
+  const channels = typeof sampleSpec.shape[1] === 'number' ? sampleSpec.shape[1] : 4;
+  const latentH = request.height / 8;
+  const latentW = request.width / 8;
+  checkFixedDims(sampleSpec, latentH, latentW);
+  const latentSize = channels * latentH * latentW;
+  const tokens = cond.length / contextDim(contextSpec, cond.length);
+  // Exports with a fixed batch of 1 get the two guidance halves in two runs.
+  const batchTogether = guided && sampleSpec.shape[0] !== 1;
+
+  let latents = noise.gaussian(latentSize);
+  for (let i = 0; i < latentSize; i++) latents[i]! *= scheduler.initNoiseSigma;
+
+  const denoiseStarted = performance.now();
+  const total = scheduler.timesteps.length;
+  const context = uncond && batchTogether ? concat(uncond, cond) : cond;
+  for (let step = 0; step < total; step++) {
+    throwIfCancelled(signal);
+    const t = scheduler.timesteps[step]!;
+    const input = scheduler.scaleModelInput(latents, step);
+    let prediction: Float32Array;
+    if (!guided) {
+      prediction = await unetRun(model, sampleSpec, timestepSpec, contextSpec, input, t, cond, 1, tokens, channels, latentH, latentW);
+    } else if (batchTogether) {
+      const out = await unetRun(model, sampleSpec, timestepSpec, contextSpec, concat(input, input), t, context, 2, tokens, channels, latentH, latentW);
+      prediction = guide(out.subarray(0, latentSize), out.subarray(latentSize), request.guidanceScale);
+    } else {
+      const u = await unetRun(model, sampleSpec, timestepSpec, contextSpec, input, t, uncond!, 1, tokens, channels, latentH, latentW);
+      const c = await unetRun(model, sampleSpec, timestepSpec, contextSpec, input, t, cond, 1, tokens, channels, latentH, latentW);
+      prediction = guide(u, c, request.guidanceScale);
+    }
+    latents = scheduler.step(prediction, step, latents, noise);
+    const elapsed = (performance.now() - denoiseStarted) / 1000;
+    onProgress?.({
+      step: step + 1,
+      totalSteps: total,
+      percent: Math.round(((step + 1) / total) * 1000) / 10,
+      etaSeconds: Math.round((elapsed / (step + 1)) * (total - step - 1) * 100) / 100,
+    });
+    await yieldToEventLoop();
+  }
+  throwIfCancelled(signal);
+  const denoiseMs = performance.now() - denoiseStarted;
+
+  const decodeStarted = performance.now();
+  const vaeSpec = pickInput(inputSpecs(model.vaeDecoder, 'vae_decoder'), ['latent_sample'], 0, 'vae_decoder');
+  const scaled = latents.map((v) => v / model.folder.vaeScalingFactor);
+  const decoded = readFloats(
+    await run(model.vaeDecoder, { [vaeSpec.name]: floatTensor(scaled, vaeSpec, [1, channels, latentH, latentW]) }, 'vae decoder'),
+    'vae decoder',
+  );
+  if (decoded.length !== 3 * request.width * request.height) {
+    throw new DiffusionError('MODEL_INVALID', `vae decoder returned ${decoded.length} values for a ${request.width}×${request.height} image`);
+  }
+  const pixels = toRgb(decoded, request.width, request.height);
+  const decodeMs = performance.now() - decodeStarted;
+  return {
+    pixels,
+    width: request.width,
+    height: request.height,
+    channels: 3,
+    seed: request.seed,
+    steps: total,
+    guidanceScale: request.guidanceScale,
+    scheduler: schedulerName,
+    provider: model.provider,
+    timings: { loadMs, textEncoderMs, denoiseMs, decodeMs, totalMs: performance.now() - started + loadMs },
+  };
+}
+
+async function unetRun(
+  model: LoadedModel,
+  sampleSpec: InputSpec,
+  timestepSpec: InputSpec,
+  contextSpec: InputSpec,
+  sample: Float32Array,
+  timestep: number,
+  context: Float32Array,
+  batch: number,
+  tokens: number,
+  channels: number,
+  height: number,
+  width: number,
+): Promise<Float32Array> {
+  const timestepCount = typeof timestepSpec.shape[0] === 'number' ? timestepSpec.shape[0] : 1;
+  const out = await run(
+    model.unet,
+    {
+      [sampleSpec.name]: floatTensor(sample, sampleSpec, [batch, channels, height, width]),
+      [timestepSpec.name]: timestepTensor(timestep, timestepSpec, timestepCount),
+      [contextSpec.name]: floatTensor(context, contextSpec, [batch, tokens, context.length / batch / tokens]),
+    },
+    'unet',
+  );
+  const values = readFloats(out, 'unet');
+  if (values.length !== sample.length) {
+    throw new DiffusionError('MODEL_INVALID', `unet returned ${values.length} values for a ${sample.length}-value latent`);
+  }
+  return values;
+}
+
+/** ε = ε_uncond + g · (ε_cond − ε_uncond) */
+function guide(uncond: Float32Array, cond: Float32Array, scale: number): Float32Array {
+  const out = new Float32Array(cond.length);
+  for (let i = 0; i < out.length; i++) out[i] = uncond[i]! + scale * (cond[i]! - uncond[i]!);
+  return out;
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** Hidden size of the text embeddings (the context input's last dim, else inferred for 77 tokens). */
+function contextDim(spec: InputSpec, values: number): number {
+  const last = spec.shape[spec.shape.length - 1];
+  if (typeof last === 'number') return last;
+  return values / 77;
+}
+
+function checkFixedDims(spec: InputSpec, height: number, width: number): void {
+  const [, , h, w] = spec.shape;
+  if ((typeof h === 'number' && h !== height) || (typeof w === 'number' && w !== width)) {
+    throw new DiffusionError('INVALID_INPUT', `this model only generates ${Number(w) * 8}×${Number(h) * 8} images`);
+  }
+}
+
+/** VAE output NCHW in [−1, 1] → interleaved RGB bytes. */
+function toRgb(decoded: Float32Array, width: number, height: number): Uint8Array {
+  const plane = width * height;
+  const pixels = new Uint8Array(plane * 3);
+  for (let c = 0; c < 3; c++) {
+    const offset = c * plane;
+    for (let i = 0; i < plane; i++) {
+      const v = Math.round((decoded[offset + i]! / 2 + 0.5) * 255);
+      pixels[i * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return pixels;
+}
