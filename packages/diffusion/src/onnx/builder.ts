@@ -2,6 +2,7 @@
 // auto-named outputs, graph inputs/outputs with symbolic dimensions.
 import { DataType, type DataTypeValue, type OnnxAttribute, type OnnxDim, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './model';
 import { type Chunk, OnnxFormatError } from './proto';
+import { float32ToFloat16Bytes } from './tensor';
 
 export type AttrValue = number | string | number[] | string[] | OnnxTensor | { float: number } | { floats: number[] } | { ints: number[] };
 
@@ -91,6 +92,7 @@ export class GraphBuilder {
     if (dataType === DataType.INT64) bytes = new Uint8Array(BigInt64Array.from(values.map(toInt64)).buffer);
     else if (dataType === DataType.INT32) bytes = new Uint8Array(Int32Array.from(values).buffer);
     else if (dataType === DataType.FLOAT) bytes = new Uint8Array(Float32Array.from(values).buffer);
+    else if (dataType === DataType.FLOAT16) bytes = float32ToFloat16Bytes(Float32Array.from(values));
     else throw new OnnxFormatError(`constant(): unsupported type ${dataType}; use initializer()`);
     const name = this.initializer(this.fresh('const'), dataType, dims, bytes);
     this.constants.set(key, name);
@@ -105,7 +107,7 @@ export class GraphBuilder {
   nodeMulti(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: NodeOptions = {}): string[] {
     const count = options.outputNames?.length ?? options.outputs ?? 1;
     const outputs = options.outputNames
-      ? options.outputNames.map((n) => this.claim(n))
+      ? options.outputNames.map((n) => (n === '' ? n : this.claim(n))) // '' = optional output not produced
       : Array.from({ length: count }, () => this.claim(this.fresh(opType)));
     const node: OnnxNode = {
       opType,

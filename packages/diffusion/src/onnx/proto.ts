@@ -2,10 +2,12 @@
 // The writer keeps large byte fields (tensor data) as references instead of
 // copying them, so a multi-gigabyte model can be streamed to disk in order.
 
-export class OnnxFormatError extends Error {
-  readonly code = 'MODEL_INVALID';
+import { DiffusionError } from '../pipeline/errors';
+
+/** A model file that is not valid ONNX (or an edit that would make it invalid): a permanent MODEL_INVALID failure. */
+export class OnnxFormatError extends DiffusionError {
   constructor(message: string) {
-    super(message);
+    super('MODEL_INVALID', message);
     this.name = 'OnnxFormatError';
   }
 }

@@ -1,0 +1,7 @@
+export { buildSyntheticModel, type SyntheticModelOptions, type SyntheticModelResult } from './build';
+export { PRESETS, type PresetConfig, type SyntheticPreset } from './presets';
+export { buildUNet, type UNetConfig } from './unet';
+export { buildTextEncoder, type TextEncoderConfig } from './text-encoder';
+export { buildVaeDecoder, type VaeDecoderConfig } from './vae-decoder';
+export { buildTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
+export type { NetOptions, WeightDtype } from './net';
