@@ -19,6 +19,7 @@ export interface KohyaProgressReading {
   readonly loss?: number | null;
 }
 
+// eslint-disable-next-line no-control-regex -- tqdm and rich may emit ANSI escape sequences
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const STEPS = /^steps:\s*(\d+)%\|[^|]*\|\s*(\d+)\/(\d+)\s*\[([^<\]]*)<([^,\]]*)(?:,\s*([^,\]]*))?(?:,\s*(.*))?\]\s*$/;
 const EPOCH = /^epoch (\d+)\/(\d+)\s*$/;

@@ -46,15 +46,17 @@ export interface KohyaPlan extends TrainingPlan {
   readonly command: TrainerCommand;
 }
 
+export interface KohyaEngine extends TrainerEngine {
+  prepare(job: TrainingJob): Promise<KohyaPlan>;
+}
+
 export const DEFAULT_LORA_NETWORK: LoraNetworkSpec = { rank: 8, alpha: 8, learningRate: 1e-4, trainTextEncoder: false };
 
 // PyTorch's wording across versions, plus cuBLAS failing to allocate its workspace.
 const OUT_OF_MEMORY = /CUDA out of memory|OutOfMemoryError|CUBLAS_STATUS_ALLOC_FAILED|CUDA error: out of memory/i;
 
 /** The kohya-ss sd-scripts LoRA trainer (`train_network.py`, networks.lora) run as a child process. */
-export function createKohyaEngine(options: KohyaEngineOptions): TrainerEngine & {
-  prepare(job: TrainingJob): Promise<KohyaPlan>;
-} {
+export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
   const name = options.name ?? 'kohya';
   const network: LoraNetworkSpec = { ...DEFAULT_LORA_NETWORK, ...options.network };
 
