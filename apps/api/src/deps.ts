@@ -1,5 +1,6 @@
 import type { Database } from '@stylelicense/db';
 import type { ApiConfig } from './env';
+import type { EventBus } from './services/events';
 import type { Logger } from './logger';
 import type { ReadinessProbe } from './services/health';
 
@@ -10,6 +11,8 @@ import type { ReadinessProbe } from './services/health';
 export interface AppDeps {
   config: ApiConfig;
   db: Database;
+  /** Live updates to subscribed clients (in-process now; the broker's `events` exchange later). */
+  events: EventBus;
   log: Logger;
   probes: ReadinessProbe[];
   startedAt: Date;

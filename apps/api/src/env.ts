@@ -27,6 +27,13 @@ export const configSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   SEED_DEMO_DATA: booleanish.optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Styles one artist may own (the original's MVP limit was 1); 0 = unlimited. */
+  STYLE_LIMIT_PER_ARTIST: z.coerce.number().int().min(0).default(0),
+  /** Diffusion settings every generation job carries. */
+  GENERATION_STEPS: z.coerce.number().int().min(1).max(150).default(30),
+  GENERATION_GUIDANCE: z.coerce.number().min(0).max(30).default(7.5),
+  /** How often read notifications older than 30 days and orphaned uploads are purged. */
+  HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
 });
 
 export type ApiConfig = z.infer<typeof configSchema> & { PUBLIC_URL: string };

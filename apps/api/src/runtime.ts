@@ -4,6 +4,7 @@ import type { ApiConfig } from './env';
 import { createApp } from './http/app';
 import { listen, type RunningServer } from './http/server';
 import type { Logger } from './logger';
+import { InProcessEventBus } from './services/events';
 import { databaseProbe } from './services/health';
 import type { ViewerResolver } from './trpc/context';
 
@@ -33,6 +34,7 @@ export async function startApi({
   const deps: AppDeps = {
     config,
     db,
+    events: new InProcessEventBus(),
     log,
     probes: [databaseProbe(() => db.$queryRaw`SELECT 1`)],
     startedAt: new Date(),
@@ -45,6 +47,7 @@ export async function startApi({
     http,
     stop() {
       stopping ??= (async () => {
+        await deps.events.close();
         await http.close();
         await db.$disconnect();
         await onClosed?.();
