@@ -52,12 +52,13 @@ export async function verifySignatureImage(bytes: Uint8Array): Promise<VerifiedS
       throw reject('dimensions', `Signature is ${width}×${height}; each side must be ${minSide}..${maxSide} px`, { width, height });
     }
     if (!meta.hasAlpha) throw reject('no_alpha', 'The signature needs a transparent background (a PNG with alpha)');
-    alpha = await sharp(bytes, { failOn: 'warning' }).ensureAlpha().extractChannel(3).stats();
+    // stats() describes the decoded input: the last channel is the alpha.
+    alpha = await sharp(bytes, { failOn: 'warning' }).stats();
   } catch (error) {
     if (error instanceof DomainError) throw error;
     throw reject('corrupt', 'The signature image is damaged and cannot be read', {}, error);
   }
-  const channel = alpha.channels[0];
+  const channel = alpha.channels[alpha.channels.length - 1];
   if (channel === undefined || channel.min === 255) {
     throw reject('fully_opaque', 'The signature has no transparent pixels; use a transparent background');
   }

@@ -26,9 +26,10 @@ const unescapeXml = (text: string) =>
 
 /**
  * XMP packet naming artist, style, generation and licence. XMP rather than
- * EXIF because it is UTF-8 (artist names are often not ASCII) and libvips
- * writes it into both formats: an iTXt `XML:com.adobe.xmp` chunk in PNG and
- * an `XMP ` chunk in WebP.
+ * EXIF because it is UTF-8 (artist names are often not ASCII; libvips
+ * turns EXIF's non-ASCII into '?') and libvips writes it into both formats:
+ * a compressed text chunk (zTXt, keyword `XML:com.adobe.xmp`) in PNG and an
+ * `XMP ` chunk in WebP. sharp's metadata(), exiftool and Adobe tools read both.
  */
 export function buildStampXmp(metadata: StampMetadata): string {
   const attributes = FIELDS.filter((name) => metadata[name] !== undefined)
