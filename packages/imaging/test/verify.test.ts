@@ -67,7 +67,7 @@ describe('verifyArtwork', () => {
   });
 
   it('refuses more than 10 MB (checked before decoding) and pixel bombs', async () => {
-    const noise = await sharp({ create: { width: 2000, height: 1800, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
+    const noise = await sharp({ create: { width: 2000, height: 1800, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
       .png({ compressionLevel: 0 })
       .toBuffer();
     expect(noise.length).toBeGreaterThan(10 * 1024 * 1024);
@@ -111,7 +111,7 @@ describe('verifySignatureImage', () => {
     for (const [bytes, reason] of cases) {
       expect(await rejection(verifySignatureImage(bytes)), reason).toEqual({ code: 'VALIDATION_ERROR', reason });
     }
-    const huge = await sharp({ create: { width: 1000, height: 800, channels: 4, noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
+    const huge = await sharp({ create: { width: 1000, height: 800, channels: 4, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
       .png({ compressionLevel: 0 })
       .toBuffer();
     expect(huge.length).toBeGreaterThan(2 * 1024 * 1024);
