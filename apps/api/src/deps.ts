@@ -1,4 +1,5 @@
 import type { Database } from '@stylelicense/db';
+import type { ObjectStorage } from '@stylelicense/storage';
 import type { ApiConfig } from './env';
 import type { EventBus } from './services/events';
 import type { Logger } from './logger';
@@ -15,5 +16,7 @@ export interface AppDeps {
   events: EventBus;
   log: Logger;
   probes: ReadinessProbe[];
+  /** Object storage (S3 or the filesystem driver); key layout in @stylelicense/storage's storageKeys. */
+  storage: ObjectStorage;
   startedAt: Date;
 }

@@ -8,6 +8,16 @@ const booleanish = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+/** A rate limit written "count/seconds", e.g. "5/300" = five per five minutes. */
+const rateLimit = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'expected "count/seconds", e.g. 5/300')
+  .transform((value) => {
+    const [limit, seconds] = value.split('/').map(Number) as [number, number];
+    return { limit, windowMs: seconds * 1000 };
+  })
+  .refine((rule) => rule.limit >= 1 && rule.windowMs >= 1000, 'count ≥ 1 and seconds ≥ 1');
+
 /**
  * The API's whole configuration, read from the environment once and validated. Nothing else in
  * the app reads `process.env` (enforced by ESLint).
@@ -25,6 +35,41 @@ export const configSchema = z.object({
   WEB_ORIGIN: z.string().url().default('http://localhost:3000'),
   /** This API's own public URL (OAuth callback, presigned filesystem URLs). */
   PUBLIC_URL: z.string().url().optional(),
+
+  // Sessions and sign-in.
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Google's endpoints; overridable so tests can point them at a loopback server. */
+  GOOGLE_AUTHORIZATION_URL: z.string().url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  GOOGLE_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
+
+  // Object storage: the filesystem driver under DATA_DIR/storage (embedded default) or S3.
+  STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
+  /** HMAC key (≥ 32 bytes) for the filesystem driver's presigned URLs; random per process if unset outside production. */
+  STORAGE_SIGNING_SECRET: z.string().min(32).optional(),
+  S3_ENDPOINT: z.string().url().optional(),
+  /** The S3 endpoint browsers reach when it differs from S3_ENDPOINT (compose). */
+  S3_PUBLIC_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().min(3).optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: booleanish.default(false),
+
+  // Payments: Toss Payments in production, a local sandbox checkout elsewhere by default.
+  PAYMENT_PROVIDER: z.enum(['toss', 'sandbox']).optional(),
+  TOSS_CLIENT_KEY: z.string().min(1).optional(),
+  TOSS_SECRET_KEY: z.string().min(1).optional(),
+  TOSS_API_BASE_URL: z.string().url().default('https://api.tosspayments.com'),
+
+  // Rate limits ("count/seconds", sliding window), shared through Redis across instances.
+  RATE_LIMIT_STORE: z.enum(['memory', 'redis']).optional(),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  RATE_LIMIT_SIGN_IN: rateLimit.prefault('5/300'),
+  RATE_LIMIT_GENERATION: rateLimit.prefault('6/60'),
+  RATE_LIMIT_USER: rateLimit.prefault('100/60'),
+  RATE_LIMIT_ANONYMOUS: rateLimit.prefault('50/60'),
   SEED_DEMO_DATA: booleanish.optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Styles one artist may own (the original's MVP limit was 1); 0 = unlimited. */
@@ -36,7 +81,11 @@ export const configSchema = z.object({
   HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
 });
 
-export type ApiConfig = z.infer<typeof configSchema> & { PUBLIC_URL: string };
+export type ApiConfig = z.infer<typeof configSchema> & {
+  PUBLIC_URL: string;
+  PAYMENT_PROVIDER: 'toss' | 'sandbox';
+  RATE_LIMIT_STORE: 'memory' | 'redis';
+};
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const parsed = configSchema.safeParse(env);
@@ -48,7 +97,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.MODE !== 'embedded' && !config.DATABASE_URL) {
     throw new Error('Invalid configuration:\n  DATABASE_URL: required unless MODE=embedded');
   }
-  return { ...config, PUBLIC_URL: config.PUBLIC_URL ?? `http://localhost:${config.PORT}` };
+  const production = config.MODE === 'production';
+  const paymentProvider = config.PAYMENT_PROVIDER ?? (production ? 'toss' : 'sandbox');
+  const missing = [
+    ...(paymentProvider === 'toss' && !config.TOSS_SECRET_KEY ? ['TOSS_SECRET_KEY (PAYMENT_PROVIDER=toss)'] : []),
+    ...(paymentProvider === 'toss' && !config.TOSS_CLIENT_KEY ? ['TOSS_CLIENT_KEY (PAYMENT_PROVIDER=toss)'] : []),
+    ...(config.STORAGE_DRIVER === 's3' && !config.S3_BUCKET ? ['S3_BUCKET (STORAGE_DRIVER=s3)'] : []),
+    ...(production && config.STORAGE_DRIVER === 'fs' && !config.STORAGE_SIGNING_SECRET ? ['STORAGE_SIGNING_SECRET (production)'] : []),
+    ...(production && paymentProvider === 'sandbox' ? ['PAYMENT_PROVIDER=toss (the sandbox is refused in production)'] : []),
+  ];
+  if (missing.length) throw new Error(`Invalid configuration:\n${missing.map((m) => `  ${m}: required`).join('\n')}`);
+  return {
+    ...config,
+    PUBLIC_URL: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    PAYMENT_PROVIDER: paymentProvider,
+    RATE_LIMIT_STORE: config.RATE_LIMIT_STORE ?? (config.MODE === 'embedded' || config.MODE === 'test' ? 'memory' : 'redis'),
+  };
 }
 
 /** The environment with some variables fixed by the entry point (e.g. MODE=embedded). */

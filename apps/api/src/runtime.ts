@@ -6,6 +6,7 @@ import { listen, type RunningServer } from './http/server';
 import type { Logger } from './logger';
 import { InProcessEventBus } from './services/events';
 import { databaseProbe } from './services/health';
+import { storageFromConfig, storageProbe } from './services/storage';
 import type { ViewerResolver } from './trpc/context';
 
 export interface ApiRuntime {
@@ -31,12 +32,15 @@ export async function startApi({
   onClosed?: () => Promise<void>;
   resolveViewer?: ViewerResolver;
 }): Promise<ApiRuntime> {
+  const storage = storageFromConfig(config);
+  await storage.ensureBucket();
   const deps: AppDeps = {
     config,
     db,
     events: new InProcessEventBus(),
     log,
-    probes: [databaseProbe(() => db.$queryRaw`SELECT 1`)],
+    probes: [databaseProbe(() => db.$queryRaw`SELECT 1`), storageProbe(storage)],
+    storage,
     startedAt: new Date(),
   };
   const app = createApp(deps, { resolveViewer });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { createFilesystemStorageHandler, FilesystemStorage } from '@stylelicense/storage';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { AppDeps } from '../deps';
 import { appRouter } from '../routers';
 import { checkReadiness } from '../services/health';
+import { STORAGE_ROUTE } from '../services/storage';
 import { createContextFactory, type ViewerResolver } from '../trpc/context';
 import { toApiError } from '../trpc/errors';
 
@@ -38,6 +40,9 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
     const readiness = await checkReadiness(deps.probes);
     res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
   });
+
+  // The filesystem driver's presigned GET/PUT URLs land here (S3 serves its own).
+  if (deps.storage instanceof FilesystemStorage) app.use(STORAGE_ROUTE, createFilesystemStorageHandler(deps.storage));
 
   mount?.(app);
 

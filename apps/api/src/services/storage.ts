@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createStorage, type ObjectStorage } from '@stylelicense/storage';
+import type { ApiConfig } from '../env';
+import type { ReadinessProbe } from './health';
+
+/** Where the filesystem driver's presigned URLs point; `createApp` mounts the driver's route here. */
+export const STORAGE_ROUTE = '/api/storage';
+
+/** The configured object storage: S3 (or compatible) in production, files under DATA_DIR/storage otherwise. */
+export function storageFromConfig(config: ApiConfig): ObjectStorage {
+  if (config.STORAGE_DRIVER === 's3') {
+    return createStorage({
+      driver: 's3',
+      bucket: config.S3_BUCKET!,
+      region: config.S3_REGION,
+      endpoint: config.S3_ENDPOINT,
+      publicEndpoint: config.S3_PUBLIC_ENDPOINT,
+      forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      credentials:
+        config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }
+          : undefined,
+    });
+  }
+  return createStorage({
+    driver: 'filesystem',
+    root: join(config.DATA_DIR, 'storage'),
+    publicBaseUrl: `${config.PUBLIC_URL.replace(/\/+$/, '')}${STORAGE_ROUTE}`,
+    // Outside production a per-process key is enough: presigned URLs live for minutes.
+    signingSecret: config.STORAGE_SIGNING_SECRET ?? randomBytes(32),
+  });
+}
+
+export function storageProbe(storage: ObjectStorage): ReadinessProbe {
+  return {
+    name: 'storage',
+    async check() {
+      const health = await storage.checkHealth();
+      if (!health.ok) throw new Error(health.error);
+      return { driver: storage.driver };
+    },
+  };
+}
