@@ -1,0 +1,71 @@
+// Signature + encode time for the result sizes, against a plain encode of the
+// same pixels with the same settings in the same run (the ratio is the cost
+// of signing). Run: pnpm --filter @stylelicense/imaging bench
+import os from 'node:os';
+import sharp from 'sharp';
+import { clearSignatureCache, STAMP_ENCODING, stampSignature, type StampFormat } from '../src';
+
+const TARGET_MS: Record<number, number> = { 512: 20, 1024: 60 };
+const ITERATIONS: Record<number, number> = { 512: 40, 1024: 20 };
+
+/** Stand-in for a generated image: smooth colour fields plus fine grain (a gradient would compress unrealistically well). */
+async function paintingLike(size: number): Promise<Buffer> {
+  const fields = await sharp({ create: { width: size / 8, height: size / 8, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+    .resize(size, size, { kernel: 'cubic' })
+    .raw()
+    .toBuffer();
+  const grain = await sharp({ create: { width: size, height: size, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 0, sigma: 6 } } })
+    .raw()
+    .toBuffer();
+  return Buffer.from(fields.map((v, i) => Math.max(0, Math.min(255, v + grain[i]! - 0))));
+}
+
+async function signature(): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="600" height="220"><text x="20" y="150" font-size="140" font-family="serif" font-style="italic" fill="#1a1a1a">Hana K.</text></svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
+
+async function time(run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+const signaturePng = await signature();
+const metadata = { artist: 'Hana Kim', style: 'Ink Wash', generationId: 'gen_bench', license: 'commercial', seed: 42 };
+
+console.log(`imaging bench — sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, libvips threads ${sharp.concurrency()}, ${os.cpus().length} CPUs, node ${process.version}`);
+console.log(`encoders: png ${JSON.stringify(STAMP_ENCODING.png)}, webp ${JSON.stringify(STAMP_ENCODING.webp)}; medians (p95) in ms\n`);
+console.log('size       format  cold stamp  signed+encode   plain encode    ratio  target   ');
+
+let failed = false;
+for (const size of [512, 1024]) {
+  const pixels = await paintingLike(size);
+  for (const format of ['png', 'webp'] as StampFormat[]) {
+    const stamp = () => stampSignature({ image: pixels, raw: { width: size, height: size }, signaturePng, metadata, format });
+    const plain = () => {
+      const image = sharp(pixels, { raw: { width: size, height: size, channels: 3 } });
+      return (format === 'png' ? image.png(STAMP_ENCODING.png) : image.webp(STAMP_ENCODING.webp)).toBuffer();
+    };
+    clearSignatureCache();
+    const cold = await time(stamp); // includes decoding and resizing the signature
+    for (let i = 0; i < 3; i++) await Promise.all([stamp(), plain()]); // warm up
+    const signed: number[] = [];
+    const baseline: number[] = [];
+    for (let i = 0; i < ITERATIONS[size]!; i++) {
+      // Interleaved so load from other processes hits both alike.
+      signed.push(await time(stamp));
+      baseline.push(await time(plain));
+    }
+    const target = TARGET_MS[size]!;
+    const ok = median(signed) < target;
+    failed ||= !ok;
+    console.log(
+      `${`${size}×${size}`.padEnd(10)} ${format.padEnd(6)} ${cold.toFixed(1).padStart(10)}  ${median(signed).toFixed(1).padStart(6)} (${p95(signed).toFixed(1).padStart(5)})  ${median(baseline).toFixed(1).padStart(6)} (${p95(baseline).toFixed(1).padStart(5)})  ${(median(signed) / median(baseline)).toFixed(2).padStart(6)}  < ${target} ms ${ok ? 'ok' : 'MISSED'}`,
+    );
+  }
+}
+console.log(failed ? '\nsome targets missed (see above)' : '\nall targets met');
