@@ -13,3 +13,4 @@ export {
   type SchedulerName,
 } from './schedulers';
 export { mergeLoraIntoModel, parseLora, readLoraFile, type LoraAdapter, type LoraLayer } from './lora';
+export * from './worker';

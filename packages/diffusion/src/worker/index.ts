@@ -1,0 +1,1 @@
+export { DiffusionWorker, type DiffusionWorkerOptions, type WorkerImage } from './diffusion-worker';

@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId as mainThreadId } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiffusionEngine, DiffusionWorker, silentLogger, type GenerateRequest, type GenerationProgress } from '../src';
+import { buildTinyModel } from './pipeline-fixtures';
+
+let root = '';
+let modelDir = '';
+let worker: DiffusionWorker;
+const logged: string[] = [];
+
+const request = (overrides: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  modelDir,
+  prompt: 'a paper-cut owl',
+  width: 64,
+  height: 64,
+  steps: 4,
+  guidanceScale: 6,
+  seed: 9,
+  ...overrides,
+});
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'sl-worker-'));
+  modelDir = buildTinyModel(join(root, 'tiny'));
+  worker = await DiffusionWorker.start({
+    provider: { provider: 'cpu' },
+    logger: { info: (m) => logged.push(m), warn: (m) => logged.push(m) },
+  });
+});
+
+afterAll(async () => {
+  await worker?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('inference in a worker thread', () => {
+  it('runs in another thread, keeps the event loop free and matches in-process pixels', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const image = await worker.generate(request({ width: 256, height: 256 }));
+    clearInterval(timer);
+    expect(image.threadId).not.toBe(mainThreadId);
+    expect(image.pixels.length).toBe(256 * 256 * 3);
+    // The main loop kept ticking while the thread ran ONNX Runtime (≈ a second of work).
+    expect(ticks).toBeGreaterThan(5);
+    // The thread's logs reach the main logger, naming the provider that runs.
+    expect(logged).toContain('onnxruntime execution provider: cpu');
+
+    const local = new DiffusionEngine({ logger: silentLogger });
+    try {
+      const same = await local.generate(request({ width: 256, height: 256 }));
+      expect(Buffer.from(same.pixels).equals(Buffer.from(image.pixels))).toBe(true);
+    } finally {
+      await local.close();
+    }
+  }, 60_000);
+
+  it('streams progress back in order', async () => {
+    const events: GenerationProgress[] = [];
+    await worker.generate(request({ steps: 6 }), { onProgress: (p) => events.push(p) });
+    expect(events.map((e) => e.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events.at(-1)!.percent).toBe(100);
+  });
+
+  it('cancels through the thread', async () => {
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const run = worker.generate(request({ steps: 50 }), {
+      signal: controller.signal,
+      onProgress: (p) => {
+        steps.push(p.step);
+        if (p.step === 2) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED', retryable: false });
+    expect(steps.length).toBeLessThan(50);
+    // The thread is still usable afterwards.
+    const image = await worker.generate(request({ steps: 1 }));
+    expect(image.pixels.length).toBe(64 * 64 * 3);
+  });
+
+  it('passes typed errors back with their codes', async () => {
+    await expect(worker.generate(request({ modelDir: join(root, 'missing') }))).rejects.toMatchObject({
+      name: 'DiffusionError',
+      code: 'MODEL_NOT_FOUND',
+      retryable: false,
+    });
+    await expect(
+      worker.generate(request({ lora: { path: join(root, 'none.safetensors'), strength: 1 } })),
+    ).rejects.toMatchObject({ code: 'LORA_INVALID' });
+  });
+});
