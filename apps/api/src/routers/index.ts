@@ -1,9 +1,15 @@
 import { router } from '../trpc/init';
+import { commentsRouter, followsRouter, likesRouter } from './community';
 import { healthProcedure } from './health';
+import { notificationsRouter } from './notifications';
 
 /** Every domain's router, one line each. */
 export const appRouter = router({
   health: healthProcedure,
+  follows: followsRouter,
+  likes: likesRouter,
+  comments: commentsRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
