@@ -10,7 +10,7 @@ import type { PresignedUpload } from './types';
 export async function uploadToPresignedUrl(
   upload: PresignedUpload,
   body: Uint8Array | Blob,
-  options: { fetch?: typeof fetch; contentType?: string } = {},
+  options: { fetch?: typeof fetch } = {},
 ): Promise<void> {
   const send = options.fetch ?? fetch;
   const blob = body instanceof Blob ? body : new Blob([body]);
@@ -19,12 +19,10 @@ export async function uploadToPresignedUrl(
     if (upload.method === 'POST') {
       const form = new FormData();
       for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
-      if (options.contentType !== undefined) form.set('Content-Type', options.contentType);
       form.append('file', blob, upload.key.split('/').pop()); // S3 ignores fields after `file`
       response = await send(upload.url, { method: 'POST', body: form });
     } else {
-      const headers = { ...upload.headers, ...(options.contentType === undefined ? {} : { 'Content-Type': options.contentType }) };
-      response = await send(upload.url, { method: 'PUT', headers, body: blob });
+      response = await send(upload.url, { method: 'PUT', headers: upload.headers, body: blob });
     }
   } catch (error) {
     throw new StorageError('STORAGE_UNAVAILABLE', `Upload failed: ${String(error)}`, { cause: error, key: upload.key });

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signPresignedToken, storageKeys, type FilesystemStorage } from '../src';
+import { signPresignedToken, storageKeys, uploadToPresignedUrl, type FilesystemStorage } from '../src';
 import { expectCode, rawUpload } from './contract';
 import { startFilesystemStorage } from './harness';
 
@@ -25,6 +25,8 @@ describe('filesystem storage route', () => {
     expect(response.status).toBe(413);
     expect(await errorOf(response)).toBe('STORAGE_UPLOAD_TOO_LARGE');
     expect(await storage.head(key)).toBeNull();
+    // The client helper turns the refusal into the typed error.
+    await expectCode(uploadToPresignedUrl(upload, new Uint8Array(5_000)), 'STORAGE_UPLOAD_TOO_LARGE');
   });
 
   it('counts chunked bodies that declare no length and stops at maxBytes', async () => {
