@@ -44,6 +44,8 @@ export interface S3StorageOptions {
   maxAttempts?: number;
   requestTimeoutMs?: number;
   connectionTimeoutMs?: number;
+  /** Keys per ListObjectsV2 page (S3's maximum and default: 1000). */
+  listPageSize?: number;
 }
 
 // Metadata travels in HTTP headers, which only carry ASCII: values are
@@ -67,12 +69,14 @@ export class S3Storage implements ObjectStorage {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly presignClient: S3Client;
+  private readonly listPageSize: number;
 
   constructor(options: S3StorageOptions) {
     if (!options.bucket || options.bucket.length < 3) {
       throw new StorageError('STORAGE_INVALID_REQUEST', 'S3 bucket names need at least 3 characters');
     }
     this.bucket = options.bucket;
+    this.listPageSize = options.listPageSize ?? 1000;
     const base: S3ClientConfig = {
       region: options.region,
       forcePathStyle: options.forcePathStyle ?? false,
@@ -212,7 +216,7 @@ export class S3Storage implements ObjectStorage {
       let page;
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: this.listPageSize }),
         );
       } catch (error) {
         throw fromS3Error(error);

@@ -80,6 +80,22 @@ describe('S3 driver specifics', () => {
     storage.destroy();
   });
 
+  it('lists across pages', async () => {
+    const paged = new S3Storage({
+      bucket: harness.bucket,
+      region: 'us-east-1',
+      endpoint: harness.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      listPageSize: 2,
+    });
+    for (let n = 0; n < 5; n++) await paged.put(storageKeys.upload('paged', n), new Uint8Array([n]), { contentType: 'image/png' });
+    const keys: string[] = [];
+    for await (const object of paged.list('uploads/paged/')) keys.push(object.key);
+    expect(keys).toEqual([0, 1, 2, 3, 4].map((n) => `uploads/paged/${n}`));
+    paged.destroy();
+  });
+
   it('refuses bucket names S3 would refuse', () => {
     expect(() => new S3Storage({ bucket: 'ab', region: 'us-east-1' })).toThrow(expect.objectContaining({ code: 'STORAGE_INVALID_REQUEST' }));
   });
