@@ -15,18 +15,39 @@ const sourceDir = join(tmpdir(), `stylelicense-bench-dataset-${WIDTH}x${HEIGHT}-
 
 /** Photo-like JPEGs (smooth colour fields plus fine grain), generated once and reused across runs. */
 async function ensureSources(): Promise<string[]> {
-  const files = Array.from({ length: COUNT }, (_, i) => join(sourceDir, `artwork-${String(i).padStart(3, '0')}.jpg`));
+  const files = Array.from({ length: COUNT }, (_, i) =>
+    join(sourceDir, `artwork-${String(i).padStart(3, '0')}.jpg`),
+  );
   if (files.every((file) => existsSync(file))) return files;
   await mkdir(sourceDir, { recursive: true });
-  const grain = await sharp({ create: { width: WIDTH, height: HEIGHT, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 18 } } })
+  const grain = await sharp({
+    create: {
+      width: WIDTH,
+      height: HEIGHT,
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 18 },
+    },
+  })
     .png({ compressionLevel: 0 })
     .toBuffer();
   for (const [i, file] of files.entries()) {
-    const fields = await sharp({ create: { width: 60, height: 40, channels: 3, noise: { type: 'gaussian', mean: 120 + i, sigma: 60 } } })
+    const fields = await sharp({
+      create: {
+        width: 60,
+        height: 40,
+        channels: 3,
+        background: '#808080',
+        noise: { type: 'gaussian', mean: 120 + i, sigma: 60 },
+      },
+    })
       .resize(WIDTH, HEIGHT, { kernel: 'cubic' })
       .png({ compressionLevel: 0 })
       .toBuffer();
-    await sharp(fields).composite([{ input: grain, blend: 'soft-light' }]).jpeg({ quality: 90 }).toFile(file);
+    await sharp(fields)
+      .composite([{ input: grain, blend: 'soft-light' }])
+      .jpeg({ quality: 90 })
+      .toFile(file);
   }
   return files;
 }
@@ -42,7 +63,10 @@ async function baseline(files: string[], concurrency: number): Promise<void> {
   const lane = async () => {
     while (next < files.length) {
       const file = files[next++] as string;
-      await sharp(await readFile(file)).resize(1024, 512, { fit: 'cover' }).raw().toBuffer();
+      await sharp(await readFile(file))
+        .resize(1024, 512, { fit: 'cover' })
+        .raw()
+        .toBuffer();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
@@ -51,7 +75,12 @@ async function baseline(files: string[], concurrency: number): Promise<void> {
 async function prepare(files: string[], concurrency: number): Promise<number> {
   const out = await mkdtemp(join(tmpdir(), 'bench-dataset-out-'));
   try {
-    const artworks: ArtworkRecord[] = files.map((file, i) => ({ id: `a${i}`, storageKey: file, tags: ['bench', 'ink'], caption: 'a bench artwork' }));
+    const artworks: ArtworkRecord[] = files.map((file, i) => ({
+      id: `a${i}`,
+      storageKey: file,
+      tags: ['bench', 'ink'],
+      caption: 'a bench artwork',
+    }));
     const dataset = await prepareDataset({
       styleName: 'Bench Style',
       artworks,
@@ -67,8 +96,12 @@ async function prepare(files: string[], concurrency: number): Promise<number> {
 
 const files = await ensureSources();
 const sizes = await Promise.all(files.slice(0, 5).map(async (f) => (await readFile(f)).byteLength));
-console.log(`dataset preparation bench: ${COUNT} JPEG ${WIDTH}×${HEIGHT} (~${(sizes.reduce((a, b) => a + b) / sizes.length / 1e6).toFixed(1)} MB each)`);
-console.log(`cores: ${availableParallelism()}, sharp threads per image: ${sharp.concurrency()}, libuv pool: ${process.env.UV_THREADPOOL_SIZE ?? 4}`);
+console.log(
+  `dataset preparation bench: ${COUNT} JPEG ${WIDTH}×${HEIGHT} (~${(sizes.reduce((a, b) => a + b) / sizes.length / 1e6).toFixed(1)} MB each)`,
+);
+console.log(
+  `cores: ${availableParallelism()}, sharp threads per image: ${sharp.concurrency()}, libuv pool: ${process.env.UV_THREADPOOL_SIZE ?? 4}`,
+);
 
 await baseline(files.slice(0, 4), 2); // warm-up: load libvips, page in the files
 for (const concurrency of [1, 2, 4]) {

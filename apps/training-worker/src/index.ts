@@ -16,8 +16,18 @@ export {
   type RejectedArtwork,
   type RejectionReason,
 } from './dataset/prepare';
-export { validateLoraArtifact, type LoraArtifactSummary, type LoraExpectation } from './artifact/validate-lora';
-export { createKohyaEngine, DEFAULT_LORA_NETWORK, type KohyaEngine, type KohyaEngineOptions, type KohyaPlan } from './engine/kohya';
+export {
+  validateLoraArtifact,
+  type LoraArtifactSummary,
+  type LoraExpectation,
+} from './artifact/validate-lora';
+export {
+  createKohyaEngine,
+  DEFAULT_LORA_NETWORK,
+  type KohyaEngine,
+  type KohyaEngineOptions,
+  type KohyaPlan,
+} from './engine/kohya';
 export { kohyaArguments, kohyaDatasetConfig, type KohyaArgumentsInput } from './engine/kohya-command';
 export { LineSplitter, parseKohyaLine, type KohyaProgressReading } from './engine/kohya-progress';
 export { createNoTrainerEngine, NO_TRAINER_ENGINE_MESSAGE } from './engine/none';

@@ -11,8 +11,14 @@ type Tensors = [string, TensorInput][];
 function loraModule(name: string, rank: number, inFeatures = 16, outFeatures = 16, alpha = rank): Tensors {
   return [
     [`${name}.alpha`, { dtype: 'F16', shape: [], values: [alpha] }],
-    [`${name}.lora_down.weight`, { dtype: 'F16', shape: [rank, inFeatures], values: new Float32Array(rank * inFeatures).fill(0.01) }],
-    [`${name}.lora_up.weight`, { dtype: 'F16', shape: [outFeatures, rank], values: new Float32Array(outFeatures * rank).fill(-0.01) }],
+    [
+      `${name}.lora_down.weight`,
+      { dtype: 'F16', shape: [rank, inFeatures], values: new Float32Array(rank * inFeatures).fill(0.01) },
+    ],
+    [
+      `${name}.lora_up.weight`,
+      { dtype: 'F16', shape: [outFeatures, rank], values: new Float32Array(outFeatures * rank).fill(-0.01) },
+    ],
   ];
 }
 
@@ -45,7 +51,11 @@ describe('validateLoraArtifact', () => {
   };
 
   it('accepts a kohya LoRA and summarises it', async () => {
-    const path = await write([...loraModule(UNET, 8), ...loraModule(`${UNET.replace('q', 'k')}`, 8), ...loraModule(TE, 8)]);
+    const path = await write([
+      ...loraModule(UNET, 8),
+      ...loraModule(`${UNET.replace('q', 'k')}`, 8),
+      ...loraModule(TE, 8),
+    ]);
     expect(await validateLoraArtifact(path, { rank: 8, trainTextEncoder: true })).toMatchObject({
       rank: 8,
       unetModules: 2,
@@ -82,15 +92,22 @@ describe('validateLoraArtifact', () => {
   });
 
   it('refuses modules with a missing part, a wrong rank, or a bad alpha', async () => {
-    expect(await reasonOf(await write(loraModule(UNET, 8).filter(([k]) => !k.endsWith('alpha'))))).toContain('lacks alpha');
+    expect(await reasonOf(await write(loraModule(UNET, 8).filter(([k]) => !k.endsWith('alpha'))))).toContain(
+      'lacks alpha',
+    );
     expect(await reasonOf(await write(loraModule(UNET, 4)))).toContain('rank 4/4, expected 8');
     expect(await reasonOf(await write(loraModule(UNET, 8, 16, 16, 0)))).toContain('alpha 0');
   });
 
   it('refuses foreign keys, non-float tensors, missing UNet or text encoder modules, and infinities', async () => {
-    expect(await reasonOf(await write([...loraModule(UNET, 8), ['model.diffusion_model.x', { dtype: 'F16', shape: [1], values: [1] }]]))).toContain(
-      'unexpected tensor "model.diffusion_model.x"',
-    );
+    expect(
+      await reasonOf(
+        await write([
+          ...loraModule(UNET, 8),
+          ['model.diffusion_model.x', { dtype: 'F16', shape: [1], values: [1] }],
+        ]),
+      ),
+    ).toContain('unexpected tensor "model.diffusion_model.x"');
     const ints: Tensors = loraModule(UNET, 8).map(([k, t]) =>
       k.endsWith('alpha') ? [k, { dtype: 'I32', shape: [], bytes: new Uint8Array([8, 0, 0, 0]) }] : [k, t],
     );
@@ -98,7 +115,10 @@ describe('validateLoraArtifact', () => {
     expect(await reasonOf(await write(loraModule(TE, 8)))).toContain('no UNet modules');
     expect(await reasonOf(await write(loraModule(UNET, 8)), true)).toContain('no text encoder modules');
     const inf = loraModule(UNET, 8);
-    inf[1] = [`${UNET}.lora_down.weight`, { dtype: 'F16', shape: [8, 16], values: new Float32Array(128).fill(1e6) }];
+    inf[1] = [
+      `${UNET}.lora_down.weight`,
+      { dtype: 'F16', shape: [8, 16], values: new Float32Array(128).fill(1e6) },
+    ];
     expect(await reasonOf(await write(inf))).toContain('non-finite value (Infinity)');
   });
 });

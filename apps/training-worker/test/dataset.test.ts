@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LowQualityDataError, pickBucket, prepareDataset, type AcceptedArtwork, type ArtworkRecord } from '../src/index';
+import {
+  LowQualityDataError,
+  pickBucket,
+  prepareDataset,
+  type AcceptedArtwork,
+  type ArtworkRecord,
+} from '../src/index';
 
 /** A solid-colour image in any format sharp writes. */
 function solid(width: number, height: number, rgb: [number, number, number]) {
@@ -102,7 +108,13 @@ describe('prepareDataset', () => {
     // Stored landscape 1200×700 with orientation 6 is an upright 700×1200 portrait: 1:2 bucket,
     // red (stored top) on the right after rotation, blue on the left.
     const rotated = byId.get('rotated') as AcceptedArtwork;
-    expect(rotated).toMatchObject({ sourceWidth: 700, sourceHeight: 1200, bucket: 'portrait', width: 512, height: 1024 });
+    expect(rotated).toMatchObject({
+      sourceWidth: 700,
+      sourceHeight: 1200,
+      bucket: 'portrait',
+      width: 512,
+      height: 1024,
+    });
     const rotatedMeta = await sharp(rotated.imagePath).metadata();
     expect([rotatedMeta.format, rotatedMeta.width, rotatedMeta.height]).toEqual(['png', 512, 1024]);
     expect(rotatedMeta.exif).toBeUndefined();
@@ -118,7 +130,12 @@ describe('prepareDataset', () => {
 
     // 6000×4000 (3:2) is nearest to 2:1 on a log scale: scaled to cover 1024×512 and centre-cropped.
     const huge = byId.get('huge') as AcceptedArtwork;
-    expect(huge).toMatchObject({ bucket: 'landscape', width: 1024, height: 512, caption: 'moonlit ink, ink' });
+    expect(huge).toMatchObject({
+      bucket: 'landscape',
+      width: 1024,
+      height: 512,
+      caption: 'moonlit ink, ink',
+    });
     const hugeMeta = await sharp(huge.imagePath).metadata();
     expect([hugeMeta.width, hugeMeta.height]).toEqual([1024, 512]);
     for (const y of [1, 510]) expect((await pixel(huge.imagePath, 512, y))[0]).toBeLessThan(60);

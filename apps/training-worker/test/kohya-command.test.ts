@@ -26,7 +26,12 @@ describe('kohya engine plan', () => {
   const job = (): TrainingJob => ({
     styleId: 'style_123',
     styleName: 'Moonlit Ink',
-    dataset: { imageDir: '/data/jobs/style_123/dataset/16_moonlit_ink', token: 'moonlit_ink', numRepeats: 16, imageCount: 13 },
+    dataset: {
+      imageDir: '/data/jobs/style_123/dataset/16_moonlit_ink',
+      token: 'moonlit_ink',
+      numRepeats: 16,
+      imageCount: 13,
+    },
     workDir,
     seed: 1234,
   });
@@ -126,17 +131,21 @@ caption_extension = ".txt"
       network: { trainTextEncoder: true, rank: 16, alpha: 8 },
     });
     const odd = job();
-    const plan = await withTe.prepare({ ...odd, dataset: { ...odd.dataset, imageDir: '/data/"quoted" \\ dir' } });
-    expect((parseToml(plan.datasetConfig) as { datasets: { subsets: { image_dir: string }[] }[] }).datasets[0]?.subsets[0]?.image_dir).toBe(
-      '/data/"quoted" \\ dir',
-    );
+    const plan = await withTe.prepare({
+      ...odd,
+      dataset: { ...odd.dataset, imageDir: '/data/"quoted" \\ dir' },
+    });
+    expect(
+      (parseToml(plan.datasetConfig) as { datasets: { subsets: { image_dir: string }[] }[] }).datasets[0]
+        ?.subsets[0]?.image_dir,
+    ).toBe('/data/"quoted" \\ dir');
     expect(plan.command.args).not.toContain('--network_train_unet_only');
-    expect(plan.command.args.slice(plan.command.args.indexOf('--network_dim'), plan.command.args.indexOf('--network_dim') + 4)).toEqual([
-      '--network_dim',
-      '16',
-      '--network_alpha',
-      '8',
-    ]);
+    expect(
+      plan.command.args.slice(
+        plan.command.args.indexOf('--network_dim'),
+        plan.command.args.indexOf('--network_dim') + 4,
+      ),
+    ).toEqual(['--network_dim', '16', '--network_alpha', '8']);
     expect(plan.network).toEqual({ rank: 16, alpha: 8, learningRate: 1e-4, trainTextEncoder: true });
   });
 });
@@ -147,12 +156,15 @@ describe('training schedule', () => {
     [13, 16, 208, 1300, 7],
     [25, 8, 200, 2500, 13],
     [100, 2, 200, 3000, 15],
-  ])('%i images → %i repeats, %i steps/epoch, %i steps, %i epochs', (images, repeats, perEpoch, steps, epochs) => {
-    expect(scheduleForImageCount(images)).toMatchObject({
-      numRepeats: repeats,
-      stepsPerEpoch: perEpoch,
-      maxTrainSteps: steps,
-      epochs,
-    });
-  });
+  ])(
+    '%i images → %i repeats, %i steps/epoch, %i steps, %i epochs',
+    (images, repeats, perEpoch, steps, epochs) => {
+      expect(scheduleForImageCount(images)).toMatchObject({
+        numRepeats: repeats,
+        stepsPerEpoch: perEpoch,
+        maxTrainSteps: steps,
+        epochs,
+      });
+    },
+  );
 });

@@ -15,7 +15,9 @@ describe('parseKohyaLine', () => {
   });
 
   it('reads step, total, elapsed, ETA and avr_loss from a unicode bar', () => {
-    expect(parseKohyaLine('steps:  42%|████▏     | 420/1000 [02:06<02:54,  3.33it/s, avr_loss=0.0823]')).toEqual({
+    expect(
+      parseKohyaLine('steps:  42%|████▏     | 420/1000 [02:06<02:54,  3.33it/s, avr_loss=0.0823]'),
+    ).toEqual({
       kind: 'steps',
       step: 420,
       totalSteps: 1000,
@@ -26,19 +28,25 @@ describe('parseKohyaLine', () => {
   });
 
   it('reads ascii bars, s/it rates, hour clocks and tqdm-shortened exponents', () => {
-    expect(parseKohyaLine('steps:   1%|          | 10/1000 [00:15<24:45,  1.50s/it, avr_loss=0.123]')).toMatchObject({
+    expect(
+      parseKohyaLine('steps:   1%|          | 10/1000 [00:15<24:45,  1.50s/it, avr_loss=0.123]'),
+    ).toMatchObject({
       step: 10,
       etaSeconds: 24 * 60 + 45,
       loss: 0.123,
     });
-    expect(parseKohyaLine('steps:  50%|#####     | 1500/3000 [1:02:03<1:02:04,  2.48s/it, avr_loss=1.23e-5]')).toMatchObject({
+    expect(
+      parseKohyaLine('steps:  50%|#####     | 1500/3000 [1:02:03<1:02:04,  2.48s/it, avr_loss=1.23e-5]'),
+    ).toMatchObject({
       step: 1500,
       totalSteps: 3000,
       elapsedSeconds: 3723,
       etaSeconds: 3724,
       loss: 1.23e-5,
     });
-    expect(parseKohyaLine('steps: 100%|██████████| 1000/1000 [05:00<00:00,  3.33it/s, avr_loss=0.0712]')).toMatchObject({
+    expect(
+      parseKohyaLine('steps: 100%|██████████| 1000/1000 [05:00<00:00,  3.33it/s, avr_loss=0.0712]'),
+    ).toMatchObject({
       step: 1000,
       etaSeconds: 0,
       loss: 0.0712,
@@ -47,9 +55,13 @@ describe('parseKohyaLine', () => {
 
   it('takes avr_loss among the other postfix values scale_weight_norms adds, and reports nan', () => {
     expect(
-      parseKohyaLine('steps:  10%|█         | 100/1000 [00:30<04:30,  3.33it/s, Keys Scaled=0, Average key norm=0.00123, avr_loss=0.0823]'),
+      parseKohyaLine(
+        'steps:  10%|█         | 100/1000 [00:30<04:30,  3.33it/s, Keys Scaled=0, Average key norm=0.00123, avr_loss=0.0823]',
+      ),
     ).toMatchObject({ step: 100, loss: 0.0823 });
-    expect(parseKohyaLine('steps:  10%|█         | 100/1000 [00:30<04:30,  3.33it/s, avr_loss=nan]')?.loss).toBeNaN();
+    expect(
+      parseKohyaLine('steps:  10%|█         | 100/1000 [00:30<04:30,  3.33it/s, avr_loss=nan]')?.loss,
+    ).toBeNaN();
   });
 
   it('reads epoch lines', () => {
@@ -57,10 +69,16 @@ describe('parseKohyaLine', () => {
   });
 
   it('ignores validation bars and everything else', () => {
-    expect(parseKohyaLine('validation steps:  50%|█████     | 2/4 [00:01<00:01,  1.90it/s, val_avg_loss=0.1]')).toBeNull();
-    expect(parseKohyaLine('epoch validation steps: 100%|██████████| 4/4 [00:02<00:00,  1.90it/s]')).toBeNull();
+    expect(
+      parseKohyaLine('validation steps:  50%|█████     | 2/4 [00:01<00:01,  1.90it/s, val_avg_loss=0.1]'),
+    ).toBeNull();
+    expect(
+      parseKohyaLine('epoch validation steps: 100%|██████████| 4/4 [00:02<00:00,  1.90it/s]'),
+    ).toBeNull();
     expect(parseKohyaLine('  num epochs / epoch数: 5')).toBeNull();
-    expect(parseKohyaLine('override steps. steps for 5 epochs is / 指定エポックまでのステップ数: 1000')).toBeNull();
+    expect(
+      parseKohyaLine('override steps. steps for 5 epochs is / 指定エポックまでのステップ数: 1000'),
+    ).toBeNull();
     expect(parseKohyaLine('steps:  42%|████▏     | 420/1000 [02:06<02:5')).toBeNull(); // half-written redraw
   });
 });

@@ -37,7 +37,14 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
     root = await mkdtemp(join(tmpdir(), 'process-engine-'));
     const images = new Map<string, Uint8Array>();
     for (let i = 0; i < 10; i++) {
-      images.set(`k${i}`, await sharp({ create: { width: 600, height: 600, channels: 3, background: { r: i * 20, g: 90, b: 160 } } }).jpeg().toBuffer());
+      images.set(
+        `k${i}`,
+        await sharp({
+          create: { width: 600, height: 600, channels: 3, background: { r: i * 20, g: 90, b: 160 } },
+        })
+          .jpeg()
+          .toBuffer(),
+      );
     }
     const prepared = await prepareDataset({
       styleName: 'Moonlit Ink',
@@ -45,7 +52,12 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
       loadBytes: async (key) => images.get(key) as Uint8Array,
       datasetDir: join(root, 'dataset'),
     });
-    dataset = { imageDir: prepared.imageDir, token: prepared.token, numRepeats: prepared.numRepeats, imageCount: prepared.accepted.length };
+    dataset = {
+      imageDir: prepared.imageDir,
+      token: prepared.token,
+      numRepeats: prepared.numRepeats,
+      imageCount: prepared.accepted.length,
+    };
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
@@ -64,19 +76,37 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
 
     expect(result.artifactPath).toBe(plan.artifactPath);
     const header = await readSafetensorsHeader(result.artifactPath);
-    expect(header.tensors.get('lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight')?.shape).toEqual([8, 320]);
+    expect(
+      header.tensors.get(
+        'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight',
+      )?.shape,
+    ).toEqual([8, 320]);
     expect(header.metadata?.ss_network_dim).toBe('8');
 
     // 10 images × 20 repeats = 200 steps per epoch, 1000 steps, 5 epochs.
-    expect(result.metrics).toMatchObject({ steps: 1000, totalSteps: 1000, epochs: 5, rank: 8, imageCount: 10 });
+    expect(result.metrics).toMatchObject({
+      steps: 1000,
+      totalSteps: 1000,
+      epochs: 5,
+      rank: 8,
+      imageCount: 10,
+    });
     expect(result.metrics.finalLoss).toBeCloseTo(0.2 / 11, 3);
     expect(events.length).toBeGreaterThan(10);
     const steps = events.map((e) => e.step);
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
-    expect(events.at(-1)).toMatchObject({ step: 1000, totalSteps: 1000, epoch: 5, totalEpochs: 5, percent: 100 });
+    expect(events.at(-1)).toMatchObject({
+      step: 1000,
+      totalSteps: 1000,
+      epoch: 5,
+      totalEpochs: 5,
+      percent: 100,
+    });
     expect(events.map((e) => e.epoch)).toEqual(expect.arrayContaining([1, 2, 3, 4, 5]));
 
-    const received = JSON.parse(await readFile(join(plan.job.workDir, 'output', 'received.json'), 'utf8')) as {
+    const received = JSON.parse(
+      await readFile(join(plan.job.workDir, 'output', 'received.json'), 'utf8'),
+    ) as {
       argv: string[];
       CUDA_VISIBLE_DEVICES: string;
       PYTHONUNBUFFERED: string;
@@ -135,7 +165,9 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
     });
     const failure = await failureOf(training);
     expect(failure.code).toBe('WORKER_SHUTDOWN');
-    const pids = JSON.parse(await readFile(join(plan.job.workDir, 'output', 'pids.json'), 'utf8')) as { grandchild: number };
+    const pids = JSON.parse(await readFile(join(plan.job.workDir, 'output', 'pids.json'), 'utf8')) as {
+      grandchild: number;
+    };
     expect(await isAlive(pids.grandchild)).toBe(false);
 
     const plain = new AbortController();
@@ -147,7 +179,9 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
     const engine = createProcessTestEngine({ mode: 'success', grandchild: true });
     const plan = await engine.prepare(await newJob());
     await engine.train(plan);
-    const pids = JSON.parse(await readFile(join(plan.job.workDir, 'output', 'pids.json'), 'utf8')) as { grandchild: number };
+    const pids = JSON.parse(await readFile(join(plan.job.workDir, 'output', 'pids.json'), 'utf8')) as {
+      grandchild: number;
+    };
     expect(await isAlive(pids.grandchild)).toBe(false);
   });
 

@@ -32,7 +32,10 @@ const invalid = (reason: ConstructorParameters<typeof SafetensorsError>[0], mess
 /** Reads the u64 header length; rejects lengths a file of `fileByteLength` cannot hold. */
 export function readHeaderLength(prefix: Uint8Array, fileByteLength: number): number {
   if (fileByteLength < 8 || prefix.byteLength < 8) {
-    throw invalid('file_too_small', `file is ${fileByteLength} bytes; at least 8 are needed for the header length`);
+    throw invalid(
+      'file_too_small',
+      `file is ${fileByteLength} bytes; at least 8 are needed for the header length`,
+    );
   }
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const length = view.getBigUint64(0, true);
@@ -41,7 +44,10 @@ export function readHeaderLength(prefix: Uint8Array, fileByteLength: number): nu
     throw invalid('header_length', `header length ${length} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
   if (length > BigInt(fileByteLength - 8)) {
-    throw invalid('header_length', `header length ${length} exceeds the ${fileByteLength - 8} bytes after it`);
+    throw invalid(
+      'header_length',
+      `header length ${length} exceeds the ${fileByteLength - 8} bytes after it`,
+    );
   }
   return Number(length);
 }
@@ -121,7 +127,8 @@ function parseMetadata(value: unknown): Record<string, string> {
   }
   const metadata: Record<string, string> = {};
   for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof entry !== 'string') throw invalid('header_structure', `__metadata__["${key}"] is not a string`);
+    if (typeof entry !== 'string')
+      throw invalid('header_structure', `__metadata__["${key}"] is not a string`);
     metadata[key] = entry;
   }
   return metadata;
@@ -135,12 +142,17 @@ function parseTensorInfo(name: string, value: unknown): TensorInfo {
   }
   const record = value as Record<string, unknown>;
   for (const field of Object.keys(record)) {
-    if (!TENSOR_FIELDS.has(field)) throw invalid('header_structure', `tensor "${name}" has unknown field "${field}"`);
+    if (!TENSOR_FIELDS.has(field))
+      throw invalid('header_structure', `tensor "${name}" has unknown field "${field}"`);
   }
   const { dtype, shape, data_offsets: offsets } = record;
-  if (!isDtype(dtype)) throw invalid('unknown_dtype', `tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
+  if (!isDtype(dtype))
+    throw invalid('unknown_dtype', `tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-    throw invalid('bad_shape', `tensor "${name}" has shape ${JSON.stringify(shape)}; expected non-negative integers`);
+    throw invalid(
+      'bad_shape',
+      `tensor "${name}" has shape ${JSON.stringify(shape)}; expected non-negative integers`,
+    );
   }
   if (
     !Array.isArray(offsets) ||

@@ -33,7 +33,10 @@ export function tensorToFloat32(file: SafetensorsFile, name: string): Float32Arr
 }
 
 /** Decodes little-endian tensor bytes of `info`'s dtype into float32. */
-export function decodeToFloat32(info: Pick<TensorInfo, 'dtype' | 'elementCount'>, bytes: Uint8Array): Float32Array {
+export function decodeToFloat32(
+  info: Pick<TensorInfo, 'dtype' | 'elementCount'>,
+  bytes: Uint8Array,
+): Float32Array {
   const n = info.elementCount;
   const out = new Float32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -19,29 +19,39 @@ export interface RawTensorInput {
 
 export type TensorInput = FloatTensorInput | RawTensorInput;
 
-export type TensorInputs = Readonly<Record<string, TensorInput>> | ReadonlyArray<readonly [string, TensorInput]>;
+export type TensorInputs =
+  Readonly<Record<string, TensorInput>> | ReadonlyArray<readonly [string, TensorInput]>;
 
 /**
  * Encodes tensors as a safetensors file. Tensors are laid out in the order given; the header is
  * padded with spaces to a multiple of 8 bytes so data stays aligned, as the reference writer does.
  */
-export function encodeSafetensors(tensors: TensorInputs, metadata?: Readonly<Record<string, string>>): Uint8Array {
+export function encodeSafetensors(
+  tensors: TensorInputs,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
   const list = Array.isArray(tensors)
     ? (tensors as ReadonlyArray<readonly [string, TensorInput]>)
     : Object.entries(tensors as Record<string, TensorInput>);
   const header: Record<string, unknown> = {};
   if (metadata) {
     for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') throw new SafetensorsError('bad_input', `metadata "${key}" is not a string`);
+      if (typeof value !== 'string')
+        throw new SafetensorsError('bad_input', `metadata "${key}" is not a string`);
     }
     header.__metadata__ = metadata;
   }
   const encoded: Uint8Array[] = [];
   let offset = 0;
   for (const [name, tensor] of list) {
-    if (name === '__metadata__' || Object.hasOwn(header, name)) throw new SafetensorsError('bad_input', `duplicate or reserved name "${name}"`);
+    if (name === '__metadata__' || Object.hasOwn(header, name))
+      throw new SafetensorsError('bad_input', `duplicate or reserved name "${name}"`);
     const bytes = encodeTensor(name, tensor);
-    header[name] = { dtype: tensor.dtype, shape: [...tensor.shape], data_offsets: [offset, offset + bytes.byteLength] };
+    header[name] = {
+      dtype: tensor.dtype,
+      shape: [...tensor.shape],
+      data_offsets: [offset, offset + bytes.byteLength],
+    };
     offset += bytes.byteLength;
     encoded.push(bytes);
   }
@@ -78,27 +88,37 @@ export async function writeSafetensorsFile(
 }
 
 function encodeTensor(name: string, tensor: TensorInput): Uint8Array {
-  if (!isDtype(tensor.dtype)) throw new SafetensorsError('bad_input', `tensor "${name}" has unknown dtype ${tensor.dtype}`);
+  if (!isDtype(tensor.dtype))
+    throw new SafetensorsError('bad_input', `tensor "${name}" has unknown dtype ${tensor.dtype}`);
   let count = 1;
   for (const dim of tensor.shape) {
-    if (!Number.isSafeInteger(dim) || dim < 0) throw new SafetensorsError('bad_input', `tensor "${name}" has a bad shape`);
+    if (!Number.isSafeInteger(dim) || dim < 0)
+      throw new SafetensorsError('bad_input', `tensor "${name}" has a bad shape`);
     count *= dim;
   }
   const expectedBytes = count * DTYPE_BYTES[tensor.dtype];
   if ('bytes' in tensor) {
     if (tensor.bytes.byteLength !== expectedBytes) {
-      throw new SafetensorsError('bad_input', `tensor "${name}" needs ${expectedBytes} bytes, got ${tensor.bytes.byteLength}`);
+      throw new SafetensorsError(
+        'bad_input',
+        `tensor "${name}" needs ${expectedBytes} bytes, got ${tensor.bytes.byteLength}`,
+      );
     }
     return tensor.bytes;
   }
   const { values } = tensor;
   if (values.length !== count) {
-    throw new SafetensorsError('bad_input', `tensor "${name}" shape holds ${count} values, got ${values.length}`);
+    throw new SafetensorsError(
+      'bad_input',
+      `tensor "${name}" shape holds ${count} values, got ${values.length}`,
+    );
   }
   const out = new Uint8Array(expectedBytes);
   const view = new DataView(out.buffer);
-  if (tensor.dtype === 'F32') for (let i = 0; i < count; i++) view.setFloat32(i * 4, values[i] as number, true);
-  else if (tensor.dtype === 'F16') for (let i = 0; i < count; i++) view.setUint16(i * 2, floatToHalfBits(values[i] as number), true);
+  if (tensor.dtype === 'F32')
+    for (let i = 0; i < count; i++) view.setFloat32(i * 4, values[i] as number, true);
+  else if (tensor.dtype === 'F16')
+    for (let i = 0; i < count; i++) view.setUint16(i * 2, floatToHalfBits(values[i] as number), true);
   else for (let i = 0; i < count; i++) view.setUint16(i * 2, floatToBf16Bits(values[i] as number), true);
   return out;
 }

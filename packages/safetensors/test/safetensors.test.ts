@@ -50,7 +50,12 @@ describe('parseSafetensors', () => {
     const file = parseSafetensors(bytes);
     expect([...file.tensors.keys()]).toEqual(['a', 'b']);
     expect(file.metadata).toEqual({ format: 'pt' });
-    expect(file.tensors.get('a')).toMatchObject({ dtype: 'F32', shape: [2], dataOffsets: [0, 8], elementCount: 2 });
+    expect(file.tensors.get('a')).toMatchObject({
+      dtype: 'F32',
+      shape: [2],
+      dataOffsets: [0, 8],
+      elementCount: 2,
+    });
     expect([...tensorToFloat32(file, 'a')]).toEqual([1.5, -2]);
     expect([...tensorToFloat32(file, 'b')]).toEqual([7]);
   });
@@ -82,40 +87,94 @@ describe('parseSafetensors', () => {
 
   it.each([
     ['fewer than 8 bytes', new Uint8Array([1, 2, 3]), 'file_too_small'],
-    ['header length beyond the file', (() => {
-      const b = rawFile({});
-      new DataView(b.buffer).setBigUint64(0, 1000n, true);
-      return b;
-    })(), 'header_length'],
-    ['header length over 100 MB', (() => {
-      const b = new Uint8Array(16);
-      new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true);
-      return b;
-    })(), 'header_length'],
+    [
+      'header length beyond the file',
+      (() => {
+        const b = rawFile({});
+        new DataView(b.buffer).setBigUint64(0, 1000n, true);
+        return b;
+      })(),
+      'header_length',
+    ],
+    [
+      'header length over 100 MB',
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true);
+        return b;
+      })(),
+      'header_length',
+    ],
     ['header that is not JSON', rawFile(null, undefined, '{"a": '), 'header_json'],
     ['header that is a JSON array', rawFile(null, undefined, '[1]'), 'header_json'],
-    ['invalid UTF-8 in the header', (() => {
-      const b = rawFile(null, undefined, '{"\u00e9":1}');
-      b[10] = 0xff;
-      return b;
-    })(), 'header_json'],
-    ['unknown dtype', rawFile({ a: { dtype: 'F8', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)), 'unknown_dtype'],
+    [
+      'invalid UTF-8 in the header',
+      (() => {
+        const b = rawFile(null, undefined, '{"\u00e9":1}');
+        b[10] = 0xff;
+        return b;
+      })(),
+      'header_json',
+    ],
+    [
+      'unknown dtype',
+      rawFile({ a: { dtype: 'F8', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)),
+      'unknown_dtype',
+    ],
     ['negative dimension', rawFile({ a: { dtype: 'U8', shape: [-1], data_offsets: [0, 0] } }), 'bad_shape'],
-    ['fractional dimension', rawFile({ a: { dtype: 'U8', shape: [1.5], data_offsets: [0, 1] } }, new Uint8Array(1)), 'bad_shape'],
-    ['reversed offsets', rawFile({ a: { dtype: 'U8', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4)), 'bad_offsets'],
-    ['size that does not match shape × dtype', rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), 'size_mismatch'],
-    ['gap between tensors', rawFile({
-      a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] },
-      b: { dtype: 'U8', shape: [2], data_offsets: [3, 5] },
-    }, new Uint8Array(5)), 'bad_offsets'],
-    ['overlapping tensors', rawFile({
-      a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] },
-      b: { dtype: 'U8', shape: [2], data_offsets: [1, 3] },
-    }, new Uint8Array(3)), 'bad_offsets'],
-    ['data shorter than the offsets', rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4)), 'bad_offsets'],
-    ['trailing bytes after the last tensor', rawFile({ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(3)), 'bad_offsets'],
+    [
+      'fractional dimension',
+      rawFile({ a: { dtype: 'U8', shape: [1.5], data_offsets: [0, 1] } }, new Uint8Array(1)),
+      'bad_shape',
+    ],
+    [
+      'reversed offsets',
+      rawFile({ a: { dtype: 'U8', shape: [0], data_offsets: [4, 0] } }, new Uint8Array(4)),
+      'bad_offsets',
+    ],
+    [
+      'size that does not match shape × dtype',
+      rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      'size_mismatch',
+    ],
+    [
+      'gap between tensors',
+      rawFile(
+        {
+          a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] },
+          b: { dtype: 'U8', shape: [2], data_offsets: [3, 5] },
+        },
+        new Uint8Array(5),
+      ),
+      'bad_offsets',
+    ],
+    [
+      'overlapping tensors',
+      rawFile(
+        {
+          a: { dtype: 'U8', shape: [2], data_offsets: [0, 2] },
+          b: { dtype: 'U8', shape: [2], data_offsets: [1, 3] },
+        },
+        new Uint8Array(3),
+      ),
+      'bad_offsets',
+    ],
+    [
+      'data shorter than the offsets',
+      rawFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(4)),
+      'bad_offsets',
+    ],
+    [
+      'trailing bytes after the last tensor',
+      rawFile({ a: { dtype: 'U8', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(3)),
+      'bad_offsets',
+    ],
     ['metadata value that is not a string', rawFile({ __metadata__: { rank: 8 } }), 'header_structure'],
-    ['unknown tensor field', rawFile({ a: { dtype: 'U8', shape: [0], data_offsets: [0, 0], extra: 1 } }), 'header_structure'],
+    [
+      'unknown tensor field',
+      rawFile({ a: { dtype: 'U8', shape: [0], data_offsets: [0, 0], extra: 1 } }),
+      'header_structure',
+    ],
     ['tensor entry that is not an object', rawFile({ a: 3 }), 'header_structure'],
   ])('refuses %s', (_label, bytes, reason) => {
     expect(reasonOf(() => parseSafetensors(bytes))).toBe(reason);
@@ -152,14 +211,22 @@ describe('encodeSafetensors', () => {
   });
 
   it('writes raw tensors of any dtype', () => {
-    const bytes = encodeSafetensors([['steps', { dtype: 'I64', shape: [1], bytes: new Uint8Array([42, 0, 0, 0, 0, 0, 0, 0]) }]]);
+    const bytes = encodeSafetensors([
+      ['steps', { dtype: 'I64', shape: [1], bytes: new Uint8Array([42, 0, 0, 0, 0, 0, 0, 0]) }],
+    ]);
     expect([...tensorToFloat32(parseSafetensors(bytes), 'steps')]).toEqual([42]);
   });
 
   it('refuses values that do not fill the shape, and reserved names', () => {
-    expect(reasonOf(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], values: [1, 2] } }))).toBe('bad_input');
-    expect(reasonOf(() => encodeSafetensors({ __metadata__: { dtype: 'F32', shape: [0], values: [] } }))).toBe('bad_input');
-    expect(reasonOf(() => encodeSafetensors({ a: { dtype: 'U8', shape: [2], bytes: new Uint8Array(3) } }))).toBe('bad_input');
+    expect(reasonOf(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], values: [1, 2] } }))).toBe(
+      'bad_input',
+    );
+    expect(
+      reasonOf(() => encodeSafetensors({ __metadata__: { dtype: 'F32', shape: [0], values: [] } })),
+    ).toBe('bad_input');
+    expect(
+      reasonOf(() => encodeSafetensors({ a: { dtype: 'U8', shape: [2], bytes: new Uint8Array(3) } })),
+    ).toBe('bad_input');
   });
 });
 
@@ -175,7 +242,11 @@ describe('files', () => {
   it('writes a file and reads back the header alone and the whole file', async () => {
     const path = join(dir, 'lora.safetensors');
     const big = new Float32Array(1 << 20).fill(0.25);
-    await writeSafetensorsFile(path, { big: { dtype: 'F32', shape: [1024, 1024], values: big } }, { note: 'x' });
+    await writeSafetensorsFile(
+      path,
+      { big: { dtype: 'F32', shape: [1024, 1024], values: big } },
+      { note: 'x' },
+    );
     const header = await readSafetensorsHeader(path);
     expect(header.fileByteLength).toBe(header.dataStart + 4 * (1 << 20));
     expect(header.tensors.get('big')?.shape).toEqual([1024, 1024]);
@@ -188,7 +259,10 @@ describe('files', () => {
     const truncated = join(dir, 'truncated.safetensors');
     const whole = encodeSafetensors({ a: { dtype: 'F32', shape: [4], values: [1, 2, 3, 4] } });
     await writeFile(truncated, whole.subarray(0, whole.byteLength - 4));
-    await expect(readSafetensorsHeader(truncated)).rejects.toMatchObject({ code: 'SAFETENSORS_INVALID', reason: 'bad_offsets' });
+    await expect(readSafetensorsHeader(truncated)).rejects.toMatchObject({
+      code: 'SAFETENSORS_INVALID',
+      reason: 'bad_offsets',
+    });
     const tiny = join(dir, 'tiny.safetensors');
     await writeFile(tiny, new Uint8Array(3));
     await expect(readSafetensorsHeader(tiny)).rejects.toMatchObject({ reason: 'file_too_small' });

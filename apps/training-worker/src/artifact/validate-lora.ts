@@ -28,7 +28,8 @@ export interface LoraArtifactSummary {
 const LORA_KEY = /^(lora_unet|lora_te\d*)_([A-Za-z0-9_]+)\.(lora_down\.weight|lora_up\.weight|alpha)$/;
 const FLOAT_DTYPES = new Set(['F16', 'BF16', 'F32']);
 
-const invalid = (reason: string) => new JobFailure('ARTIFACT_INVALID', `trained adapter is invalid: ${reason}`);
+const invalid = (reason: string) =>
+  new JobFailure('ARTIFACT_INVALID', `trained adapter is invalid: ${reason}`);
 
 interface LoraModule {
   down?: TensorInfo;
@@ -42,7 +43,10 @@ interface LoraModule {
  * modules when trained), every module at the expected rank, every value finite.
  * Throws a permanent ARTIFACT_INVALID JobFailure naming the first problem.
  */
-export async function validateLoraArtifact(path: string, expected: LoraExpectation): Promise<LoraArtifactSummary> {
+export async function validateLoraArtifact(
+  path: string,
+  expected: LoraExpectation,
+): Promise<LoraArtifactSummary> {
   const info = await stat(path).catch(() => null);
   if (!info?.isFile()) throw invalid(`no adapter file was written at ${path}`);
   if (info.size === 0) throw invalid('the adapter file is empty');
@@ -73,12 +77,15 @@ export async function validateLoraArtifact(path: string, expected: LoraExpectati
   let textEncoderModules = 0;
   for (const [name, module] of modules) {
     if (!module.down || !module.up || !module.alpha) {
-      const missing = [!module.down && 'lora_down', !module.up && 'lora_up', !module.alpha && 'alpha'].filter(Boolean);
+      const missing = [!module.down && 'lora_down', !module.up && 'lora_up', !module.alpha && 'alpha'].filter(
+        Boolean,
+      );
       throw invalid(`module ${name} lacks ${missing.join(', ')}`);
     }
     const downRank = module.down.shape[0];
     const upRank = module.up.shape[1];
-    if (module.down.shape.length < 2 || module.up.shape.length < 2) throw invalid(`module ${name} has malformed weights`);
+    if (module.down.shape.length < 2 || module.up.shape.length < 2)
+      throw invalid(`module ${name} has malformed weights`);
     if (downRank !== expected.rank || upRank !== expected.rank) {
       throw invalid(`module ${name} has rank ${downRank}/${upRank}, expected ${expected.rank}`);
     }
@@ -87,12 +94,14 @@ export async function validateLoraArtifact(path: string, expected: LoraExpectati
     else textEncoderModules++;
   }
   if (unetModules === 0) throw invalid('no UNet modules (lora_unet_*)');
-  if (expected.trainTextEncoder && textEncoderModules === 0) throw invalid('no text encoder modules (lora_te_*)');
+  if (expected.trainTextEncoder && textEncoderModules === 0)
+    throw invalid('no text encoder modules (lora_te_*)');
 
   for (const name of file.tensors.keys()) {
     const values = tensorToFloat32(file, name);
     for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) throw invalid(`tensor "${name}" holds a non-finite value (${values[i]}) at ${i}`);
+      if (!Number.isFinite(values[i]))
+        throw invalid(`tensor "${name}" holds a non-finite value (${values[i]}) at ${i}`);
     }
   }
   for (const [name, module] of modules) {

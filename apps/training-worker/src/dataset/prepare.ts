@@ -94,7 +94,10 @@ export class LowQualityDataError extends JobFailure {
  */
 export async function prepareDataset(options: PrepareDatasetOptions): Promise<PreparedDataset> {
   const { styleName, artworks, datasetDir } = options;
-  if (options.numRepeats !== undefined && (!Number.isSafeInteger(options.numRepeats) || options.numRepeats < 1)) {
+  if (
+    options.numRepeats !== undefined &&
+    (!Number.isSafeInteger(options.numRepeats) || options.numRepeats < 1)
+  ) {
     throw new RangeError(`numRepeats must be a positive integer, got ${options.numRepeats}`);
   }
   const token = styleToken(styleName);
@@ -124,7 +127,11 @@ export async function prepareDataset(options: PrepareDatasetOptions): Promise<Pr
   await rename(stagingDir, imageDir);
   const results = staged.map((r) =>
     r.accepted
-      ? { ...r, imagePath: join(imageDir, basename(r.imagePath)), captionPath: join(imageDir, basename(r.captionPath)) }
+      ? {
+          ...r,
+          imagePath: join(imageDir, basename(r.imagePath)),
+          captionPath: join(imageDir, basename(r.captionPath)),
+        }
       : r,
   );
   const accepted = results.filter((r): r is AcceptedArtwork => r.accepted);
@@ -155,7 +162,8 @@ async function prepareArtwork(
   }
   if (bytes.byteLength === 0) return reject('corrupt', 'the file is empty');
   const format = sniffImageFormat(bytes);
-  if (!isTrainableFormat(format)) return reject('unsupported_format', `${format} images are not accepted (JPEG or PNG only)`);
+  if (!isTrainableFormat(format))
+    return reject('unsupported_format', `${format} images are not accepted (JPEG or PNG only)`);
 
   // failOn 'error' tolerates harmless warnings but refuses truncated or damaged data.
   const image = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true });
@@ -163,14 +171,16 @@ async function prepareArtwork(
   let height: number;
   try {
     const metadata = await image.metadata();
-    if (metadata.format !== format) return reject('corrupt', `bytes start like ${format} but decode as ${metadata.format}`);
+    if (metadata.format !== format)
+      return reject('corrupt', `bytes start like ${format} but decode as ${metadata.format}`);
     // autoOrient sizes are the upright ones (EXIF orientations 5–8 swap width and height).
     width = metadata.autoOrient.width;
     height = metadata.autoOrient.height;
   } catch (error) {
     return reject('corrupt', `unreadable ${format}: ${(error as Error).message}`);
   }
-  if (width * height > MAX_INPUT_PIXELS) return reject('too_large', `${width}×${height} exceeds ${MAX_INPUT_PIXELS} pixels`);
+  if (width * height > MAX_INPUT_PIXELS)
+    return reject('too_large', `${width}×${height} exceeds ${MAX_INPUT_PIXELS} pixels`);
   if (width < MIN_ARTWORK_SIDE || height < MIN_ARTWORK_SIDE) {
     return reject('too_small', `${width}×${height} is below ${MIN_ARTWORK_SIDE}×${MIN_ARTWORK_SIDE}`);
   }
@@ -191,6 +201,8 @@ async function prepareArtwork(
       .png({ compressionLevel: 0 })
       .toFile(imagePath);
   } catch (error) {
+    // Damage past the header surfaces while decoding, after the output file was opened.
+    await rm(imagePath, { force: true });
     return reject('corrupt', `could not decode ${format}: ${(error as Error).message}`);
   }
   const caption = buildCaption(options.styleName, artwork.tags, artwork.caption);

@@ -21,7 +21,8 @@ export interface KohyaProgressReading {
 
 // eslint-disable-next-line no-control-regex -- tqdm and rich may emit ANSI escape sequences
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-const STEPS = /^steps:\s*(\d+)%\|[^|]*\|\s*(\d+)\/(\d+)\s*\[([^<\]]*)<([^,\]]*)(?:,\s*([^,\]]*))?(?:,\s*(.*))?\]\s*$/;
+const STEPS =
+  /^steps:\s*(\d+)%\|[^|]*\|\s*(\d+)\/(\d+)\s*\[([^<\]]*)<([^,\]]*)(?:,\s*([^,\]]*))?(?:,\s*(.*))?\]\s*$/;
 const EPOCH = /^epoch (\d+)\/(\d+)\s*$/;
 
 /** Parses one line (a segment between `\r`/`\n`) of trainer output; null when it is not progress. */

@@ -50,10 +50,16 @@ export interface KohyaEngine extends TrainerEngine {
   prepare(job: TrainingJob): Promise<KohyaPlan>;
 }
 
-export const DEFAULT_LORA_NETWORK: LoraNetworkSpec = { rank: 8, alpha: 8, learningRate: 1e-4, trainTextEncoder: false };
+export const DEFAULT_LORA_NETWORK: LoraNetworkSpec = {
+  rank: 8,
+  alpha: 8,
+  learningRate: 1e-4,
+  trainTextEncoder: false,
+};
 
 // PyTorch's wording across versions, plus cuBLAS failing to allocate its workspace.
-const OUT_OF_MEMORY = /CUDA out of memory|OutOfMemoryError|CUBLAS_STATUS_ALLOC_FAILED|CUDA error: out of memory/i;
+const OUT_OF_MEMORY =
+  /CUDA out of memory|OutOfMemoryError|CUBLAS_STATUS_ALLOC_FAILED|CUDA error: out of memory/i;
 
 /** The kohya-ss sd-scripts LoRA trainer (`train_network.py`, networks.lora) run as a child process. */
 export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
@@ -130,11 +136,16 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
 
     const { outcome } = run;
     if (outcome.kind === 'timeout') {
-      throw new JobFailure('TIMEOUT', `the trainer ran past its ${Math.round(timeLimitMs / 1000)} s time limit and was stopped`);
+      throw new JobFailure(
+        'TIMEOUT',
+        `the trainer ran past its ${Math.round(timeLimitMs / 1000)} s time limit and was stopped`,
+      );
     }
     if (outcome.kind === 'cancelled') throw cancellation(outcome.reason);
     if (outcome.exitCode !== 0) {
-      const how = outcome.exitSignal ? `was killed by ${outcome.exitSignal}` : `exited with code ${outcome.exitCode}`;
+      const how = outcome.exitSignal
+        ? `was killed by ${outcome.exitSignal}`
+        : `exited with code ${outcome.exitCode}`;
       if (outOfMemory) throw new JobFailure('GPU_OOM', `the trainer ran out of GPU memory: ${outOfMemory}`);
       throw new JobFailure('TRAINER_CRASHED', `the trainer ${how}: ${lastLines(run.tail)}`);
     }
@@ -196,7 +207,11 @@ class ProgressTracker {
     const previous = this.latest;
     const next: TrainingProgress =
       reading.kind === 'epoch'
-        ? { ...previous, epoch: reading.epoch ?? previous.epoch, totalEpochs: reading.totalEpochs ?? previous.totalEpochs }
+        ? {
+            ...previous,
+            epoch: reading.epoch ?? previous.epoch,
+            totalEpochs: reading.totalEpochs ?? previous.totalEpochs,
+          }
         : {
             ...previous,
             step: reading.step ?? previous.step,

@@ -28,7 +28,10 @@ export function repeatsForImageCount(imageCount: number): number {
   return clamp(Math.ceil(200 / imageCount), 1, 20);
 }
 
-export function scheduleForImageCount(imageCount: number, numRepeats = repeatsForImageCount(imageCount)): TrainingSchedule {
+export function scheduleForImageCount(
+  imageCount: number,
+  numRepeats = repeatsForImageCount(imageCount),
+): TrainingSchedule {
   assertImageCount(imageCount);
   const stepsPerEpoch = Math.ceil((imageCount * numRepeats) / TRAINING_BATCH_SIZE);
   const maxTrainSteps = clamp(100 * imageCount, 1000, 3000);

@@ -43,7 +43,10 @@ const TAIL_LINES = 40;
  * in the group when the trainer exits is SIGKILLed. A grandchild that calls setsid() itself would
  * escape; the trainers used here do not.
  */
-export async function runTrainerProcess(command: TrainerCommand, options: RunTrainerOptions): Promise<TrainerRun> {
+export async function runTrainerProcess(
+  command: TrainerCommand,
+  options: RunTrainerOptions,
+): Promise<TrainerRun> {
   options.signal?.throwIfAborted();
   const started = Date.now();
   const log = createWriteStream(options.logPath, { flags: 'a' });
@@ -66,7 +69,10 @@ export async function runTrainerProcess(command: TrainerCommand, options: RunTra
   });
   if (spawned) {
     await closeStream(log);
-    throw new JobFailure('NO_TRAINER_ENGINE', `could not start the trainer ${command.executable}: ${spawned.message}`);
+    throw new JobFailure(
+      'NO_TRAINER_ENGINE',
+      `could not start the trainer ${command.executable}: ${spawned.message}`,
+    );
   }
   const pid = child.pid as number;
   const killGroup = (signal: NodeJS.Signals) => {
@@ -118,7 +124,11 @@ export async function runTrainerProcess(command: TrainerCommand, options: RunTra
   await Promise.race([Promise.all(streamsClosed), new Promise((resolve) => setTimeout(resolve, 5_000))]);
   await closeStream(log);
 
-  const outcome: TrainerOutcome = stopping ?? { kind: 'exited', exitCode: exit.code, exitSignal: exit.signal };
+  const outcome: TrainerOutcome = stopping ?? {
+    kind: 'exited',
+    exitCode: exit.code,
+    exitSignal: exit.signal,
+  };
   return { outcome, durationMs: Date.now() - started, tail };
 }
 
