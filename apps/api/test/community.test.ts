@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addArtist, addGeneration, addStyle, addUser, codeOf, startMarketplace, type Marketplace, type TestUser } from './marketplace';
 
 let market: Marketplace;
-let artist: TestUser;
+let artist: TestUser & { artistName: string };
 let styleId: string;
 
 beforeAll(async () => {

@@ -10,6 +10,7 @@ import { loadConfig } from '../src/env';
 import { createLogger } from '../src/logger';
 import { appRouter } from '../src/routers';
 import { InProcessEventBus } from '../src/services/events';
+import { MemoryRateLimitStore } from '../src/services/rate-limit';
 import type { Viewer } from '../src/trpc/context';
 import { toApiError } from '../src/trpc/errors';
 import { createCallerFactory } from '../src/trpc/init';
@@ -35,7 +36,16 @@ export interface Marketplace {
 export async function startMarketplace(overrides: Record<string, string> = {}): Promise<Marketplace> {
   const database = await createTestDatabase({ poolSize: 20 });
   const dataDir = await mkdtemp(join(tmpdir(), 'sl-market-'));
-  const config = loadConfig({ MODE: 'test', DATABASE_URL: database.url, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides });
+  // Generous general limits: tests make many calls as one user; the generation limit stays as SPEC says.
+  const config = loadConfig({
+    MODE: 'test',
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_USER: '100000/60',
+    RATE_LIMIT_ANONYMOUS: '100000/60',
+    ...overrides,
+  });
   const storage = createStorage({
     driver: 'filesystem',
     root: join(dataDir, 'storage'),
@@ -44,7 +54,16 @@ export async function startMarketplace(overrides: Record<string, string> = {}): 
   });
   await storage.ensureBucket();
   const log = createLogger('silent');
-  const deps = { config, db: database.db, events: new InProcessEventBus(), log, probes: [], storage, startedAt: new Date() } as AppDeps;
+  const deps = {
+    config,
+    db: database.db,
+    events: new InProcessEventBus(),
+    log,
+    probes: [],
+    rateLimits: new MemoryRateLimitStore(),
+    storage,
+    startedAt: new Date(),
+  } as unknown as AppDeps;
   return {
     database,
     db: database.db,
