@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import { createDatabase, withTransaction } from '@stylelicense/db';
+import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
+import { JOB_QUEUES, type RabbitBroker } from '@stylelicense/queue';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger';
+import { enqueueOutboxMessage } from '../src/services/outbox';
+import { createOutboxRelay, type OutboxRelay } from '../src/services/outbox-relay';
+import { collectJobs, rabbitFixture, stopCollecting } from './broker-fixture';
+
+const log = createLogger('silent');
+const queue = JOB_QUEUES.generation;
+
+describe('outbox relay on PostgreSQL and RabbitMQ', () => {
+  let database: TestDatabase;
+  const rabbit = rabbitFixture();
+  let consumerBroker: RabbitBroker;
+  const relays: OutboxRelay[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    consumerBroker = await rabbit.connect();
+  });
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+    await stopCollecting();
+    await database.db.outboxMessage.deleteMany();
+  });
+  afterAll(async () => {
+    await rabbit.cleanup();
+    await database.drop();
+  });
+
+  async function relay(options: Partial<Parameters<typeof createOutboxRelay>[0]> = {}): Promise<OutboxRelay> {
+    const created = createOutboxRelay({ db: database.db, broker: await rabbit.connect(), log, pollIntervalMs: 50, ...options });
+    relays.push(created);
+    return created;
+  }
+
+  async function enqueue(count: number, tag: string): Promise<string[]> {
+    return withTransaction(database.db, async (tx) => {
+      const ids: string[] = [];
+      for (let n = 0; n < count; n++) ids.push(await enqueueOutboxMessage(tx, { destination: queue, payload: { v: 1, tag, n } }));
+      return ids;
+    });
+  }
+
+  it('publishes committed rows in order with their ids and marks them sent', async () => {
+    const seen = await collectJobs(consumerBroker, queue);
+    const ids = await enqueue(40, 'order');
+    const relayer = await relay({ batchSize: 15 });
+    relayer.start();
+    await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(40);
+    expect(seen.map((delivery) => delivery.messageId)).toEqual(ids);
+    expect(seen.map((delivery) => (delivery.body as { n: number }).n)).toEqual([...Array(40).keys()]);
+    const rows = await database.db.outboxMessage.findMany({ orderBy: { id: 'asc' } });
+    expect(rows.every((row) => row.status === 'sent' && row.sentAt !== null)).toBe(true);
+    expect(await relayer.lag()).toEqual({ pending: 0, due: 0, oldestDueAgeMs: 0 });
+  });
+
+  it('publishes nothing for a rolled-back transaction', async () => {
+    const seen = await collectJobs(consumerBroker, queue);
+    await expect(
+      withTransaction(database.db, async (tx) => {
+        await enqueueOutboxMessage(tx, { destination: queue, payload: { v: 1, tag: 'rolled-back' } });
+        throw new Error('the cause failed');
+      }),
+    ).rejects.toThrow('the cause failed');
+    const relayer = await relay();
+    expect(await relayer.relayOnce()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen).toHaveLength(0);
+  });
+
+  it('never publishes a row twice when several relays (own pools, own connections) run at once', async () => {
+    const seen = await collectJobs(consumerBroker, queue, 500);
+    const ids = Array.from({ length: 3000 }, () => randomUUID());
+    await database.db.outboxMessage.createMany({ data: ids.map((messageId, n) => ({ messageId, destination: queue, payload: { v: 1, n } })) });
+    const started = performance.now();
+    const pools = [createDatabase({ url: database.url, poolSize: 3 }), createDatabase({ url: database.url, poolSize: 3 }), createDatabase({ url: database.url, poolSize: 3 })];
+    try {
+      const racing = await Promise.all(pools.map((db) => relay({ db, batchSize: 100 })));
+      racing.forEach((relayer) => relayer.start());
+      await expect.poll(() => seen.length, { timeout: 20_000 }).toBe(3000);
+      console.log(`3 relays: 3000 rows in ${Math.round(performance.now() - started)} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen).toHaveLength(3000);
+      expect(new Set(seen.map((delivery) => delivery.messageId))).toEqual(new Set(ids));
+      // Each relay did part of the work.
+      expect(racing.filter((relayer) => relayer.published > 0).length).toBeGreaterThan(1);
+      expect(racing.reduce((sum, relayer) => sum + relayer.published, 0)).toBe(3000);
+    } finally {
+      await Promise.all(relays.splice(0).map((relayer) => relayer.stop()));
+      await Promise.all(pools.map((db) => db.$disconnect()));
+    }
+  });
+
+  it('publishes rows an API committed before it died, once a relay starts later', async () => {
+    // The "API" commits and dies before its relay ran: its own client and broker are gone.
+    const dying = createDatabase({ url: database.url, poolSize: 1 });
+    const ids = await withTransaction(dying, async (tx) => [
+      await enqueueOutboxMessage(tx, { destination: queue, payload: { v: 1, tag: 'orphan', n: 0 } }),
+      await enqueueOutboxMessage(tx, { destination: JOB_QUEUES.training, payload: { v: 1, tag: 'orphan', n: 1 } }),
+    ]);
+    await dying.$disconnect();
+    // One row was even claimed by a relay that died mid-publish: its lease runs out.
+    await database.db.$executeRaw`UPDATE outbox_messages SET attempts = 1, available_at = now() + interval '300 milliseconds' WHERE message_id = ${ids[1]}::uuid`;
+
+    const generations = await collectJobs(consumerBroker, queue);
+    const trainings = await collectJobs(consumerBroker, JOB_QUEUES.training);
+    const restarted = await relay();
+    restarted.start();
+    await expect.poll(() => generations.length + trainings.length, { timeout: 10_000 }).toBe(2);
+    expect(generations[0]?.messageId).toBe(ids[0]);
+    expect(trainings[0]?.messageId).toBe(ids[1]);
+  });
+
+  it('backs off a row the broker refuses and keeps publishing the others', async () => {
+    const seen = await collectJobs(consumerBroker, queue);
+    await withTransaction(database.db, async (tx) => {
+      await enqueueOutboxMessage(tx, { destination: 'jobs.unknown', payload: { v: 1 } });
+      await enqueueOutboxMessage(tx, { destination: queue, payload: { v: 1, tag: 'fine' } });
+    });
+    const relayer = await relay({ retryDelayMs: 60_000 });
+    expect(await relayer.relayOnce()).toBe(1);
+    await expect.poll(() => seen.length).toBe(1);
+    const refused = await database.db.outboxMessage.findFirstOrThrow({ where: { destination: 'jobs.unknown' } });
+    expect(refused.status).toBe('pending');
+    expect(refused.attempts).toBe(1);
+    expect(refused.lastError).toMatch(/QUEUE_UNROUTABLE|unknown job queue/);
+    expect(refused.availableAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect(await relayer.lag()).toEqual({ pending: 1, due: 0, oldestDueAgeMs: 0 });
+  });
+
+  it('is woken by the commit (LISTEN/NOTIFY), not by its poll', async () => {
+    const seen = await collectJobs(consumerBroker, queue);
+    const relayer = await relay({ pollIntervalMs: 60_000, listenUrl: database.url });
+    relayer.start();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // LISTEN established, first round done
+    const started = Date.now();
+    await enqueue(1, 'notify');
+    await expect.poll(() => seen.length, { timeout: 2_000, interval: 5 }).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('reports its lag: pending rows and the age of the oldest due one', async () => {
+    await enqueue(3, 'lag');
+    await database.db.$executeRaw`UPDATE outbox_messages SET available_at = now() - interval '5 seconds'`;
+    const relayer = await relay();
+    const lag = await relayer.lag();
+    expect(lag.pending).toBe(3);
+    expect(lag.due).toBe(3);
+    expect(lag.oldestDueAgeMs).toBeGreaterThanOrEqual(5_000);
+  });
+});
