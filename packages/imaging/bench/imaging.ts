@@ -10,11 +10,27 @@ const ITERATIONS: Record<number, number> = { 512: 40, 1024: 20 };
 
 /** Stand-in for a generated image: smooth colour fields plus fine grain (a gradient would compress unrealistically well). */
 async function paintingLike(size: number): Promise<Buffer> {
-  const fields = await sharp({ create: { width: size / 8, height: size / 8, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+  const fields = await sharp({
+    create: {
+      width: size / 8,
+      height: size / 8,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 60 },
+    },
+  })
     .resize(size, size, { kernel: 'cubic' })
     .raw()
     .toBuffer();
-  const grain = await sharp({ create: { width: size, height: size, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 0, sigma: 6 } } })
+  const grain = await sharp({
+    create: {
+      width: size,
+      height: size,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 0, sigma: 6 },
+    },
+  })
     .raw()
     .toBuffer();
   return Buffer.from(fields.map((v, i) => Math.max(0, Math.min(255, v + grain[i]! - 0))));
@@ -26,7 +42,8 @@ async function signature(): Promise<Buffer> {
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
+const p95 = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.95))]!;
 
 async function time(run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -35,17 +52,28 @@ async function time(run: () => Promise<unknown>): Promise<number> {
 }
 
 const signaturePng = await signature();
-const metadata = { artist: 'Hana Kim', style: 'Ink Wash', generationId: 'gen_bench', license: 'commercial', seed: 42 };
+const metadata = {
+  artist: 'Hana Kim',
+  style: 'Ink Wash',
+  generationId: 'gen_bench',
+  license: 'commercial',
+  seed: 42,
+};
 
-console.log(`imaging bench — sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, libvips threads ${sharp.concurrency()}, ${os.cpus().length} CPUs, node ${process.version}`);
-console.log(`encoders: png ${JSON.stringify(STAMP_ENCODING.png)}, webp ${JSON.stringify(STAMP_ENCODING.webp)}; medians (p95) in ms\n`);
+console.log(
+  `imaging bench — sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, libvips threads ${sharp.concurrency()}, ${os.cpus().length} CPUs, node ${process.version}`,
+);
+console.log(
+  `encoders: png ${JSON.stringify(STAMP_ENCODING.png)}, webp ${JSON.stringify(STAMP_ENCODING.webp)}; medians (p95) in ms\n`,
+);
 console.log('size       format  cold stamp  signed+encode   plain encode    ratio  target   ');
 
 let failed = false;
 for (const size of [512, 1024]) {
   const pixels = await paintingLike(size);
   for (const format of ['png', 'webp'] as StampFormat[]) {
-    const stamp = () => stampSignature({ image: pixels, raw: { width: size, height: size }, signaturePng, metadata, format });
+    const stamp = () =>
+      stampSignature({ image: pixels, raw: { width: size, height: size }, signaturePng, metadata, format });
     const plain = () => {
       const image = sharp(pixels, { raw: { width: size, height: size, channels: 3 } });
       return (format === 'png' ? image.png(STAMP_ENCODING.png) : image.webp(STAMP_ENCODING.webp)).toBuffer();

@@ -49,18 +49,26 @@ export async function verifyArtwork(bytes: Uint8Array): Promise<VerifiedArtwork>
   const width = meta.autoOrient?.width ?? meta.width ?? 0;
   const height = meta.autoOrient?.height ?? meta.height ?? 0;
   if (width * height > ARTWORK_LIMITS.maxPixels) {
-    throw new DomainError('IMAGE_SIZE_EXCEEDED', `Image has ${width}×${height} pixels; the limit is 120 megapixels`, {
-      reason: 'too_many_pixels',
-      width,
-      height,
-    });
+    throw new DomainError(
+      'IMAGE_SIZE_EXCEEDED',
+      `Image has ${width}×${height} pixels; the limit is 120 megapixels`,
+      {
+        reason: 'too_many_pixels',
+        width,
+        height,
+      },
+    );
   }
   if (width < ARTWORK_LIMITS.minWidth || height < ARTWORK_LIMITS.minHeight) {
-    throw new DomainError('IMAGE_RESOLUTION_TOO_LOW', `Image is ${width}×${height}; at least 512×512 is required`, {
-      reason: 'resolution_too_low',
-      width,
-      height,
-    });
+    throw new DomainError(
+      'IMAGE_RESOLUTION_TOO_LOW',
+      `Image is ${width}×${height}; at least 512×512 is required`,
+      {
+        reason: 'resolution_too_low',
+        width,
+        height,
+      },
+    );
   }
   // The header can be intact while the pixel data is truncated or damaged:
   // decode it all. A small shrink keeps this cheap (JPEG decodes at 1/8 scale)
@@ -77,5 +85,10 @@ export async function verifyArtwork(bytes: Uint8Array): Promise<VerifiedArtwork>
 }
 
 function corrupt(error: unknown): DomainError {
-  return new DomainError('INVALID_IMAGE_FORMAT', 'The image is damaged and cannot be read', { reason: 'corrupt' }, { cause: error });
+  return new DomainError(
+    'INVALID_IMAGE_FORMAT',
+    'The image is damaged and cannot be read',
+    { reason: 'corrupt' },
+    { cause: error },
+  );
 }

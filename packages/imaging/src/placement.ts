@@ -22,7 +22,12 @@ export interface SignatureBox {
 }
 
 /** The exact pixel rectangle the signature covers on an image of the given size. */
-export function signatureBox(imageWidth: number, imageHeight: number, signatureWidth: number, signatureHeight: number): SignatureBox {
+export function signatureBox(
+  imageWidth: number,
+  imageHeight: number,
+  signatureWidth: number,
+  signatureHeight: number,
+): SignatureBox {
   const { widthFraction, maxHeightFraction, marginFraction } = SIGNATURE_PLACEMENT;
   let width = Math.max(1, Math.round(imageWidth * widthFraction));
   let height = Math.max(1, Math.round((signatureHeight * width) / signatureWidth));

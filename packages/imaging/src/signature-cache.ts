@@ -26,7 +26,12 @@ export function signatureCacheKey(png: Uint8Array, key?: string): string {
 }
 
 function unreadable(error: unknown): DomainError {
-  return new DomainError('VALIDATION_ERROR', 'The signature image cannot be read', { field: 'signatureImage', reason: 'corrupt' }, { cause: error });
+  return new DomainError(
+    'VALIDATION_ERROR',
+    'The signature image cannot be read',
+    { field: 'signatureImage', reason: 'corrupt' },
+    { cause: error },
+  );
 }
 
 /** Memoises a promise in an LRU, forgetting it if it fails so a later call can retry. */
@@ -43,14 +48,21 @@ function memo<V>(cache: LruCache<string, Promise<V>>, key: string, make: () => P
 
 export function signatureSize(png: Uint8Array, key: string): Promise<SignatureSize> {
   return memo(natural, key, async () => {
-    const meta = await sharp(png).metadata().catch((error: unknown) => Promise.reject(unreadable(error)));
+    const meta = await sharp(png)
+      .metadata()
+      .catch((error: unknown) => Promise.reject(unreadable(error)));
     if (!meta.width || !meta.height) throw unreadable(new Error('no dimensions'));
     return { width: meta.width, height: meta.height };
   });
 }
 
 /** Decodes and resizes a signature once per (signature, size); later stamps reuse the pixels. */
-export function preparedSignature(png: Uint8Array, key: string, width: number, height: number): Promise<PreparedSignature> {
+export function preparedSignature(
+  png: Uint8Array,
+  key: string,
+  width: number,
+  height: number,
+): Promise<PreparedSignature> {
   return memo(prepared, `${key}@${width}x${height}`, async () => {
     try {
       const rgba = await sharp(png)

@@ -10,13 +10,7 @@ export const SIGNATURE_IMAGE_LIMITS = {
 } as const;
 
 export type SignatureRejection =
-  | 'not_png'
-  | 'too_many_bytes'
-  | 'corrupt'
-  | 'dimensions'
-  | 'no_alpha'
-  | 'fully_opaque'
-  | 'fully_transparent';
+  'not_png' | 'too_many_bytes' | 'corrupt' | 'dimensions' | 'no_alpha' | 'fully_opaque' | 'fully_transparent';
 
 export interface VerifiedSignatureImage {
   width: number;
@@ -24,8 +18,18 @@ export interface VerifiedSignatureImage {
   bytes: number;
 }
 
-function reject(reason: SignatureRejection, message: string, details: Record<string, unknown> = {}, cause?: unknown): DomainError {
-  return new DomainError('VALIDATION_ERROR', message, { field: 'signatureImage', reason, ...details }, cause === undefined ? undefined : { cause });
+function reject(
+  reason: SignatureRejection,
+  message: string,
+  details: Record<string, unknown> = {},
+  cause?: unknown,
+): DomainError {
+  return new DomainError(
+    'VALIDATION_ERROR',
+    message,
+    { field: 'signatureImage', reason, ...details },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
@@ -38,7 +42,10 @@ function reject(reason: SignatureRejection, message: string, details: Record<str
 export async function verifySignatureImage(bytes: Uint8Array): Promise<VerifiedSignatureImage> {
   const { maxBytes, minSide, maxSide } = SIGNATURE_IMAGE_LIMITS;
   if (bytes.byteLength > maxBytes) {
-    throw reject('too_many_bytes', `Signature image is ${bytes.byteLength} bytes; the limit is 2 MB`, { bytes: bytes.byteLength, maxBytes });
+    throw reject('too_many_bytes', `Signature image is ${bytes.byteLength} bytes; the limit is 2 MB`, {
+      bytes: bytes.byteLength,
+      maxBytes,
+    });
   }
   const type = sniffImageType(bytes);
   if (type !== 'png') throw reject('not_png', 'The signature must be a PNG image', { detected: type });
@@ -49,9 +56,14 @@ export async function verifySignatureImage(bytes: Uint8Array): Promise<VerifiedS
     meta = await sharp(bytes).metadata();
     const { width = 0, height = 0 } = meta;
     if (width < minSide || height < minSide || width > maxSide || height > maxSide) {
-      throw reject('dimensions', `Signature is ${width}×${height}; each side must be ${minSide}..${maxSide} px`, { width, height });
+      throw reject(
+        'dimensions',
+        `Signature is ${width}×${height}; each side must be ${minSide}..${maxSide} px`,
+        { width, height },
+      );
     }
-    if (!meta.hasAlpha) throw reject('no_alpha', 'The signature needs a transparent background (a PNG with alpha)');
+    if (!meta.hasAlpha)
+      throw reject('no_alpha', 'The signature needs a transparent background (a PNG with alpha)');
     // stats() describes the decoded input: the last channel is the alpha.
     alpha = await sharp(bytes, { failOn: 'warning' }).stats();
   } catch (error) {

@@ -16,13 +16,22 @@ const FIELDS = ['artist', 'artistId', 'style', 'styleId', 'generationId', 'licen
 /** Our own XMP namespace; dc: carries the same facts for generic tools. */
 export const XMP_NAMESPACE = 'https://stylelicense.app/ns/xmp/1.0/';
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
 // Characters XML 1.0 cannot carry at all.
 // eslint-disable-next-line no-control-regex
 const INVALID_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
 const escapeXml = (text: string) => text.replace(INVALID_XML, '').replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 const unescapeXml = (text: string) =>
-  text.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[name]!);
+  text.replace(
+    /&(amp|lt|gt|quot|apos);/g,
+    (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[name]!,
+  );
 
 /**
  * XMP packet naming artist, style, generation and licence. XMP rather than
@@ -56,9 +65,11 @@ export async function readStampMetadata(image: Uint8Array): Promise<StampMetadat
   const { xmpAsString } = await sharp(image).metadata();
   if (xmpAsString === undefined || !xmpAsString.includes(XMP_NAMESPACE)) return null;
   const found: Record<string, string> = {};
-  for (const match of xmpAsString.matchAll(/\bsl:(\w+)="([^"]*)"/g)) found[match[1]!] = unescapeXml(match[2]!);
+  for (const match of xmpAsString.matchAll(/\bsl:(\w+)="([^"]*)"/g))
+    found[match[1]!] = unescapeXml(match[2]!);
   const { artist, style, generationId, license } = found;
-  if (artist === undefined || style === undefined || generationId === undefined || license === undefined) return null;
+  if (artist === undefined || style === undefined || generationId === undefined || license === undefined)
+    return null;
   return {
     artist,
     style,

@@ -1,7 +1,12 @@
 import { DomainError } from '@stylelicense/contracts';
 import sharp from 'sharp';
 import { SIGNATURE_PLACEMENT, signatureBox, type SignatureBox } from './placement';
-import { preparedSignature, signatureCacheKey, signatureSize, type PreparedSignature } from './signature-cache';
+import {
+  preparedSignature,
+  signatureCacheKey,
+  signatureSize,
+  type PreparedSignature,
+} from './signature-cache';
 import { buildStampXmp, type StampMetadata } from './stamp-metadata';
 
 export type StampFormat = 'png' | 'webp';
@@ -17,7 +22,10 @@ export const STAMP_ENCODING = {
   webp: { quality: 85, effort: 0 },
 } as const;
 
-export const STAMP_CONTENT_TYPES: Readonly<Record<StampFormat, string>> = { png: 'image/png', webp: 'image/webp' };
+export const STAMP_CONTENT_TYPES: Readonly<Record<StampFormat, string>> = {
+  png: 'image/png',
+  webp: 'image/webp',
+};
 
 export interface StampOptions {
   /** Raw RGB pixels (row-major, 3 bytes per pixel) when `raw` is given, else an encoded PNG/JPEG/WebP. */
@@ -43,11 +51,21 @@ export interface StampedImage {
 async function rgbPixels(options: StampOptions): Promise<{ pixels: Buffer; width: number; height: number }> {
   if (options.raw !== undefined) {
     const { width, height } = options.raw;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || options.image.byteLength !== width * height * 3) {
-      throw new DomainError('VALIDATION_ERROR', `Raw image must be ${width}×${height}×3 bytes, got ${options.image.byteLength}`, {
-        field: 'image',
-        reason: 'raw_size_mismatch',
-      });
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      width < 1 ||
+      height < 1 ||
+      options.image.byteLength !== width * height * 3
+    ) {
+      throw new DomainError(
+        'VALIDATION_ERROR',
+        `Raw image must be ${width}×${height}×3 bytes, got ${options.image.byteLength}`,
+        {
+          field: 'image',
+          reason: 'raw_size_mismatch',
+        },
+      );
     }
     return { pixels: Buffer.from(options.image), width, height }; // a copy: never draw on the caller's buffer
   }
@@ -60,7 +78,12 @@ async function rgbPixels(options: StampOptions): Promise<{ pixels: Buffer; width
       .toBuffer({ resolveWithObject: true });
     return { pixels: data, width: info.width, height: info.height };
   } catch (error) {
-    throw new DomainError('INVALID_IMAGE_FORMAT', 'The image to sign cannot be read', { field: 'image', reason: 'corrupt' }, { cause: error });
+    throw new DomainError(
+      'INVALID_IMAGE_FORMAT',
+      'The image to sign cannot be read',
+      { field: 'image', reason: 'corrupt' },
+      { cause: error },
+    );
   }
 }
 
@@ -101,14 +124,26 @@ export async function stampSignature(options: StampOptions): Promise<StampedImag
   ]);
   const box = signatureBox(width, height, natural.width, natural.height);
   if (box.left < 0 || box.top < 0) {
-    throw new DomainError('VALIDATION_ERROR', `Image ${width}×${height} is too small to sign`, { field: 'image', reason: 'too_small' });
+    throw new DomainError('VALIDATION_ERROR', `Image ${width}×${height} is too small to sign`, {
+      field: 'image',
+      reason: 'too_small',
+    });
   }
   blend(pixels, width, box, await preparedSignature(options.signaturePng, key, box.width, box.height));
 
-  const encoder = sharp(pixels, { raw: { width, height, channels: 3 } }).withXmp(buildStampXmp(options.metadata));
+  const encoder = sharp(pixels, { raw: { width, height, channels: 3 } }).withXmp(
+    buildStampXmp(options.metadata),
+  );
   const bytes =
     options.format === 'png'
       ? await encoder.png(STAMP_ENCODING.png).toBuffer()
       : await encoder.webp(STAMP_ENCODING.webp).toBuffer();
-  return { bytes, format: options.format, contentType: STAMP_CONTENT_TYPES[options.format], width, height, signatureBox: box };
+  return {
+    bytes,
+    format: options.format,
+    contentType: STAMP_CONTENT_TYPES[options.format],
+    width,
+    height,
+    signatureBox: box,
+  };
 }

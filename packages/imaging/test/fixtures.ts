@@ -15,9 +15,14 @@ export function gradientRgb(width: number, height: number): Buffer {
   return pixels;
 }
 
-export const rawImage = (data: Buffer, width: number, height: number) => sharp(data, { raw: { width, height, channels: 3 } });
+export const rawImage = (data: Buffer, width: number, height: number) =>
+  sharp(data, { raw: { width, height, channels: 3 } });
 
-export async function encodedImage(format: 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff', width: number, height: number): Promise<Buffer> {
+export async function encodedImage(
+  format: 'jpeg' | 'png' | 'webp' | 'gif' | 'tiff',
+  width: number,
+  height: number,
+): Promise<Buffer> {
   return rawImage(gradientRgb(width, height), width, height).toFormat(format).toBuffer();
 }
 
@@ -39,11 +44,15 @@ export async function signaturePng(width = 400, height = 200): Promise<Buffer> {
       rgba[i + 3] = window ? 0 : 255;
     }
   }
-  return sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
+  return sharp(rgba, { raw: { width, height, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 export async function solidRgba(width: number, height: number, alpha: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 4, background: { r: 10, g: 20, b: 30, alpha } } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 4, background: { r: 10, g: 20, b: 30, alpha } } })
+    .png()
+    .toBuffer();
 }
 
 /** Rewrites a PNG's IHDR size (with a valid CRC): a header claiming far more pixels than the data holds. */
@@ -59,9 +68,12 @@ export function withClaimedPngSize(png: Buffer, width: number, height: number): 
 /** PNG chunks by type, to see what really got written. */
 export function pngChunks(png: Buffer): { type: string; data: Buffer }[] {
   const chunks: { type: string; data: Buffer }[] = [];
-  for (let at = 8; at + 8 <= png.length; ) {
+  for (let at = 8; at + 8 <= png.length;) {
     const length = png.readUInt32BE(at);
-    chunks.push({ type: png.toString('latin1', at + 4, at + 8), data: png.subarray(at + 8, at + 8 + length) });
+    chunks.push({
+      type: png.toString('latin1', at + 4, at + 8),
+      data: png.subarray(at + 8, at + 8 + length),
+    });
     at += 12 + length;
   }
   return chunks;

@@ -27,7 +27,8 @@ async function decode(bytes: Buffer) {
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-const blended = (sig: number, under: number) => Math.round(sig * SIGNATURE_PLACEMENT.opacity + under * (1 - SIGNATURE_PLACEMENT.opacity));
+const blended = (sig: number, under: number) =>
+  Math.round(sig * SIGNATURE_PLACEMENT.opacity + under * (1 - SIGNATURE_PLACEMENT.opacity));
 
 describe('signatureBox', () => {
   it('scales to 18 % of the width and keeps a 2.5 % margin in the bottom-right corner', () => {
@@ -53,7 +54,13 @@ describe('stampSignature', () => {
     it(`draws the signature exactly in its box, blended at ${SIGNATURE_PLACEMENT.opacity} opacity, on ${width}×${height}`, async () => {
       const pixels = gradientRgb(width, height);
       const untouched = Buffer.from(pixels);
-      const stamped = await stampSignature({ image: pixels, raw: { width, height }, signaturePng: signature, metadata, format: 'png' });
+      const stamped = await stampSignature({
+        image: pixels,
+        raw: { width, height },
+        signaturePng: signature,
+        metadata,
+        format: 'png',
+      });
       expect(pixels.equals(untouched)).toBe(true); // the caller's buffer is not drawn on
       const box = signatureBox(width, height, 400, 200);
       expect(stamped.signatureBox).toEqual(box);
@@ -61,11 +68,15 @@ describe('stampSignature', () => {
 
       const out = await decode(stamped.bytes);
       expect(out).toMatchObject({ width, height, channels: 3 });
-      const inBox = (x: number, y: number) => x >= box.left && x < box.left + box.width && y >= box.top && y < box.top + box.height;
+      const inBox = (x: number, y: number) =>
+        x >= box.left && x < box.left + box.width && y >= box.top && y < box.top + box.height;
       // The signature's transparent window, scaled like the signature: x 25..75 %, y 25..75 % of the box.
       // Within `d` px of the window (d < 0: that far inside it). Resampling softens its edge; skip a 3 px ring.
       const window = (x: number, y: number, d: number) =>
-        x >= box.left + box.width / 4 - d && x < box.left + (3 * box.width) / 4 + d && y >= box.top + box.height / 4 - d && y < box.top + (3 * box.height) / 4 + d;
+        x >= box.left + box.width / 4 - d &&
+        x < box.left + (3 * box.width) / 4 + d &&
+        y >= box.top + box.height / 4 - d &&
+        y < box.top + (3 * box.height) / 4 + d;
 
       let outside = 0;
       let opaque = 0;
@@ -76,15 +87,21 @@ describe('stampSignature', () => {
           const got = [out.data[i], out.data[i + 1], out.data[i + 2]];
           const under = [untouched[i]!, untouched[i + 1]!, untouched[i + 2]!];
           if (!inBox(x, y)) {
-            if (got.some((v, c) => v !== under[c])) throw new Error(`pixel (${x},${y}) outside the box changed`);
+            if (got.some((v, c) => v !== under[c]))
+              throw new Error(`pixel (${x},${y}) outside the box changed`);
             outside++;
           } else if (window(x, y, -3)) {
             expect(got, `window pixel (${x},${y})`).toEqual(under);
             clear++;
           } else if (!window(x, y, 3)) {
-            const want = [blended(SIGNATURE_COLOUR.r, under[0]!), blended(SIGNATURE_COLOUR.g, under[1]!), blended(SIGNATURE_COLOUR.b, under[2]!)];
+            const want = [
+              blended(SIGNATURE_COLOUR.r, under[0]!),
+              blended(SIGNATURE_COLOUR.g, under[1]!),
+              blended(SIGNATURE_COLOUR.b, under[2]!),
+            ];
             for (let c = 0; c < 3; c++) {
-              if (Math.abs(got[c]! - want[c]!) > 1) throw new Error(`pixel (${x},${y}) is ${got} not ${want}`);
+              if (Math.abs(got[c]! - want[c]!) > 1)
+                throw new Error(`pixel (${x},${y}) is ${got} not ${want}`);
             }
             opaque++;
           }
@@ -105,14 +122,25 @@ describe('stampSignature', () => {
   }
 
   it('embeds metadata as XMP in a PNG text chunk and reads it back', async () => {
-    const stamped = await stampSignature({ image: await encodedImage('jpeg', 512, 512), signaturePng: signature, metadata, format: 'png' });
+    const stamped = await stampSignature({
+      image: await encodedImage('jpeg', 512, 512),
+      signaturePng: signature,
+      metadata,
+      format: 'png',
+    });
     expect(await readStampMetadata(stamped.bytes)).toEqual({ ...metadata, seed: '1234567' });
     // libvips writes the packet as a compressed text chunk: keyword, NUL, method 0, zlib data.
     const keyword = 'XML:com.adobe.xmp\0\0';
-    const chunk = pngChunks(stamped.bytes).find((c) => c.type === 'zTXt' && c.data.toString('latin1').startsWith(keyword));
-    expect(inflateSync(chunk!.data.subarray(keyword.length)).toString('utf8')).toContain('sl:generationId="gen_42"');
+    const chunk = pngChunks(stamped.bytes).find(
+      (c) => c.type === 'zTXt' && c.data.toString('latin1').startsWith(keyword),
+    );
+    expect(inflateSync(chunk!.data.subarray(keyword.length)).toString('utf8')).toContain(
+      'sl:generationId="gen_42"',
+    );
     const { xmpAsString } = await sharp(stamped.bytes).metadata();
-    expect(xmpAsString).toContain('<dc:creator><rdf:Seq><rdf:li>김하나 &lt;Hana &amp; &quot;Co&quot;&gt;</rdf:li>');
+    expect(xmpAsString).toContain(
+      '<dc:creator><rdf:Seq><rdf:li>김하나 &lt;Hana &amp; &quot;Co&quot;&gt;</rdf:li>',
+    );
   });
 
   it('signs encoded input and WebP output: metadata survives, the signature shows', async () => {
@@ -122,7 +150,16 @@ describe('stampSignature', () => {
     expect(stamped.contentType).toBe('image/webp');
     expect((await readStampMetadata(stamped.bytes))?.generationId).toBe('gen_42');
 
-    const before = await decode(await sharp(jpeg).raw().toBuffer().then((data) => sharp(data, { raw: { width: 512, height: 512, channels: 3 } }).png().toBuffer()));
+    const before = await decode(
+      await sharp(jpeg)
+        .raw()
+        .toBuffer()
+        .then((data) =>
+          sharp(data, { raw: { width: 512, height: 512, channels: 3 } })
+            .png()
+            .toBuffer(),
+        ),
+    );
     const after = await decode(stamped.bytes);
     const box = stamped.signatureBox;
     // Mean red over a solid strip of the signature (its top rows), against the expected blend; WebP is lossy.
@@ -147,26 +184,53 @@ describe('stampSignature', () => {
   it('caches each signature per size instead of decoding it again', async () => {
     clearSignatureCache();
     const run = (width: number) =>
-      stampSignature({ image: gradientRgb(width, width), raw: { width, height: width }, signaturePng: signature, metadata, format: 'png' });
+      stampSignature({
+        image: gradientRgb(width, width),
+        raw: { width, height: width },
+        signaturePng: signature,
+        metadata,
+        format: 'png',
+      });
     await Promise.all([run(512), run(512)]);
     expect(signatureCacheSize()).toBe(1);
     await run(512);
     expect(signatureCacheSize()).toBe(1);
     await run(1024);
     expect(signatureCacheSize()).toBe(2);
-    await stampSignature({ image: gradientRgb(512, 512), raw: { width: 512, height: 512 }, signaturePng: signature, signatureKey: 'signatures/art_1.png@etag1', metadata, format: 'png' });
+    await stampSignature({
+      image: gradientRgb(512, 512),
+      raw: { width: 512, height: 512 },
+      signaturePng: signature,
+      signatureKey: 'signatures/art_1.png@etag1',
+      metadata,
+      format: 'png',
+    });
     expect(signatureCacheSize()).toBe(3);
   });
 
   it('refuses bad input with typed errors', async () => {
     await expect(
-      stampSignature({ image: new Uint8Array(10), raw: { width: 512, height: 512 }, signaturePng: signature, metadata, format: 'png' }),
+      stampSignature({
+        image: new Uint8Array(10),
+        raw: { width: 512, height: 512 },
+        signaturePng: signature,
+        metadata,
+        format: 'png',
+      }),
     ).rejects.toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'raw_size_mismatch' } });
-    await expect(stampSignature({ image: Buffer.from('nope'), signaturePng: signature, metadata, format: 'png' })).rejects.toMatchObject({
+    await expect(
+      stampSignature({ image: Buffer.from('nope'), signaturePng: signature, metadata, format: 'png' }),
+    ).rejects.toMatchObject({
       code: 'INVALID_IMAGE_FORMAT',
     });
     await expect(
-      stampSignature({ image: gradientRgb(512, 512), raw: { width: 512, height: 512 }, signaturePng: signature.subarray(0, 100), metadata, format: 'png' }),
+      stampSignature({
+        image: gradientRgb(512, 512),
+        raw: { width: 512, height: 512 },
+        signaturePng: signature.subarray(0, 100),
+        metadata,
+        format: 'png',
+      }),
     ).rejects.toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'corrupt' } });
   });
 });

@@ -30,7 +30,12 @@ describe('sniffImageType', () => {
 describe('verifyArtwork', () => {
   it('accepts JPEG and PNG of at least 512×512 and reports format, size and bytes', async () => {
     const jpeg = await encodedImage('jpeg', 640, 512);
-    expect(await verifyArtwork(jpeg)).toEqual({ format: 'jpeg', width: 640, height: 512, bytes: jpeg.length });
+    expect(await verifyArtwork(jpeg)).toEqual({
+      format: 'jpeg',
+      width: 640,
+      height: 512,
+      bytes: jpeg.length,
+    });
     const png = await encodedImage('png', 512, 700);
     expect(await verifyArtwork(png)).toEqual({ format: 'png', width: 512, height: 700, bytes: png.length });
   });
@@ -48,7 +53,11 @@ describe('verifyArtwork', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    for (const bytes of [await encodedImage('gif', 64, 64), await encodedImage('tiff', 600, 600), Buffer.from('hello')]) {
+    for (const bytes of [
+      await encodedImage('gif', 64, 64),
+      await encodedImage('tiff', 600, 600),
+      Buffer.from('hello'),
+    ]) {
       expect((await rejection(verifyArtwork(bytes))).code).toBe('INVALID_IMAGE_FORMAT');
     }
   });
@@ -58,23 +67,42 @@ describe('verifyArtwork', () => {
       code: 'IMAGE_RESOLUTION_TOO_LOW',
       reason: 'resolution_too_low',
     });
-    expect((await rejection(verifyArtwork(await encodedImage('jpeg', 900, 500)))).code).toBe('IMAGE_RESOLUTION_TOO_LOW');
+    expect((await rejection(verifyArtwork(await encodedImage('jpeg', 900, 500)))).code).toBe(
+      'IMAGE_RESOLUTION_TOO_LOW',
+    );
   });
 
   it('measures resolution after EXIF rotation', async () => {
-    const rotated = await sharp(await encodedImage('jpeg', 700, 520)).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+    const rotated = await sharp(await encodedImage('jpeg', 700, 520))
+      .withMetadata({ orientation: 6 })
+      .jpeg()
+      .toBuffer();
     expect(await verifyArtwork(rotated)).toMatchObject({ width: 520, height: 700 });
   });
 
   it('refuses more than 10 MB (checked before decoding) and pixel bombs', async () => {
-    const noise = await sharp({ create: { width: 2000, height: 1800, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
+    const noise = await sharp({
+      create: {
+        width: 2000,
+        height: 1800,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 80 },
+      },
+    })
       .png({ compressionLevel: 0 })
       .toBuffer();
     expect(noise.length).toBeGreaterThan(10 * 1024 * 1024);
-    expect(await rejection(verifyArtwork(noise))).toEqual({ code: 'IMAGE_SIZE_EXCEEDED', reason: 'too_many_bytes' });
+    expect(await rejection(verifyArtwork(noise))).toEqual({
+      code: 'IMAGE_SIZE_EXCEEDED',
+      reason: 'too_many_bytes',
+    });
 
     const bomb = withClaimedPngSize(await encodedImage('png', 600, 600), 30_000, 30_000);
-    expect(await rejection(verifyArtwork(bomb))).toEqual({ code: 'IMAGE_SIZE_EXCEEDED', reason: 'too_many_pixels' });
+    expect(await rejection(verifyArtwork(bomb))).toEqual({
+      code: 'IMAGE_SIZE_EXCEEDED',
+      reason: 'too_many_pixels',
+    });
   });
 
   it('refuses damaged images as INVALID_IMAGE_FORMAT', async () => {
@@ -86,7 +114,10 @@ describe('verifyArtwork', () => {
       Buffer.concat([png.subarray(0, 8), Buffer.alloc(200, 7)]),
       withClaimedPngSize(png, 1600, 1600), // header fine, data too short for it
     ]) {
-      expect(await rejection(verifyArtwork(damaged))).toEqual({ code: 'INVALID_IMAGE_FORMAT', reason: 'corrupt' });
+      expect(await rejection(verifyArtwork(damaged))).toEqual({
+        code: 'INVALID_IMAGE_FORMAT',
+        reason: 'corrupt',
+      });
     }
   });
 });
@@ -99,8 +130,18 @@ describe('verifySignatureImage', () => {
 
   it('refuses with VALIDATION_ERROR and a reason for each rule', async () => {
     const cases: [Buffer, string][] = [
-      [await sharp(await signaturePng()).jpeg().toBuffer(), 'not_png'],
-      [await sharp(await signaturePng()).webp({ lossless: true }).toBuffer(), 'not_png'],
+      [
+        await sharp(await signaturePng())
+          .jpeg()
+          .toBuffer(),
+        'not_png',
+      ],
+      [
+        await sharp(await signaturePng())
+          .webp({ lossless: true })
+          .toBuffer(),
+        'not_png',
+      ],
       [await encodedImage('png', 300, 100), 'no_alpha'],
       [await solidRgba(300, 100, 1), 'fully_opaque'],
       [await solidRgba(300, 100, 0), 'fully_transparent'],
@@ -109,12 +150,26 @@ describe('verifySignatureImage', () => {
       [(await signaturePng()).subarray(0, 300), 'corrupt'],
     ];
     for (const [bytes, reason] of cases) {
-      expect(await rejection(verifySignatureImage(bytes)), reason).toEqual({ code: 'VALIDATION_ERROR', reason });
+      expect(await rejection(verifySignatureImage(bytes)), reason).toEqual({
+        code: 'VALIDATION_ERROR',
+        reason,
+      });
     }
-    const huge = await sharp({ create: { width: 1000, height: 800, channels: 4, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 80 } } })
+    const huge = await sharp({
+      create: {
+        width: 1000,
+        height: 800,
+        channels: 4,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 80 },
+      },
+    })
       .png({ compressionLevel: 0 })
       .toBuffer();
     expect(huge.length).toBeGreaterThan(2 * 1024 * 1024);
-    expect(await rejection(verifySignatureImage(huge))).toEqual({ code: 'VALIDATION_ERROR', reason: 'too_many_bytes' });
+    expect(await rejection(verifySignatureImage(huge))).toEqual({
+      code: 'VALIDATION_ERROR',
+      reason: 'too_many_bytes',
+    });
   });
 });

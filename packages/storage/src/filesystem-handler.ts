@@ -55,19 +55,32 @@ export function createFilesystemStorageHandler(storage: FilesystemStorage) {
       assertValidKey(key);
       const token = url.searchParams.get('token');
       if (req.method === 'PUT') await receiveUpload(storage, req, res, key, token);
-      else if (req.method === 'GET' || req.method === 'HEAD') await serveObject(storage, req, res, key, token);
+      else if (req.method === 'GET' || req.method === 'HEAD')
+        await serveObject(storage, req, res, key, token);
       else {
         res.setHeader('Allow', 'GET, HEAD, PUT');
         res.statusCode = 405;
         res.end();
       }
     } catch (error) {
-      sendError(req, res, isStorageError(error) ? error : new StorageError('STORAGE_UNAVAILABLE', String(error), { cause: error }));
+      sendError(
+        req,
+        res,
+        isStorageError(error)
+          ? error
+          : new StorageError('STORAGE_UNAVAILABLE', String(error), { cause: error }),
+      );
     }
   };
 }
 
-async function receiveUpload(storage: FilesystemStorage, req: IncomingMessage, res: ServerResponse, key: string, token: string | null) {
+async function receiveUpload(
+  storage: FilesystemStorage,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+  token: string | null,
+) {
   const claims = storage.verifyToken(token, { method: 'PUT', key });
   const maxBytes = claims.maxBytes ?? 0;
   const contentType = contentTypeEssence(req.headers['content-type'] ?? '');
@@ -78,9 +91,12 @@ async function receiveUpload(storage: FilesystemStorage, req: IncomingMessage, r
       { key },
     );
   }
-  const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+  const declared =
+    req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
   if (declared !== undefined && declared > maxBytes) {
-    throw new StorageError('STORAGE_UPLOAD_TOO_LARGE', `Upload of ${declared} bytes exceeds ${maxBytes}`, { key });
+    throw new StorageError('STORAGE_UPLOAD_TOO_LARGE', `Upload of ${declared} bytes exceeds ${maxBytes}`, {
+      key,
+    });
   }
   // Chunked bodies have no declared length: the writer counts and stops at maxBytes.
   const written = await storage.write(key, req, { contentType }, { maxBytes, contentLength: declared });
@@ -90,7 +106,13 @@ async function receiveUpload(storage: FilesystemStorage, req: IncomingMessage, r
   res.end(JSON.stringify({ key, size: written.size, etag: written.etag }));
 }
 
-async function serveObject(storage: FilesystemStorage, req: IncomingMessage, res: ServerResponse, key: string, token: string | null) {
+async function serveObject(
+  storage: FilesystemStorage,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+  token: string | null,
+) {
   const claims = storage.verifyToken(token, { method: 'GET', key });
   const { info, body } = await storage.getStream(key);
   const etag = `"${info.etag}"`;
@@ -111,7 +133,8 @@ async function serveObject(storage: FilesystemStorage, req: IncomingMessage, res
   res.statusCode = 200;
   res.setHeader('Content-Type', info.contentType);
   res.setHeader('Content-Length', info.size);
-  if (claims.downloadName !== undefined) res.setHeader('Content-Disposition', attachmentDisposition(claims.downloadName));
+  if (claims.downloadName !== undefined)
+    res.setHeader('Content-Disposition', attachmentDisposition(claims.downloadName));
   if (req.method === 'HEAD') {
     body.destroy();
     res.end();

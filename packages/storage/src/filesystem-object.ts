@@ -35,11 +35,19 @@ export function fromFsError(error: unknown, key?: string): StorageError {
     case 'ENOTDIR':
     case 'EISDIR':
     case 'EEXIST':
-      return new StorageError('STORAGE_INVALID_KEY', `Key conflicts with an existing key prefix: ${key ?? ''}`, options);
+      return new StorageError(
+        'STORAGE_INVALID_KEY',
+        `Key conflicts with an existing key prefix: ${key ?? ''}`,
+        options,
+      );
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
-      return new StorageError('STORAGE_ACCESS_DENIED', `Storage directory not writable: ${String(error)}`, options);
+      return new StorageError(
+        'STORAGE_ACCESS_DENIED',
+        `Storage directory not writable: ${String(error)}`,
+        options,
+      );
     default:
       return new StorageError('STORAGE_UNAVAILABLE', `Storage failed: ${String(error)}`, options);
   }
@@ -50,7 +58,8 @@ async function* chunksOf(body: Uint8Array | Readable): AsyncIterable<Uint8Array>
     yield body;
     return;
   }
-  for await (const chunk of body) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+  for await (const chunk of body)
+    yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
 }
 
 export async function writeObjectFile(
@@ -70,16 +79,24 @@ export async function writeObjectFile(
     for await (const chunk of chunksOf(body)) {
       size += chunk.byteLength;
       if (limits.maxBytes !== undefined && size > limits.maxBytes) {
-        throw new StorageError('STORAGE_UPLOAD_TOO_LARGE', `Upload exceeds ${limits.maxBytes} bytes`, { key });
+        throw new StorageError('STORAGE_UPLOAD_TOO_LARGE', `Upload exceeds ${limits.maxBytes} bytes`, {
+          key,
+        });
       }
       hash.update(chunk);
       await handle.write(chunk);
     }
     if (limits.contentLength !== undefined && limits.contentLength !== size) {
-      throw new StorageError('STORAGE_INVALID_REQUEST', `Body has ${size} bytes, ${limits.contentLength} declared`, { key });
+      throw new StorageError(
+        'STORAGE_INVALID_REQUEST',
+        `Body has ${size} bytes, ${limits.contentLength} declared`,
+        { key },
+      );
     }
     const etag = hash.digest('hex');
-    const trailer = Buffer.from(JSON.stringify({ contentType: meta.contentType, etag, metadata: meta.metadata } satisfies Trailer));
+    const trailer = Buffer.from(
+      JSON.stringify({ contentType: meta.contentType, etag, metadata: meta.metadata } satisfies Trailer),
+    );
     const footer = Buffer.alloc(FOOTER_BYTES);
     footer.writeUInt32BE(trailer.length, 0);
     MAGIC.copy(footer, 4);
@@ -101,7 +118,10 @@ export async function writeObjectFile(
  * caller owns the handle: reading content through it stays consistent even
  * if the key is overwritten meanwhile (the old file lives on until closed).
  */
-export async function openObject(filePath: string, key: string): Promise<{ info: ObjectInfo; handle: FileHandle } | null> {
+export async function openObject(
+  filePath: string,
+  key: string,
+): Promise<{ info: ObjectInfo; handle: FileHandle } | null> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(filePath, 'r');
@@ -110,14 +130,25 @@ export async function openObject(filePath: string, key: string): Promise<{ info:
     const footer = Buffer.alloc(FOOTER_BYTES);
     if (stat.size >= FOOTER_BYTES) await handle.read(footer, 0, FOOTER_BYTES, stat.size - FOOTER_BYTES);
     const trailerLength = footer.readUInt32BE(0);
-    if (stat.size < FOOTER_BYTES || !footer.subarray(4).equals(MAGIC) || trailerLength > stat.size - FOOTER_BYTES) {
+    if (
+      stat.size < FOOTER_BYTES ||
+      !footer.subarray(4).equals(MAGIC) ||
+      trailerLength > stat.size - FOOTER_BYTES
+    ) {
       throw new StorageError('STORAGE_UNAVAILABLE', `Corrupt object file for ${key}`, { key });
     }
     const size = stat.size - FOOTER_BYTES - trailerLength;
     const raw = Buffer.alloc(trailerLength);
     await handle.read(raw, 0, trailerLength, size);
     const trailer = JSON.parse(raw.toString('utf8')) as Trailer;
-    const info = { key, size, contentType: trailer.contentType, etag: trailer.etag, lastModified: stat.mtime, metadata: trailer.metadata };
+    const info = {
+      key,
+      size,
+      contentType: trailer.contentType,
+      etag: trailer.etag,
+      lastModified: stat.mtime,
+      metadata: trailer.metadata,
+    };
     return { info, handle };
   } catch (error) {
     await handle?.close().catch(() => undefined);

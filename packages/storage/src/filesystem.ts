@@ -4,9 +4,20 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { StorageError } from './errors';
-import { contentStream, fromFsError, openObject, writeObjectFile, type WriteLimits } from './filesystem-object';
+import {
+  contentStream,
+  fromFsError,
+  openObject,
+  writeObjectFile,
+  type WriteLimits,
+} from './filesystem-object';
 import { assertValidKey, assertValidPrefix } from './keys';
-import { assertSigningSecret, signPresignedToken, verifyPresignedToken, type PresignedClaims } from './presigned-token';
+import {
+  assertSigningSecret,
+  signPresignedToken,
+  verifyPresignedToken,
+  type PresignedClaims,
+} from './presigned-token';
 import { collect, timed } from './streams';
 import type {
   ListedObject,
@@ -19,7 +30,12 @@ import type {
   PresignedUploadOptions,
   PutOptions,
 } from './types';
-import { normalizeContentType, validateDownloadOptions, validateMetadata, validateUploadOptions } from './validation';
+import {
+  normalizeContentType,
+  validateDownloadOptions,
+  validateMetadata,
+  validateUploadOptions,
+} from './validation';
 
 export interface FilesystemStorageOptions {
   /** Directory holding the objects (created by ensureBucket). */
@@ -48,7 +64,10 @@ export class FilesystemStorage implements ObjectStorage {
     try {
       base = new URL(options.publicBaseUrl);
     } catch {
-      throw new StorageError('STORAGE_INVALID_REQUEST', `publicBaseUrl must be an absolute URL: ${options.publicBaseUrl}`);
+      throw new StorageError(
+        'STORAGE_INVALID_REQUEST',
+        `publicBaseUrl must be an absolute URL: ${options.publicBaseUrl}`,
+      );
     }
     this.root = path.resolve(options.root);
     this.objectsDir = path.join(this.root, 'objects');
@@ -141,7 +160,9 @@ export class FilesystemStorage implements ObjectStorage {
     try {
       entries = (await readdir(start, { recursive: true, withFileTypes: true }))
         .filter((entry) => entry.isFile())
-        .map((entry) => path.relative(this.objectsDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'));
+        .map((entry) =>
+          path.relative(this.objectsDir, path.join(entry.parentPath, entry.name)).split(path.sep).join('/'),
+        );
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -159,22 +180,40 @@ export class FilesystemStorage implements ObjectStorage {
     const { contentType, maxBytes, expiresIn } = validateUploadOptions(options);
     const expiresAt = Math.floor(Date.now() / 1000) + expiresIn;
     const url = this.urlFor({ method: 'PUT', key, expiresAt, contentType, maxBytes });
-    return { method: 'PUT', url, headers: { 'Content-Type': contentType }, key, maxBytes, expiresAt: new Date(expiresAt * 1000) };
+    return {
+      method: 'PUT',
+      url,
+      headers: { 'Content-Type': contentType },
+      key,
+      maxBytes,
+      expiresAt: new Date(expiresAt * 1000),
+    };
   }
 
   async presignedDownload(key: string, options: PresignedDownloadOptions): Promise<string> {
     assertValidKey(key);
     const { expiresIn, downloadName } = validateDownloadOptions(options);
-    return this.urlFor({ method: 'GET', key, expiresAt: Math.floor(Date.now() / 1000) + expiresIn, downloadName });
+    return this.urlFor({
+      method: 'GET',
+      key,
+      expiresAt: Math.floor(Date.now() / 1000) + expiresIn,
+      downloadName,
+    });
   }
 
   /** Checks a presigned URL's token (HEAD requests pass 'GET'). */
-  verifyToken(token: string | null | undefined, expected: { method: 'GET' | 'PUT'; key: string; now?: Date }): PresignedClaims {
+  verifyToken(
+    token: string | null | undefined,
+    expected: { method: 'GET' | 'PUT'; key: string; now?: Date },
+  ): PresignedClaims {
     return verifyPresignedToken(this.secret, token, expected);
   }
 
   checkHealth() {
-    return timed(() => access(this.objectsDir, constants.R_OK | constants.W_OK), (error) => fromFsError(error));
+    return timed(
+      () => access(this.objectsDir, constants.R_OK | constants.W_OK),
+      (error) => fromFsError(error),
+    );
   }
 
   private urlFor(claims: PresignedClaims): string {

@@ -35,7 +35,10 @@ const MAX_KEY_BYTES = 1024;
 function segment(value: string | number, what: string): string {
   const text = String(value);
   if (!SEGMENT.test(text) || text === '.' || text === '..') {
-    throw new StorageError('STORAGE_INVALID_KEY', `Invalid ${what} for a storage key: ${JSON.stringify(text)}`);
+    throw new StorageError(
+      'STORAGE_INVALID_KEY',
+      `Invalid ${what} for a storage key: ${JSON.stringify(text)}`,
+    );
   }
   return text;
 }
@@ -53,7 +56,8 @@ export const storageKeys = {
   trainingImage: (styleOrUploadId: string, n: number) =>
     `training/${segment(styleOrUploadId, 'style or upload id')}/${index(n)}`,
   trainingPrefix: (styleOrUploadId: string) => `training/${segment(styleOrUploadId, 'style or upload id')}/`,
-  model: (styleId: string, file: string) => `models/${segment(styleId, 'style id')}/${segment(file, 'model file name')}`,
+  model: (styleId: string, file: string) =>
+    `models/${segment(styleId, 'style id')}/${segment(file, 'model file name')}`,
   modelPrefix: (styleId: string) => `models/${segment(styleId, 'style id')}/`,
   signature: (artistId: string) => `signatures/${segment(artistId, 'artist id')}.png`,
   result: (generationId: string, ext: ResultExtension) => {

@@ -24,7 +24,10 @@ const MIN_SECRET_BYTES = 32;
 
 export function assertSigningSecret(secret: string | Uint8Array): void {
   if (Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
-    throw new StorageError('STORAGE_INVALID_REQUEST', `The URL signing secret needs at least ${MIN_SECRET_BYTES} bytes`);
+    throw new StorageError(
+      'STORAGE_INVALID_REQUEST',
+      `The URL signing secret needs at least ${MIN_SECRET_BYTES} bytes`,
+    );
   }
 }
 
@@ -47,7 +50,8 @@ export function verifyPresignedToken(
   token: string | null | undefined,
   expected: { method: 'GET' | 'PUT'; key: string; now?: Date },
 ): PresignedClaims {
-  const invalid = (why: string) => new StorageError('STORAGE_URL_INVALID', `Invalid storage URL: ${why}`, { key: expected.key });
+  const invalid = (why: string) =>
+    new StorageError('STORAGE_URL_INVALID', `Invalid storage URL: ${why}`, { key: expected.key });
   const [payload, signature, extra] = (token ?? '').split('.');
   if (!payload || !signature || extra !== undefined) throw invalid('malformed token');
   const given = Buffer.from(signature, 'base64url');
@@ -59,7 +63,8 @@ export function verifyPresignedToken(
   } catch {
     throw invalid('unreadable claims');
   }
-  if (claims.method !== expected.method) throw invalid(`signed for ${claims.method}, used for ${expected.method}`);
+  if (claims.method !== expected.method)
+    throw invalid(`signed for ${claims.method}, used for ${expected.method}`);
   if (claims.key !== expected.key) throw invalid('signed for another key');
   const now = Math.floor((expected.now ?? new Date()).getTime() / 1000);
   if (!(claims.expiresAt >= now)) {

@@ -1,9 +1,29 @@
 import { StorageError } from './errors';
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound']);
-const DENIED = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden', 'ExpiredToken']);
-const TRANSIENT = new Set(['SlowDown', 'RequestTimeout', 'TimeoutError', 'InternalError', 'ServiceUnavailable']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
+const DENIED = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'Forbidden',
+  'ExpiredToken',
+]);
+const TRANSIENT = new Set([
+  'SlowDown',
+  'RequestTimeout',
+  'TimeoutError',
+  'InternalError',
+  'ServiceUnavailable',
+]);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 
 interface SdkFailure {
   name?: string;
@@ -22,7 +42,11 @@ export function fromS3Error(error: unknown, key?: string): StorageError {
   const options = { cause: error, key };
 
   if (name === 'NoSuchBucket') {
-    return new StorageError('STORAGE_UNAVAILABLE', `Bucket does not exist (run ensureBucket): ${detail}`, options);
+    return new StorageError(
+      'STORAGE_UNAVAILABLE',
+      `Bucket does not exist (run ensureBucket): ${detail}`,
+      options,
+    );
   }
   if (NOT_FOUND.has(name) || status === 404) {
     return new StorageError('STORAGE_NOT_FOUND', `Object not found: ${key ?? ''}`, options);

@@ -17,7 +17,18 @@ import { StorageError } from './errors';
 import { assertValidKey, assertValidPrefix } from './keys';
 import { fromS3Error } from './s3-errors';
 import { collect, timed } from './streams';
-import type { ListedObject, ObjectInfo, ObjectMetadata, ObjectStorage, PresignedUpload } from './types';
+import type {
+  ListedObject,
+  ObjectInfo,
+  ObjectMetadata,
+  ObjectStorage,
+  ObjectStream,
+  PresignedDownloadOptions,
+  PresignedUpload,
+  PresignedUploadOptions,
+  PutOptions,
+  PutResult,
+} from './types';
 import {
   attachmentDisposition,
   normalizeContentType,
@@ -114,15 +125,20 @@ export class S3Storage implements ObjectStorage {
     }
   }
 
-  async put(key: string, body: Uint8Array | Readable, options: { contentType: string; metadata?: ObjectMetadata; contentLength?: number }) {
+  async put(key: string, body: Uint8Array | Readable, options: PutOptions): Promise<PutResult> {
     assertValidKey(key);
     const contentType = normalizeContentType(options.contentType);
     const metadata = encodeMetadata(validateMetadata(options.metadata));
     // A stream of unknown length cannot be sent in one PutObject: buffer it.
-    const payload = body instanceof Readable && options.contentLength === undefined ? await collect(body) : body;
+    const payload =
+      body instanceof Readable && options.contentLength === undefined ? await collect(body) : body;
     const size = payload instanceof Readable ? options.contentLength! : payload.byteLength;
     if (options.contentLength !== undefined && options.contentLength !== size) {
-      throw new StorageError('STORAGE_INVALID_REQUEST', `contentLength ${options.contentLength} ≠ body size ${size}`, { key });
+      throw new StorageError(
+        'STORAGE_INVALID_REQUEST',
+        `contentLength ${options.contentLength} ≠ body size ${size}`,
+        { key },
+      );
     }
     try {
       const out = await this.client.send(
@@ -146,7 +162,7 @@ export class S3Storage implements ObjectStorage {
     return collect(body);
   }
 
-  async getStream(key: string) {
+  async getStream(key: string): Promise<ObjectStream> {
     assertValidKey(key);
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -216,7 +232,12 @@ export class S3Storage implements ObjectStorage {
       let page;
       try {
         page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: this.listPageSize }),
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+            MaxKeys: this.listPageSize,
+          }),
         );
       } catch (error) {
         throw fromS3Error(error);
@@ -237,7 +258,7 @@ export class S3Storage implements ObjectStorage {
    * need. Test servers such as s3rver ignore policies: callers re-check the
    * stored object with `verifyUploadedObject()` either way.
    */
-  async presignedUpload(key: string, options: { contentType: string; maxBytes: number; expiresIn: number }): Promise<PresignedUpload> {
+  async presignedUpload(key: string, options: PresignedUploadOptions): Promise<PresignedUpload> {
     assertValidKey(key);
     const { contentType, maxBytes, expiresIn } = validateUploadOptions(options);
     try {
@@ -251,13 +272,20 @@ export class S3Storage implements ObjectStorage {
         Fields: { 'Content-Type': contentType },
         Expires: expiresIn,
       });
-      return { method: 'POST', url, fields, key, maxBytes, expiresAt: new Date(Date.now() + expiresIn * 1000) };
+      return {
+        method: 'POST',
+        url,
+        fields,
+        key,
+        maxBytes,
+        expiresAt: new Date(Date.now() + expiresIn * 1000),
+      };
     } catch (error) {
       throw fromS3Error(error, key);
     }
   }
 
-  async presignedDownload(key: string, options: { expiresIn: number; downloadName?: string }): Promise<string> {
+  async presignedDownload(key: string, options: PresignedDownloadOptions): Promise<string> {
     assertValidKey(key);
     const { expiresIn, downloadName } = validateDownloadOptions(options);
     try {
@@ -266,7 +294,8 @@ export class S3Storage implements ObjectStorage {
         new GetObjectCommand({
           Bucket: this.bucket,
           Key: key,
-          ResponseContentDisposition: downloadName === undefined ? undefined : attachmentDisposition(downloadName),
+          ResponseContentDisposition:
+            downloadName === undefined ? undefined : attachmentDisposition(downloadName),
         }),
         { expiresIn },
       );

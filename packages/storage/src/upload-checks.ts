@@ -17,7 +17,11 @@ export async function verifyUploadedObject(
   if (info === null) throw new StorageError('STORAGE_NOT_FOUND', `Nothing was uploaded to ${key}`, { key });
   if (info.size > rules.maxBytes) {
     await storage.delete(key);
-    throw new StorageError('STORAGE_UPLOAD_TOO_LARGE', `Upload of ${info.size} bytes exceeds ${rules.maxBytes}`, { key });
+    throw new StorageError(
+      'STORAGE_UPLOAD_TOO_LARGE',
+      `Upload of ${info.size} bytes exceeds ${rules.maxBytes}`,
+      { key },
+    );
   }
   const type = contentTypeEssence(info.contentType);
   if (rules.contentTypes !== undefined && !rules.contentTypes.map(contentTypeEssence).includes(type)) {

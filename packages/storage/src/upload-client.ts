@@ -25,7 +25,10 @@ export async function uploadToPresignedUrl(
       response = await send(upload.url, { method: 'PUT', headers: upload.headers, body: blob });
     }
   } catch (error) {
-    throw new StorageError('STORAGE_UNAVAILABLE', `Upload failed: ${String(error)}`, { cause: error, key: upload.key });
+    throw new StorageError('STORAGE_UNAVAILABLE', `Upload failed: ${String(error)}`, {
+      cause: error,
+      key: upload.key,
+    });
   }
   if (response.ok) {
     await response.body?.cancel();

@@ -47,7 +47,10 @@ export function validateExpiresIn(expiresIn: number): number {
 
 export function validateUploadOptions(options: PresignedUploadOptions): PresignedUploadOptions {
   if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 1) {
-    throw new StorageError('STORAGE_INVALID_REQUEST', `maxBytes must be a positive integer, got ${options.maxBytes}`);
+    throw new StorageError(
+      'STORAGE_INVALID_REQUEST',
+      `maxBytes must be a positive integer, got ${options.maxBytes}`,
+    );
   }
   return {
     contentType: normalizeContentType(options.contentType),

@@ -16,11 +16,16 @@ describe('filesystem storage route', () => {
   });
   afterAll(async () => close());
 
-  const errorOf = async (response: Response) => ((await response.json()) as { error: { code: string } }).error.code;
+  const errorOf = async (response: Response) =>
+    ((await response.json()) as { error: { code: string } }).error.code;
 
   it('refuses a body over maxBytes with 413 before storing anything', async () => {
     const key = storageKeys.upload('route_big', 0);
-    const upload = await storage.presignedUpload(key, { contentType: 'image/png', maxBytes: 1_000, expiresIn: 60 });
+    const upload = await storage.presignedUpload(key, {
+      contentType: 'image/png',
+      maxBytes: 1_000,
+      expiresIn: 60,
+    });
     const response = await rawUpload(upload, new Uint8Array(5_000));
     expect(response.status).toBe(413);
     expect(await errorOf(response)).toBe('STORAGE_UPLOAD_TOO_LARGE');
@@ -31,13 +36,21 @@ describe('filesystem storage route', () => {
 
   it('counts chunked bodies that declare no length and stops at maxBytes', async () => {
     const key = storageKeys.upload('route_chunked', 0);
-    const upload = await storage.presignedUpload(key, { contentType: 'image/png', maxBytes: 64 * 1024, expiresIn: 60 });
+    const upload = await storage.presignedUpload(key, {
+      contentType: 'image/png',
+      maxBytes: 64 * 1024,
+      expiresIn: 60,
+    });
     const url = new URL(upload.url);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(url, { method: 'PUT', headers: { 'Content-Type': 'image/png', 'Transfer-Encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        url,
+        { method: 'PUT', headers: { 'Content-Type': 'image/png', 'Transfer-Encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       const chunk = Buffer.alloc(16 * 1024, 1);
       for (let i = 0; i < 8; i++) req.write(chunk); // 128 KiB in chunks
@@ -52,13 +65,21 @@ describe('filesystem storage route', () => {
 
   it('refuses another content type (415), a tampered token, the wrong method or key (403)', async () => {
     const key = storageKeys.upload('route_rules', 0);
-    const upload = await storage.presignedUpload(key, { contentType: 'image/png', maxBytes: 1_000, expiresIn: 60 });
+    const upload = await storage.presignedUpload(key, {
+      contentType: 'image/png',
+      maxBytes: 1_000,
+      expiresIn: 60,
+    });
     const wrongType = await rawUpload(upload, new Uint8Array(10), 'text/html');
     expect(wrongType.status).toBe(415);
     expect(await errorOf(wrongType)).toBe('STORAGE_CONTENT_TYPE_MISMATCH');
 
     const tampered = upload.url.replace(/token=(.)/, (_, c: string) => `token=${c === 'A' ? 'B' : 'A'}`);
-    const forged = await fetch(tampered, { method: 'PUT', headers: { 'Content-Type': 'image/png' }, body: new Uint8Array(10) });
+    const forged = await fetch(tampered, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'image/png' },
+      body: new Uint8Array(10),
+    });
     expect(forged.status).toBe(403);
     expect(await errorOf(forged)).toBe('STORAGE_URL_INVALID');
 
@@ -67,7 +88,11 @@ describe('filesystem storage route', () => {
     await asDownload.body?.cancel();
 
     const otherKey = upload.url.replace('/uploads/route_rules/0', '/uploads/route_rules/1');
-    const moved = await fetch(otherKey, { method: 'PUT', headers: { 'Content-Type': 'image/png' }, body: new Uint8Array(10) });
+    const moved = await fetch(otherKey, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'image/png' },
+      body: new Uint8Array(10),
+    });
     expect(moved.status).toBe(403);
     await moved.body?.cancel();
     expect(await storage.head(key)).toBeNull();
@@ -78,12 +103,16 @@ describe('filesystem storage route', () => {
     await storage.put(key, new Uint8Array([1, 2, 3]), { contentType: 'image/png' });
     const url = await storage.presignedDownload(key, { expiresIn: 60 });
     const token = new URL(url).searchParams.get('token');
-    expect(() => storage.verifyToken(token, { method: 'GET', key, now: new Date(Date.now() + 61_000) })).toThrow(
-      expect.objectContaining({ code: 'STORAGE_URL_EXPIRED' }),
-    );
+    expect(() =>
+      storage.verifyToken(token, { method: 'GET', key, now: new Date(Date.now() + 61_000) }),
+    ).toThrow(expect.objectContaining({ code: 'STORAGE_URL_EXPIRED' }));
     // A token that expired a second ago, signed with the same scheme, over HTTP.
     const secret = (storage as unknown as { secret: Uint8Array }).secret;
-    const stale = signPresignedToken(secret, { method: 'GET', key, expiresAt: Math.floor(Date.now() / 1000) - 1 });
+    const stale = signPresignedToken(secret, {
+      method: 'GET',
+      key,
+      expiresAt: Math.floor(Date.now() / 1000) - 1,
+    });
     const response = await fetch(`${baseUrl}/${key}?token=${stale}`);
     expect(response.status).toBe(403);
     expect(await errorOf(response)).toBe('STORAGE_URL_EXPIRED');

@@ -13,10 +13,14 @@ export interface StorageHarness<T> {
 }
 
 const listen = (server: Server) =>
-  new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
 
 /** A filesystem driver in a temp dir with its presigned-URL route mounted at /storage on a loopback server. */
-export async function startFilesystemStorage(): Promise<StorageHarness<FilesystemStorage> & { baseUrl: string }> {
+export async function startFilesystemStorage(): Promise<
+  StorageHarness<FilesystemStorage> & { baseUrl: string }
+> {
   const root = await mkdtemp(path.join(tmpdir(), 'sl-storage-fs-'));
   const route: { handler?: ReturnType<typeof createFilesystemStorageHandler> } = {};
   const server = createServer((req, res) => {
@@ -44,7 +48,9 @@ export async function startFilesystemStorage(): Promise<StorageHarness<Filesyste
 }
 
 /** s3rver on a random loopback port, a fresh bucket, the real SDK. */
-export async function startS3Storage(): Promise<StorageHarness<S3Storage> & { endpoint: string; bucket: string }> {
+export async function startS3Storage(): Promise<
+  StorageHarness<S3Storage> & { endpoint: string; bucket: string }
+> {
   const directory = await mkdtemp(path.join(tmpdir(), 'sl-storage-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
   const { port } = await server.run();

@@ -13,7 +13,13 @@ describe('storage key layout', () => {
 
   it('only results are public; anything unknown is private', () => {
     expect(visibilityOf(storageKeys.result('gen_1', 'png'))).toBe('public');
-    for (const key of ['uploads/u/0', 'training/s/0', 'models/s/lora.safetensors', 'signatures/a.png', 'elsewhere/x']) {
+    for (const key of [
+      'uploads/u/0',
+      'training/s/0',
+      'models/s/lora.safetensors',
+      'signatures/a.png',
+      'elsewhere/x',
+    ]) {
       expect(visibilityOf(key)).toBe('private');
     }
     expect(areaOf('models/s/x')).toBe('models');
@@ -22,11 +28,21 @@ describe('storage key layout', () => {
 
   it('refuses ids that would change the layout', () => {
     for (const bad of ['', '..', 'a/b', 'a b', '../x', 'é']) {
-      expect(() => storageKeys.upload(bad, 0)).toThrow(expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }));
+      expect(() => storageKeys.upload(bad, 0)).toThrow(
+        expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }),
+      );
     }
-    expect(() => storageKeys.trainingImage('s', -1)).toThrow(expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }));
-    expect(() => storageKeys.trainingImage('s', 1.5)).toThrow(expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }));
-    expect(() => storageKeys.result('g', 'svg' as 'png')).toThrow(expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }));
-    expect(() => assertValidKey('a'.repeat(1025))).toThrow(expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }));
+    expect(() => storageKeys.trainingImage('s', -1)).toThrow(
+      expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }),
+    );
+    expect(() => storageKeys.trainingImage('s', 1.5)).toThrow(
+      expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }),
+    );
+    expect(() => storageKeys.result('g', 'svg' as 'png')).toThrow(
+      expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }),
+    );
+    expect(() => assertValidKey('a'.repeat(1025))).toThrow(
+      expect.objectContaining({ code: 'STORAGE_INVALID_KEY' }),
+    );
   });
 });

@@ -14,10 +14,18 @@ describe('S3 driver specifics', () => {
 
   it('signs a POST policy that pins key, content type and the size range', async () => {
     const key = storageKeys.upload('policy', 3);
-    const upload = await harness.storage.presignedUpload(key, { contentType: 'image/jpeg', maxBytes: 10_485_760, expiresIn: 900 });
+    const upload = await harness.storage.presignedUpload(key, {
+      contentType: 'image/jpeg',
+      maxBytes: 10_485_760,
+      expiresIn: 900,
+    });
     if (upload.method !== 'POST') throw new Error('S3 uploads are POST forms');
     expect(upload.url).toBe(`${harness.endpoint}/${harness.bucket}`);
-    expect(upload.fields).toMatchObject({ key, 'Content-Type': 'image/jpeg', 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' });
+    expect(upload.fields).toMatchObject({
+      key,
+      'Content-Type': 'image/jpeg',
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+    });
     const policy = JSON.parse(Buffer.from(upload.fields.Policy!, 'base64').toString('utf8')) as {
       expiration: string;
       conditions: unknown[];
@@ -57,7 +65,10 @@ describe('S3 driver specifics', () => {
       maxAttempts: 1,
       connectionTimeoutMs: 1_000,
     });
-    await expect(down.get('results/x.png')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', retryable: true });
+    await expect(down.get('results/x.png')).rejects.toMatchObject({
+      code: 'STORAGE_UNAVAILABLE',
+      retryable: true,
+    });
     const health = await down.checkHealth();
     expect(health).toMatchObject({ ok: false });
     down.destroy();
@@ -72,7 +83,10 @@ describe('S3 driver specifics', () => {
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       maxAttempts: 1,
     });
-    await expectCode(storage.put('results/a.png', new Uint8Array(1), { contentType: 'image/png' }), 'STORAGE_UNAVAILABLE');
+    await expectCode(
+      storage.put('results/a.png', new Uint8Array(1), { contentType: 'image/png' }),
+      'STORAGE_UNAVAILABLE',
+    );
     expect((await storage.checkHealth()).ok).toBe(false);
     await storage.ensureBucket();
     await storage.put('results/a.png', new Uint8Array(1), { contentType: 'image/png' });
@@ -89,7 +103,8 @@ describe('S3 driver specifics', () => {
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
       listPageSize: 2,
     });
-    for (let n = 0; n < 5; n++) await paged.put(storageKeys.upload('paged', n), new Uint8Array([n]), { contentType: 'image/png' });
+    for (let n = 0; n < 5; n++)
+      await paged.put(storageKeys.upload('paged', n), new Uint8Array([n]), { contentType: 'image/png' });
     const keys: string[] = [];
     for await (const object of paged.list('uploads/paged/')) keys.push(object.key);
     expect(keys).toEqual([0, 1, 2, 3, 4].map((n) => `uploads/paged/${n}`));
@@ -97,6 +112,8 @@ describe('S3 driver specifics', () => {
   });
 
   it('refuses bucket names S3 would refuse', () => {
-    expect(() => new S3Storage({ bucket: 'ab', region: 'us-east-1' })).toThrow(expect.objectContaining({ code: 'STORAGE_INVALID_REQUEST' }));
+    expect(() => new S3Storage({ bucket: 'ab', region: 'us-east-1' })).toThrow(
+      expect.objectContaining({ code: 'STORAGE_INVALID_REQUEST' }),
+    );
   });
 });
