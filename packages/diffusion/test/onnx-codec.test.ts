@@ -13,6 +13,7 @@ import {
   loadExternalData,
   OnnxFormatError,
   setInitializerFloats,
+  encodeModelWithExternalData,
   writeModelWithExternalData,
 } from '../src/onnx';
 
@@ -85,6 +86,16 @@ describe('ONNX model codec', () => {
     expect(() => getInitializerFloats(decoded, 'proj.weight')).toThrow(/external/);
     loadExternalData(decoded, dir);
     expect(Array.from(getInitializerFloats(decoded, 'proj.weight'))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('encodes external data in memory for an onnxruntime session (models over 2 GB)', async () => {
+    const { model, externalData } = encodeModelWithExternalData(smallModel(), { dataFile: 'weights.bin', minBytes: 16 });
+    expect(externalData[0]!.path).toBe('weights.bin');
+    expect(decodeModel(model).graph.initializers.find((t) => t.name === 'proj.weight')?.dataLocation).toBe('external');
+    const session = await ort.InferenceSession.create(model, { externalData });
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]) });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([9.5, 11]);
+    await session.release();
   });
 
   it('rejects bytes that are not an ONNX model', () => {

@@ -175,6 +175,19 @@ describe('synthetic tiny model (fp32)', () => {
     expect(digest(other.dir, 'unet/model.onnx')).not.toBe(digest(model.dir, 'unet/model.onnx'));
   });
 
+  it('stores weights as external data (as sd15 fp32 does) and runs the same', async () => {
+    const ext = buildSyntheticModel({ preset: 'tiny', dir: join(root, 'tiny-ext'), seed: 7, externalDataAbove: 0 });
+    expect(ext.files.map((f) => f.path)).toContain('unet/model.onnx_data');
+    const feeds = {
+      sample: new ort.Tensor('float32', randn(2 * 4 * 16 * 16, 9), [2, 4, 16, 16]),
+      timestep: new ort.Tensor('int64', BigInt64Array.from([10n]), [1]),
+      encoder_hidden_states: new ort.Tensor('float32', randn(2 * 77 * 32, 10), [2, 77, 32]),
+    };
+    const a = await run(join(ext.dir, 'unet/model.onnx'), feeds);
+    const b = await run(join(model.dir, 'unet/model.onnx'), feeds);
+    expect(a.out_sample!.data).toEqual(b.out_sample!.data);
+  });
+
   it('refuses to overwrite an existing folder and rejects bad options', () => {
     expect(() => buildSyntheticModel({ preset: 'tiny', dir: model.dir })).toThrow(/already exists/);
     expect(() => buildSyntheticModel({ preset: 'huge' as 'tiny', dir: join(root, 'x') })).toThrow(/Unknown synthetic model preset/);

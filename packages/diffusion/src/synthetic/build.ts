@@ -30,6 +30,8 @@ export interface SyntheticModelOptions {
   fused?: boolean;
   seed?: number;
   overwrite?: boolean;
+  /** Weights above this many bytes per sub-model go to `model.onnx_data` (default 1.9 GiB; protobuf caps a file at 2 GiB). */
+  externalDataAbove?: number;
   /** Called after each file is written (relative path, bytes). */
   onFile?: (path: string, bytes: number) => void;
 }
@@ -43,7 +45,6 @@ export interface SyntheticModelResult {
   files: { path: string; bytes: number }[];
 }
 
-/** Weights above this go to `model.onnx_data` (protobuf caps one message at 2 GiB). */
 const EXTERNAL_DATA_THRESHOLD = 1.9 * 1024 ** 3;
 
 function weightBytes(model: OnnxModel): number {
@@ -79,7 +80,8 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
   };
   const writeOnnx = (folder: string, model: OnnxModel) => {
     mkdirSync(join(tmp, folder), { recursive: true });
-    if (weightBytes(model) > EXTERNAL_DATA_THRESHOLD || weightBytes(model) > PROTOBUF_LIMIT) {
+    const threshold = Math.min(options.externalDataAbove ?? EXTERNAL_DATA_THRESHOLD, PROTOBUF_LIMIT);
+    if (weightBytes(model) > threshold) {
       // Same file names as Optimum's exporter for large models.
       writeModelWithExternalData(model, join(tmp, folder), 'model.onnx', { dataFile: 'model.onnx_data' });
       record(`${folder}/model.onnx`);
