@@ -27,6 +27,11 @@ export interface TopologyOptions {
   maxAttempts?: number;
   /** Broker deliveries (crashed consumers) before a poison job is parked; default 5. */
   deliveryLimit?: number;
+  /**
+   * How RabbitMQ moves expired retries and poison jobs: `at-least-once` (default) survives a
+   * broker crash mid-move; `at-most-once` is the broker's older, simpler mode. See README.
+   */
+  deadLetterStrategy?: 'at-least-once' | 'at-most-once';
 }
 
 export interface Topology {
@@ -35,6 +40,7 @@ export interface Topology {
   retryDelaysMs: readonly number[];
   maxAttempts: number;
   deliveryLimit: number;
+  deadLetterStrategy: 'at-least-once' | 'at-most-once';
 }
 
 export function resolveTopology(options: TopologyOptions): Topology {
@@ -44,6 +50,7 @@ export function resolveTopology(options: TopologyOptions): Topology {
     retryDelaysMs: options.retryDelaysMs ?? [30_000, 120_000],
     maxAttempts: options.maxAttempts ?? 3,
     deliveryLimit: options.deliveryLimit ?? 5,
+    deadLetterStrategy: options.deadLetterStrategy ?? 'at-least-once',
   };
   if (topology.retryDelaysMs.some((delay) => !Number.isInteger(delay) || delay <= 0)) {
     throw new DomainError('VALIDATION_ERROR', 'retry delays must be positive whole milliseconds');

@@ -160,6 +160,30 @@ export function describeBrokerContract(driver: string, makeFixture: () => Broker
         expect(seen).toHaveLength(1);
       }));
 
+    it('parks a poison job that kills every consumer, after the delivery limit', () =>
+      withFixture(async (fixture) => {
+        const api = await fixture.connect();
+        const parked = await collect(api, parkingQueueOf(queue));
+        await api.publish(queue, { v: 1 }, { messageId: 'poison' });
+        let deliveries = 0;
+        while (parked.length === 0 && deliveries < 10) {
+          const worker = await fixture.connect();
+          const taken = deferred();
+          await worker.consume(queue, async () => {
+            deliveries += 1;
+            taken.resolve();
+            await new Promise(() => undefined); // the job "crashes" its worker
+          });
+          await Promise.race([taken.promise, sleep(1_000)]);
+          await worker.close({ graceMs: 0 });
+          await sleep(100);
+        }
+        await expect.poll(() => parked.length, { timeout: 5_000 }).toBe(1);
+        expect(parked[0]?.messageId).toBe('poison');
+        expect(parked[0]?.headers[PARKED_REASON_HEADER]).toBe('delivery-limit');
+        expect(deliveries).toBe(4); // deliveryLimit 3: the fourth unsettled return parks it
+      }));
+
     it('claim settles a long job early and holds further deliveries until it finishes', () =>
       withFixture(async (fixture) => {
         const broker = await fixture.connect();

@@ -89,3 +89,20 @@ export async function rabbitmqctl(...args: string[]): Promise<string> {
   const { stdout } = await exec('rabbitmqctl', args, { timeout: 60_000 });
   return stdout;
 }
+
+/**
+ * Fails fast, with the cause, when the shared broker cannot host our quorum queues (seen on
+ * RabbitMQ 3.10 after its dead-letter supervisor died; `rabbitmqctl stop_app && rabbitmqctl start_app` heals it).
+ */
+export async function assertBrokerHealthy(): Promise<void> {
+  const broker = await createRabbitBroker({
+    url: AMQP_URL,
+    prefix: uniquePrefix(),
+    ...TEST_TOPOLOGY,
+    reconnect: { maxDelayMs: 200 },
+  }).catch((error: unknown) => {
+    throw new Error(`RabbitMQ at ${AMQP_URL} cannot declare the quorum topology: ${String(error)}`);
+  });
+  await broker.deleteTopology();
+  await broker.close();
+}

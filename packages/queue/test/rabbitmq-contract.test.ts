@@ -1,4 +1,7 @@
+import { beforeAll } from 'vitest';
 import { describeBrokerContract } from './broker-contract';
-import { rabbitFixture } from './helpers';
+import { assertBrokerHealthy, rabbitFixture } from './helpers';
+
+beforeAll(assertBrokerHealthy);
 
 describeBrokerContract('rabbitmq', () => rabbitFixture());

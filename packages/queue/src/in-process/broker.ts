@@ -84,6 +84,20 @@ export function createInProcessBroker(options: InProcessBrokerOptions = {}): Bro
       }
     }
 
+    // As with a quorum queue's x-delivery-limit: a job returned unsettled more often than the
+    // limit (a poison job that keeps killing its consumer) is parked instead of redelivered.
+    function handBack(job: QueuedJob): void {
+      if (parking || job.deliveryCount <= topology.deliveryLimit) {
+        hub.requeue(queue, job);
+        return;
+      }
+      hub.enqueue(parkingQueueOf(jobQueue), {
+        ...job,
+        deliveryCount: 0,
+        headers: { ...job.headers, [PARKED_REASON_HEADER]: 'delivery-limit' },
+      });
+    }
+
     async function run(job: QueuedJob): Promise<void> {
       const attempt = Number(job.headers[ATTEMPT_HEADER] ?? 1);
       let claimed = false;
@@ -117,16 +131,6 @@ export function createInProcessBroker(options: InProcessBrokerOptions = {}): Bro
       inFlight: 0,
       cancelled: false,
       deliver(job) {
-        // The broker counts deliveries; past the limit a poison job goes to parking unprocessed.
-        if (!parking && job.deliveryCount > topology.deliveryLimit) {
-          consumer.inFlight -= 1;
-          hub.enqueue(parkingQueueOf(jobQueue), {
-            ...job,
-            deliveryCount: 0,
-            headers: { ...job.headers, [PARKED_REASON_HEADER]: 'delivery-limit' },
-          });
-          return;
-        }
         const running = run(job).finally(() => inFlight.delete(job));
         inFlight.set(job, running);
       },
@@ -142,7 +146,7 @@ export function createInProcessBroker(options: InProcessBrokerOptions = {}): Bro
         const finished = await settlesWithin(Promise.all(inFlight.values()), graceMs);
         if (!finished) {
           // Like a closed channel: unsettled jobs go back to the queue for another consumer.
-          for (const job of inFlight.keys()) if (settle(job)) hub.requeue(queue, job);
+          for (const job of inFlight.keys()) if (settle(job)) handBack(job);
         }
         consumers.delete(handle);
       },

@@ -39,6 +39,7 @@ export interface RabbitBrokerOptions extends TopologyOptions {
 export type RabbitConnectionEvent =
   | { type: 'connected' }
   | { type: 'disconnected'; error: string }
+  | { type: 'connect-failed'; error: string }
   | { type: 'reconnect-scheduled'; attempt: number; delayMs: number }
   | { type: 'blocked'; reason: string }
   | { type: 'unblocked' }
@@ -84,6 +85,9 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
       initialMaxRetries: 5,
       waitForConnect: false,
       setup: async (fresh: ChannelModel) => {
+        // amqplib binds its own listeners only after setup; without this an error during
+        // setup (e.g. the broker closing the connection) would be an uncaught exception.
+        fresh.on('error', () => undefined);
         const channel = await fresh.createChannel();
         await assertTopology(channel, topology);
         await channel.close();
@@ -103,6 +107,7 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
     model = undefined;
     emit({ type: 'disconnected', error: error.message });
   });
+  connection.on('connect-failed', (error: Error) => emit({ type: 'connect-failed', error: error.message }));
   connection.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
     emit({ type: 'reconnect-scheduled', attempt: info.attempt, delayMs: info.delay }),
   );

@@ -64,7 +64,15 @@ export class RabbitConsumer implements JobConsumer {
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
-    const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+    const headers: Record<string, unknown> = { ...message.properties.headers };
+    // RabbitMQ dead-letters a job over its x-delivery-limit itself; name it like the other reasons.
+    if (
+      this.parking &&
+      headers[PARKED_REASON_HEADER] === undefined &&
+      headers['x-first-death-reason'] === 'delivery_limit'
+    ) {
+      headers[PARKED_REASON_HEADER] = 'delivery-limit';
+    }
     const attempt = Number(headers[ATTEMPT_HEADER] ?? 1);
     let claimed = false;
     const settle = (action: () => void): void => {

@@ -10,7 +10,11 @@ interface QueueDeclaration {
 
 const quorum = { 'x-queue-type': 'quorum' };
 // Quorum queues dead-letter at-least-once only with reject-publish overflow (RabbitMQ ≥ 3.10).
-const safeDeadLettering = { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' };
+function deadLettering(topology: Topology): Record<string, string> {
+  return topology.deadLetterStrategy === 'at-least-once'
+    ? { 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }
+    : { 'x-dead-letter-strategy': 'at-most-once' };
+}
 
 export function queueDeclarations(topology: Topology): QueueDeclaration[] {
   const declarations: QueueDeclaration[] = [];
@@ -22,7 +26,7 @@ export function queueDeclarations(topology: Topology): QueueDeclaration[] {
         durable: true,
         arguments: {
           ...quorum,
-          ...safeDeadLettering,
+          ...deadLettering(topology),
           // Poison jobs that keep killing their consumer leave through the dead-letter route.
           'x-delivery-limit': topology.deliveryLimit,
           'x-dead-letter-exchange': '',
@@ -37,7 +41,7 @@ export function queueDeclarations(topology: Topology): QueueDeclaration[] {
           durable: true,
           arguments: {
             ...quorum,
-            ...safeDeadLettering,
+            ...deadLettering(topology),
             'x-message-ttl': delayMs,
             'x-dead-letter-exchange': '',
             'x-dead-letter-routing-key': name,

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import amqplib from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DomainError } from '@stylelicense/contracts';
+import { JOB_QUEUES, type JobDelivery } from '../src';
+import { AMQP_URL, assertBrokerHealthy, deferred, rabbitFixture, rabbitmqctl, sleep } from './helpers';
+
+const queue = JOB_QUEUES.generation;
+const stuckWorker = fileURLToPath(new URL('./fixtures/stuck-worker.ts', import.meta.url));
+
+async function queueDepth(name: string): Promise<number> {
+  const connection = await amqplib.connect(AMQP_URL);
+  try {
+    const channel = await connection.createChannel();
+    return (await channel.checkQueue(name)).messageCount;
+  } finally {
+    await connection.close();
+  }
+}
+
+beforeAll(assertBrokerHealthy);
+
+describe('rabbitmq: failures', () => {
+  it('redelivers the job of a killed worker process to another worker, which completes it once', async () => {
+    const fixture = rabbitFixture();
+    const api = await fixture.connect();
+    const child = spawn(process.execPath, ['--import', 'tsx', stuckWorker, fixture.prefix], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let output = '';
+      const ready = deferred();
+      const started = deferred();
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('ready')) ready.resolve();
+        if (output.includes('started job-7')) started.resolve();
+      });
+      await ready.promise;
+      await api.publish(queue, { v: 1, generationId: 'gen_7' }, { messageId: 'job-7' });
+      await started.promise;
+      child.kill('SIGKILL');
+
+      const completions: JobDelivery[] = [];
+      const survivor = await fixture.connect();
+      await survivor.consume(queue, async (delivery) => {
+        completions.push(delivery);
+      });
+      await expect.poll(() => completions.length, { timeout: 10_000 }).toBe(1);
+      expect(completions[0]?.messageId).toBe('job-7');
+      expect(completions[0]?.deliveryCount).toBe(2);
+      await sleep(500);
+      expect(completions).toHaveLength(1);
+      expect(await queueDepth(fixture.prefix + queue)).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await fixture.cleanup();
+    }
+  });
+
+  it('answers QUEUE_UNROUTABLE when the broker returns a mandatory message', async () => {
+    const fixture = rabbitFixture();
+    const broker = await fixture.connect();
+    try {
+      const connection = await amqplib.connect(AMQP_URL);
+      const channel = await connection.createChannel();
+      await channel.deleteQueue(fixture.prefix + queue);
+      await connection.close();
+      const error = (await broker.publish(queue, { v: 1 }).catch((caught: unknown) => caught)) as DomainError;
+      expect(error.code).toBe('QUEUE_UNROUTABLE');
+      expect(error.message).toMatch(/no queue is bound/);
+    } finally {
+      await fixture.cleanup();
+    }
+  });
+});
+
+describe('rabbitmq: broker restart', () => {
+  afterAll(async () => {
+    // The broker is shared: whatever happened, leave it running.
+    await rabbitmqctl('start_app').catch(() => undefined);
+  });
+
+  it('loses no job when the broker restarts with jobs in flight; publisher and consumer reconnect', async () => {
+    const fixture = rabbitFixture();
+    const publisher = await fixture.connect();
+    const worker = await fixture.connect();
+    const consumed = new Set<string>();
+    let stopped = false;
+    await worker.consume(
+      queue,
+      async (delivery) => {
+        await sleep(40);
+        consumed.add(delivery.messageId);
+      },
+      { prefetch: 2 },
+    );
+    try {
+      const ids = Array.from({ length: 150 }, (_, index) => `restart-${index}`);
+      await Promise.all(
+        ids.slice(0, 100).map((id) => publisher.publish(queue, { v: 1, id }, { messageId: id })),
+      );
+      stopped = true;
+      await rabbitmqctl('stop_app');
+      // The consumer was mid-stream: some jobs done, some in hand, most still queued.
+      const consumedBeforeStop = consumed.size;
+      expect(consumedBeforeStop).toBeGreaterThan(0);
+      expect(consumedBeforeStop).toBeLessThan(100);
+      // Published while the broker is down: these wait for the reconnect, then confirm.
+      const late = Promise.all(
+        ids.slice(100).map((id) => publisher.publish(queue, { v: 1, id }, { messageId: id })),
+      );
+      await sleep(1_000);
+      await rabbitmqctl('start_app');
+      await late;
+      await expect.poll(() => consumed.size, { timeout: 30_000, interval: 200 }).toBe(ids.length);
+      expect([...consumed].sort()).toEqual([...ids].sort());
+      expect(fixture.brokers[0]?.connectCount).toBeGreaterThanOrEqual(2);
+      expect(fixture.brokers[1]?.connectCount).toBeGreaterThanOrEqual(2);
+      expect((await publisher.checkHealth()).ok).toBe(true);
+    } finally {
+      if (stopped) {
+        await rabbitmqctl('start_app').catch(() => undefined);
+        // RabbitMQ 3.10 crashes the dead-letter workers of quorum queues deleted while they are
+        // still starting after a restart (and then refuses such queues node-wide): let them settle.
+        await sleep(5_000);
+      }
+      await fixture.cleanup();
+    }
+  }, 90_000);
+});
