@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { generateWebhookSecret, parseWebhookSecret } from '@stylelicense/contracts';
 import { z } from 'zod';
 
 /** Repository root's `.data/`, where the embedded default keeps everything. */
@@ -17,6 +18,27 @@ const rateLimit = z
     return { limit, windowMs: seconds * 1000 };
   })
   .refine((rule) => rule.limit >= 1 && rule.windowMs >= 1000, 'count ≥ 1 and seconds ≥ 1');
+
+/** Webhook secrets "whsec_…", comma-separated while one is being rotated. */
+const webhookSecrets = z
+  .string()
+  .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
+  .refine((secrets) => secrets.length > 0 && secrets.every((secret) => isWebhookSecret(secret)), 'expected whsec_<base64 of 24–64 bytes>[,…]');
+
+function isWebhookSecret(secret: string): boolean {
+  try {
+    parseWebhookSecret(secret);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Milliseconds, comma-separated, e.g. "30000,120000". */
+const delayList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'expected comma-separated milliseconds, e.g. 30000,120000')
+  .transform((value) => value.split(',').map(Number));
 
 /**
  * The API's whole configuration, read from the environment once and validated. Nothing else in
@@ -79,12 +101,29 @@ export const configSchema = z.object({
   GENERATION_GUIDANCE: z.coerce.number().min(0).max(30).default(7.5),
   /** How often read notifications older than 30 days and orphaned uploads are purged. */
   HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
+
+  // Job pipeline: broker, outbox relay, worker webhooks.
+  /** rabbitmq in production; in-process (the embedded default) when no AMQP_URL is given. */
+  QUEUE_DRIVER: z.enum(['rabbitmq', 'in-process']).optional(),
+  AMQP_URL: z.string().regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:5672/vhost').optional(),
+  /** Prepended to every queue and exchange name (several deployments or test runs on one broker). */
+  QUEUE_PREFIX: z.string().regex(/^[\w.-]*$/).default(''),
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  /** One secret per source; random per process outside production (embedded workers get it in-process). */
+  WEBHOOK_SECRET_TRAINING: webhookSecrets.optional(),
+  WEBHOOK_SECRET_INFERENCE: webhookSecrets.optional(),
+  /** Wait before generation attempt 2, 3, …: attempt 1 starts at once, so 0 s / 30 s / 120 s; attempts = delays + 1. */
+  GENERATION_RETRY_DELAYS_MS: delayList.default([30_000, 120_000]),
 });
 
 export type ApiConfig = z.infer<typeof configSchema> & {
   PUBLIC_URL: string;
   PAYMENT_PROVIDER: 'toss' | 'sandbox';
   RATE_LIMIT_STORE: 'memory' | 'redis';
+  QUEUE_DRIVER: 'rabbitmq' | 'in-process';
+  WEBHOOK_SECRET_TRAINING: string[];
+  WEBHOOK_SECRET_INFERENCE: string[];
 };
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
@@ -99,7 +138,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const production = config.MODE === 'production';
   const paymentProvider = config.PAYMENT_PROVIDER ?? (production ? 'toss' : 'sandbox');
+  const queueDriver = config.QUEUE_DRIVER ?? (config.AMQP_URL ? 'rabbitmq' : 'in-process');
   const missing = [
+    ...(queueDriver === 'rabbitmq' && !config.AMQP_URL ? ['AMQP_URL (QUEUE_DRIVER=rabbitmq)'] : []),
+    ...(production && queueDriver === 'in-process' ? ['AMQP_URL (the in-process queue is refused in production)'] : []),
+    ...(production && !config.WEBHOOK_SECRET_TRAINING ? ['WEBHOOK_SECRET_TRAINING (production)'] : []),
+    ...(production && !config.WEBHOOK_SECRET_INFERENCE ? ['WEBHOOK_SECRET_INFERENCE (production)'] : []),
     ...(paymentProvider === 'toss' && !config.TOSS_SECRET_KEY ? ['TOSS_SECRET_KEY (PAYMENT_PROVIDER=toss)'] : []),
     ...(paymentProvider === 'toss' && !config.TOSS_CLIENT_KEY ? ['TOSS_CLIENT_KEY (PAYMENT_PROVIDER=toss)'] : []),
     ...(config.STORAGE_DRIVER === 's3' && !config.S3_BUCKET ? ['S3_BUCKET (STORAGE_DRIVER=s3)'] : []),
@@ -112,6 +156,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     PUBLIC_URL: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     PAYMENT_PROVIDER: paymentProvider,
     RATE_LIMIT_STORE: config.RATE_LIMIT_STORE ?? (config.MODE === 'embedded' || config.MODE === 'test' ? 'memory' : 'redis'),
+    QUEUE_DRIVER: queueDriver,
+    WEBHOOK_SECRET_TRAINING: config.WEBHOOK_SECRET_TRAINING ?? [generateWebhookSecret()],
+    WEBHOOK_SECRET_INFERENCE: config.WEBHOOK_SECRET_INFERENCE ?? [generateWebhookSecret()],
   };
 }
 
