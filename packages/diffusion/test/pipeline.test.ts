@@ -93,6 +93,15 @@ describe('text to image on the tiny model', () => {
     expect(turbo.steps).toBe(1);
   });
 
+  it('runs fp16 models, converting inputs and outputs by the session metadata', async () => {
+    const fp16Dir = buildTinyModel(join(root, 'tiny-fp16'), 'fp16');
+    const full = await engine.generate(request());
+    const half = await engine.generate(request({ modelDir: fp16Dir }));
+    expect(half.pixels.length).toBe(full.pixels.length);
+    // Same weights rounded to half precision: nearly the same picture (another seed differs by ~60).
+    expect(meanPixelDifference(full.pixels, half.pixels)).toBeLessThan(1);
+  });
+
   it('uses the prompt: another prompt gives another image', async () => {
     const a = await engine.generate(request());
     const b = await engine.generate(request({ prompt: 'an oil painting of a lighthouse' }));
@@ -162,6 +171,14 @@ describe('LoRA styles', () => {
     const kohya = await engine.generate(request({ lora: { path: kohyaFile, strength: 1 } }));
     const peft = await engine.generate(request({ lora: { path: peftFile, strength: 1 } }));
     expect(maxPixelDifference(kohya.pixels, peft.pixels)).toBeLessThanOrEqual(1);
+  });
+
+  it('merges into fp16 weights too (an fp16 model with the LoRA matches the fp32 one)', async () => {
+    const fp16Dir = buildTinyModel(join(root, 'tiny-fp16-lora'), 'fp16');
+    const lora = { path: peftFile, strength: 1 };
+    const full = await engine.generate(request({ lora }));
+    const half = await engine.generate(request({ modelDir: fp16Dir, lora }));
+    expect(meanPixelDifference(full.pixels, half.pixels)).toBeLessThan(1);
   });
 
   it('scales with strength: 0 is the plain model', async () => {
