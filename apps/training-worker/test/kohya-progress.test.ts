@@ -104,8 +104,14 @@ describe('LineSplitter', () => {
 describe('recorded sd-scripts output (real tqdm 4.64, see fixtures/record-sd-scripts-output.py)', () => {
   it('reads every redraw of the real bar, split into arbitrary chunks', async () => {
     const { readFile } = await import('node:fs/promises');
-    const stderr = await readFile(new URL('./fixtures/sd-scripts-output.stderr.txt', import.meta.url), 'utf8');
-    const stdout = await readFile(new URL('./fixtures/sd-scripts-output.stdout.txt', import.meta.url), 'utf8');
+    const stderr = await readFile(
+      new URL('./fixtures/sd-scripts-output.stderr.txt', import.meta.url),
+      'utf8',
+    );
+    const stdout = await readFile(
+      new URL('./fixtures/sd-scripts-output.stdout.txt', import.meta.url),
+      'utf8',
+    );
     const splitter = new LineSplitter();
     const lines: string[] = [];
     for (let at = 0, size = 1; at < stderr.length; at += size, size = (size * 5 + 3) % 211) {
@@ -118,11 +124,22 @@ describe('recorded sd-scripts output (real tqdm 4.64, see fixtures/record-sd-scr
     expect(new Set(steps).size).toBe(401); // 0…400, every step seen
     expect(readings.every((r) => r.totalSteps === 400)).toBe(true);
     expect(readings[0]).toMatchObject({ step: 0, etaSeconds: null, loss: null });
-    expect(readings.find((r) => r.step === 1 && r.loss !== null)).toMatchObject({ etaSeconds: 119, loss: 0.2 });
+    expect(readings.find((r) => r.step === 1 && r.loss !== null)).toMatchObject({
+      etaSeconds: 119,
+      loss: 0.2,
+    });
     // After 200 fast steps the rate falls to s/it and the elapsed clock passes an hour (H:MM:SS).
     expect(lines.some((line) => line.includes('s/it'))).toBe(true);
-    expect(readings.find((r) => r.step === 300)).toMatchObject({ elapsedSeconds: 42 * 60 + 39, etaSeconds: 14 * 60 + 13 });
-    expect(readings.at(-1)).toMatchObject({ step: 400, etaSeconds: 0, elapsedSeconds: 3600 + 24 * 60 + 19, loss: 2.45e-5 });
+    expect(readings.find((r) => r.step === 300)).toMatchObject({
+      elapsedSeconds: 42 * 60 + 39,
+      etaSeconds: 14 * 60 + 13,
+    });
+    expect(readings.at(-1)).toMatchObject({
+      step: 400,
+      etaSeconds: 0,
+      elapsedSeconds: 3600 + 24 * 60 + 19,
+      loss: 2.45e-5,
+    });
 
     const epochs = stdout
       .split('\n')

@@ -122,8 +122,17 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
   it('follows the real tqdm output of sd-scripts through pipes, chunked arbitrarily', async () => {
     const engine = createProcessTestEngine({ mode: 'replay' });
     const events: TrainingProgress[] = [];
-    const result = await engine.train(await engine.prepare(await newJob()), { onProgress: (p) => events.push(p) });
-    expect(events.at(-1)).toMatchObject({ step: 400, totalSteps: 400, epoch: 4, totalEpochs: 4, percent: 100, etaSeconds: 0 });
+    const result = await engine.train(await engine.prepare(await newJob()), {
+      onProgress: (p) => events.push(p),
+    });
+    expect(events.at(-1)).toMatchObject({
+      step: 400,
+      totalSteps: 400,
+      epoch: 4,
+      totalEpochs: 4,
+      percent: 100,
+      etaSeconds: 0,
+    });
     expect(events.map((e) => e.epoch)).toEqual([...events.map((e) => e.epoch)].sort((a, b) => a - b));
     expect(events.find((e) => e.step === 250)).toMatchObject({ epoch: 3 });
     expect(result.metrics).toMatchObject({ steps: 400, totalSteps: 400, epochs: 4, finalLoss: 2.45e-5 });
