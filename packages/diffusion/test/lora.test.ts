@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSafetensors, type TensorInputs } from '@stylelicense/safetensors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mergeLoraIntoModel, parseLora, readLoraFile, type SessionSource } from '../src/lora';
+import { applyDelta, mergeLoraIntoModel, parseLora, readLoraFile, type LoraLayer, type SessionSource } from '../src/lora';
 import { DataType, encodeModel, GraphBuilder, writeModelWithExternalData, type OnnxModel } from '../src/onnx';
 import { createSession } from '../src/pipeline/execution-provider';
 import { loadOrt } from '../src/pipeline/ort';
@@ -238,4 +238,22 @@ describe('merging LoRA into ONNX weights', () => {
       message: expect.stringMatching(/does not fit/),
     });
   });
+});
+
+it('merges a 3×3 conv LoRA (LoCon: down [r, in, 3, 3], up [out, r, 1, 1])', () => {
+  const down = Float32Array.from({ length: 9 }, (_, i) => i + 1);
+  const layer: LoraLayer = {
+    component: 'unet',
+    modulePath: 'down_blocks.0.resnets.0.conv1',
+    naming: 'dotted',
+    down: { values: down, shape: [1, 1, 3, 3] },
+    up: { values: Float32Array.from([1, 2]), shape: [2, 1, 1, 1] },
+    rank: 1,
+    scale: 0.5,
+    key: 'unet:down_blocks.0.resnets.0.conv1',
+  };
+  const weights = new Float32Array(18).fill(1);
+  applyDelta(weights, { initializer: { name: 'conv1.weight', dataType: DataType.FLOAT, dims: [2, 1, 3, 3] }, layout: 'out-in' }, layer, 2);
+  // strength 2 × scale 0.5 = 1: W[o] = 1 + up[o] · down
+  expect(Array.from(weights)).toEqual([...down].map((v) => 1 + v).concat([...down].map((v) => 1 + 2 * v)));
 });

@@ -46,6 +46,7 @@ export class DiffusionEngine {
   private readonly cache: SessionCache;
   private readonly logger: DiffusionLogger;
   private readonly folders = new Map<string, Promise<{ folder: ModelFolder; tokenizer: ClipTokenizer }>>();
+  private readonly active = new Set<Promise<unknown>>();
   private announced = false;
   private closed = false;
 
@@ -59,11 +60,19 @@ export class DiffusionEngine {
   async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GeneratedImage> {
     if (this.closed) throw new DiffusionError('INVALID_INPUT', 'the diffusion engine is closed');
     const started = performance.now();
-    const leases = await this.load(request.modelDir, request.lora);
+    const running = (async () => {
+      const leases = await this.load(request.modelDir, request.lora);
+      try {
+        return await generateWithModel(leases.model, request, hooks, performance.now() - started);
+      } finally {
+        leases.release();
+      }
+    })();
+    this.active.add(running);
     try {
-      return await generateWithModel(leases.model, request, hooks, performance.now() - started);
+      return await running;
     } finally {
-      leases.release();
+      this.active.delete(running);
     }
   }
 
@@ -77,8 +86,10 @@ export class DiffusionEngine {
     return this.cache.keys;
   }
 
+  /** Refuses new work, lets running generations finish (abort their signals to hurry them), releases sessions. */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.allSettled([...this.active]);
     await this.cache.close();
   }
 
