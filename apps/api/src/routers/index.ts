@@ -1,12 +1,20 @@
 import { router } from '../trpc/init';
 import { commentsRouter, followsRouter, likesRouter } from './community';
 import { generationsRouter } from './generations';
+import { authRouter } from './auth';
 import { healthProcedure } from './health';
+import { tokensRouter } from './tokens';
+import { usersRouter } from './users';
 import { notificationsRouter } from './notifications';
+import { stylesRouter } from './styles';
 
 /** Every domain's router, one line each. */
 export const appRouter = router({
   health: healthProcedure,
+  auth: authRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  styles: stylesRouter,
   generations: generationsRouter,
   follows: followsRouter,
   likes: likesRouter,
