@@ -62,6 +62,15 @@ async function* chunksOf(body: Uint8Array | Readable): AsyncIterable<Uint8Array>
     yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
 }
 
+/** write(2) may write less than asked (e.g. a full disk): keep going until done or an error. */
+async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < chunk.byteLength; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+    if (bytesWritten === 0) throw new StorageError('STORAGE_UNAVAILABLE', 'The disk accepted no more bytes');
+    offset += bytesWritten;
+  }
+}
+
 export async function writeObjectFile(
   tmpDir: string,
   finalPath: string,
@@ -84,7 +93,7 @@ export async function writeObjectFile(
         });
       }
       hash.update(chunk);
-      await handle.write(chunk);
+      await writeAll(handle, chunk);
     }
     if (limits.contentLength !== undefined && limits.contentLength !== size) {
       throw new StorageError(
@@ -100,7 +109,7 @@ export async function writeObjectFile(
     const footer = Buffer.alloc(FOOTER_BYTES);
     footer.writeUInt32BE(trailer.length, 0);
     MAGIC.copy(footer, 4);
-    await handle.write(Buffer.concat([trailer, footer]));
+    await writeAll(handle, Buffer.concat([trailer, footer]));
     await handle.close();
     handle = undefined;
     await mkdir(path.dirname(finalPath), { recursive: true });
