@@ -4,6 +4,8 @@ import type { ApiConfig } from './env';
 import type { EventBus } from './services/events';
 import type { Logger } from './logger';
 import type { ReadinessProbe } from './services/health';
+import type { PaymentProvider } from './services/payments/provider';
+import type { RateLimitStore } from './services/rate-limit';
 
 /**
  * Everything a request may need, built once per process and handed down explicitly.
@@ -16,6 +18,10 @@ export interface AppDeps {
   events: EventBus;
   log: Logger;
   probes: ReadinessProbe[];
+  /** Sliding-window call counts (Redis across instances, memory in embedded mode). */
+  rateLimits: RateLimitStore;
+  /** Toss Payments, or the local sandbox checkout outside production. */
+  payments: PaymentProvider;
   /** Object storage (S3 or the filesystem driver); key layout in @stylelicense/storage's storageKeys. */
   storage: ObjectStorage;
   startedAt: Date;

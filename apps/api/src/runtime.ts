@@ -5,7 +5,11 @@ import { createApp } from './http/app';
 import { listen, type RunningServer } from './http/server';
 import type { Logger } from './logger';
 import { InProcessEventBus } from './services/events';
+import { sessionViewerResolver } from './http/session-cookie';
 import { databaseProbe } from './services/health';
+import { startIdentityHousekeeping } from './services/housekeeping-identity';
+import { paymentProviderFromConfig } from './services/payments';
+import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './services/rate-limit';
 import { storageFromConfig, storageProbe } from './services/storage';
 import type { ViewerResolver } from './trpc/context';
 
@@ -16,22 +20,21 @@ export interface ApiRuntime {
   stop(): Promise<void>;
 }
 
-// Sessions arrive with the identity work; until a resolver is supplied every caller is anonymous.
-const anonymous: ViewerResolver = async () => null;
-
 export async function startApi({
   config,
   db,
   log,
   onClosed,
-  resolveViewer = anonymous,
+  resolveViewer,
 }: {
   config: ApiConfig;
   db: Database;
   log: Logger;
   onClosed?: () => Promise<void>;
+  /** Who is calling; defaults to the session cookie. */
   resolveViewer?: ViewerResolver;
 }): Promise<ApiRuntime> {
+  const rateLimits: RateLimitStore = config.RATE_LIMIT_STORE === 'redis' ? new RedisRateLimitStore(config.REDIS_URL) : new MemoryRateLimitStore();
   const storage = storageFromConfig(config);
   await storage.ensureBucket();
   const deps: AppDeps = {
@@ -39,12 +42,15 @@ export async function startApi({
     db,
     events: new InProcessEventBus(),
     log,
-    probes: [databaseProbe(() => db.$queryRaw`SELECT 1`), storageProbe(storage)],
+    probes: [databaseProbe(() => db.$queryRaw`SELECT 1`), storageProbe(storage), ...(rateLimits.probe ? [rateLimits.probe] : [])],
+    rateLimits,
+    payments: paymentProviderFromConfig(config),
     storage,
     startedAt: new Date(),
   };
-  const app = createApp(deps, { resolveViewer });
+  const app = createApp(deps, { resolveViewer: resolveViewer ?? sessionViewerResolver(db, config) });
   const http = await listen(app, { port: config.PORT, host: config.HOST, graceMs: config.SHUTDOWN_GRACE_MS, log });
+  const stopHousekeeping = startIdentityHousekeeping(db, log, config.HOUSEKEEPING_INTERVAL_MS);
   let stopping: Promise<void> | undefined;
   return {
     deps,
@@ -52,7 +58,9 @@ export async function startApi({
     stop() {
       stopping ??= (async () => {
         await deps.events.close();
+        stopHousekeeping();
         await http.close();
+        await rateLimits.close();
         await db.$disconnect();
         await onClosed?.();
       })();

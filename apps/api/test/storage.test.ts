@@ -10,7 +10,7 @@ afterAll(() => api.stop());
 
 describe('storage wiring', () => {
   it('reports the storage in /api/ready', async () => {
-    const body = await (await fetch(`${api.url}/api/ready`)).json();
+    const body = (await (await fetch(`${api.url}/api/ready`)).json()) as { checks: Record<string, unknown> };
     expect(body.checks.storage).toMatchObject({ status: 'up', driver: 'filesystem' });
   });
 

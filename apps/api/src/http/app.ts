@@ -7,6 +7,9 @@ import type { AppDeps } from '../deps';
 import { appRouter } from '../routers';
 import { checkReadiness } from '../services/health';
 import { STORAGE_ROUTE } from '../services/storage';
+import { csrfProtection } from './csrf';
+import { googleAuthRoutes } from './google-auth';
+import { paymentRoutes } from './payments';
 import { createContextFactory, type ViewerResolver } from '../trpc/context';
 import { toApiError } from '../trpc/errors';
 
@@ -40,6 +43,11 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
     const readiness = await checkReadiness(deps.probes);
     res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
   });
+
+  // State-changing requests must come from our own pages; webhooks and presigned URLs carry their own proof.
+  app.use(csrfProtection({ trustedOrigins: [deps.config.WEB_ORIGIN, deps.config.PUBLIC_URL], exemptPrefixes: ['/api/webhooks/', STORAGE_ROUTE] }));
+  app.use(googleAuthRoutes(deps, deps.rateLimits));
+  app.use(paymentRoutes(deps));
 
   // The filesystem driver's presigned GET/PUT URLs land here (S3 serves its own).
   if (deps.storage instanceof FilesystemStorage) app.use(STORAGE_ROUTE, createFilesystemStorageHandler(deps.storage));

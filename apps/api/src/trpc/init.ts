@@ -1,8 +1,10 @@
 import { DomainError } from '@stylelicense/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
+import { sessionExpired } from '../http/session-cookie';
 import type { Context, Viewer } from './context';
 import { toApiError } from './errors';
+import { enforceRateLimit } from './rate-limit';
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -28,12 +30,32 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Anyone, signed in or not. */
-export const publicProcedure = t.procedure;
+/** Anyone, signed in or not; every call counts against the signed-in (per user) or anonymous (per IP) limit. */
+export const publicProcedure = t.procedure.use(async ({ ctx, next }) => {
+  await enforceRateLimit(ctx, ctx.viewer ? 'user' : 'anonymous');
+  return next();
+});
+
+/** SPEC's generation limit (per user): `authedProcedure.use(generationRateLimit)`. */
+export const generationRateLimit = t.middleware(async ({ ctx, next }) => {
+  await enforceRateLimit(ctx, 'generation');
+  return next();
+});
+
+/** SPEC's sign-in limit (per IP), for sign-in procedures. */
+export const signInRateLimit = t.middleware(async ({ ctx, next }) => {
+  await enforceRateLimit(ctx, 'signIn');
+  return next();
+});
 
 /** A signed-in user. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.viewer) throw new TRPCError({ code: 'UNAUTHORIZED', cause: new DomainError('UNAUTHORIZED', 'Sign in first.') });
+  if (!ctx.viewer) {
+    const cause = sessionExpired(ctx.res)
+      ? new DomainError('SESSION_EXPIRED', 'Your session has expired; sign in again.')
+      : new DomainError('UNAUTHORIZED', 'Sign in first.');
+    throw new TRPCError({ code: 'UNAUTHORIZED', cause });
+  }
   return next({ ctx: { ...ctx, viewer: ctx.viewer as Viewer } });
 });
 
