@@ -2,10 +2,7 @@ import { router } from '../trpc/init';
 import { commentsRouter, followsRouter, likesRouter } from './community';
 import { generationsRouter } from './generations';
 import { authRouter } from './auth';
-import { authRouter } from './auth';
 import { healthProcedure } from './health';
-import { tokensRouter } from './tokens';
-import { usersRouter } from './users';
 import { tokensRouter } from './tokens';
 import { usersRouter } from './users';
 import { notificationsRouter } from './notifications';
@@ -14,9 +11,6 @@ import { stylesRouter } from './styles';
 /** Every domain's router, one line each. */
 export const appRouter = router({
   health: healthProcedure,
-  auth: authRouter,
-  users: usersRouter,
-  tokens: tokensRouter,
   auth: authRouter,
   users: usersRouter,
   tokens: tokensRouter,
