@@ -71,7 +71,8 @@ export async function verifySignatureImage(bytes: Uint8Array): Promise<VerifiedS
     throw reject('corrupt', 'The signature image is damaged and cannot be read', {}, error);
   }
   const channel = alpha.channels[alpha.channels.length - 1];
-  if (channel === undefined || channel.min === 255) {
+  const opaque = meta.depth === 'ushort' ? 65535 : 255; // 16-bit PNGs report 16-bit alpha
+  if (channel === undefined || channel.min >= opaque) {
     throw reject('fully_opaque', 'The signature has no transparent pixels; use a transparent background');
   }
   if (channel.max === 0) throw reject('fully_transparent', 'The signature is fully transparent');

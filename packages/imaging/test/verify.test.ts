@@ -123,9 +123,11 @@ describe('verifyArtwork', () => {
 });
 
 describe('verifySignatureImage', () => {
-  it('accepts a PNG with transparency within the limits, even named .jpg', async () => {
+  it('accepts a PNG with transparency within the limits, 8 or 16 bits per channel', async () => {
     const png = await signaturePng();
     expect(await verifySignatureImage(png)).toEqual({ width: 400, height: 200, bytes: png.length });
+    const deep = await sharp(png).toColourspace('rgb16').png().toBuffer();
+    expect(await verifySignatureImage(deep)).toMatchObject({ width: 400, height: 200 });
   });
 
   it('refuses with VALIDATION_ERROR and a reason for each rule', async () => {
@@ -144,6 +146,13 @@ describe('verifySignatureImage', () => {
       ],
       [await encodedImage('png', 300, 100), 'no_alpha'],
       [await solidRgba(300, 100, 1), 'fully_opaque'],
+      [
+        await sharp(await solidRgba(300, 100, 1))
+          .toColourspace('rgb16')
+          .png()
+          .toBuffer(),
+        'fully_opaque',
+      ],
       [await solidRgba(300, 100, 0), 'fully_transparent'],
       [await signaturePng(60, 100), 'dimensions'],
       [await signaturePng(2100, 100), 'dimensions'],
