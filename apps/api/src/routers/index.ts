@@ -6,6 +6,7 @@ import { healthProcedure } from './health';
 import { tokensRouter } from './tokens';
 import { usersRouter } from './users';
 import { notificationsRouter } from './notifications';
+import { searchRouter } from './search';
 import { stylesRouter } from './styles';
 
 /** Every domain's router, one line each. */
@@ -20,6 +21,7 @@ export const appRouter = router({
   likes: likesRouter,
   comments: commentsRouter,
   notifications: notificationsRouter,
+  search: searchRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linkStyleTags } from '../src/services/tags';
+import { addArtist, addStyle, addUser, codeOf, startMarketplace, type Marketplace } from './marketplace';
+
+let market: Marketplace;
+
+beforeAll(async () => {
+  market = await startMarketplace();
+});
+afterAll(async () => {
+  await market.stop();
+});
+
+describe('search.query', () => {
+  it('finds styles by name and by tag, ranked, saying what matched; unlisted styles never', async () => {
+    const artist = await addArtist(market.db, { artistName: 'Hana Kim' });
+    const exact = await addStyle(market.db, artist.id, { name: 'Watercolor' });
+    const prefix = await addStyle(market.db, artist.id, { name: 'Watercolour Dreams' });
+    const tagged = await addStyle(market.db, artist.id, { name: 'Soft Washes' });
+    await addStyle(market.db, artist.id, { name: 'Watercolor Hidden', isActive: false });
+    await addStyle(market.db, artist.id, { name: 'Watercolor Flagged', isFlagged: true });
+    await addStyle(market.db, artist.id, { name: 'Watercolor Training', status: 'training' });
+    await market.db.$transaction(async (tx) => {
+      await linkStyleTags(tx, tagged.id, ['watercolor', 'pastel']);
+      await linkStyleTags(tx, exact.id, ['watercolor']);
+    });
+
+    const { styles, artists } = await market.as(null).search.query({ q: 'WaterColor', type: 'styles' });
+    expect(artists).toEqual([]);
+    expect(styles.map((s) => s.id)).toEqual([exact.id, tagged.id, prefix.id]);
+    expect(styles[0]).toMatchObject({ matchedBy: ['name', 'tag'], matchedTags: ['watercolor'] });
+    expect(styles[1]).toMatchObject({ matchedBy: ['tag'], matchedTags: ['watercolor'] });
+    expect(styles[2]!.matchedBy).toEqual(['name']);
+    expect(styles.every((s, i) => i === 0 || s.score <= styles[i - 1]!.score)).toBe(true);
+
+    // A typo still finds it (trigram similarity).
+    expect((await market.as(null).search.query({ q: 'watercolr', type: 'styles' })).styles.map((s) => s.id)).toContain(exact.id);
+  });
+
+  it('finds artists by artist name and users by username', async () => {
+    const artist = await addArtist(market.db, { artistName: 'Mirae Studio' });
+    await market.db.user.update({ where: { id: artist.id }, data: { username: 'mirae_paints' } });
+    const user = await addUser(market.db);
+    await market.db.user.update({ where: { id: user.id }, data: { username: 'mirae_fan' } });
+    const gone = await addUser(market.db);
+    await market.db.user.update({ where: { id: gone.id }, data: { username: 'mirae_gone', isActive: false } });
+
+    const { styles, artists } = await market.as(null).search.query({ q: 'mirae', type: 'artists' });
+    expect(styles).toEqual([]);
+    const byId = new Map(artists.map((a) => [a.id, a]));
+    expect(byId.get(artist.id)).toMatchObject({ artistName: 'Mirae Studio', matchedBy: ['artistName', 'username'] });
+    expect(byId.get(user.id)).toMatchObject({ artistName: null, matchedBy: ['username'] });
+    expect(byId.has(gone.id)).toBe(false);
+
+    const all = await market.as(null).search.query({ q: 'studio' });
+    expect(all.artists.map((a) => a.id)).toEqual([artist.id]);
+  });
+
+  it('treats LIKE wildcards literally and validates the query', async () => {
+    expect((await market.as(null).search.query({ q: '%%%' })).styles).toEqual([]);
+    expect(await codeOf(market.as(null).search.query({ q: '   ' }))).toBe('VALIDATION_ERROR');
+    expect(await codeOf(market.as(null).search.query({ q: 'x', type: 'everything' as never }))).toBe('VALIDATION_ERROR');
+  });
+});
