@@ -127,7 +127,7 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
       signal,
       onOutput(lines, pending) {
         for (const line of lines) {
-          if (!outOfMemory && OUT_OF_MEMORY.test(line)) outOfMemory = line.trim();
+          if (!outOfMemory && OUT_OF_MEMORY.test(line)) outOfMemory = clip(line.trim(), 300);
           tracker.read(line);
         }
         if (pending) tracker.read(pending);
@@ -178,6 +178,10 @@ function cancellation(reason: unknown): JobFailure {
 function lastLines(tail: readonly string[]): string {
   const text = tail.slice(-8).join('\n');
   return text ? (text.length > 2000 ? `…${text.slice(-2000)}` : text) : '(no output)';
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** Folds parsed trainer lines into progress events, one per new step or epoch. */
