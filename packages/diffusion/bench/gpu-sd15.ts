@@ -27,6 +27,8 @@ const steps = Number(option('steps', '25'));
 const runs = Number(option('runs', '20'));
 const images = Number(option('images', '3'));
 const work = option('work', '/tmp/sl-gpu-sd15');
+// The raw-UNet baseline costs a second session creation per variant; `--raw no` skips it.
+const raw = option('raw', 'yes') !== 'no';
 const provider: ExecutionProviderConfig =
   option('provider', 'cuda') === 'cpu' ? { provider: 'cpu' } : { provider: 'cuda', deviceId: Number(option('device', '0')) };
 const size = preset === 'sd15' ? 512 : 64;
@@ -47,19 +49,9 @@ interface Result {
   decodeMs: number;
 }
 
-async function measure(variant: 'plain' | 'fused'): Promise<Result> {
-  mkdirSync(work, { recursive: true });
-  const dir = join(work, `${preset}-fp16-${variant}`);
-  let buildS = 0;
-  if (!existsSync(join(dir, 'model_index.json'))) {
-    const started = performance.now();
-    buildSyntheticModel({ preset, dir, dtype: 'fp16', fused: variant === 'fused', seed: 0, overwrite: true });
-    buildS = (performance.now() - started) / 1000;
-    log(`${variant}: built ${dir} in ${buildS.toFixed(1)} s`);
-  }
-
-  // Raw UNet runs with exactly what one guided step feeds it (host tensors in, host tensors out).
-  let started = performance.now();
+/** Raw UNet runs with exactly what one guided step feeds it (host tensors in, host tensors out). */
+async function rawUNet(dir: string, variant: string): Promise<number[]> {
+  const started = performance.now();
   const unet = await createSession({ model: join(dir, 'unet', 'model.onnx'), byteLength: 0 }, provider, 'unet');
   log(`${variant}: UNet session created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const specs = inputSpecs(unet, 'unet');
@@ -84,10 +76,25 @@ async function measure(variant: 'plain' | 'fused'): Promise<Result> {
   await unet.release();
   log(`${variant}: UNet batch 2 fp16: median ${median(unetTimes).toFixed(2)} ms, min ${Math.min(...unetTimes).toFixed(2)} ms`);
 
+  return unetTimes;
+}
+
+async function measure(variant: 'plain' | 'fused'): Promise<Result> {
+  mkdirSync(work, { recursive: true });
+  const dir = join(work, `${preset}-fp16-${variant}`);
+  let buildS = 0;
+  if (!existsSync(join(dir, 'model_index.json'))) {
+    const started = performance.now();
+    buildSyntheticModel({ preset, dir, dtype: 'fp16', fused: variant === 'fused', seed: 0, overwrite: true });
+    buildS = (performance.now() - started) / 1000;
+    log(`${variant}: built ${dir} in ${buildS.toFixed(1)} s`);
+  }
+
+  const unetTimes = raw ? await rawUNet(dir, variant) : [Number.NaN];
   // The whole pipeline: tokenizer, text encoder ×2, `steps` guided UNet steps, VAE decode, RGB.
   const engine = new DiffusionEngine({ provider, cacheBudgetBytes: 16 * 1024 ** 3 });
   try {
-    started = performance.now();
+    const started = performance.now();
     await engine.preload(dir);
     const loadS = (performance.now() - started) / 1000;
     const request = { modelDir: dir, prompt: 'a lighthouse at dusk, watercolor', width: size, height: size, steps, guidanceScale: 7.5, seed: 1 };

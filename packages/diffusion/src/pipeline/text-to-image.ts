@@ -141,21 +141,27 @@ export async function generateWithModel(
 
   const denoiseStarted = performance.now();
   const total = scheduler.timesteps.length;
-  const context = uncond && batchTogether ? concat(uncond, cond) : cond;
+  // Text embeddings are the same every step: convert them to the UNet's dtype once.
+  const hidden = cond.length / tokens;
+  const contextTensor = (values: Float32Array, batch: number): OrtTensor => floatTensor(values, contextSpec, [batch, tokens, hidden]);
+  const condContext = contextTensor(cond, 1);
+  const uncondContext = uncond && !batchTogether ? contextTensor(uncond, 1) : undefined;
+  const pairContext = uncond && batchTogether ? contextTensor(concat(uncond, cond), 2) : undefined;
+  const unet = new UNetRunner(model.unet, sampleSpec, timestepSpec, contextSpec, [channels, latentH, latentW]);
   for (let step = 0; step < total; step++) {
     throwIfCancelled(signal);
     const t = scheduler.timesteps[step]!;
     const input = scheduler.scaleModelInput(latents, step);
     let prediction: Float32Array;
-    if (!guided) {
-      prediction = await unetRun(model, sampleSpec, timestepSpec, contextSpec, input, t, cond, 1, tokens, channels, latentH, latentW);
-    } else if (batchTogether) {
-      const out = await unetRun(model, sampleSpec, timestepSpec, contextSpec, concat(input, input), t, context, 2, tokens, channels, latentH, latentW);
+    if (pairContext) {
+      const out = await unet.run(concat(input, input), 2, t, pairContext);
       prediction = guide(out.subarray(0, latentSize), out.subarray(latentSize), request.guidanceScale);
-    } else {
-      const u = await unetRun(model, sampleSpec, timestepSpec, contextSpec, input, t, uncond!, 1, tokens, channels, latentH, latentW);
-      const c = await unetRun(model, sampleSpec, timestepSpec, contextSpec, input, t, cond, 1, tokens, channels, latentH, latentW);
+    } else if (uncondContext) {
+      const u = await unet.run(input, 1, t, uncondContext);
+      const c = await unet.run(input, 1, t, condContext);
       prediction = guide(u, c, request.guidanceScale);
+    } else {
+      prediction = await unet.run(input, 1, t, condContext);
     }
     latents = scheduler.step(prediction, step, latents, noise);
     const elapsed = (performance.now() - denoiseStarted) / 1000;
@@ -196,35 +202,36 @@ export async function generateWithModel(
   };
 }
 
-async function unetRun(
-  model: LoadedModel,
-  sampleSpec: InputSpec,
-  timestepSpec: InputSpec,
-  contextSpec: InputSpec,
-  sample: Float32Array,
-  timestep: number,
-  context: Float32Array,
-  batch: number,
-  tokens: number,
-  channels: number,
-  height: number,
-  width: number,
-): Promise<Float32Array> {
-  const timestepCount = typeof timestepSpec.shape[0] === 'number' ? timestepSpec.shape[0] : 1;
-  const out = await run(
-    model.unet,
-    {
-      [sampleSpec.name]: floatTensor(sample, sampleSpec, [batch, channels, height, width]),
-      [timestepSpec.name]: timestepTensor(timestep, timestepSpec, timestepCount),
-      [contextSpec.name]: floatTensor(context, contextSpec, [batch, tokens, context.length / batch / tokens]),
-    },
-    'unet',
-  );
-  const values = readFloats(out, 'unet');
-  if (values.length !== sample.length) {
-    throw new DiffusionError('MODEL_INVALID', `unet returned ${values.length} values for a ${sample.length}-value latent`);
+/** One UNet evaluation: latent (+ timestep, + prepared text embeddings) → noise prediction. */
+class UNetRunner {
+  private readonly timestepCount: number;
+
+  constructor(
+    private readonly session: InferenceSession,
+    private readonly sampleSpec: InputSpec,
+    private readonly timestepSpec: InputSpec,
+    private readonly contextSpec: InputSpec,
+    private readonly latentDims: readonly [number, number, number],
+  ) {
+    this.timestepCount = typeof timestepSpec.shape[0] === 'number' ? timestepSpec.shape[0] : 1;
   }
-  return values;
+
+  async run(sample: Float32Array, batch: number, timestep: number, context: OrtTensor): Promise<Float32Array> {
+    const out = await run(
+      this.session,
+      {
+        [this.sampleSpec.name]: floatTensor(sample, this.sampleSpec, [batch, ...this.latentDims]),
+        [this.timestepSpec.name]: timestepTensor(timestep, this.timestepSpec, this.timestepCount),
+        [this.contextSpec.name]: context,
+      },
+      'unet',
+    );
+    const values = readFloats(out, 'unet');
+    if (values.length !== sample.length) {
+      throw new DiffusionError('MODEL_INVALID', `unet returned ${values.length} values for a ${sample.length}-value latent`);
+    }
+    return values;
+  }
 }
 
 /** ε = ε_uncond + g · (ε_cond − ε_uncond) */
