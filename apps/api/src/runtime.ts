@@ -8,6 +8,7 @@ import { InProcessEventBus } from './services/events';
 import { sessionViewerResolver } from './http/session-cookie';
 import { databaseProbe } from './services/health';
 import { startIdentityHousekeeping } from './services/housekeeping-identity';
+import { startMarketplaceHousekeeping } from './services/housekeeping-marketplace';
 import { paymentProviderFromConfig } from './services/payments';
 import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './services/rate-limit';
 import { storageFromConfig, storageProbe } from './services/storage';
@@ -51,6 +52,7 @@ export async function startApi({
   const app = createApp(deps, { resolveViewer: resolveViewer ?? sessionViewerResolver(db, config) });
   const http = await listen(app, { port: config.PORT, host: config.HOST, graceMs: config.SHUTDOWN_GRACE_MS, log });
   const stopHousekeeping = startIdentityHousekeeping(db, log, config.HOUSEKEEPING_INTERVAL_MS);
+  const marketplaceHousekeeping = startMarketplaceHousekeeping(deps, config.HOUSEKEEPING_INTERVAL_MS);
   let stopping: Promise<void> | undefined;
   return {
     deps,
@@ -59,6 +61,7 @@ export async function startApi({
       stopping ??= (async () => {
         await deps.events.close();
         stopHousekeeping();
+        await marketplaceHousekeeping.stop();
         await http.close();
         await rateLimits.close();
         await db.$disconnect();
