@@ -1,9 +1,11 @@
 import type { Database } from '@stylelicense/db';
+import type { Broker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
 import type { ApiConfig } from './env';
 import type { EventBus } from './services/events';
 import type { Logger } from './logger';
 import type { ReadinessProbe } from './services/health';
+import type { OutboxRelay } from './services/outbox-relay';
 import type { PaymentProvider } from './services/payments/provider';
 import type { RateLimitStore } from './services/rate-limit';
 
@@ -16,6 +18,10 @@ export interface AppDeps {
   db: Database;
   /** Live updates to subscribed clients (in-process now; the broker's `events` exchange later). */
   events: EventBus;
+  /** Job queues (RabbitMQ, or in-process in the embedded default); jobs go through the outbox, not here. */
+  broker: Broker;
+  /** Publishes outbox rows; `wake()` after a commit that wrote some. */
+  outbox: OutboxRelay;
   log: Logger;
   probes: ReadinessProbe[];
   /** Sliding-window call counts (Redis across instances, memory in embedded mode). */

@@ -4,11 +4,11 @@ import type { ApiConfig } from './env';
 import { createApp } from './http/app';
 import { listen, type RunningServer } from './http/server';
 import type { Logger } from './logger';
-import { InProcessEventBus } from './services/events';
 import { sessionViewerResolver } from './http/session-cookie';
 import { databaseProbe } from './services/health';
 import { startIdentityHousekeeping } from './services/housekeeping-identity';
 import { startMarketplaceHousekeeping } from './services/housekeeping-marketplace';
+import { startJobPipeline } from './services/job-pipeline';
 import { paymentProviderFromConfig } from './services/payments';
 import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './services/rate-limit';
 import { storageFromConfig, storageProbe } from './services/storage';
@@ -38,18 +38,29 @@ export async function startApi({
   const rateLimits: RateLimitStore = config.RATE_LIMIT_STORE === 'redis' ? new RedisRateLimitStore(config.REDIS_URL) : new MemoryRateLimitStore();
   const storage = storageFromConfig(config);
   await storage.ensureBucket();
+  const pipeline = await startJobPipeline({ config, db, log });
   const deps: AppDeps = {
     config,
     db,
-    events: new InProcessEventBus(),
+    events: pipeline.events,
+    broker: pipeline.broker,
+    outbox: pipeline.relay,
     log,
-    probes: [databaseProbe(() => db.$queryRaw`SELECT 1`), storageProbe(storage), ...(rateLimits.probe ? [rateLimits.probe] : [])],
+    probes: [
+      databaseProbe(() => db.$queryRaw`SELECT 1`),
+      storageProbe(storage),
+      ...(rateLimits.probe ? [rateLimits.probe] : []),
+      ...pipeline.probes,
+    ],
     rateLimits,
     payments: paymentProviderFromConfig(config),
     storage,
     startedAt: new Date(),
   };
-  const app = createApp(deps, { resolveViewer: resolveViewer ?? sessionViewerResolver(db, config) });
+  const app = createApp(deps, {
+    resolveViewer: resolveViewer ?? sessionViewerResolver(db, config),
+    mount: (express) => express.use(pipeline.webhooks),
+  });
   const http = await listen(app, { port: config.PORT, host: config.HOST, graceMs: config.SHUTDOWN_GRACE_MS, log });
   const stopHousekeeping = startIdentityHousekeeping(db, log, config.HOUSEKEEPING_INTERVAL_MS);
   const marketplaceHousekeeping = startMarketplaceHousekeeping(deps, config.HOUSEKEEPING_INTERVAL_MS);
@@ -63,6 +74,7 @@ export async function startApi({
         stopHousekeeping();
         await marketplaceHousekeeping.stop();
         await http.close();
+        await pipeline.stop();
         await rateLimits.close();
         await db.$disconnect();
         await onClosed?.();

@@ -3,7 +3,7 @@ import type { Broker } from '@stylelicense/queue';
 import pg from 'pg';
 import type { Logger } from '../logger';
 import type { ReadinessProbe } from './health';
-import { OUTBOX_CHANNEL } from './outbox';
+import { onLocalOutboxWrite, OUTBOX_CHANNEL } from './outbox';
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -18,7 +18,10 @@ export interface OutboxRelayOptions {
   /** First back-off after a failed publish; doubles per attempt up to maxRetryDelayMs. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
-  /** PostgreSQL URL to LISTEN on for commits made by any instance; absent = in-process wake-ups and polling only. */
+  /**
+   * PostgreSQL URL to LISTEN on for commits made by any instance. Absent (embedded PGlite): this
+   * process's outbox writes make the relay look again a few times over the next 200 ms instead.
+   */
   listenUrl?: string;
   /** Sent rows older than this are deleted (the table stays small). */
   retainSentMs?: number;
@@ -80,10 +83,24 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let lastPurge = 0;
   let listener: pg.Client | undefined;
   let listenRetry: NodeJS.Timeout | undefined;
+  let stopLocalWrites: (() => void) | undefined;
+  const followUps = new Set<NodeJS.Timeout>();
 
   function wake(): void {
     woken = true;
     wakeUp?.();
+  }
+
+  // The write's transaction has not committed yet when we hear of it: look again shortly after.
+  function followLocalWrite(): void {
+    if (followUps.size > 0) return;
+    for (const delay of [2, 10, 50, 200]) {
+      const timer = setTimeout(() => {
+        followUps.delete(timer);
+        wake();
+      }, delay);
+      followUps.add(timer);
+    }
   }
 
   async function claim(): Promise<ClaimedRow[]> {
@@ -210,11 +227,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (running) return;
       running = true;
       if (options.listenUrl) void listen(options.listenUrl);
+      else stopLocalWrites = onLocalOutboxWrite(followLocalWrite);
       loop = run();
     },
     async stop() {
       running = false;
       clearTimeout(listenRetry);
+      stopLocalWrites?.();
+      for (const timer of followUps) clearTimeout(timer);
+      followUps.clear();
       wakeUp?.();
       await loop;
       const client = listener;

@@ -17,10 +17,19 @@ export interface OutboxMessageInput {
   messageId?: string;
 }
 
+const localWriteListeners = new Set<() => void>();
+
+/** Relays that cannot LISTEN (embedded PGlite serves one connection) hear about this process's writes here. */
+export function onLocalOutboxWrite(listener: () => void): () => void {
+  localWriteListeners.add(listener);
+  return () => localWriteListeners.delete(listener);
+}
+
 /**
  * Writes a message to the outbox inside the caller's transaction, so it is published if and only
  * if the transaction commits. The NOTIFY is delivered at commit and wakes every relay listening.
- * Call `deps.outbox.wake()` after the commit too: it is what wakes the relay in embedded mode.
+ * Relays of this process that cannot LISTEN are told too, and look again shortly (the commit has
+ * usually landed by then; their poll covers the rest).
  */
 export async function enqueueOutboxMessage(tx: TransactionClient, message: OutboxMessageInput): Promise<string> {
   const messageId = message.messageId ?? randomUUID();
@@ -34,5 +43,6 @@ export async function enqueueOutboxMessage(tx: TransactionClient, message: Outbo
     },
   });
   await tx.$executeRawUnsafe(`NOTIFY ${OUTBOX_CHANNEL}`);
+  for (const listener of localWriteListeners) listener();
   return messageId;
 }
