@@ -3,7 +3,7 @@
 // of signing). Run: pnpm --filter @stylelicense/imaging bench
 import os from 'node:os';
 import sharp from 'sharp';
-import { clearSignatureCache, STAMP_ENCODING, stampSignature, type StampFormat } from '../src';
+import { clearSignatureCache, STAMP_ENCODING, stampSignature, verifyArtwork, type StampFormat } from '../src';
 
 const TARGET_MS: Record<number, number> = { 512: 20, 1024: 60 };
 const ITERATIONS: Record<number, number> = { 512: 40, 1024: 20 };
@@ -118,3 +118,20 @@ for (const size of [512, 1024]) {
   }
 }
 console.log(failed ? '\nsome targets missed (see above)' : '\nall targets met');
+
+// What styles.create pays per uploaded artwork (full decode to catch damaged files).
+// The PNG is smaller: this grainy content at 2048² would pass the 10 MB limit as PNG.
+console.log('\nverifyArtwork (median wall / CPU ms)');
+for (const [format, size] of [
+  ['jpeg', 2048],
+  ['png', 1600],
+] as const) {
+  const image = sharp(await paintingLike(size), { raw: { width: size, height: size, channels: 3 } });
+  const bytes = await (format === 'jpeg' ? image.jpeg({ quality: 92 }) : image.png()).toBuffer();
+  const samples: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < 10; i++) samples.push(await time(() => verifyArtwork(bytes)));
+  const result = row(samples);
+  console.log(
+    `${`${size}×${size}`.padEnd(10)} ${format.padEnd(4)} ${(bytes.length / 1_048_576).toFixed(1).padStart(4)} MB  ${fmt(result.wall)} / ${fmt(result.cpu)}`,
+  );
+}
