@@ -3,9 +3,12 @@ import { createRabbitBroker, type Broker, type JobConsumer, type JobDelivery, ty
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
+export function uniqueQueuePrefix(): string {
+  return `test.api.${randomUUID().slice(0, 8)}.`;
+}
+
 /** RabbitMQ brokers under one unique prefix, as several processes would hold them; cleanup deletes the topology. */
-export function rabbitFixture() {
-  const prefix = `test.api.${randomUUID().slice(0, 8)}.`;
+export function rabbitFixture(prefix = uniqueQueuePrefix()) {
   const brokers: RabbitBroker[] = [];
   return {
     prefix,

@@ -1,0 +1,102 @@
+import { generateWebhookSecret, webhookHeaders, newWebhookId, WEBHOOK_ROUTES, type WebhookRoute } from '@stylelicense/contracts';
+import { withTransaction } from '@stylelicense/db';
+import { createLogger } from '../src/logger';
+import { appRouter } from '../src/routers';
+import { creditWelcomeBonus } from '../src/services/ledger';
+import { createCallerFactory } from '../src/trpc/init';
+import { AMQP_URL, rabbitFixture, uniqueQueuePrefix } from './broker-fixture';
+import { startTestApi, type TestApi } from './harness';
+import { addArtist, addStyle, addUser } from './marketplace';
+
+const createCaller = createCallerFactory(appRouter);
+
+export interface PipelineApi extends TestApi {
+  secrets: { training: string; inference: string };
+  /** Other "processes" on the same broker prefix (consumers, a second API's bus). */
+  rabbit: ReturnType<typeof rabbitFixture>;
+}
+
+/** The real API over HTTP on its own database and its own RabbitMQ prefix, with known webhook secrets. */
+export async function startPipelineApi(overrides: Record<string, string> = {}): Promise<PipelineApi> {
+  const prefix = uniqueQueuePrefix();
+  const secrets = { training: generateWebhookSecret(), inference: generateWebhookSecret() };
+  const api = await startTestApi({
+    QUEUE_DRIVER: 'rabbitmq',
+    AMQP_URL,
+    QUEUE_PREFIX: prefix,
+    WEBHOOK_SECRET_TRAINING: secrets.training,
+    WEBHOOK_SECRET_INFERENCE: secrets.inference,
+    OUTBOX_POLL_INTERVAL_MS: '100',
+    // Tests submit many generations as one user.
+    RATE_LIMIT_GENERATION: '100000/60',
+    RATE_LIMIT_USER: '100000/60',
+    ...overrides,
+  });
+  const rabbit = rabbitFixture(prefix);
+  return {
+    ...api,
+    secrets,
+    rabbit,
+    async stop() {
+      await api.stop();
+      await rabbit.cleanup();
+    },
+  };
+}
+
+export interface SendOptions {
+  id?: string;
+  secret?: string;
+  timestamp?: number;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** POSTs a signed webhook as a worker would; returns the status and JSON answer. */
+export async function sendWebhook(api: PipelineApi, route: WebhookRoute, payload: unknown, options: SendOptions = {}) {
+  const { path, source } = WEBHOOK_ROUTES[route];
+  const body = options.rawBody ?? JSON.stringify(payload);
+  const secret = options.secret ?? (source === 'training' ? api.secrets.training : api.secrets.inference);
+  const id = options.id ?? newWebhookId();
+  const signed = webhookHeaders({ secret, id, body, ...(options.timestamp ? { timestamp: options.timestamp } : {}) });
+  const res = await fetch(`${api.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...signed, ...options.headers },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; issues?: unknown[] } }, id };
+}
+
+/** A style's artist, a customer with the 100-token welcome bonus (through the ledger), and a completed style. */
+export async function seedMarket(api: TestApi, { cost = 10 }: { cost?: number } = {}) {
+  const db = api.runtime.deps.db;
+  const artist = await addArtist(db);
+  const customer = await addUser(db);
+  await withTransaction(db, (tx) => creditWelcomeBonus(tx, { userId: customer.id }));
+  const style = await addStyle(db, artist.id, { cost });
+  return { artist, customer, style };
+}
+
+/** Submits a generation through the real procedure (hold + outbox row in one transaction). */
+export async function submitGeneration(api: TestApi, viewer: { userId: string; role: 'user' | 'artist' | 'admin'; sessionId: string }, styleId: string) {
+  const caller = createCaller({ deps: api.runtime.deps, log: createLogger('silent'), requestId: 'test', ip: '127.0.0.1', viewer });
+  return caller.generations.create({ styleId, promptTags: ['sunset'], aspectRatio: '1:1', seed: 42 });
+}
+
+export function progressReport(generationId: string, attempt = 1, step = 5) {
+  return { v: 1, generationId, attempt, progress: { step, totalSteps: 20, percent: (step / 20) * 100, etaSeconds: 3 } };
+}
+
+export function completeReport(generationId: string, attempt = 1) {
+  return {
+    v: 1,
+    generationId,
+    attempt,
+    resultKey: `results/${generationId}.png`,
+    metadata: { seed: 42, steps: 20, guidance: 7.5, width: 512, height: 512 },
+  };
+}
+
+export function failedReport(generationId: string, code: 'GPU_OOM' | 'BAD_PROMPT' | 'TIMEOUT', attempt = 1) {
+  return { v: 1, generationId, failure: { code, message: `${code} happened`, retryable: code !== 'BAD_PROMPT', attempt } };
+}
