@@ -102,7 +102,7 @@ shuffle_caption = true
 keep_tokens = 1
 
 [[datasets]]
-resolution = 512
+resolution = [ 512, 1024 ]
 batch_size = 1
 enable_bucket = true
 min_bucket_reso = 256

@@ -9,7 +9,7 @@ import { createNoTrainerEngine, prepareDataset, type TrainingJob, type TrainingP
 import { createProcessTestEngine } from './fixtures/process-engine';
 
 /** True while a process exists and is not a zombie waiting to be reaped. */
-async function isAlive(pid: number): Promise<boolean> {
+async function isRunning(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 0);
   } catch {
@@ -17,6 +17,15 @@ async function isAlive(pid: number): Promise<boolean> {
   }
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
+
+/** Whether a process is still running 2 s from now (SIGKILL is asynchronous; a live one never stops). */
+async function isAlive(pid: number): Promise<boolean> {
+  for (let waited = 0; waited < 2_000; waited += 50) {
+    if (!(await isRunning(pid))) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<JobFailure> {

@@ -5,9 +5,11 @@ import type { LoraNetworkSpec, TrainingJob } from './types';
 
 /**
  * The dataset config sd-scripts reads with `--dataset_config` (DreamBooth-style subset with
- * caption files). Buckets: kohya fits each image to a bucket of area ≤ resolution², so our
- * 512×512 / 512×1024 / 1024×512 files keep their aspect; bucket_no_upscale stops it enlarging.
- * Captions start with the style name; keep_tokens = 1 keeps it first when captions shuffle.
+ * caption files). Buckets: with bucket_no_upscale, kohya keeps every image whose area fits the
+ * resolution's area at its own size (rounded to 64 px). `resolution = [512, 1024]` makes that area
+ * 512×1024, so our pre-cropped 512×512, 512×1024 and 1024×512 files all train at exactly their size
+ * (a plain 512 would shrink the 1:2 buckets to ~362×724). Captions start with the style name;
+ * keep_tokens = 1 keeps it first when captions shuffle.
  */
 export function kohyaDatasetConfig(job: TrainingJob, schedule: TrainingSchedule): string {
   return stringify({
@@ -18,7 +20,7 @@ export function kohyaDatasetConfig(job: TrainingJob, schedule: TrainingSchedule)
     },
     datasets: [
       {
-        resolution: BASE_RESOLUTION,
+        resolution: [BASE_RESOLUTION, BASE_RESOLUTION * 2],
         batch_size: schedule.batchSize,
         enable_bucket: true,
         min_bucket_reso: 256,

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { JobFailure } from '@stylelicense/contracts';
 import { LineSplitter } from './kohya-progress';
 
@@ -49,7 +49,12 @@ export async function runTrainerProcess(
 ): Promise<TrainerRun> {
   options.signal?.throwIfAborted();
   const started = Date.now();
-  const log = createWriteStream(options.logPath, { flags: 'a' });
+  // Opened up front so a bad log path fails here, not as an unhandled stream error mid-run.
+  const log = (await open(options.logPath, 'a')).createWriteStream();
+  let logError: Error | null = null;
+  log.on('error', (error) => {
+    logError ??= error;
+  });
   const tail: string[] = [];
 
   const child = spawn(command.executable, [...command.args], {
@@ -88,7 +93,7 @@ export async function runTrainerProcess(
     const splitter = new LineSplitter();
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
-      log.write(chunk);
+      if (!logError) log.write(chunk);
       const lines = splitter.push(chunk).filter((line) => line.trim() !== '');
       remember(tail, lines);
       options.onOutput?.(lines, splitter.pending);
@@ -119,10 +124,13 @@ export async function runTrainerProcess(
   clearTimeout(limitTimer);
   clearTimeout(killTimer);
   options.signal?.removeEventListener('abort', onAbort);
-  // Whatever the trainer left running in its group goes with it.
+  // Whatever the trainer left running in its group goes with it; give the kernel a moment to
+  // finish them so that a returned run means a quiet GPU (bounded: zombies may await their reaper).
   killGroup('SIGKILL');
+  for (let waited = 0; waited < 1_000 && groupExists(pid); waited += 20) await delay(20);
   await Promise.race([Promise.all(streamsClosed), new Promise((resolve) => setTimeout(resolve, 5_000))]);
   await closeStream(log);
+  if (logError) throw logError;
 
   const outcome: TrainerOutcome = stopping ?? {
     kind: 'exited',
@@ -131,6 +139,17 @@ export async function runTrainerProcess(
   };
   return { outcome, durationMs: Date.now() - started, tail };
 }
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const PROGRESS_REDRAW = /^\s*(?:[\w ]*steps):\s*\d+%\|/;
 
@@ -143,8 +162,8 @@ function remember(tail: string[], lines: readonly string[]): void {
 }
 
 function closeStream(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', reject);
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve());
     stream.end(() => resolve());
   });
 }
