@@ -64,7 +64,7 @@ async function* chunksOf(body: Uint8Array | Readable): AsyncIterable<Uint8Array>
 
 /** write(2) may write less than asked (e.g. a full disk): keep going until done or an error. */
 async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < chunk.byteLength; ) {
+  for (let offset = 0; offset < chunk.byteLength;) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
     if (bytesWritten === 0) throw new StorageError('STORAGE_UNAVAILABLE', 'The disk accepted no more bytes');
     offset += bytesWritten;
