@@ -2,6 +2,7 @@
 // migrations applied, demo data seeded on first start. Same Prisma client and migrations as production.
 import { join } from 'node:path';
 import { createDatabase, migrate, seedDemoData, startEmbeddedPostgres } from '@stylelicense/db';
+import { requeueUnfinishedJobs, startEmbeddedWorkers } from './embedded-workers';
 import { loadConfigWith } from './env';
 import { createLogger } from './logger';
 import { startApi, stopOnSignals } from './runtime';
@@ -16,6 +17,25 @@ if (config.SEED_DEMO_DATA !== false) {
   if (seeded) log.info(seeded, 'seeded demo data');
 }
 const runtime = await startApi({ config, db, log, onClosed: () => postgres.stop() });
-stopOnSignals(runtime, log);
+// The in-process queue starts empty: unfinished jobs from the last run are published again.
+const requeued = await requeueUnfinishedJobs(db);
+if (requeued > 0) {
+  log.info({ requeued }, 'requeued unfinished jobs');
+  runtime.deps.outbox.wake();
+}
+const workers = await startEmbeddedWorkers({
+  broker: runtime.deps.broker,
+  apiUrl: runtime.http.url,
+  webhookSecrets: { training: config.WEBHOOK_SECRET_TRAINING[0]!, inference: config.WEBHOOK_SECRET_INFERENCE[0]! },
+  storage: runtime.deps.storage,
+  dataDir: config.DATA_DIR,
+  log,
+});
+// Workers first: they finish or hand back their jobs while the API can still take their reports.
+async function stopEverything(): Promise<void> {
+  await Promise.all(workers.map((worker) => worker.stop()));
+  await runtime.stop();
+}
+stopOnSignals({ ...runtime, stop: stopEverything }, log);
 log.info({ migrations: migrations.applied.length }, 'embedded database ready');
 console.log(`\n  Style License is running at ${runtime.http.url}\n  Ready check: ${runtime.http.url}/api/ready\n`);
