@@ -54,3 +54,4 @@ export type {
   TrainingResult,
   TrainOptions,
 } from './engine/types';
+export { trainStyle, type TrainedStyle, type TrainStyleInput } from './train-style';

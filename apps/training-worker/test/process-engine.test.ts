@@ -5,7 +5,13 @@ import { JobFailure } from '@stylelicense/contracts';
 import { readSafetensorsHeader } from '@stylelicense/safetensors';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNoTrainerEngine, prepareDataset, type TrainingJob, type TrainingProgress } from '../src/index';
+import {
+  createNoTrainerEngine,
+  prepareDataset,
+  trainStyle,
+  type TrainingJob,
+  type TrainingProgress,
+} from '../src/index';
 import { createProcessTestEngine } from './fixtures/process-engine';
 
 /** True while a process exists and is not a zombie waiting to be reaped. */
@@ -41,10 +47,10 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
   let root: string;
   let dataset: TrainingJob['dataset'];
   let jobCount = 0;
+  const images = new Map<string, Uint8Array>();
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'process-engine-'));
-    const images = new Map<string, Uint8Array>();
     for (let i = 0; i < 10; i++) {
       images.set(
         `k${i}`,
@@ -145,6 +151,42 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
     expect(events.map((e) => e.epoch)).toEqual([...events.map((e) => e.epoch)].sort((a, b) => a - b));
     expect(events.find((e) => e.step === 250)).toMatchObject({ epoch: 3 });
     expect(result.metrics).toMatchObject({ steps: 400, totalSteps: 400, epochs: 4, finalLoss: 2.45e-5 });
+  });
+
+  it('trainStyle takes artworks to a validated adapter, listing rejections; the none engine fails it clearly', async () => {
+    const artworks = [...images.keys(), 'broken'].map((key) => ({ id: key, storageKey: key, tags: ['ink'] }));
+    const loadBytes = async (key: string) => images.get(key) ?? new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2]);
+    const trained = await trainStyle({
+      styleId: 'style-full',
+      styleName: 'Moonlit Ink',
+      artworks,
+      loadBytes,
+      engine: createProcessTestEngine({ mode: 'success' }),
+      workDir: join(root, 'full'),
+      seed: 7,
+    });
+    expect(trained.dataset.rejected).toEqual([
+      expect.objectContaining({ artworkId: 'broken', reason: 'corrupt' }),
+    ]);
+    expect(trained.plan.schedule).toMatchObject({ imageCount: 10, numRepeats: 20, maxTrainSteps: 1000 });
+    expect(trained.result.metrics).toMatchObject({ steps: 1000, epochs: 5, imageCount: 10 });
+    expect((await readSafetensorsHeader(trained.result.artifactPath)).metadata?.ss_seed).toBe('7');
+
+    const refused = await failureOf(
+      trainStyle({
+        styleId: 's',
+        styleName: 'x',
+        artworks,
+        loadBytes,
+        engine: createNoTrainerEngine(),
+        workDir: join(root, 'none'),
+        seed: 1,
+      }),
+    );
+    expect(refused).toMatchObject({
+      code: 'NO_TRAINER_ENGINE',
+      message: 'no trainer engine configured on this host',
+    });
   });
 
   it('a crashing trainer → TRAINER_CRASHED (retryable) quoting its last output', async () => {
