@@ -1,5 +1,6 @@
 import { DomainError, httpStatusFor, type ErrorCode } from '@stylelicense/contracts';
 import { TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 
 export interface ApiErrorBody {
@@ -54,4 +55,24 @@ export function toApiError(error: unknown, { exposeInternal = false } = {}): Api
     httpStatus: 500,
     message: exposeInternal && error instanceof Error ? error.message : 'Something went wrong on our side.',
   };
+}
+
+const RPC_KEY_FOR_STATUS: Record<number, keyof typeof TRPC_ERROR_CODES_BY_KEY> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  402: 'PAYMENT_REQUIRED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  422: 'UNPROCESSABLE_CONTENT',
+  429: 'TOO_MANY_REQUESTS',
+};
+
+/**
+ * The JSON-RPC error code matching an HTTP status. A domain error thrown straight from a resolver
+ * would otherwise travel as INTERNAL_SERVER_ERROR, which tRPC's SSE link treats as "retry forever".
+ */
+export function rpcCodeFor(httpStatus: number, fallback: number): number {
+  const key = RPC_KEY_FOR_STATUS[httpStatus];
+  return key ? TRPC_ERROR_CODES_BY_KEY[key] : fallback;
 }

@@ -3,7 +3,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { sessionExpired } from '../http/session-cookie';
 import type { Context, Viewer } from './context';
-import { toApiError } from './errors';
+import { rpcCodeFor, toApiError } from './errors';
 import { enforceRateLimit } from './rate-limit';
 
 const t = initTRPC.context<Context>().create({
@@ -14,7 +14,7 @@ const t = initTRPC.context<Context>().create({
     if (body.code === 'INTERNAL_ERROR') ctx?.log.error({ err: error.cause ?? error }, 'unhandled error');
     return {
       message: body.message,
-      code: shape.code,
+      code: rpcCodeFor(body.httpStatus, shape.code),
       data: {
         code: body.code,
         httpStatus: body.httpStatus,
