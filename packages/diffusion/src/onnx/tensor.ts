@@ -1,7 +1,7 @@
 // Reading and replacing initializer weights as float32, whatever their
 // storage (fp32 / fp16 raw data, float_data, or external data already loaded).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { DataType, elementSize, type OnnxModel, type OnnxTensor } from './model';
 import { isLazy, OnnxFormatError } from './proto';
 
@@ -126,26 +126,40 @@ function externalField(t: OnnxTensor, key: string): string | undefined {
 }
 
 /**
- * Load every external-data tensor's bytes from files beside the model (`dir`)
- * into `rawData`, so the model becomes self-contained in memory. Files are read
- * once each. The result must stay under 2 GB to be encoded as one message.
+ * Load every external-data tensor's bytes from the files beside the model
+ * (`dir`) into `rawData`, so the model is self-contained in memory. Reads each
+ * tensor's own byte range (data files may exceed Node's 2 GB readFile limit).
  */
 export function loadExternalData(model: OnnxModel, dir: string): void {
-  const files = new Map<string, Uint8Array>();
-  for (const t of model.graph.initializers) {
-    if (t.dataLocation !== 'external') continue;
-    const location = externalField(t, 'location');
-    if (!location || location.includes('..')) throw new OnnxFormatError(`Tensor ${t.name} has a bad external location`);
-    let file = files.get(location);
-    if (!file) {
-      file = readFileSync(join(dir, location));
-      files.set(location, file);
+  const files = new Map<string, { fd: number; size: number }>();
+  try {
+    for (const t of model.graph.initializers) {
+      if (t.dataLocation !== 'external') continue;
+      const location = externalField(t, 'location');
+      if (!location || location.includes('..') || isAbsolute(location)) {
+        throw new OnnxFormatError(`Tensor ${t.name} has a bad external location`);
+      }
+      let file = files.get(location);
+      if (!file) {
+        const fd = openSync(join(dir, location), 'r');
+        file = { fd, size: fstatSync(fd).size };
+        files.set(location, file);
+      }
+      const offset = Number(externalField(t, 'offset') ?? 0);
+      const length = Number(externalField(t, 'length') ?? elementCount(t.dims) * elementSize(t.dataType));
+      if (offset + length > file.size) throw new OnnxFormatError(`Tensor ${t.name} points past the end of ${location}`);
+      const bytes = new Uint8Array(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(file.fd, bytes, got, length - got, offset + got);
+        if (n === 0) throw new OnnxFormatError(`Unexpected end of ${location}`);
+        got += n;
+      }
+      t.rawData = bytes;
+      delete t.externalData;
+      delete t.dataLocation;
     }
-    const offset = Number(externalField(t, 'offset') ?? 0);
-    const length = Number(externalField(t, 'length') ?? elementCount(t.dims) * elementSize(t.dataType));
-    if (offset + length > file.byteLength) throw new OnnxFormatError(`Tensor ${t.name} points past the end of ${location}`);
-    t.rawData = file.subarray(offset, offset + length);
-    delete t.externalData;
-    delete t.dataLocation;
+  } finally {
+    for (const { fd } of files.values()) closeSync(fd);
   }
 }

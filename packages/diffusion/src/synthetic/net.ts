@@ -87,8 +87,7 @@ export class Net {
 
   /** nn.Linear: weight stored transposed [in, out] as MatMul's right operand; bias as Add. */
   linear(x: string, prefix: string, inF: number, outF: number, bias = true): string {
-    const w = this.param(`${prefix}.weight`, [inF, outF], { kind: 'random', std: 1 / Math.sqrt(inF) });
-    const y = this.op('MatMul', [x, w]);
+    const y = this.op('MatMul', [x, this.linearWeight(prefix, inF, outF)]);
     return bias ? this.op('Add', [y, this.linearBias(prefix, inF, outF)]) : y;
   }
 
