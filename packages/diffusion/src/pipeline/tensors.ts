@@ -1,5 +1,6 @@
-import { fromHalfBits, toHalfBits } from '../onnx';
+import { toHalfBits } from '../onnx';
 import { DiffusionError } from './errors';
+import { halfToFloat32 } from './float16';
 import { loadOrt, type InferenceSession, type OrtTensor } from './ort';
 
 /** Name, element type and dims of one session input, as ONNX Runtime reports them. */
@@ -83,13 +84,7 @@ export function readFloats(tensor: OrtTensor | undefined, what: string): Float32
   if (!tensor) throw new DiffusionError('MODEL_INVALID', `${what}: model produced no output`);
   if (tensor.type === 'float32') return tensor.data as Float32Array;
   if (tensor.type === 'float16') {
-    const half = tensor.data as Uint16Array;
-    const out = new Float32Array(half.length);
-    for (let i = 0; i < half.length; i++) out[i] = HALF_TABLE[half[i]!]!;
-    return out;
+    return halfToFloat32(tensor.data as Uint16Array);
   }
   throw new DiffusionError('MODEL_INVALID', `${what}: output has unsupported type ${tensor.type}`);
 }
-
-// All 65 536 half values, so widening a 1024² fp16 image is a table lookup per pixel.
-const HALF_TABLE = Float32Array.from({ length: 65536 }, (_, bits) => fromHalfBits(bits));
