@@ -98,6 +98,49 @@ describe('ONNX model codec', () => {
     await session.release();
   });
 
+  it('round-trips every attribute kind, int64 sentinels and fields it does not model', () => {
+    const model = smallModel();
+    model.graph.nodes.push({
+      opType: 'Constant',
+      inputs: [],
+      outputs: ['c'],
+      attributes: [{ name: 'value', type: 'tensor', value: { name: '', dataType: DataType.INT64, dims: [2], int64Data: [-(2n ** 63n), 2n ** 63n - 1n] } }],
+    });
+    model.graph.nodes.push({
+      opType: 'Custom',
+      domain: 'com.example',
+      inputs: ['c'],
+      outputs: ['d'],
+      attributes: [
+        { name: 'fs', type: 'floats', value: [0.5, -2] },
+        { name: 'is', type: 'ints', value: [-1, 0, 7] },
+        { name: 'ss', type: 'strings', value: ['a', 'bé'] },
+        { name: 's', type: 'string', value: 'NOTSET' },
+      ],
+    });
+    // Field 15 (sparse_initializer) is not modelled: it must survive byte for byte.
+    model.graph.unknownFields = [Uint8Array.from([0x7a, 0x02, 0x08, 0x01])];
+    const bytes = encodeModel(model);
+    const decoded = decodeModel(bytes);
+    expect(decoded.graph.nodes.at(-1)).toMatchObject({ domain: 'com.example', attributes: model.graph.nodes.at(-1)!.attributes });
+    const constant = decoded.graph.nodes.at(-2)!.attributes![0]!;
+    expect(constant.type === 'tensor' && constant.value.int64Data).toEqual([-(2n ** 63n), 2n ** 63n - 1n]);
+    expect(decoded.graph.unknownFields).toEqual([Uint8Array.from([0x7a, 0x02, 0x08, 0x01])]);
+    expect(Buffer.from(encodeModel(decoded)).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('reports a truncated model as MODEL_INVALID, never as a crash', () => {
+    const bytes = encodeModel(smallModel());
+    for (const cut of [3, 40, Math.floor(bytes.length / 2), bytes.length - 2]) {
+      expect(() => decodeModel(bytes.subarray(0, cut)), `cut at ${cut}`).toThrow(OnnxFormatError);
+    }
+    try {
+      decodeModel(bytes.subarray(0, 40));
+    } catch (error) {
+      expect((error as OnnxFormatError).code).toBe('MODEL_INVALID');
+    }
+  });
+
   it('rejects bytes that are not an ONNX model', () => {
     expect(() => decodeModel(new TextEncoder().encode('hello world, not a model'))).toThrow(OnnxFormatError);
     expect(() => decodeModel(new Uint8Array(0))).toThrow(OnnxFormatError);
