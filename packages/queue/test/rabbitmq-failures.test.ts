@@ -76,6 +76,26 @@ describe('rabbitmq: failures', () => {
   });
 });
 
+describe('rabbitmq: back-pressure', () => {
+  it('waits for the socket to drain when publishing faster than it writes, and loses nothing', async () => {
+    const fixture = rabbitFixture();
+    const broker = await fixture.connect();
+    try {
+      const consumed = new Set<string>();
+      await broker.consume(queue, async (delivery) => void consumed.add(delivery.messageId), {
+        prefetch: 200,
+      });
+      const body = { v: 1, blob: 'x'.repeat(5_000) };
+      const ids = Array.from({ length: 2_000 }, (_, index) => `bulk-${index}`);
+      await Promise.all(ids.map((id) => broker.publish(queue, body, { messageId: id })));
+      expect(fixture.brokers[0]?.publisherStats.drainWaits).toBeGreaterThan(0);
+      await expect.poll(() => consumed.size, { timeout: 20_000 }).toBe(ids.length);
+    } finally {
+      await fixture.cleanup();
+    }
+  });
+});
+
 describe('rabbitmq: broker restart', () => {
   afterAll(async () => {
     // The broker is shared: whatever happened, leave it running.

@@ -49,6 +49,8 @@ export interface RabbitBroker extends Broker {
   readonly topology: Topology;
   /** Times the connection was (re)established; 1 after the first connect. */
   readonly connectCount: number;
+  /** Back-pressure and reconnect counters of the publisher (for metrics). */
+  readonly publisherStats: Readonly<{ drainWaits: number; blockedWaits: number; republished: number }>;
   /** Deletes every queue and the exchange under this prefix (tests, teardown tooling). */
   deleteTopology(): Promise<void>;
 }
@@ -79,6 +81,8 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
   // topology are ours to rebuild on every new connection.
   const connection: RecoveringChannelModel = await amqplib.connect(options.url, {
     clientProperties: { connection_name: options.connectionName ?? 'stylelicense' },
+    // Without it Nagle's algorithm holds small frames (acks, single publishes) ~40 ms.
+    noDelay: true,
     recovery: {
       initialDelay: options.reconnect?.initialDelayMs ?? 100,
       maxDelay: options.reconnect?.maxDelayMs ?? 10_000,
@@ -145,6 +149,7 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
     get connectCount() {
       return connectCount;
     },
+    publisherStats: publisher.stats,
 
     async publish(queue: string, message: unknown, publishOptions: PublishOptions = {}) {
       assertOpen();

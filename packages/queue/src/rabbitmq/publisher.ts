@@ -3,6 +3,11 @@ import { DomainError } from '@stylelicense/contracts';
 
 type Outcome = 'confirmed' | 'channel-lost';
 
+interface PendingConfirm {
+  deadline: number;
+  expire(): void;
+}
+
 /**
  * One confirm channel shared by all publishes of a connection. A publish resolves on the
  * broker's confirm; it waits (up to the publish timeout) while the channel is being
@@ -19,6 +24,10 @@ export class ConfirmPublisher {
   private readonly waiters = new Set<() => void>();
   // Returns (unroutable + mandatory) arrive before the confirm of the same message.
   private readonly returned = new Map<string, number>();
+  private readonly pending = new Set<PendingConfirm>();
+  /** Counters for metrics and tests: how often back-pressure or a lost channel made a publish wait. */
+  readonly stats = { drainWaits: 0, blockedWaits: 0, republished: 0 };
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly timeoutMs: number,
@@ -56,6 +65,7 @@ export class ConfirmPublisher {
   }
 
   setBlocked(blocked: boolean): void {
+    if (blocked) this.stats.blockedWaits += 1;
     this.blocked = blocked;
     if (!blocked) this.wake();
   }
@@ -75,20 +85,39 @@ export class ConfirmPublisher {
   ): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {
-      const channel = await this.writableChannel(deadline, routingKey);
-      if (
-        (await this.publishOnce(
-          channel,
-          exchange,
-          routingKey,
-          content,
-          { ...options, mandatory },
-          deadline,
-        )) === 'confirmed'
-      ) {
-        return;
-      }
+      const ready =
+        this.channel && !this.blocked && !this.needsDrain && !this.closed ? this.channel : undefined;
+      const channel = ready ?? (await this.writableChannel(deadline, routingKey));
+      const outcome = await this.publishOnce(
+        channel,
+        exchange,
+        routingKey,
+        content,
+        { ...options, mandatory },
+        deadline,
+      );
+      if (outcome === 'confirmed') return;
+      this.stats.republished += 1;
     }
+  }
+
+  // One sweep for all confirm deadlines: a timer per publish costs more than the publish.
+  private track(pending: PendingConfirm): void {
+    this.pending.add(pending);
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const entry of this.pending) {
+        if (entry.deadline > now) continue;
+        this.pending.delete(entry);
+        entry.expire();
+      }
+      if (this.pending.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, 100);
+    this.sweeper.unref();
   }
 
   private wake(): void {
@@ -133,22 +162,22 @@ export class ConfirmPublisher {
     deadline: number,
   ): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
+      const pending: PendingConfirm = {
+        deadline,
+        expire: () =>
           reject(
             new DomainError(
               'QUEUE_PUBLISH_TIMEOUT',
               `no confirm for "${routingKey}" within ${this.timeoutMs} ms`,
               { routingKey },
             ),
-          );
-        },
-        Math.max(1, deadline - Date.now()),
-      );
+          ),
+      };
+      this.track(pending);
       let writable: boolean;
       try {
         writable = channel.publish(exchange, routingKey, content, options, (error: Error | null) => {
-          clearTimeout(timer);
+          this.pending.delete(pending);
           if (error) {
             if (error.message === 'channel closed') resolve('channel-lost');
             else
@@ -178,11 +207,14 @@ export class ConfirmPublisher {
         });
       } catch {
         // The channel closed under us (IllegalOperationError): try again on the next one.
-        clearTimeout(timer);
+        this.pending.delete(pending);
         resolve('channel-lost');
         return;
       }
-      if (!writable && this.channel === channel) this.needsDrain = true;
+      if (!writable && this.channel === channel) {
+        this.needsDrain = true;
+        this.stats.drainWaits += 1;
+      }
     });
   }
 }
