@@ -39,6 +39,10 @@ describe('kohya engine plan', () => {
   it('builds the exact train_network.py command line for a sample job', async () => {
     const plan = await engine.prepare(job());
     expect(plan.command.executable).toBe('/opt/sd-scripts/venv/bin/python');
+    expect([plan.scriptPath, plan.baseModelPath]).toEqual([
+      '/opt/sd-scripts/train_network.py',
+      '/models/stable-diffusion-v1-5',
+    ]);
     expect(plan.command.cwd).toBe('/opt/sd-scripts');
     expect(plan.command.args).toEqual([
       '/opt/sd-scripts/train_network.py',

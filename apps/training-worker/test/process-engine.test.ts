@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
@@ -270,17 +270,40 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
     expect(failure.message).toMatch(reason);
   });
 
-  it('a missing interpreter → NO_TRAINER_ENGINE, and the none engine refuses at once', async () => {
+  it('a host without the trainer, its script or the base model fails permanently and says what is missing', async () => {
     const { createKohyaEngine } = await import('../src/index');
-    const engine = createKohyaEngine({
-      pythonExecutable: join(root, 'no-such-python'),
-      sdScriptsDir: root,
-      baseModelPath: '/models/none',
-      environment: {},
-      timeLimitMs: 5_000,
+    const fixtures = join(import.meta.dirname, 'fixtures');
+    const engine = (python: string, sdScriptsDir: string, baseModelPath: string) =>
+      createKohyaEngine({
+        pythonExecutable: python,
+        sdScriptsDir,
+        baseModelPath,
+        environment: {},
+        timeLimitMs: 5_000,
+      });
+    const trainWith = async (e: ReturnType<typeof engine>) =>
+      failureOf(e.train(await e.prepare(await newJob())));
+
+    const noScript = await trainWith(engine(process.execPath, root, join(fixtures, 'base-model')));
+    expect(noScript).toMatchObject({ code: 'NO_TRAINER_ENGINE', retryable: false });
+    expect(noScript.message).toBe(
+      `no trainer engine configured on this host: ${join(root, 'train_network.py')} is missing`,
+    );
+
+    const scriptDir = join(root, 'sd-scripts');
+    await mkdir(scriptDir, { recursive: true });
+    await writeFile(join(scriptDir, 'train_network.py'), '');
+    const noModel = await trainWith(engine(process.execPath, scriptDir, join(root, 'no-model.safetensors')));
+    expect(noModel).toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+      message: `base model not found at ${join(root, 'no-model.safetensors')}`,
     });
-    const failure = await failureOf(engine.train(await engine.prepare(await newJob())));
-    expect(failure.code).toBe('NO_TRAINER_ENGINE');
+
+    const noPython = await trainWith(
+      engine(join(root, 'no-such-python'), scriptDir, join(fixtures, 'base-model')),
+    );
+    expect(noPython.code).toBe('NO_TRAINER_ENGINE');
+    expect(noPython.message).toContain('could not start the trainer');
 
     const none = createNoTrainerEngine();
     const refused = await failureOf(none.prepare(await newJob()));

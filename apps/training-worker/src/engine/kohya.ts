@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
 import { validateLoraArtifact } from '../artifact/validate-lora';
@@ -23,7 +23,7 @@ export interface KohyaEngineOptions {
   readonly sdScriptsDir: string;
   /** Stable Diffusion checkpoint or diffusers folder the LoRA is trained against. */
   readonly baseModelPath: string;
-  /** The worker's own environment (PATH, HOME, caches…); the trainer inherits it. */
+  /** The trainer's base environment (PATH, HOME, HF caches…). Pass what it needs, not the worker's secrets. */
   readonly environment: Readonly<Record<string, string | undefined>>;
   /** Hard limit per training run (→ TIMEOUT). */
   readonly timeLimitMs: number;
@@ -41,6 +41,8 @@ export interface KohyaEngineOptions {
 }
 
 export interface KohyaPlan extends TrainingPlan {
+  readonly scriptPath: string;
+  readonly baseModelPath: string;
   readonly datasetConfigPath: string;
   readonly datasetConfig: string;
   readonly command: TrainerCommand;
@@ -79,8 +81,9 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
     // Unbuffered so `epoch n/m` lines arrive as they are printed, not when the pipe buffer fills.
     env.PYTHONUNBUFFERED = '1';
     env.CUDA_VISIBLE_DEVICES = options.cudaVisibleDevices ?? '0';
+    const scriptPath = options.scriptPath ?? join(options.sdScriptsDir, 'train_network.py');
     const args = kohyaArguments({
-      scriptPath: options.scriptPath ?? join(options.sdScriptsDir, 'train_network.py'),
+      scriptPath,
       baseModelPath: options.baseModelPath,
       datasetConfigPath,
       outputDir,
@@ -98,6 +101,8 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
       network,
       artifactPath: join(outputDir, `${outputName}.safetensors`),
       logPath: join(job.workDir, 'trainer.log'),
+      scriptPath,
+      baseModelPath: options.baseModelPath,
       datasetConfigPath,
       datasetConfig,
       command: {
@@ -113,9 +118,10 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
     if (plan.engine !== name || !('command' in plan)) {
       throw new Error(`plan was made by engine "${plan.engine}", not "${name}"`);
     }
-    const { command } = plan as KohyaPlan;
+    const { command, scriptPath, baseModelPath } = plan as KohyaPlan;
     const { signal, onProgress } = trainOptions;
     if (signal?.aborted) throw cancellation(signal.reason);
+    await assertInstalled(scriptPath, baseModelPath);
     const tracker = new ProgressTracker(plan, onProgress);
     let outOfMemory: string | null = null;
     const timeLimitMs = trainOptions.timeLimitMs ?? options.timeLimitMs;
@@ -169,6 +175,24 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
 
   return { name, prepare, train };
 }
+
+/** A host without sd-scripts or the base model fails permanently and says so, instead of "crashing" on every retry. */
+async function assertInstalled(scriptPath: string, baseModelPath: string): Promise<void> {
+  if (!(await exists(scriptPath))) {
+    throw new JobFailure(
+      'NO_TRAINER_ENGINE',
+      `no trainer engine configured on this host: ${scriptPath} is missing`,
+    );
+  }
+  if (!(await exists(baseModelPath)))
+    throw new JobFailure('MODEL_NOT_FOUND', `base model not found at ${baseModelPath}`);
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 function cancellation(reason: unknown): JobFailure {
   if (reason instanceof JobFailure) return reason;
