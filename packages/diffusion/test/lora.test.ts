@@ -257,3 +257,21 @@ it('merges a 3×3 conv LoRA (LoCon: down [r, in, 3, 3], up [out, r, 1, 1])', () 
   // strength 2 × scale 0.5 = 1: W[o] = 1 + up[o] · down
   expect(Array.from(weights)).toEqual([...down].map((v) => 1 + v).concat([...down].map((v) => 1 + 2 * v)));
 });
+
+it('finds the same weights in the ORT-fused UNet (packed Q/K/V, NHWC convs) as in the plain one', async () => {
+  const { buildSyntheticModel } = await import('../src/synthetic');
+  const { decodeModel, getInitializerFloats } = await import('../src/onnx');
+  const { peftLora, randomLoraWeights, tinyLoraLayers } = await import('./pipeline-fixtures');
+  const plainDir = buildSyntheticModel({ preset: 'tiny', dir: join(dir, 'plain'), seed: 3 }).dir;
+  const fusedDir = buildSyntheticModel({ preset: 'tiny', dir: join(dir, 'fused'), seed: 3, fused: true }).dir;
+  const weights = randomLoraWeights(8, (await tinyLoraLayers(plainDir)).filter((l) => l.component === 'unet'));
+  const layers = parseLora(peftLora(weights)).layers;
+  const plain = await mergeLoraIntoModel(join(plainDir, 'unet', 'model.onnx'), layers, 1);
+  const fused = await mergeLoraIntoModel(join(fusedDir, 'unet', 'model.onnx'), layers, 1);
+  const plainModel = decodeModel(plain.model as Uint8Array);
+  const fusedModel = decodeModel(fused.model as Uint8Array);
+  for (const { spec } of weights) {
+    const name = `${spec.module}.weight`;
+    expect(getInitializerFloats(fusedModel, name)).toEqual(getInitializerFloats(plainModel, name));
+  }
+});

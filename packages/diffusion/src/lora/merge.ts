@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   DataType,
@@ -150,7 +150,7 @@ class ExternalFiles {
     if (!data) {
       if (location.includes('..')) throw new DiffusionError('MODEL_INVALID', `external data location "${location}" is not allowed`);
       try {
-        data = new Uint8Array(await readFile(join(this.dir, location)));
+        data = await readWholeFile(join(this.dir, location));
       } catch (error) {
         throw new DiffusionError('MODEL_NOT_FOUND', `external data file missing: ${join(this.dir, location)}`, { cause: error });
       }
@@ -180,5 +180,23 @@ class ExternalFiles {
     const out: { path: string; data: Uint8Array }[] = [];
     for (const location of locations) out.push({ path: location, data: await this.file(location) });
     return out;
+  }
+}
+
+/** Reads a file into one Uint8Array in chunks: fs.readFile refuses files over 2 GiB (sd15 fp32 weights are 3.4 GB). */
+async function readWholeFile(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const data = new Uint8Array(size);
+    const chunk = 256 * 1024 ** 2;
+    for (let offset = 0; offset < size; ) {
+      const { bytesRead } = await handle.read(data, offset, Math.min(chunk, size - offset), offset);
+      if (bytesRead === 0) throw new Error(`${path} ended early`);
+      offset += bytesRead;
+    }
+    return data;
+  } finally {
+    await handle.close();
   }
 }

@@ -43,6 +43,15 @@ export function buildWeightIndex(model: OnnxModel): WeightIndex {
     const target: WeightTarget = { initializer: resolved.tensor, layout };
     for (const path of modulePaths(resolved.tensor.name, node.name)) if (!byPath.has(path)) byPath.set(path, target);
   }
+  // Weights reaching their MatMul/Conv through other nodes (Q/K/V packing by Concat, NHWC
+  // transposes in ORT-fused graphs) keep their PyTorch names and the export convention:
+  // 2-D Linear weights [in, out], 4-D conv weights [out, in, kh, kw].
+  for (const tensor of model.graph.initializers) {
+    const [path] = modulePaths(tensor.name, undefined);
+    if (path === undefined || byPath.has(path)) continue;
+    if (tensor.dims.length === 2) byPath.set(path, { initializer: tensor, layout: 'in-out' });
+    else if (tensor.dims.length === 4) byPath.set(path, { initializer: tensor, layout: 'out-in' });
+  }
   const byUnderscored = new Map<string, string>();
   for (const path of byPath.keys()) byUnderscored.set(path.replaceAll('.', '_'), path);
   return { byPath, byUnderscored };
