@@ -23,12 +23,44 @@ import { settlesWithin } from '../wait';
 import { InProcessHub, type LocalConsumer, type QueuedJob } from './hub';
 
 export interface InProcessBrokerOptions extends TopologyOptions {
-  /** Share one hub between brokers of the same process (API + workers); created when absent. */
+  /**
+   * The hub to use. When absent, every broker of this process with the same prefix shares one
+   * hub, so the API and the workers of the embedded default find each other's jobs.
+   */
   hub?: InProcessHub;
 }
 
 export function createInProcessHub(options: TopologyOptions = {}): InProcessHub {
   return new InProcessHub(resolveTopology(options));
+}
+
+const processHubs = new Map<string, { hub: InProcessHub; users: number }>();
+
+function acquireProcessHub(options: TopologyOptions): { hub: InProcessHub; release(): void } {
+  const topology = resolveTopology(options);
+  let entry = processHubs.get(topology.prefix);
+  if (entry && JSON.stringify(entry.hub.topology) !== JSON.stringify(topology)) {
+    throw new DomainError(
+      'VALIDATION_ERROR',
+      `in-process queues under prefix "${topology.prefix}" already exist with another topology (retry delays, limits)`,
+    );
+  }
+  if (!entry) {
+    entry = { hub: new InProcessHub(topology), users: 0 };
+    processHubs.set(topology.prefix, entry);
+  }
+  entry.users += 1;
+  const held = entry;
+  return {
+    hub: held.hub,
+    release() {
+      held.users -= 1;
+      if (held.users > 0) return;
+      // The last broker of the process is gone: drop pending retries with the queues.
+      held.hub.shutdown();
+      processHubs.delete(topology.prefix);
+    },
+  };
 }
 
 /**
@@ -37,7 +69,8 @@ export function createInProcessHub(options: TopologyOptions = {}): InProcessHub 
  * the outbox (or a resubmission of unfinished work at start-up) covers that in embedded mode.
  */
 export function createInProcessBroker(options: InProcessBrokerOptions = {}): Broker & { hub: InProcessHub } {
-  const hub = options.hub ?? createInProcessHub(options);
+  const shared = options.hub ? undefined : acquireProcessHub(options);
+  const hub = options.hub ?? (shared as { hub: InProcessHub }).hub;
   const topology = hub.topology;
   const consumers = new Set<{ cancel(options?: { graceMs?: number }): Promise<void> }>();
   let closed = false;
@@ -189,7 +222,7 @@ export function createInProcessBroker(options: InProcessBrokerOptions = {}): Bro
       if (closed) return;
       closed = true;
       await Promise.all([...consumers].map((consumer) => consumer.cancel(closeOptions)));
-      if (!options.hub) hub.shutdown();
+      shared?.release();
     },
   };
 }
