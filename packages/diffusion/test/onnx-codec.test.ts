@@ -14,6 +14,9 @@ import {
   OnnxFormatError,
   setInitializerFloats,
   encodeModelWithExternalData,
+  float16BytesToFloat32,
+  fromHalfBits,
+  toHalfBits,
   writeModelWithExternalData,
 } from '../src/onnx';
 
@@ -139,6 +142,29 @@ describe('ONNX model codec', () => {
     } catch (error) {
       expect((error as OnnxFormatError).code).toBe('MODEL_INVALID');
     }
+  });
+
+  it('converts float32 ↔ float16 with IEEE round-to-nearest-even', () => {
+    const cases: [number, number][] = [
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [65520, 0x7c00], // rounds up to infinity
+      [2 ** -24, 0x0001], // smallest subnormal
+      [2 ** -25, 0x0000], // tie → even (zero)
+      [1 + 2 ** -11, 0x3c00], // tie → even
+      [1 + 3 * 2 ** -11, 0x3c02],
+      [Infinity, 0x7c00],
+    ];
+    for (const [value, bits] of cases) expect(toHalfBits(value), String(value)).toBe(bits);
+    expect(toHalfBits(NaN) & 0x7c00).toBe(0x7c00);
+    for (let h = 0; h < 0x10000; h++) {
+      if ((h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0) continue; // NaN payloads
+      if (toHalfBits(fromHalfBits(h)) !== h) throw new Error(`half ${h} does not round-trip`);
+    }
+    const unaligned = new Uint8Array(5).subarray(1);
+    unaligned.set([0x00, 0x3c, 0x00, 0xc0]);
+    expect(Array.from(float16BytesToFloat32(unaligned))).toEqual([1, -2]);
   });
 
   it('rejects bytes that are not an ONNX model', () => {

@@ -48,10 +48,18 @@ export function float32ToFloat16Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
+let halfTable: Float32Array | undefined;
+
+/** fp16 bytes (little-endian) → float32, through a 65536-entry table (sd15 weights widen in well under a second). */
 export function float16BytesToFloat32(bytes: Uint8Array): Float32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(bytes.byteLength / 2);
-  for (let i = 0; i < out.length; i++) out[i] = fromHalfBits(view.getUint16(i * 2, true));
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = fromHalfBits(h);
+  }
+  const count = bytes.byteLength >>> 1;
+  const bits = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.slice(0, count * 2).buffer);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = halfTable[bits[i]!]!;
   return out;
 }
 
