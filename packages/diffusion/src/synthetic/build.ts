@@ -114,8 +114,17 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
     writeJson('vae_decoder/config.json', vaeConfig(preset));
     writeOnnx('vae_decoder', buildVaeDecoder(preset.vae, net));
 
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    if (options.overwrite && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, dir);
+    } catch (error) {
+      // Another builder finished first (e.g. two processes starting the embedded default at once).
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+        throw new DiffusionError('INVALID_INPUT', `Model folder already exists: ${dir} (written concurrently)`, { cause: error });
+      }
+      throw error;
+    }
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
     throw error;
