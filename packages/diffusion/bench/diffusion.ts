@@ -17,10 +17,16 @@ const images = Number(process.env.BENCH_IMAGES ?? 3);
 const root = await mkdtemp(join(tmpdir(), 'sl-bench-diffusion-'));
 try {
   const modelDir = buildSyntheticModel({ preset: 'tiny', dir: join(root, 'tiny'), seed: 1 }).dir;
-  console.log(`tiny model, ${size}×${size}, ${steps} steps, CFG (batch 2), CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}`);
+  console.log(
+    `tiny model, ${size}×${size}, ${steps} steps, CFG (batch 2), CPU: ${cpus()[0]?.model ?? '?'} × ${cpus().length}`,
+  );
 
   // Baseline: the UNet alone, with the inputs one guided step feeds it.
-  const unet = await createSession({ model: join(modelDir, 'unet', 'model.onnx'), byteLength: 0 }, { provider: 'cpu' }, 'unet');
+  const unet = await createSession(
+    { model: join(modelDir, 'unet', 'model.onnx'), byteLength: 0 },
+    { provider: 'cpu' },
+    'unet',
+  );
   const specs = inputSpecs(unet, 'unet');
   const sample = pickInput(specs, ['sample'], 0, 'unet');
   const timestep = pickInput(specs, ['timestep'], 1, 'unet');
@@ -37,7 +43,15 @@ try {
 
   // The pipeline: text encoder, `steps` guided UNet steps, VAE decode, RGB conversion.
   const engine = new DiffusionEngine({ logger: silentLogger });
-  const request = { modelDir, prompt: 'a lighthouse at dusk, watercolor', width: size, height: size, steps, guidanceScale: 7.5, seed: 1 };
+  const request = {
+    modelDir,
+    prompt: 'a lighthouse at dusk, watercolor',
+    width: size,
+    height: size,
+    steps,
+    guidanceScale: 7.5,
+    seed: 1,
+  };
   await engine.generate({ ...request, steps: 1 }); // load sessions + warm-up
 
   // Interleave baseline and pipeline so load from other processes hits both alike; keep the best.
@@ -64,7 +78,9 @@ try {
   console.log(`pipeline denoising step:          ${stepMs.toFixed(1)} ms/step`);
   console.log(`pipeline overhead per step:       ${(stepMs / unetMs).toFixed(3)}× the raw UNet run`);
   console.log(`VAE decode + RGB:                 ${decodeMs.toFixed(1)} ms/image`);
-  console.log(`end to end:                       ${imageMs.toFixed(0)} ms/image = ${(1000 / imageMs).toFixed(3)} images/s`);
+  console.log(
+    `end to end:                       ${imageMs.toFixed(0)} ms/image = ${(1000 / imageMs).toFixed(3)} images/s`,
+  );
   console.log(`end to end vs steps × raw UNet:   ${(imageMs / (steps * unetMs)).toFixed(3)}×`);
 } finally {
   await rm(root, { recursive: true, force: true });

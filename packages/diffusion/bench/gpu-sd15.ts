@@ -30,11 +30,15 @@ const work = option('work', '/tmp/sl-gpu-sd15');
 // The raw-UNet baseline costs a second session creation per variant; `--raw no` skips it.
 const raw = option('raw', 'yes') !== 'no';
 const provider: ExecutionProviderConfig =
-  option('provider', 'cuda') === 'cpu' ? { provider: 'cpu' } : { provider: 'cuda', deviceId: Number(option('device', '0')) };
+  option('provider', 'cuda') === 'cpu'
+    ? { provider: 'cpu' }
+    : { provider: 'cuda', deviceId: Number(option('device', '0')) };
 const size = preset === 'sd15' ? 512 : 64;
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const log = (message: string): void => console.log(`[gpu-sd15 ${(performance.now() / 1000).toFixed(1)}s] ${message}`);
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const log = (message: string): void =>
+  console.log(`[gpu-sd15 ${(performance.now() / 1000).toFixed(1)}s] ${message}`);
 
 interface Result {
   variant: string;
@@ -52,7 +56,11 @@ interface Result {
 /** Raw UNet runs with exactly what one guided step feeds it (host tensors in, host tensors out). */
 async function rawUNet(dir: string, variant: string): Promise<number[]> {
   const started = performance.now();
-  const unet = await createSession({ model: join(dir, 'unet', 'model.onnx'), byteLength: 0 }, provider, 'unet');
+  const unet = await createSession(
+    { model: join(dir, 'unet', 'model.onnx'), byteLength: 0 },
+    provider,
+    'unet',
+  );
   log(`${variant}: UNet session created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const specs = inputSpecs(unet, 'unet');
   const sample = pickInput(specs, ['sample'], 0, 'unet');
@@ -64,7 +72,11 @@ async function rawUNet(dir: string, variant: string): Promise<number[]> {
   const feeds = {
     [sample.name]: floatTensor(noise.gaussian(2 * 4 * latent * latent), sample, [2, 4, latent, latent]),
     [timestep.name]: timestepTensor(500, timestep, 1),
-    [context.name]: floatTensor(noise.gaussian(2 * 77 * hidden).map((v) => v * 0.5), context, [2, 77, hidden]),
+    [context.name]: floatTensor(
+      noise.gaussian(2 * 77 * hidden).map((v) => v * 0.5),
+      context,
+      [2, 77, hidden],
+    ),
   };
   for (let i = 0; i < 3; i++) await unet.run(feeds); // warm-up: kernel selection, allocations
   const unetTimes: number[] = [];
@@ -74,7 +86,9 @@ async function rawUNet(dir: string, variant: string): Promise<number[]> {
     unetTimes.push(performance.now() - t);
   }
   await unet.release();
-  log(`${variant}: UNet batch 2 fp16: median ${median(unetTimes).toFixed(2)} ms, min ${Math.min(...unetTimes).toFixed(2)} ms`);
+  log(
+    `${variant}: UNet batch 2 fp16: median ${median(unetTimes).toFixed(2)} ms, min ${Math.min(...unetTimes).toFixed(2)} ms`,
+  );
 
   return unetTimes;
 }
@@ -97,7 +111,15 @@ async function measure(variant: 'plain' | 'fused'): Promise<Result> {
     const started = performance.now();
     await engine.preload(dir);
     const loadS = (performance.now() - started) / 1000;
-    const request = { modelDir: dir, prompt: 'a lighthouse at dusk, watercolor', width: size, height: size, steps, guidanceScale: 7.5, seed: 1 };
+    const request = {
+      modelDir: dir,
+      prompt: 'a lighthouse at dusk, watercolor',
+      width: size,
+      height: size,
+      steps,
+      guidanceScale: 7.5,
+      seed: 1,
+    };
     await engine.generate({ ...request, steps: 2 }); // warm-up of the text encoder and VAE
     const imageTimes: number[] = [];
     const stepTimes: number[] = [];
@@ -114,7 +136,9 @@ async function measure(variant: 'plain' | 'fused'): Promise<Result> {
         throw new Error(`ran on ${image.provider}`);
       }
     }
-    log(`${variant}: ${steps}-step ${size}² image: median ${median(imageTimes).toFixed(0)} ms (text ${textEncoderMs.toFixed(1)} ms, decode ${decodeMs.toFixed(1)} ms)`);
+    log(
+      `${variant}: ${steps}-step ${size}² image: median ${median(imageTimes).toFixed(0)} ms (text ${textEncoderMs.toFixed(1)} ms, decode ${decodeMs.toFixed(1)} ms)`,
+    );
     return {
       variant,
       buildS,
@@ -133,7 +157,9 @@ async function measure(variant: 'plain' | 'fused'): Promise<Result> {
 }
 
 const ort = loadOrt();
-log(`onnxruntime-node ${ort.env.versions.node}, provider ${JSON.stringify(provider)}, preset ${preset}, ${steps} steps, ${size}×${size}`);
+log(
+  `onnxruntime-node ${ort.env.versions.node}, provider ${JSON.stringify(provider)}, preset ${preset}, ${steps} steps, ${size}×${size}`,
+);
 const results: Result[] = [];
 try {
   for (const variant of variants) results.push(await measure(variant));
@@ -144,7 +170,9 @@ try {
   }
   throw error;
 }
-console.log('\nvariant  UNet ms/step (median/min)  pipeline ms/step  image ms (median/min)  text ms  decode ms  load s');
+console.log(
+  '\nvariant  UNet ms/step (median/min)  pipeline ms/step  image ms (median/min)  text ms  decode ms  load s',
+);
 for (const r of results) {
   console.log(
     `${r.variant.padEnd(8)} ${r.unetMsMedian.toFixed(2).padStart(9)} / ${r.unetMsMin.toFixed(2).padEnd(13)} ${r.pipelineStepMs.toFixed(2).padStart(16)}  ${r.imageMsMedian.toFixed(0).padStart(10)} / ${r.imageMsMin.toFixed(0).padEnd(9)} ${r.textEncoderMs.toFixed(1).padStart(7)}  ${r.decodeMs.toFixed(1).padStart(9)}  ${r.loadS.toFixed(1).padStart(6)}`,

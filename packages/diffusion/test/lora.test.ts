@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSafetensors, type TensorInputs } from '@stylelicense/safetensors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyDelta, mergeLoraIntoModel, parseLora, readLoraFile, type LoraLayer, type SessionSource } from '../src/lora';
+import {
+  applyDelta,
+  mergeLoraIntoModel,
+  parseLora,
+  readLoraFile,
+  type LoraLayer,
+  type SessionSource,
+} from '../src/lora';
 import { DataType, encodeModel, GraphBuilder, writeModelWithExternalData, type OnnxModel } from '../src/onnx';
 import { createSession } from '../src/pipeline/execution-provider';
 import { loadOrt } from '../src/pipeline/ort';
@@ -31,17 +38,37 @@ function attentionModel(): OnnxModel {
   const g = new GraphBuilder('lora-test');
   const x = g.input('x', DataType.FLOAT, [1, IN]);
   // Linear as MatMul with a named, transposed [in, out] weight (the synthetic models' layout).
-  const wq = g.initializer(`${BLOCK}.to_q.weight`, DataType.FLOAT, [IN, OUT], f32(transpose(base.to_q!, OUT, IN)));
+  const wq = g.initializer(
+    `${BLOCK}.to_q.weight`,
+    DataType.FLOAT,
+    [IN, OUT],
+    f32(transpose(base.to_q!, OUT, IN)),
+  );
   g.output(g.node('MatMul', [x, wq]), 'q', DataType.FLOAT, [1, OUT]);
   // Linear as Gemm(transB=1) keeping PyTorch's [out, in].
   const wk = g.initializer(`${BLOCK}.to_k.weight`, DataType.FLOAT, [OUT, IN], f32(base.to_k!));
   g.output(g.node('Gemm', [x, wk], { transB: 1 }), 'k', DataType.FLOAT, [1, OUT]);
   // An anonymous weight: only the torch.onnx node name carries the module path.
   const wv = g.initializer('onnx::MatMul_99', DataType.FLOAT, [IN, OUT], f32(transpose(base.to_v!, OUT, IN)));
-  g.output(g.node('MatMul', [x, wv], {}, { name: `/${BLOCK.replaceAll('.', '/').replace(/\/(\d+)/g, '.$1')}/to_v/MatMul` }), 'v', DataType.FLOAT, [1, OUT]);
+  g.output(
+    g.node(
+      'MatMul',
+      [x, wv],
+      {},
+      { name: `/${BLOCK.replaceAll('.', '/').replace(/\/(\d+)/g, '.$1')}/to_v/MatMul` },
+    ),
+    'v',
+    DataType.FLOAT,
+    [1, OUT],
+  );
   // 1×1 Conv [out, in, 1, 1].
   const image = g.node('Reshape', [x, g.int64s([1, IN, 1, 1])]);
-  const wc = g.initializer('down_blocks.0.attentions.0.proj_in.weight', DataType.FLOAT, [OUT, IN, 1, 1], f32(base.proj_in!));
+  const wc = g.initializer(
+    'down_blocks.0.attentions.0.proj_in.weight',
+    DataType.FLOAT,
+    [OUT, IN, 1, 1],
+    f32(base.proj_in!),
+  );
   const conv = g.node('Conv', [image, wc]);
   g.output(g.node('Reshape', [conv, g.int64s([1, OUT])]), 'c', DataType.FLOAT, [1, OUT]);
   return g.toModel([{ domain: '', version: 17 }]);
@@ -137,21 +164,45 @@ describe('reading LoRA files', () => {
   it('reads diffusers/PEFT keys, text encoder keys included', () => {
     const tensors = {
       ...(peftTensors() as Record<string, never>),
-      'text_encoder.text_model.encoder.layers.0.self_attn.q_proj.lora_A.weight': { dtype: 'F32', shape: [1, 2], values: [1, 1] },
-      'text_encoder.text_model.encoder.layers.0.self_attn.q_proj.lora_B.weight': { dtype: 'F32', shape: [2, 1], values: [1, 1] },
+      'text_encoder.text_model.encoder.layers.0.self_attn.q_proj.lora_A.weight': {
+        dtype: 'F32',
+        shape: [1, 2],
+        values: [1, 1],
+      },
+      'text_encoder.text_model.encoder.layers.0.self_attn.q_proj.lora_B.weight': {
+        dtype: 'F32',
+        shape: [2, 1],
+        values: [1, 1],
+      },
     } as TensorInputs;
     const adapter = parseLora(encodeSafetensors(tensors));
     expect(adapter.format).toBe('peft');
     const te = adapter.layers.find((l) => l.component === 'text_encoder')!;
-    expect(te).toMatchObject({ modulePath: 'text_model.encoder.layers.0.self_attn.q_proj', naming: 'dotted', scale: 1 });
+    expect(te).toMatchObject({
+      modulePath: 'text_model.encoder.layers.0.self_attn.q_proj',
+      naming: 'dotted',
+      scale: 1,
+    });
   });
 
   it('maps kohya text-encoder keys to the text encoder', () => {
     const adapter = parseLora(
       encodeSafetensors({
-        'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight': { dtype: 'F32', shape: [1, 2], values: [1, 1] },
-        'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight': { dtype: 'F32', shape: [2, 1], values: [1, 1] },
-        'lora_te_text_model_encoder_layers_0_self_attn_q_proj.alpha': { dtype: 'F32', shape: [], values: [4] },
+        'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight': {
+          dtype: 'F32',
+          shape: [1, 2],
+          values: [1, 1],
+        },
+        'lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_up.weight': {
+          dtype: 'F32',
+          shape: [2, 1],
+          values: [1, 1],
+        },
+        'lora_te_text_model_encoder_layers_0_self_attn_q_proj.alpha': {
+          dtype: 'F32',
+          shape: [],
+          values: [4],
+        },
       }),
     );
     expect(adapter.layers[0]).toMatchObject({ component: 'text_encoder', scale: 4 });
@@ -159,9 +210,15 @@ describe('reading LoRA files', () => {
 
   it('refuses broken files with LORA_INVALID (permanent)', async () => {
     const bad = (tensors: TensorInputs) => () => parseLora(encodeSafetensors(tensors));
-    expect(() => parseLora(new Uint8Array([1, 2, 3]))).toThrow(expect.objectContaining({ code: 'LORA_INVALID', retryable: false }));
-    expect(bad({ 'model.diffusion_model.weight': { dtype: 'F32', shape: [1], values: [1] } })).toThrow(/unrecognised tensor/);
-    expect(bad({ 'unet.a.lora_A.weight': { dtype: 'F32', shape: [1, 2], values: [1, 1] } })).toThrow(/lacks its up weight/);
+    expect(() => parseLora(new Uint8Array([1, 2, 3]))).toThrow(
+      expect.objectContaining({ code: 'LORA_INVALID', retryable: false }),
+    );
+    expect(bad({ 'model.diffusion_model.weight': { dtype: 'F32', shape: [1], values: [1] } })).toThrow(
+      /unrecognised tensor/,
+    );
+    expect(bad({ 'unet.a.lora_A.weight': { dtype: 'F32', shape: [1, 2], values: [1, 1] } })).toThrow(
+      /lacks its up weight/,
+    );
     expect(
       bad({
         'unet.a.lora_A.weight': { dtype: 'F32', shape: [2, 2], values: [1, 1, 1, 1] },
@@ -175,7 +232,9 @@ describe('reading LoRA files', () => {
       }),
     ).toThrow(/NaN/);
     expect(() => parseLora(encodeSafetensors({}))).toThrow(/no LoRA tensors/);
-    await expect(readLoraFile(join(tmpdir(), 'sl-missing.safetensors'))).rejects.toMatchObject({ code: 'LORA_INVALID' });
+    await expect(readLoraFile(join(tmpdir(), 'sl-missing.safetensors'))).rejects.toMatchObject({
+      code: 'LORA_INVALID',
+    });
   });
 });
 
@@ -183,7 +242,10 @@ describe('merging LoRA into ONNX weights', () => {
   it('kohya and PEFT files give the same, hand-computed weights (MatMul, Gemm, anonymous MatMul, 1×1 Conv)', async () => {
     const before = await runAll({ model: modelFile, byteLength: 0 });
     expectClose(before.q, expected('to_q', 0));
-    for (const [format, tensors] of [['kohya', kohyaTensors()], ['peft', peftTensors()]] as const) {
+    for (const [format, tensors] of [
+      ['kohya', kohyaTensors()],
+      ['peft', peftTensors()],
+    ] as const) {
       const adapter = parseLora(encodeSafetensors(tensors), format);
       const merged = await mergeLoraIntoModel(modelFile, adapter.layers, 0.8);
       expect(merged.merged).toBe(4);
@@ -204,7 +266,10 @@ describe('merging LoRA into ONNX weights', () => {
   it('patches weights kept in external data (models over 2 GB) and hands them to ONNX Runtime in memory', async () => {
     const extDir = await mkdtemp(join(tmpdir(), 'sl-lora-ext-'));
     try {
-      writeModelWithExternalData(attentionModel(), extDir, 'model.onnx', { dataFile: 'model.onnx_data', minBytes: 48 });
+      writeModelWithExternalData(attentionModel(), extDir, 'model.onnx', {
+        dataFile: 'model.onnx_data',
+        minBytes: 48,
+      });
       const layers = parseLora(encodeSafetensors(kohyaTensors())).layers;
       const merged = await mergeLoraIntoModel(join(extDir, 'model.onnx'), layers, 1);
       expect(merged.externalData?.map((f) => f.path)).toEqual(['model.onnx_data']);
@@ -219,8 +284,16 @@ describe('merging LoRA into ONNX weights', () => {
   it('refuses layers that match no weight, and deltas of the wrong shape', async () => {
     const other = parseLora(
       encodeSafetensors({
-        'lora_unet_up_blocks_9_attentions_0_proj_out.lora_down.weight': { dtype: 'F32', shape: [1, 4], values: [1, 1, 1, 1] },
-        'lora_unet_up_blocks_9_attentions_0_proj_out.lora_up.weight': { dtype: 'F32', shape: [3, 1], values: [1, 1, 1] },
+        'lora_unet_up_blocks_9_attentions_0_proj_out.lora_down.weight': {
+          dtype: 'F32',
+          shape: [1, 4],
+          values: [1, 1, 1, 1],
+        },
+        'lora_unet_up_blocks_9_attentions_0_proj_out.lora_up.weight': {
+          dtype: 'F32',
+          shape: [3, 1],
+          values: [1, 1, 1],
+        },
       }),
     ).layers;
     await expect(mergeLoraIntoModel(modelFile, other, 1)).rejects.toMatchObject({
@@ -253,7 +326,12 @@ it('merges a 3×3 conv LoRA (LoCon: down [r, in, 3, 3], up [out, r, 1, 1])', () 
     key: 'unet:down_blocks.0.resnets.0.conv1',
   };
   const weights = new Float32Array(18).fill(1);
-  applyDelta(weights, { initializer: { name: 'conv1.weight', dataType: DataType.FLOAT, dims: [2, 1, 3, 3] }, layout: 'out-in' }, layer, 2);
+  applyDelta(
+    weights,
+    { initializer: { name: 'conv1.weight', dataType: DataType.FLOAT, dims: [2, 1, 3, 3] }, layout: 'out-in' },
+    layer,
+    2,
+  );
   // strength 2 × scale 0.5 = 1: W[o] = 1 + up[o] · down
   expect(Array.from(weights)).toEqual([...down].map((v) => 1 + v).concat([...down].map((v) => 1 + 2 * v)));
 });
@@ -264,7 +342,10 @@ it('finds the same weights in the ORT-fused UNet (packed Q/K/V, NHWC convs) as i
   const { peftLora, randomLoraWeights, tinyLoraLayers } = await import('./pipeline-fixtures');
   const plainDir = buildSyntheticModel({ preset: 'tiny', dir: join(dir, 'plain'), seed: 3 }).dir;
   const fusedDir = buildSyntheticModel({ preset: 'tiny', dir: join(dir, 'fused'), seed: 3, fused: true }).dir;
-  const weights = randomLoraWeights(8, (await tinyLoraLayers(plainDir)).filter((l) => l.component === 'unet'));
+  const weights = randomLoraWeights(
+    8,
+    (await tinyLoraLayers(plainDir)).filter((l) => l.component === 'unet'),
+  );
   const layers = parseLora(peftLora(weights)).layers;
   const plain = await mergeLoraIntoModel(join(plainDir, 'unet', 'model.onnx'), layers, 1);
   const fused = await mergeLoraIntoModel(join(fusedDir, 'unet', 'model.onnx'), layers, 1);

@@ -4,7 +4,7 @@ import { DiffusionError, fromRuntimeError } from '../src/pipeline/errors';
 describe('pipeline error classification', () => {
   it('maps ONNX Runtime allocation failures to a retryable OUT_OF_MEMORY', () => {
     for (const message of [
-      '[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code returned while running Conv node. Name:\'/conv_in/Conv\' Status Message: /onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:376 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*, bool, onnxruntime::WaitNotificationFn) Failed to allocate memory for requested buffer of size 1073741824',
+      "[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code returned while running Conv node. Name:'/conv_in/Conv' Status Message: /onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:376 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*, bool, onnxruntime::WaitNotificationFn) Failed to allocate memory for requested buffer of size 1073741824",
       'CUDA failure 2: out of memory ; GPU=0 ; hostname=gpu ; expr=cudaMalloc((void**)&p, size);',
       'std::bad_alloc',
     ]) {
@@ -24,7 +24,14 @@ describe('pipeline error classification', () => {
   });
 
   it('marks permanent codes as not retryable', () => {
-    for (const code of ['MODEL_NOT_FOUND', 'MODEL_INVALID', 'LORA_INVALID', 'CUDA_UNAVAILABLE', 'CANCELLED', 'INVALID_INPUT'] as const) {
+    for (const code of [
+      'MODEL_NOT_FOUND',
+      'MODEL_INVALID',
+      'LORA_INVALID',
+      'CUDA_UNAVAILABLE',
+      'CANCELLED',
+      'INVALID_INPUT',
+    ] as const) {
       expect(new DiffusionError(code, 'x').retryable).toBe(false);
     }
   });

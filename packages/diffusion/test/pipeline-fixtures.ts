@@ -29,7 +29,9 @@ export interface LoraLayerSpec {
 export async function tinyLoraLayers(modelDir: string): Promise<LoraLayerSpec[]> {
   const layers: LoraLayerSpec[] = [];
   const unet = decodeModel(new Uint8Array(await readFile(join(modelDir, 'unet', 'model.onnx'))));
-  const first = unet.graph.initializers.find((t) => /transformer_blocks\.0\.attn1\.to_q\.weight$/.test(t.name));
+  const first = unet.graph.initializers.find((t) =>
+    /transformer_blocks\.0\.attn1\.to_q\.weight$/.test(t.name),
+  );
   if (!first) throw new Error('tiny UNet has no attention block');
   const block = first.name.slice(0, first.name.indexOf('.transformer_blocks.'));
   for (const t of unet.graph.initializers) {
@@ -42,9 +44,16 @@ export async function tinyLoraLayers(modelDir: string): Promise<LoraLayerSpec[]>
     }
   }
   const te = decodeModel(new Uint8Array(await readFile(join(modelDir, 'text_encoder', 'model.onnx'))));
-  const q = te.graph.initializers.find((t) => t.name === 'text_model.encoder.layers.0.self_attn.q_proj.weight');
+  const q = te.graph.initializers.find(
+    (t) => t.name === 'text_model.encoder.layers.0.self_attn.q_proj.weight',
+  );
   if (!q) throw new Error('tiny text encoder has no q_proj');
-  layers.push({ component: 'text_encoder', module: 'text_model.encoder.layers.0.self_attn.q_proj', in: q.dims[0]!, out: q.dims[1]! });
+  layers.push({
+    component: 'text_encoder',
+    module: 'text_model.encoder.layers.0.self_attn.q_proj',
+    in: q.dims[0]!,
+    out: q.dims[1]!,
+  });
   return layers;
 }
 
@@ -67,11 +76,16 @@ export function randomLoraWeights(seed: number, layers: LoraLayerSpec[], magnitu
 }
 
 export function kohyaLora(weights: LoraWeights[]): Uint8Array {
-  const tensors: Record<string, { dtype: 'F32' | 'F16'; shape: number[]; values: Float32Array | number[] }> = {};
+  const tensors: Record<string, { dtype: 'F32' | 'F16'; shape: number[]; values: Float32Array | number[] }> =
+    {};
   for (const { spec, down, up } of weights) {
     const key = `lora_${spec.component === 'unet' ? 'unet' : 'te'}_${spec.module.replaceAll('.', '_')}`;
     const kernel = spec.conv ? [1, 1] : [];
-    tensors[`${key}.lora_down.weight`] = { dtype: 'F32', shape: [LORA_RANK, spec.in, ...kernel], values: down };
+    tensors[`${key}.lora_down.weight`] = {
+      dtype: 'F32',
+      shape: [LORA_RANK, spec.in, ...kernel],
+      values: down,
+    };
     tensors[`${key}.lora_up.weight`] = { dtype: 'F32', shape: [spec.out, LORA_RANK, ...kernel], values: up };
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], values: [LORA_ALPHA] };
   }
@@ -94,7 +108,12 @@ export function peftLora(weights: LoraWeights[]): Uint8Array {
  * Writes a copy of the model folder with the LoRA merged by plain arithmetic on the initializers:
  * W[out, in] += strength · α/r · up·down, written into the exported layout ([in, out] for MatMul).
  */
-export async function writePremergedModel(sourceDir: string, targetDir: string, weights: LoraWeights[], strength: number): Promise<void> {
+export async function writePremergedModel(
+  sourceDir: string,
+  targetDir: string,
+  weights: LoraWeights[],
+  strength: number,
+): Promise<void> {
   await cp(sourceDir, targetDir, { recursive: true });
   for (const component of ['unet', 'text_encoder'] as const) {
     const file = join(targetDir, component, 'model.onnx');

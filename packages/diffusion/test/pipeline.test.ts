@@ -129,11 +129,16 @@ describe('text to image on the tiny model', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED', retryable: false });
     expect(seen).toEqual([1, 2]);
-    await expect(engine.generate(request(), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(engine.generate(request(), { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
   });
 
   it('rejects bad requests with INVALID_INPUT', async () => {
-    await expect(engine.generate(request({ width: 100 }))).rejects.toMatchObject({ code: 'INVALID_INPUT', retryable: false });
+    await expect(engine.generate(request({ width: 100 }))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      retryable: false,
+    });
     await expect(engine.generate(request({ steps: 0 }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(engine.generate(request({ seed: -5 }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
@@ -203,7 +208,12 @@ describe('LoRA styles', () => {
       foreign,
       kohyaLora(
         randomLoraWeights(3, [
-          { component: 'unet', module: 'down_blocks.2.attentions.1.transformer_blocks.9.attn1.to_q', out: 32, in: 32 },
+          {
+            component: 'unet',
+            module: 'down_blocks.2.attentions.1.transformer_blocks.9.attn1.to_q',
+            out: 32,
+            in: 32,
+          },
         ]),
       ),
     );
@@ -234,13 +244,18 @@ describe('model problems are clear, permanent errors', () => {
   it('a corrupt ONNX file is MODEL_INVALID', async () => {
     const dir = buildTinyModel(join(root, 'tiny-corrupt'));
     await writeFile(join(dir, 'unet', 'model.onnx'), Buffer.from('\x08\x07garbage that is not protobuf'));
-    await expect(engine.generate(request({ modelDir: dir }))).rejects.toMatchObject({ code: 'MODEL_INVALID', retryable: false });
+    await expect(engine.generate(request({ modelDir: dir }))).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      retryable: false,
+    });
   });
 
   it('a broken scheduler config is MODEL_INVALID', async () => {
     const dir = buildTinyModel(join(root, 'tiny-scheduler'));
     await writeFile(join(dir, 'scheduler', 'scheduler_config.json'), '{ not json');
-    await expect(engine.generate(request({ modelDir: dir }))).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    await expect(engine.generate(request({ modelDir: dir }))).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+    });
   });
 });
 

@@ -13,28 +13,38 @@ const vocab: Record<string, number> = {
   'photo</w>': 1125,
   'of</w>': 539,
   'cat</w>': 2368,
-  'cat': 5871,
+  cat: 5871,
   's</w>': 82,
-  'a': 64,
-  'c': 66,
-  'f': 69,
-  'h': 71,
-  'o': 78,
-  'p': 79,
-  't': 83,
+  a: 64,
+  c: 66,
+  f: 69,
+  h: 71,
+  o: 78,
+  p: 79,
+  t: 83,
   'o</w>': 334,
   'f</w>': 325,
   't</w>': 339,
-  'ph': 1042,
-  'pho': 1688,
-  'phot': 9068,
-  'of': 1048,
-  'ca': 1101,
+  ph: 1042,
+  pho: 1688,
+  phot: 9068,
+  of: 1048,
+  ca: 1101,
   ',</w>': 267,
   '<|startoftext|>': 49406,
   '<|endoftext|>': 49407,
 };
-const merges = ['#version: 0.2', 'p h', 'ph o', 'pho t', 'phot o</w>', 'o f</w>', 'c a', 'ca t</w>', 'ca t'].join('\n');
+const merges = [
+  '#version: 0.2',
+  'p h',
+  'ph o',
+  'pho t',
+  'phot o</w>',
+  'o f</w>',
+  'c a',
+  'ca t</w>',
+  'ca t',
+].join('\n');
 
 const tokenizer = new ClipTokenizer({ vocab, merges });
 
@@ -104,10 +114,12 @@ describe('CLIP tokenizer', () => {
     });
 
     it('reports a missing file as MODEL_NOT_FOUND', async () => {
-      await expect(ClipTokenizer.fromDirectory(join(tmpdir(), 'sl-no-such-tokenizer'))).rejects.toMatchObject({
-        code: 'MODEL_NOT_FOUND',
-        retryable: false,
-      });
+      await expect(ClipTokenizer.fromDirectory(join(tmpdir(), 'sl-no-such-tokenizer'))).rejects.toMatchObject(
+        {
+          code: 'MODEL_NOT_FOUND',
+          retryable: false,
+        },
+      );
     });
   });
 });

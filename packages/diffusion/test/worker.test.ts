@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId as mainThreadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DiffusionEngine, DiffusionWorker, silentLogger, type GenerateRequest, type GenerationProgress } from '../src';
+import {
+  DiffusionEngine,
+  DiffusionWorker,
+  silentLogger,
+  type GenerateRequest,
+  type GenerationProgress,
+} from '../src';
 import { buildTinyModel } from './pipeline-fixtures';
 
 let root = '';

@@ -47,7 +47,8 @@ interface ParsedKey {
 // kohya-ss: lora_unet_<path_with_underscores>.lora_down.weight / .lora_up.weight / .alpha
 const KOHYA = /^lora_(unet|te1?)_(.+)\.(lora_down\.weight|lora_up\.weight|alpha)$/;
 // diffusers / PEFT: unet.<dotted.path>.lora_A.weight (also the older .lora.down.weight) / .alpha
-const PEFT = /^(?:(unet|text_encoder)\.|base_model\.model\.)?(.+)\.(lora_A\.weight|lora_B\.weight|lora\.down\.weight|lora\.up\.weight|alpha)$/;
+const PEFT =
+  /^(?:(unet|text_encoder)\.|base_model\.model\.)?(.+)\.(lora_A\.weight|lora_B\.weight|lora\.down\.weight|lora\.up\.weight|alpha)$/;
 
 function parseKey(key: string): ParsedKey | undefined {
   const kohya = KOHYA.exec(key);
@@ -68,7 +69,11 @@ function parseKey(key: string): ParsedKey | undefined {
     const component: LoraComponent =
       prefix === 'text_encoder' || (!prefix && path!.startsWith('text_model.')) ? 'text_encoder' : 'unet';
     const part: Part =
-      suffix === 'alpha' ? 'alpha' : suffix === 'lora_A.weight' || suffix === 'lora.down.weight' ? 'down' : 'up';
+      suffix === 'alpha'
+        ? 'alpha'
+        : suffix === 'lora_A.weight' || suffix === 'lora.down.weight'
+          ? 'down'
+          : 'up';
     return { component, modulePath: path!, naming: 'dotted', part, format: 'peft' };
   }
   return undefined;
@@ -100,11 +105,16 @@ export function parseLora(bytes: Uint8Array, source = 'buffer'): LoraAdapter {
   const formats = new Set<'kohya' | 'peft'>();
   for (const [key, info] of file.tensors) {
     const parsed = parseKey(key);
-    if (!parsed) throw invalid(source, `unrecognised tensor "${key}" (expected kohya lora_unet_/lora_te_ or diffusers/PEFT lora_A/lora_B keys)`);
+    if (!parsed)
+      throw invalid(
+        source,
+        `unrecognised tensor "${key}" (expected kohya lora_unet_/lora_te_ or diffusers/PEFT lora_A/lora_B keys)`,
+      );
     formats.add(parsed.format);
     const id = `${parsed.component}:${parsed.modulePath}`;
     const group = groups.get(id) ?? { parsed, parts: {} };
-    if (group.parts[parsed.part]) throw invalid(source, `duplicate ${parsed.part} tensor for ${parsed.modulePath}`);
+    if (group.parts[parsed.part])
+      throw invalid(source, `duplicate ${parsed.part} tensor for ${parsed.modulePath}`);
     group.parts[parsed.part] = info;
     groups.set(id, group);
   }
@@ -114,28 +124,44 @@ export function parseLora(bytes: Uint8Array, source = 'buffer'): LoraAdapter {
   const layers: LoraLayer[] = [];
   for (const { parsed, parts } of groups.values()) {
     const key = `${parsed.component}:${parsed.modulePath}`;
-    if (!parts.down || !parts.up) throw invalid(source, `${key} lacks its ${parts.down ? 'up' : 'down'} weight`);
+    if (!parts.down || !parts.up)
+      throw invalid(source, `${key} lacks its ${parts.down ? 'up' : 'down'} weight`);
     const down = { values: finiteValues(file, parts.down, source), shape: parts.down.shape };
     const up = { values: finiteValues(file, parts.up, source), shape: parts.up.shape };
     const rank = down.shape[0] ?? 0;
     if (down.shape.length < 2 || up.shape.length < 2 || rank < 1 || up.shape[1] !== rank) {
-      throw invalid(source, `${key}: down ${JSON.stringify(down.shape)} and up ${JSON.stringify(up.shape)} do not form a low-rank pair`);
+      throw invalid(
+        source,
+        `${key}: down ${JSON.stringify(down.shape)} and up ${JSON.stringify(up.shape)} do not form a low-rank pair`,
+      );
     }
-    if (up.shape.slice(2).some((d) => d !== 1)) throw invalid(source, `${key}: up weight must be 1×1 in its kernel dimensions`);
+    if (up.shape.slice(2).some((d) => d !== 1))
+      throw invalid(source, `${key}: up weight must be 1×1 in its kernel dimensions`);
     let scale = 1;
     if (parts.alpha) {
       const alpha = finiteValues(file, parts.alpha, source);
       if (alpha.length !== 1) throw invalid(source, `${key}: alpha must be a scalar`);
       scale = alpha[0]! / rank;
     }
-    layers.push({ component: parsed.component, modulePath: parsed.modulePath, naming: parsed.naming, down, up, rank, scale, key });
+    layers.push({
+      component: parsed.component,
+      modulePath: parsed.modulePath,
+      naming: parsed.naming,
+      down,
+      up,
+      rank,
+      scale,
+      key,
+    });
   }
   return { source, format: [...formats][0]!, layers };
 }
 
 function finiteValues(file: SafetensorsFile, info: TensorInfo, source: string): Float32Array {
-  if (!['F32', 'F16', 'BF16', 'F64'].includes(info.dtype)) throw invalid(source, `${info.name} has non-float dtype ${info.dtype}`);
+  if (!['F32', 'F16', 'BF16', 'F64'].includes(info.dtype))
+    throw invalid(source, `${info.name} has non-float dtype ${info.dtype}`);
   const values = tensorToFloat32(file, info.name);
-  for (const v of values) if (!Number.isFinite(v)) throw invalid(source, `${info.name} contains NaN or infinite values`);
+  for (const v of values)
+    if (!Number.isFinite(v)) throw invalid(source, `${info.name} contains NaN or infinite values`);
   return values;
 }

@@ -34,7 +34,12 @@ export function findTarget(index: WeightIndex, layer: LoraLayer): WeightTarget |
  * W ← W + strength · scale · (up · down), in the weight's exported layout. `weights` is the
  * initializer's values as float32 and is updated in place.
  */
-export function applyDelta(weights: Float32Array, target: WeightTarget, layer: LoraLayer, strength: number): void {
+export function applyDelta(
+  weights: Float32Array,
+  target: WeightTarget,
+  layer: LoraLayer,
+  strength: number,
+): void {
   const dims = target.initializer.dims;
   const out = layer.up.shape[0]!;
   const rank = layer.rank;
@@ -67,7 +72,8 @@ export function applyDelta(weights: Float32Array, target: WeightTarget, layer: L
   } else {
     // Wᵀ[i, o] += Σ_r down[r, i] · f·up[o, r]
     const upT = new Float32Array(rank * out);
-    for (let o = 0; o < out; o++) for (let r = 0; r < rank; r++) upT[r * out + o] = up[o * rank + r]! * factor;
+    for (let o = 0; o < out; o++)
+      for (let r = 0; r < rank; r++) upT[r * out + o] = up[o * rank + r]! * factor;
     for (let i = 0; i < inFlat; i++) {
       const base = i * out;
       for (let r = 0; r < rank; r++) {
@@ -96,7 +102,10 @@ export async function mergeLoraIntoModel(
   const index = buildWeightIndex(model);
   const unmatched = layers.filter((layer) => !findTarget(index, layer));
   if (unmatched.length > 0) {
-    const sample = unmatched.slice(0, 5).map((l) => l.key).join(', ');
+    const sample = unmatched
+      .slice(0, 5)
+      .map((l) => l.key)
+      .join(', ');
     throw new DiffusionError(
       'LORA_INVALID',
       `LoRA has ${unmatched.length} layer(s) that match no weight of ${modelFile}: ${sample}${unmatched.length > 5 ? ', …' : ''}`,
@@ -111,7 +120,11 @@ export async function mergeLoraIntoModel(
       const view = await external.view(tensor);
       const weights = readFloats(tensor, view);
       applyDelta(weights, target, layer, strength);
-      view.set(tensor.dataType === DataType.FLOAT16 ? float32ToFloat16Bytes(weights) : new Uint8Array(weights.buffer));
+      view.set(
+        tensor.dataType === DataType.FLOAT16
+          ? float32ToFloat16Bytes(weights)
+          : new Uint8Array(weights.buffer),
+      );
     } else {
       const weights = readFloats(tensor, tensorBytes(tensor));
       applyDelta(weights, target, layer, strength);
@@ -132,7 +145,10 @@ export async function mergeLoraIntoModel(
 function readFloats(tensor: OnnxTensor, bytes: Uint8Array): Float32Array {
   if (tensor.dataType === DataType.FLOAT16) return halfBytesToFloat32(bytes);
   if (tensor.dataType !== DataType.FLOAT) {
-    throw new DiffusionError('LORA_INVALID', `weight ${tensor.name} is not float32/float16; LoRA cannot be merged`);
+    throw new DiffusionError(
+      'LORA_INVALID',
+      `weight ${tensor.name} is not float32/float16; LoRA cannot be merged`,
+    );
   }
   const out = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
@@ -148,11 +164,16 @@ class ExternalFiles {
   private async file(location: string): Promise<Uint8Array> {
     let data = this.files.get(location);
     if (!data) {
-      if (location.includes('..')) throw new DiffusionError('MODEL_INVALID', `external data location "${location}" is not allowed`);
+      if (location.includes('..'))
+        throw new DiffusionError('MODEL_INVALID', `external data location "${location}" is not allowed`);
       try {
         data = await readWholeFile(join(this.dir, location));
       } catch (error) {
-        throw new DiffusionError('MODEL_NOT_FOUND', `external data file missing: ${join(this.dir, location)}`, { cause: error });
+        throw new DiffusionError(
+          'MODEL_NOT_FOUND',
+          `external data file missing: ${join(this.dir, location)}`,
+          { cause: error },
+        );
       }
       this.files.set(location, data);
     }
@@ -162,11 +183,13 @@ class ExternalFiles {
   async view(tensor: OnnxTensor): Promise<Uint8Array> {
     const field = (key: string): string | undefined => tensor.externalData?.find((e) => e.key === key)?.value;
     const location = field('location');
-    if (!location) throw new DiffusionError('MODEL_INVALID', `tensor ${tensor.name} has no external location`);
+    if (!location)
+      throw new DiffusionError('MODEL_INVALID', `tensor ${tensor.name} has no external location`);
     const file = await this.file(location);
     const offset = Number(field('offset') ?? 0);
     const length = Number(field('length') ?? file.byteLength - offset);
-    if (offset + length > file.byteLength) throw new DiffusionError('MODEL_INVALID', `tensor ${tensor.name} points past ${location}`);
+    if (offset + length > file.byteLength)
+      throw new DiffusionError('MODEL_INVALID', `tensor ${tensor.name} points past ${location}`);
     return file.subarray(offset, offset + length);
   }
 
@@ -190,7 +213,7 @@ async function readWholeFile(path: string): Promise<Uint8Array> {
     const { size } = await handle.stat();
     const data = new Uint8Array(size);
     const chunk = 256 * 1024 ** 2;
-    for (let offset = 0; offset < size; ) {
+    for (let offset = 0; offset < size;) {
       const { bytesRead } = await handle.read(data, offset, Math.min(chunk, size - offset), offset);
       if (bytesRead === 0) throw new Error(`${path} ended early`);
       offset += bytesRead;

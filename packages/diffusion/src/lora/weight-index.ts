@@ -41,7 +41,8 @@ export function buildWeightIndex(model: OnnxModel): WeightIndex {
     if (node.opType === 'Gemm' && intAttribute(node, 'transB') !== 1) layout = 'in-out';
     if (resolved.transposed) layout = layout === 'in-out' ? 'out-in' : 'in-out';
     const target: WeightTarget = { initializer: resolved.tensor, layout };
-    for (const path of modulePaths(resolved.tensor.name, node.name)) if (!byPath.has(path)) byPath.set(path, target);
+    for (const path of modulePaths(resolved.tensor.name, node.name))
+      if (!byPath.has(path)) byPath.set(path, target);
   }
   // Weights reaching their MatMul/Conv through other nodes (Q/K/V packing by Concat, NHWC
   // transposes in ORT-fused graphs) keep their PyTorch names and the export convention:

@@ -93,16 +93,30 @@ export class DiffusionEngine {
     await this.cache.close();
   }
 
-  private async load(modelDir: string, lora: GenerateRequest['lora']): Promise<{ model: LoadedModel; release(): void }> {
+  private async load(
+    modelDir: string,
+    lora: GenerateRequest['lora'],
+  ): Promise<{ model: LoadedModel; release(): void }> {
     const dir = resolve(modelDir);
     const { folder, tokenizer } = await this.openFolder(dir);
     const identity = lora ? await identifyLora(lora) : undefined;
     const leases: SessionLease[] = [];
     const release = (): void => leases.forEach((lease) => lease.release());
     try {
-      const session = async (component: 'text_encoder' | 'unet' | 'vae_decoder', file: string): Promise<SessionLease> => {
-        const withLora = identity && component !== 'vae_decoder' && identity.components.has(component) ? identity : undefined;
-        const key = [describeProvider(this.provider), component, dir, withLora ? `${withLora.id}@${withLora.strength}` : '-'].join('|');
+      const session = async (
+        component: 'text_encoder' | 'unet' | 'vae_decoder',
+        file: string,
+      ): Promise<SessionLease> => {
+        const withLora =
+          identity && component !== 'vae_decoder' && identity.components.has(component)
+            ? identity
+            : undefined;
+        const key = [
+          describeProvider(this.provider),
+          component,
+          dir,
+          withLora ? `${withLora.id}@${withLora.strength}` : '-',
+        ].join('|');
         const lease = await this.cache.acquire(key, () => this.createComponent(component, file, withLora));
         leases.push(lease);
         return lease;
@@ -173,7 +187,10 @@ export class DiffusionEngine {
 
 async function identifyLora(lora: NonNullable<GenerateRequest['lora']>): Promise<LoraIdentity> {
   if (!Number.isFinite(lora.strength) || Math.abs(lora.strength) > 10) {
-    throw new DiffusionError('INVALID_INPUT', `LoRA strength must be a number between -10 and 10, got ${lora.strength}`);
+    throw new DiffusionError(
+      'INVALID_INPUT',
+      `LoRA strength must be a number between -10 and 10, got ${lora.strength}`,
+    );
   }
   const path = resolve(lora.path);
   let info: Awaited<ReturnType<typeof stat>>;
@@ -191,7 +208,11 @@ async function identifyLora(lora: NonNullable<GenerateRequest['lora']>): Promise
   // Only the components a LoRA touches get their own sessions; the rest are shared.
   const components = new Set<LoraComponent>();
   for (const key of keys) {
-    components.add(/^(lora_te|text_encoder\.|text_model\.|base_model\.model\.text_model\.)/.test(key) ? 'text_encoder' : 'unet');
+    components.add(
+      /^(lora_te|text_encoder\.|text_model\.|base_model\.model\.text_model\.)/.test(key)
+        ? 'text_encoder'
+        : 'unet',
+    );
   }
   return { path, strength: lora.strength, id: `${path}:${info.size}:${info.mtimeMs}`, components };
 }

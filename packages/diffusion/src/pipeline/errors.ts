@@ -28,7 +28,8 @@ export function isDiffusionError(error: unknown): error is DiffusionError {
   return error instanceof DiffusionError;
 }
 
-const OOM_PATTERN = /out of memory|failed to allocate|bad_alloc|cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY|BFCArena.*allocate/i;
+const OOM_PATTERN =
+  /out of memory|failed to allocate|bad_alloc|cudaErrorMemoryAllocation|CUDA_ERROR_OUT_OF_MEMORY|BFCArena.*allocate/i;
 
 /** Wraps an ONNX Runtime failure: allocation failures become OUT_OF_MEMORY, the rest INFERENCE_FAILED. */
 export function fromRuntimeError(error: unknown, context: string): DiffusionError {

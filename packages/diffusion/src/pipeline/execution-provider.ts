@@ -22,7 +22,8 @@ export function describeProvider(config: ExecutionProviderConfig): string {
   return config.provider === 'cuda' ? `cuda:${config.deviceId ?? 0}` : 'cpu';
 }
 
-const CUDA_LOAD_FAILURE = /AppendExecutionProvider_Cuda|providers_cuda|libcudart|libcublas|libcudnn|CUDA driver|no CUDA-capable|cudaGetDevice|CUDA failure|invalid device ordinal/i;
+const CUDA_LOAD_FAILURE =
+  /AppendExecutionProvider_Cuda|providers_cuda|libcudart|libcublas|libcudnn|CUDA driver|no CUDA-capable|cudaGetDevice|CUDA failure|invalid device ordinal/i;
 
 /** Creates one ONNX Runtime session for a model component on the configured provider. */
 export async function createSession(
@@ -35,13 +36,18 @@ export async function createSession(
     try {
       await access(source.model);
     } catch (error) {
-      throw new DiffusionError('MODEL_NOT_FOUND', `${label}: model file missing: ${source.model}`, { cause: error });
+      throw new DiffusionError('MODEL_NOT_FOUND', `${label}: model file missing: ${source.model}`, {
+        cause: error,
+      });
     }
   }
   if (provider.provider === 'cuda') {
     const deviceId = provider.deviceId ?? 0;
     if (!Number.isInteger(deviceId) || deviceId < 0) {
-      throw new DiffusionError('INVALID_INPUT', `cuda deviceId must be a non-negative integer, got ${deviceId}`);
+      throw new DiffusionError(
+        'INVALID_INPUT',
+        `cuda deviceId must be a non-negative integer, got ${deviceId}`,
+      );
     }
   }
   const options: OrtSessionOptions = {
@@ -65,8 +71,14 @@ export async function createSession(
         { cause: error, retryable: false },
       );
     }
-    if (/protobuf parsing failed|Load model .* failed|ModelProto|invalid model|Unsupported model IR version|No graph was found/i.test(message)) {
-      throw new DiffusionError('MODEL_INVALID', `${label}: ONNX Runtime cannot load the model: ${message}`, { cause: error });
+    if (
+      /protobuf parsing failed|Load model .* failed|ModelProto|invalid model|Unsupported model IR version|No graph was found/i.test(
+        message,
+      )
+    ) {
+      throw new DiffusionError('MODEL_INVALID', `${label}: ONNX Runtime cannot load the model: ${message}`, {
+        cause: error,
+      });
     }
     const wrapped = fromRuntimeError(error, `${label}: creating the session failed`);
     // A model ONNX Runtime refuses to build is a broken model, not a transient fault.

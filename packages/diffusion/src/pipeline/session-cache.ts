@@ -40,7 +40,10 @@ export class SessionCache {
   }
 
   /** The cached session for `key`, or one made by `create` (concurrent callers share one creation). */
-  async acquire(key: string, create: () => Promise<{ session: InferenceSession; bytes: number }>): Promise<SessionLease> {
+  async acquire(
+    key: string,
+    create: () => Promise<{ session: InferenceSession; bytes: number }>,
+  ): Promise<SessionLease> {
     let entry = this.entries.get(key);
     if (!entry) {
       let creating = this.pending.get(key);

@@ -22,7 +22,10 @@ export function checkImageSize(width: number, height: number): void {
     ['height', height],
   ] as const) {
     if (!Number.isInteger(value) || value < 8 || value > 2048 || value % 8 !== 0) {
-      throw new DiffusionError('INVALID_INPUT', `${name} must be a multiple of 8 between 8 and 2048, got ${value}`);
+      throw new DiffusionError(
+        'INVALID_INPUT',
+        `${name} must be a multiple of 8 between 8 and 2048, got ${value}`,
+      );
     }
   }
 }

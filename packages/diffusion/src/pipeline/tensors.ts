@@ -14,20 +14,27 @@ export interface InputSpec {
 export function inputSpecs(session: InferenceSession, component: string): Map<string, InputSpec> {
   const specs = new Map<string, InputSpec>();
   for (const meta of session.inputMetadata) {
-    if (!meta.isTensor) throw new DiffusionError('MODEL_INVALID', `${component}: input ${meta.name} is not a tensor`);
+    if (!meta.isTensor)
+      throw new DiffusionError('MODEL_INVALID', `${component}: input ${meta.name} is not a tensor`);
     specs.set(meta.name, { name: meta.name, type: meta.type, shape: meta.shape });
   }
   return specs;
 }
 
 /** Picks a session input by its usual names, else by position. */
-export function pickInput(specs: Map<string, InputSpec>, names: readonly string[], position: number, component: string): InputSpec {
+export function pickInput(
+  specs: Map<string, InputSpec>,
+  names: readonly string[],
+  position: number,
+  component: string,
+): InputSpec {
   for (const name of names) {
     const spec = specs.get(name);
     if (spec) return spec;
   }
   const byPosition = [...specs.values()][position];
-  if (!byPosition) throw new DiffusionError('MODEL_INVALID', `${component}: no input named ${names.join(' / ')}`);
+  if (!byPosition)
+    throw new DiffusionError('MODEL_INVALID', `${component}: no input named ${names.join(' / ')}`);
   return byPosition;
 }
 
@@ -43,7 +50,10 @@ export function floatTensor(values: Float32Array, spec: InputSpec, dims: readonl
       return new ort.Tensor('float16', half, dims);
     }
     default:
-      throw new DiffusionError('MODEL_INVALID', `input ${spec.name} has unsupported type ${spec.type} (expected float32/float16)`);
+      throw new DiffusionError(
+        'MODEL_INVALID',
+        `input ${spec.name} has unsupported type ${spec.type} (expected float32/float16)`,
+      );
   }
 }
 
@@ -62,7 +72,10 @@ export function timestepTensor(timestep: number, spec: InputSpec, count: number)
     case 'int32':
       return new ort.Tensor('int32', new Int32Array(n).fill(Math.round(timestep)), dims);
     default:
-      throw new DiffusionError('MODEL_INVALID', `timestep input ${spec.name} has unsupported type ${spec.type}`);
+      throw new DiffusionError(
+        'MODEL_INVALID',
+        `timestep input ${spec.name} has unsupported type ${spec.type}`,
+      );
   }
 }
 
@@ -73,9 +86,16 @@ export function idsTensor(ids: Int32Array, spec: InputSpec): OrtTensor {
     case 'int32':
       return new ort.Tensor('int32', ids, dims);
     case 'int64':
-      return new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), dims);
+      return new ort.Tensor(
+        'int64',
+        BigInt64Array.from(ids, (v) => BigInt(v)),
+        dims,
+      );
     default:
-      throw new DiffusionError('MODEL_INVALID', `text encoder input ${spec.name} has unsupported type ${spec.type}`);
+      throw new DiffusionError(
+        'MODEL_INVALID',
+        `text encoder input ${spec.name} has unsupported type ${spec.type}`,
+      );
   }
 }
 

@@ -4,7 +4,15 @@ import { DiffusionError, fromRuntimeError } from './errors';
 import type { ModelFolder } from './model-folder';
 import type { InferenceSession, OrtTensor } from './ort';
 import { checkImageSize } from './sizes';
-import { floatTensor, idsTensor, inputSpecs, pickInput, readFloats, timestepTensor, type InputSpec } from './tensors';
+import {
+  floatTensor,
+  idsTensor,
+  inputSpecs,
+  pickInput,
+  readFloats,
+  timestepTensor,
+  type InputSpec,
+} from './tensors';
 
 export interface GenerateRequest {
   /** Model folder (Optimum ONNX layout). */
@@ -64,20 +72,29 @@ export interface LoadedModel {
 
 function checkRequest(request: GenerateRequest): void {
   checkImageSize(request.width, request.height);
-  if (typeof request.prompt !== 'string') throw new DiffusionError('INVALID_INPUT', 'prompt must be a string');
+  if (typeof request.prompt !== 'string')
+    throw new DiffusionError('INVALID_INPUT', 'prompt must be a string');
   if (!Number.isFinite(request.guidanceScale) || request.guidanceScale < 0 || request.guidanceScale > 50) {
-    throw new DiffusionError('INVALID_INPUT', `guidanceScale must be between 0 and 50, got ${request.guidanceScale}`);
+    throw new DiffusionError(
+      'INVALID_INPUT',
+      `guidanceScale must be between 0 and 50, got ${request.guidanceScale}`,
+    );
   }
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new DiffusionError('CANCELLED', 'generation was cancelled', { retryable: false });
+  if (signal?.aborted)
+    throw new DiffusionError('CANCELLED', 'generation was cancelled', { retryable: false });
 }
 
 // Lets queued messages (cancel requests, progress consumers) run between blocking ORT calls.
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function run(session: InferenceSession, feeds: Record<string, OrtTensor>, what: string): Promise<OrtTensor> {
+async function run(
+  session: InferenceSession,
+  feeds: Record<string, OrtTensor>,
+  what: string,
+): Promise<OrtTensor> {
   let outputs: Awaited<ReturnType<InferenceSession['run']>>;
   try {
     outputs = await session.run(feeds);
@@ -111,7 +128,11 @@ export async function generateWithModel(
   const embed = async (text: string): Promise<Float32Array> =>
     Float32Array.from(
       readFloats(
-        await run(model.textEncoder, { [idsSpec.name]: idsTensor(model.tokenizer.encode(text), idsSpec) }, 'text encoder'),
+        await run(
+          model.textEncoder,
+          { [idsSpec.name]: idsTensor(model.tokenizer.encode(text), idsSpec) },
+          'text encoder',
+        ),
         'text encoder',
       ),
     );
@@ -124,8 +145,13 @@ export async function generateWithModel(
   const timestepSpec = pickInput(unetSpecs, ['timestep'], 1, 'unet');
   const contextSpec = pickInput(unetSpecs, ['encoder_hidden_states'], 2, 'unet');
   if (unetSpecs.size > 3) {
-    const extra = [...unetSpecs.keys()].filter((n) => ![sampleSpec.name, timestepSpec.name, contextSpec.name].includes(n));
-    throw new DiffusionError('MODEL_INVALID', `unet needs inputs this pipeline does not provide: ${extra.join(', ')}`);
+    const extra = [...unetSpecs.keys()].filter(
+      (n) => ![sampleSpec.name, timestepSpec.name, contextSpec.name].includes(n),
+    );
+    throw new DiffusionError(
+      'MODEL_INVALID',
+      `unet needs inputs this pipeline does not provide: ${extra.join(', ')}`,
+    );
   }
   const channels = typeof sampleSpec.shape[1] === 'number' ? sampleSpec.shape[1] : 4;
   const latentH = request.height / 8;
@@ -143,11 +169,16 @@ export async function generateWithModel(
   const total = scheduler.timesteps.length;
   // Text embeddings are the same every step: convert them to the UNet's dtype once.
   const hidden = cond.length / tokens;
-  const contextTensor = (values: Float32Array, batch: number): OrtTensor => floatTensor(values, contextSpec, [batch, tokens, hidden]);
+  const contextTensor = (values: Float32Array, batch: number): OrtTensor =>
+    floatTensor(values, contextSpec, [batch, tokens, hidden]);
   const condContext = contextTensor(cond, 1);
   const uncondContext = uncond && !batchTogether ? contextTensor(uncond, 1) : undefined;
   const pairContext = uncond && batchTogether ? contextTensor(concat(uncond, cond), 2) : undefined;
-  const unet = new UNetRunner(model.unet, sampleSpec, timestepSpec, contextSpec, [channels, latentH, latentW]);
+  const unet = new UNetRunner(model.unet, sampleSpec, timestepSpec, contextSpec, [
+    channels,
+    latentH,
+    latentW,
+  ]);
   for (let step = 0; step < total; step++) {
     throwIfCancelled(signal);
     const t = scheduler.timesteps[step]!;
@@ -180,11 +211,18 @@ export async function generateWithModel(
   const vaeSpec = pickInput(inputSpecs(model.vaeDecoder, 'vae_decoder'), ['latent_sample'], 0, 'vae_decoder');
   const scaled = latents.map((v) => v / model.folder.vaeScalingFactor);
   const decoded = readFloats(
-    await run(model.vaeDecoder, { [vaeSpec.name]: floatTensor(scaled, vaeSpec, [1, channels, latentH, latentW]) }, 'vae decoder'),
+    await run(
+      model.vaeDecoder,
+      { [vaeSpec.name]: floatTensor(scaled, vaeSpec, [1, channels, latentH, latentW]) },
+      'vae decoder',
+    ),
     'vae decoder',
   );
   if (decoded.length !== 3 * request.width * request.height) {
-    throw new DiffusionError('MODEL_INVALID', `vae decoder returned ${decoded.length} values for a ${request.width}×${request.height} image`);
+    throw new DiffusionError(
+      'MODEL_INVALID',
+      `vae decoder returned ${decoded.length} values for a ${request.width}×${request.height} image`,
+    );
   }
   const pixels = toRgb(decoded, request.width, request.height);
   const decodeMs = performance.now() - decodeStarted;
@@ -216,7 +254,12 @@ class UNetRunner {
     this.timestepCount = typeof timestepSpec.shape[0] === 'number' ? timestepSpec.shape[0] : 1;
   }
 
-  async run(sample: Float32Array, batch: number, timestep: number, context: OrtTensor): Promise<Float32Array> {
+  async run(
+    sample: Float32Array,
+    batch: number,
+    timestep: number,
+    context: OrtTensor,
+  ): Promise<Float32Array> {
     const out = await run(
       this.session,
       {
@@ -228,7 +271,10 @@ class UNetRunner {
     );
     const values = readFloats(out, 'unet');
     if (values.length !== sample.length) {
-      throw new DiffusionError('MODEL_INVALID', `unet returned ${values.length} values for a ${sample.length}-value latent`);
+      throw new DiffusionError(
+        'MODEL_INVALID',
+        `unet returned ${values.length} values for a ${sample.length}-value latent`,
+      );
     }
     return values;
   }
@@ -258,7 +304,10 @@ function contextDim(spec: InputSpec, values: number): number {
 function checkFixedDims(spec: InputSpec, height: number, width: number): void {
   const [, , h, w] = spec.shape;
   if ((typeof h === 'number' && h !== height) || (typeof w === 'number' && w !== width)) {
-    throw new DiffusionError('INVALID_INPUT', `this model only generates ${Number(w) * 8}×${Number(h) * 8} images`);
+    throw new DiffusionError(
+      'INVALID_INPUT',
+      `this model only generates ${Number(w) * 8}×${Number(h) * 8} images`,
+    );
   }
 }
 

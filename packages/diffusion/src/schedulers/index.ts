@@ -11,7 +11,8 @@ export { parseScheduleConfig, defaultScheduleConfig, type NoiseScheduleConfig } 
 /** The sampler a model folder asks for in `scheduler_config.json` (`_class_name`). */
 export function defaultSchedulerName(config: NoiseScheduleConfig): SchedulerName {
   if (config.className === 'LCMScheduler') return 'lcm';
-  if (config.className === 'DPMSolverMultistepScheduler') return config.useKarrasSigmas ? 'dpmpp-2m-karras' : 'dpmpp-2m';
+  if (config.className === 'DPMSolverMultistepScheduler')
+    return config.useKarrasSigmas ? 'dpmpp-2m-karras' : 'dpmpp-2m';
   return 'euler-ancestral';
 }
 

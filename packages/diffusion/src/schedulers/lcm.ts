@@ -22,7 +22,10 @@ export class LcmScheduler implements Scheduler {
     const origin = Array.from({ length: config.originalInferenceSteps }, (_, i) => (i + 1) * k - 1).reverse();
     const count = Math.min(steps, origin.length);
     // Evenly spaced picks from the teacher's schedule (diffusers ≥ 0.25 spacing).
-    this.timesteps = Float64Array.from({ length: count }, (_, i) => origin[Math.floor((i * origin.length) / count)]!);
+    this.timesteps = Float64Array.from(
+      { length: count },
+      (_, i) => origin[Math.floor((i * origin.length) / count)]!,
+    );
   }
 
   scaleModelInput(sample: Float32Array): Float32Array {
@@ -45,7 +48,9 @@ export class LcmScheduler implements Scheduler {
       const x = sample[i]!;
       const m = modelOutput[i]!;
       const x0 =
-        this.config.predictionType === 'v_prediction' ? sqrtAlpha * x - sqrtBeta * m : (x - sqrtBeta * m) / sqrtAlpha;
+        this.config.predictionType === 'v_prediction'
+          ? sqrtAlpha * x - sqrtBeta * m
+          : (x - sqrtBeta * m) / sqrtAlpha;
       denoised[i] = cOut * x0 + cSkip * x;
     }
     if (isLast) return denoised;

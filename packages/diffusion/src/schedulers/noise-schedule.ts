@@ -36,7 +36,8 @@ const DEFAULTS: NoiseScheduleConfig = {
 
 /** Reads a parsed `scheduler_config.json`, with Stable Diffusion 1.5's values as defaults. */
 export function parseScheduleConfig(json: unknown): NoiseScheduleConfig {
-  if (!json || typeof json !== 'object') throw new DiffusionError('MODEL_INVALID', 'scheduler_config.json must be an object');
+  if (!json || typeof json !== 'object')
+    throw new DiffusionError('MODEL_INVALID', 'scheduler_config.json must be an object');
   const raw = json as Record<string, unknown>;
   const num = (key: string, fallback: number): number => {
     const value = raw[key];
@@ -50,7 +51,10 @@ export function parseScheduleConfig(json: unknown): NoiseScheduleConfig {
     const value = raw[key];
     if (value === undefined || value === null) return fallback;
     if (!allowed.includes(value as T)) {
-      throw new DiffusionError('MODEL_INVALID', `scheduler_config.json: unsupported ${key} "${String(value)}"`);
+      throw new DiffusionError(
+        'MODEL_INVALID',
+        `scheduler_config.json: unsupported ${key} "${String(value)}"`,
+      );
     }
     return value as T;
   };
@@ -82,7 +86,9 @@ export function alphasCumprod(config: NoiseScheduleConfig): Float64Array {
     const fraction = n === 1 ? 0 : t / (n - 1);
     const beta =
       config.betaSchedule === 'scaled_linear'
-        ? (Math.sqrt(config.betaStart) + fraction * (Math.sqrt(config.betaEnd) - Math.sqrt(config.betaStart))) ** 2
+        ? (Math.sqrt(config.betaStart) +
+            fraction * (Math.sqrt(config.betaEnd) - Math.sqrt(config.betaStart))) **
+          2
         : config.betaStart + fraction * (config.betaEnd - config.betaStart);
     product *= 1 - beta;
     out[t] = product;

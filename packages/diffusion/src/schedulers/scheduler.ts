@@ -16,4 +16,9 @@ export interface Scheduler {
 }
 
 export type SchedulerName = 'euler-ancestral' | 'dpmpp-2m' | 'dpmpp-2m-karras' | 'lcm';
-export const SCHEDULER_NAMES: readonly SchedulerName[] = ['euler-ancestral', 'dpmpp-2m', 'dpmpp-2m-karras', 'lcm'];
+export const SCHEDULER_NAMES: readonly SchedulerName[] = [
+  'euler-ancestral',
+  'dpmpp-2m',
+  'dpmpp-2m-karras',
+  'lcm',
+];

@@ -60,7 +60,12 @@ abstract class SigmaSampler implements Scheduler {
     return out;
   }
 
-  abstract step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise: SeededNoise): Float32Array;
+  abstract step(
+    modelOutput: Float32Array,
+    stepIndex: number,
+    sample: Float32Array,
+    noise: SeededNoise,
+  ): Float32Array;
 }
 
 /** Euler ancestral: an Euler step down to σ_down, then fresh noise of size σ_up. */
@@ -100,7 +105,12 @@ export class DpmSolverMultistepScheduler extends SigmaSampler {
     this.name = karras ? 'dpmpp-2m-karras' : 'dpmpp-2m';
   }
 
-  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _noise?: SeededNoise): Float32Array {
+  step(
+    modelOutput: Float32Array,
+    stepIndex: number,
+    sample: Float32Array,
+    _noise?: SeededNoise,
+  ): Float32Array {
     const sigma = this.sigmas[stepIndex]!;
     const sigmaNext = this.sigmas[stepIndex + 1]!;
     const denoised = this.denoised(modelOutput, stepIndex, sample);

@@ -9,7 +9,8 @@ const EOS = '<|endoftext|>';
 const WORD_END = '</w>';
 
 // CLIP's pre-tokenizer: special tokens, English contractions, letter runs, single digits, punctuation runs.
-const PRE_TOKENIZE = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+const PRE_TOKENIZE =
+  /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
 export interface ClipTokenizerFiles {
   /** vocab.json: token → id */
@@ -46,7 +47,8 @@ export class ClipTokenizer {
       const trimmed = line.trim();
       if (trimmed === '' || trimmed.startsWith('#version')) continue;
       const parts = trimmed.split(' ');
-      if (parts.length !== 2) throw new DiffusionError('MODEL_INVALID', `tokenizer merges.txt: bad line "${trimmed}"`);
+      if (parts.length !== 2)
+        throw new DiffusionError('MODEL_INVALID', `tokenizer merges.txt: bad line "${trimmed}"`);
       this.ranks.set(trimmed, rank++);
     }
     this.bosId = this.requireId(BOS);
@@ -70,9 +72,10 @@ export class ClipTokenizer {
     const config = await readOptionalJson(join(dir, 'tokenizer_config.json'));
     const special = await readOptionalJson(join(dir, 'special_tokens_map.json'));
     const padToken = tokenContent(special?.pad_token) ?? tokenContent(config?.pad_token);
-    const maxLength = typeof config?.model_max_length === 'number' && config.model_max_length <= 1024
-      ? config.model_max_length
-      : undefined;
+    const maxLength =
+      typeof config?.model_max_length === 'number' && config.model_max_length <= 1024
+        ? config.model_max_length
+        : undefined;
     return new ClipTokenizer({ vocab, merges, padToken, contextLength: maxLength });
   }
 

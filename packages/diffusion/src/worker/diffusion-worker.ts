@@ -86,7 +86,8 @@ export class DiffusionWorker {
   }
 
   private spawn(): Promise<number> {
-    if (this.closing) return Promise.reject(new DiffusionError('INVALID_INPUT', 'the diffusion worker is closed'));
+    if (this.closing)
+      return Promise.reject(new DiffusionError('INVALID_INPUT', 'the diffusion worker is closed'));
     if (this.ready) return this.ready;
     const { entry, logger: _logger, ...threadOptions } = this.options;
     const worker = entry
@@ -101,18 +102,30 @@ export class DiffusionWorker {
         else this.onMessage(message);
       });
       worker.once('error', (error) => {
-        reject(new DiffusionError('INFERENCE_FAILED', `inference thread failed: ${error.message}`, { cause: error }));
+        reject(
+          new DiffusionError('INFERENCE_FAILED', `inference thread failed: ${error.message}`, {
+            cause: error,
+          }),
+        );
         this.onExit(`inference thread failed: ${error.message}`);
       });
       worker.once('exit', (code) => {
-        reject(new DiffusionError('INFERENCE_FAILED', `inference thread exited with code ${code} before it was ready`));
+        reject(
+          new DiffusionError(
+            'INFERENCE_FAILED',
+            `inference thread exited with code ${code} before it was ready`,
+          ),
+        );
         this.onExit(`inference thread exited with code ${code}`);
       });
     });
     return this.ready;
   }
 
-  private call(message: WithoutId<Extract<ToThread, { type: 'generate' | 'preload' }>>, hooks?: GenerateHooks): Promise<unknown> {
+  private call(
+    message: WithoutId<Extract<ToThread, { type: 'generate' | 'preload' }>>,
+    hooks?: GenerateHooks,
+  ): Promise<unknown> {
     const worker = this.worker!;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -189,6 +202,10 @@ function tsxEsmApiPath(): string {
   };
   const target = manifest.exports['./esm/api'];
   const relative = typeof target === 'string' ? target : target?.import?.default;
-  if (!relative) throw new DiffusionError('INFERENCE_FAILED', 'tsx does not export ./esm/api; cannot run the worker from sources');
+  if (!relative)
+    throw new DiffusionError(
+      'INFERENCE_FAILED',
+      'tsx does not export ./esm/api; cannot run the worker from sources',
+    );
   return join(dirname(manifestPath), relative);
 }

@@ -58,7 +58,8 @@ port.on('message', (message: ToThread) => {
 send({ type: 'ready', threadId });
 
 function serialize(error: unknown): SerializedError {
-  if (error instanceof DiffusionError) return { code: error.code, message: error.message, retryable: error.retryable };
+  if (error instanceof DiffusionError)
+    return { code: error.code, message: error.message, retryable: error.retryable };
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'INFERENCE_FAILED', message, retryable: true };
 }
