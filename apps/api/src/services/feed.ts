@@ -10,7 +10,7 @@ export type FeedSort = 'recent' | 'popular';
 const feedPosition = z.object({ l: z.number().int().min(0).optional(), t: z.string().datetime(), id: z.uuid() });
 
 /** The rows the public feed may show; matches the partial indexes generations_feed_*_idx. */
-const LISTED = Prisma.sql`g.is_public AND NOT g.is_hidden AND g.status = 'completed'`;
+export const LISTED_GENERATIONS = Prisma.sql`g.is_public AND NOT g.is_hidden AND g.status = 'completed'`;
 
 /**
  * The public feed: public, visible, completed generations, newest first or most liked (then
@@ -22,7 +22,7 @@ export async function listFeed(
   actor: Actor | null,
   { sort, tags = [], limit, cursor }: { sort: FeedSort; tags?: string[]; limit: number; cursor?: string | null },
 ): Promise<Page<GenerationView>> {
-  const conditions = [LISTED];
+  const conditions = [LISTED_GENERATIONS];
   const names = normalizeTags(tags);
   if (names.length) {
     const found = await deps.db.tag.findMany({ where: { name: { in: names } }, select: { id: true } });
@@ -41,13 +41,18 @@ export async function listFeed(
         : Prisma.sql`(g.created_at, g.id) < (${at}::timestamptz, ${after.id}::uuid)`,
     );
   }
-  const order =
-    sort === 'popular'
-      ? Prisma.sql`ORDER BY g.like_count DESC, g.created_at DESC, g.id DESC LIMIT ${limit + 1}`
-      : Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${limit + 1}`;
-  const rows = await deps.db.$queryRaw<GenerationRow[]>(selectGenerations(actor?.userId ?? null, Prisma.join(conditions, ' AND '), order));
+  const rows = await deps.db.$queryRaw<GenerationRow[]>(
+    selectGenerations(actor?.userId ?? null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
+  );
   const page = pageOf(rows, limit, (last) =>
     encodeCursor({ ...(sort === 'popular' ? { l: last.like_count } : {}), t: last.created_at.toISOString(), id: last.id }),
   );
   return { ...page, items: await toViews(deps, actor, page.items) };
+}
+
+/** ORDER BY + LIMIT of the feed; matches the partial indexes (exported for the bench's ceiling). */
+export function feedOrder(sort: FeedSort, take: number): Prisma.Sql {
+  return sort === 'popular'
+    ? Prisma.sql`ORDER BY g.like_count DESC, g.created_at DESC, g.id DESC LIMIT ${take}`
+    : Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${take}`;
 }

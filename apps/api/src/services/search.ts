@@ -72,9 +72,10 @@ interface StyleRow {
 const SCORE = (column: string) => `GREATEST(similarity(${column}, $1),
   CASE WHEN ${column} = $1 THEN 1 WHEN ${column} LIKE $3 THEN 0.8 WHEN ${column} LIKE $2 THEN 0.5 ELSE 0 END)`;
 
-async function searchStyles(db: Database, storage: ObjectStorage, q: string, limit: number): Promise<StyleHit[]> {
-  const rows = await db.$queryRawUnsafe<StyleRow[]>(
-    `WITH name_hits AS (
+/** The statement behind style hits (exported for the bench's ceiling): $1 query, $2 substring, $3 prefix, $4 limit. */
+export function styleSearchQuery(q: string, limit: number): { text: string; values: unknown[] } {
+  return {
+    text: `WITH name_hits AS (
        SELECT id FROM styles WHERE lower(name) % $1 OR lower(name) LIKE $2
      ), tag_hits AS (
        SELECT st.style_id, t.name, ${SCORE('t.name')} AS score
@@ -98,11 +99,13 @@ async function searchStyles(db: Database, storage: ObjectStorage, q: string, lim
      ) ranked
      ORDER BY GREATEST(name_score, COALESCE(tag_score, 0) * 0.9) DESC, usage_count DESC, id
      LIMIT $4`,
-    q,
-    `%${escapeLike(q)}%`,
-    `${escapeLike(q)}%`,
-    limit,
-  );
+    values: [q, `%${escapeLike(q)}%`, `${escapeLike(q)}%`, limit],
+  };
+}
+
+async function searchStyles(db: Database, storage: ObjectStorage, q: string, limit: number): Promise<StyleHit[]> {
+  const query = styleSearchQuery(q, limit);
+  const rows = await db.$queryRawUnsafe<StyleRow[]>(query.text, ...query.values);
   return Promise.all(
     rows.map(async (r) => ({
       id: r.id,
@@ -130,9 +133,10 @@ interface PersonRow {
   artist_hit: boolean;
 }
 
-async function searchPeople(db: Database, q: string, limit: number): Promise<PersonHit[]> {
-  const rows = await db.$queryRawUnsafe<PersonRow[]>(
-    `WITH hits AS (
+/** The statement behind people hits (exported for the bench's ceiling). */
+export function peopleSearchQuery(q: string, limit: number): { text: string; values: unknown[] } {
+  return {
+    text: `WITH hits AS (
        SELECT id AS user_id FROM users WHERE lower(username) % $1 OR lower(username) LIKE $2
        UNION
        SELECT user_id FROM artists WHERE lower(artist_name) % $1 OR lower(artist_name) LIKE $2
@@ -148,11 +152,13 @@ async function searchPeople(db: Database, q: string, limit: number): Promise<Per
      ) ranked
      ORDER BY GREATEST(username_score, COALESCE(artist_score, 0)) DESC, follower_count DESC NULLS LAST, id
      LIMIT $4`,
-    q,
-    `%${escapeLike(q)}%`,
-    `${escapeLike(q)}%`,
-    limit,
-  );
+    values: [q, `%${escapeLike(q)}%`, `${escapeLike(q)}%`, limit],
+  };
+}
+
+async function searchPeople(db: Database, q: string, limit: number): Promise<PersonHit[]> {
+  const query = peopleSearchQuery(q, limit);
+  const rows = await db.$queryRawUnsafe<PersonRow[]>(query.text, ...query.values);
   return rows.map((r) => ({
     id: r.id,
     username: r.username,

@@ -78,16 +78,7 @@ export async function listStyles(
         : Prisma.sql`(s.created_at, s.id) < (${at}::timestamptz, ${after.id}::uuid)`,
     );
   }
-  const order =
-    sort === 'popular' ? Prisma.sql`a.follower_count DESC, s.created_at DESC, s.id DESC` : Prisma.sql`s.created_at DESC, s.id DESC`;
-  const rows = await deps.db.$queryRaw<CardRow[]>`
-    SELECT s.id::text, s.name, s.description, s.thumbnail, s.license_type::text AS license_type, s.generation_cost_tokens,
-           s.usage_count, s.training_status::text AS training_status, a.user_id::text AS artist_id, a.artist_name, a.follower_count,
-           s.created_at
-    FROM styles s JOIN artists a ON a.user_id = s.artist_id
-    WHERE ${Prisma.join(conditions, ' AND ')}
-    ORDER BY ${order}
-    LIMIT ${limit + 1}`;
+  const rows = await deps.db.$queryRaw<CardRow[]>(styleCardsQuery(conditions, sort, limit + 1));
   const page = pageOf(rows, limit, (last) =>
     encodeCursor({ ...(sort === 'popular' ? { f: last.follower_count } : {}), t: last.created_at.toISOString(), id: last.id }),
   );
@@ -111,3 +102,19 @@ export async function listStyles(
     ),
   };
 }
+
+/** The catalogue's one statement (exported for the bench's ceiling, which sends it through `pg`). */
+export function styleCardsQuery(conditions: Prisma.Sql[], sort: StyleSort, take: number): Prisma.Sql {
+  const order =
+    sort === 'popular' ? Prisma.sql`a.follower_count DESC, s.created_at DESC, s.id DESC` : Prisma.sql`s.created_at DESC, s.id DESC`;
+  return Prisma.sql`
+    SELECT s.id::text, s.name, s.description, s.thumbnail, s.license_type::text AS license_type, s.generation_cost_tokens,
+           s.usage_count, s.training_status::text AS training_status, a.user_id::text AS artist_id, a.artist_name, a.follower_count,
+           s.created_at
+    FROM styles s JOIN artists a ON a.user_id = s.artist_id
+    WHERE ${Prisma.join(conditions, ' AND ')}
+    ORDER BY ${order}
+    LIMIT ${take}`;
+}
+
+export { LISTED as LISTED_STYLES };

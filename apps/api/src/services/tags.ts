@@ -1,5 +1,5 @@
 import { DomainError } from '@stylelicense/contracts';
-import type { TransactionClient } from '@stylelicense/db';
+import { Prisma, type TransactionClient } from '@stylelicense/db';
 import { z } from 'zod';
 
 export const MAX_TAG_LENGTH = 50;
@@ -83,14 +83,16 @@ export async function tagsOf(
 ): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return result;
-  const rows =
-    kind === 'style'
-      ? await db.$queryRaw<Array<{ owner: string; name: string }>>`
-          SELECT st.style_id::text AS owner, t.name FROM style_tags st JOIN tags t ON t.id = st.tag_id
-          WHERE st.style_id = ANY(${ids}::uuid[]) ORDER BY st.style_id, st.sequence`
-      : await db.$queryRaw<Array<{ owner: string; name: string }>>`
-          SELECT gt.generation_id::text AS owner, t.name FROM generation_tags gt JOIN tags t ON t.id = gt.tag_id
-          WHERE gt.generation_id = ANY(${ids}::uuid[]) ORDER BY gt.generation_id, gt.sequence`;
+  const rows = await db.$queryRaw<Array<{ owner: string; name: string }>>(tagNamesQuery(kind, ids));
   for (const row of rows) result.get(row.owner)?.push(row.name);
   return result;
+}
+
+/** Tag names of a page of styles or generations, in link order (exported for the catalogue bench's ceiling). */
+export function tagNamesQuery(kind: 'style' | 'generation', ids: readonly string[]): Prisma.Sql {
+  return kind === 'style'
+    ? Prisma.sql`SELECT st.style_id::text AS owner, t.name FROM style_tags st JOIN tags t ON t.id = st.tag_id
+        WHERE st.style_id = ANY(${ids}::uuid[]) ORDER BY st.style_id, st.sequence`
+    : Prisma.sql`SELECT gt.generation_id::text AS owner, t.name FROM generation_tags gt JOIN tags t ON t.id = gt.tag_id
+        WHERE gt.generation_id = ANY(${ids}::uuid[]) ORDER BY gt.generation_id, gt.sequence`;
 }
