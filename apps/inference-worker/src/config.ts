@@ -1,0 +1,39 @@
+import type { ExecutionProviderConfig } from '@stylelicense/diffusion';
+
+/** What a running inference worker needs, however it was started (process env or the embedded API). */
+export interface InferenceWorkerConfig {
+  /** Names this worker in logs. */
+  workerId: string;
+  /** The API origin the webhooks go to, e.g. `http://127.0.0.1:3000`. */
+  apiUrl: string;
+  /** `whsec_…` secret of the `inference` webhook source. */
+  webhookSecret: string;
+  /** Data folder: the synthetic model lives under `models/tiny` when `modelDir` is unset. */
+  dataDir: string;
+  /** An Optimum-layout model folder; unset = the synthetic `tiny` model (built on first start). */
+  modelDir?: string;
+  provider: ExecutionProviderConfig;
+  /** Model weights kept loaded (LRU over base model + per-style merged sessions). */
+  sessionCacheBytes: number;
+  /** Overrides the job's steps / guidance when set (turbo models, the tiny smoke model). */
+  steps?: number;
+  guidance?: number;
+  loraStrength: number;
+  /** Downloaded style LoRA files, by storage key + etag. */
+  loraCacheDir: string;
+  loraCacheBytes: number;
+  outputFormat: 'png' | 'webp';
+  /** A job running longer fails with TIMEOUT (retryable). */
+  jobTimeoutMs: number;
+  /** On shutdown, how long the job in hand may run before it is handed back to the queue. */
+  shutdownGraceMs: number;
+  /** Undelivered completion/failure webhooks wait here (replayed in order). */
+  spoolDir: string;
+}
+
+/** Minimal structured logger (pino-compatible: fields first, then the message). */
+export interface WorkerLog {
+  info(fields: object, message?: string): void;
+  warn(fields: object, message?: string): void;
+  error(fields: object, message?: string): void;
+}

@@ -1,0 +1,142 @@
+import type { BrokerHealth } from '@stylelicense/queue';
+import { JOB_QUEUES, type Broker } from '@stylelicense/queue';
+import { DiffusionWorker, describeProvider, type DiffusionLogger } from '@stylelicense/diffusion';
+import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
+import type { InferenceWorkerConfig, WorkerLog } from './config';
+import { resolveModelDir } from './model';
+import { createGenerationReporter } from './reporter';
+import { LoraCache, SignatureCache } from './style-inputs';
+import { createGenerationHandler, HandedBack } from './worker';
+
+export interface StartInferenceWorkerOptions {
+  broker: Broker;
+  storage: ObjectStorage;
+  config: InferenceWorkerConfig;
+  log: WorkerLog;
+  /** The diffusion thread's entry module when running from a bundle (see the Dockerfile). */
+  diffusionEntry?: URL;
+}
+
+export interface InferenceWorkerHealth {
+  ok: boolean;
+  stopping: boolean;
+  busy: boolean;
+  provider: string;
+  modelDir: string;
+  jobs: { completed: number; failed: number; alreadyCompleted: number; handedBack: number };
+  broker: BrokerHealth;
+  storage: StorageHealth;
+}
+
+export interface InferenceWorker {
+  readonly modelDir: string;
+  health(): Promise<InferenceWorkerHealth>;
+  /**
+   * Graceful stop: no new jobs; the job in hand may finish within `shutdownGraceMs`, else it is
+   * handed back to the queue and cancelled; spooled reports get one more delivery try. Does not
+   * close the broker or storage (the caller owns them).
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts consuming `jobs.generation` (prefetch 1) on the given broker: the standalone process
+ * (main.ts) and the API's embedded mode both start the worker through here.
+ */
+export async function startInferenceWorker(options: StartInferenceWorkerOptions): Promise<InferenceWorker> {
+  const { broker, storage, config, log } = options;
+  const modelDir = await resolveModelDir(config, log);
+  const diffusionLog: DiffusionLogger = {
+    info: (message, fields) => log.info({ ...fields }, message),
+    warn: (message, fields) => log.warn({ ...fields }, message),
+  };
+  const diffusion = await DiffusionWorker.start({
+    provider: config.provider,
+    cacheBudgetBytes: config.sessionCacheBytes,
+    logger: diffusionLog,
+    ...(options.diffusionEntry ? { entry: options.diffusionEntry } : {}),
+  });
+  try {
+    // Loads the base model now: a wrong MODEL_DIR or a missing CUDA provider fails the start, not every job.
+    await diffusion.preload(modelDir);
+  } catch (error) {
+    await diffusion.close();
+    throw error;
+  }
+  const reporter = createGenerationReporter({ apiUrl: config.apiUrl, secret: config.webhookSecret, spoolDir: config.spoolDir, log });
+  const handle = createGenerationHandler({
+    storage,
+    diffusion,
+    reporter,
+    loras: new LoraCache(config.loraCacheDir, config.loraCacheBytes, storage, log),
+    signatures: new SignatureCache(storage),
+    modelDir,
+    config,
+    log,
+  });
+
+  const shutdown = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0 };
+  let stopping = false;
+
+  const consumer = await broker.consume(
+    JOB_QUEUES.generation,
+    async (delivery) => {
+      const work = handle(delivery.body, shutdown.signal);
+      inFlight.add(work);
+      try {
+        const outcome = await work;
+        if (outcome.status === 'completed') jobs.completed += 1;
+        else if (outcome.status === 'failed') jobs.failed += 1;
+        else jobs.alreadyCompleted += 1;
+      } catch (error) {
+        // The broker has the job back already; throwing would make it schedule a second copy.
+        if (error instanceof HandedBack) {
+          jobs.handedBack += 1;
+          log.warn({ messageId: delivery.messageId }, error.message);
+          return;
+        }
+        throw error;
+      } finally {
+        inFlight.delete(work);
+      }
+    },
+    { prefetch: 1 },
+  );
+  log.info({ workerId: config.workerId, modelDir, provider: describeProvider(config.provider) }, 'inference worker consuming jobs.generation');
+
+  return {
+    modelDir,
+    async health() {
+      const [brokerHealth, storageHealth] = await Promise.all([broker.checkHealth(), storage.checkHealth()]);
+      return {
+        ok: !stopping && brokerHealth.ok && storageHealth.ok,
+        stopping,
+        busy: inFlight.size > 0,
+        provider: describeProvider(config.provider),
+        modelDir,
+        jobs: { ...jobs },
+        broker: brokerHealth,
+        storage: storageHealth,
+      };
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      log.info({ inHand: inFlight.size, graceMs: config.shutdownGraceMs }, 'inference worker stopping');
+      // Waits up to the grace period for the job in hand; after it the broker takes the job back.
+      await consumer.cancel({ graceMs: config.shutdownGraceMs });
+      shutdown.abort(new Error('worker shutting down'));
+      await Promise.allSettled([...inFlight]);
+      const spool = await reporter.flush().catch((error: unknown) => {
+        log.warn({ err: error }, 'spool flush failed');
+        return undefined;
+      });
+      if (spool?.remaining) log.warn({ remaining: spool.remaining, spoolDir: config.spoolDir }, 'reports left in the spool for the next start');
+      await reporter.close();
+      await diffusion.close();
+      log.info({ ...jobs }, 'inference worker stopped');
+    },
+  };
+}

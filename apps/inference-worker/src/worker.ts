@@ -1,0 +1,243 @@
+import {
+  DomainError,
+  generationJobSchema,
+  idSchema,
+  JobFailure,
+  parseMessage,
+  type GenerationJob,
+} from '@stylelicense/contracts';
+import type { DiffusionWorker } from '@stylelicense/diffusion';
+import { stampSignature } from '@stylelicense/imaging';
+import { PermanentError, RetryableError } from '@stylelicense/queue';
+import { storageKeys, type ObjectInfo, type ObjectStorage } from '@stylelicense/storage';
+import type { InferenceWorkerConfig, WorkerLog } from './config';
+import { classifyFailure } from './failures';
+import { ProgressMilestones } from './progress';
+import { artistIdOf, promptFor } from './prompt';
+import type { GenerationReporter } from './reporter';
+import type { LoraCache, SignatureCache } from './style-inputs';
+
+export interface GenerationHandlerDeps {
+  storage: ObjectStorage;
+  diffusion: Pick<DiffusionWorker, 'generate'>;
+  reporter: GenerationReporter;
+  loras: LoraCache;
+  signatures: SignatureCache;
+  /** Resolved model folder (see resolveModelDir). */
+  modelDir: string;
+  config: Pick<InferenceWorkerConfig, 'steps' | 'guidance' | 'loraStrength' | 'outputFormat' | 'jobTimeoutMs'>;
+  log: WorkerLog;
+}
+
+export type GenerationOutcome =
+  | { status: 'completed'; resultKey: string; timings: JobTimings }
+  | { status: 'already-completed'; resultKey: string }
+  | { status: 'failed'; code: string; retryable: boolean };
+
+export interface JobTimings {
+  inputsMs: number;
+  pipelineMs: number;
+  stampMs: number;
+  uploadMs: number;
+  totalMs: number;
+}
+
+/** The job was stopped because the worker is shutting down; the broker already has it back. */
+export class HandedBack extends RetryableError {}
+
+/**
+ * One generation job, transport-agnostic: the broker adapter passes the message body and a
+ * signal that aborts when the worker shuts down. Resolves once the outcome is reported; throws
+ * PermanentError for a message it cannot read (the broker parks it) and HandedBack when stopped.
+ *
+ * Failures are reported to the API (`failed` with code, retryable and attempt) and the message
+ * is then acked: the API owns retries, back-off and refunds (it republishes the next attempt
+ * through its outbox), so the broker's own retry tiers are not used for generation jobs.
+ */
+export function createGenerationHandler(deps: GenerationHandlerDeps) {
+  const { storage, reporter, log, config } = deps;
+  const extension = config.outputFormat;
+
+  return async function handleGeneration(body: unknown, shutdown?: AbortSignal): Promise<GenerationOutcome> {
+    const job = readJob(body, reporter, log);
+    const resultKey = storageKeys.result(job.generationId, extension);
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new JobFailure('TIMEOUT', `generation ran past ${config.jobTimeoutMs} ms`)),
+      config.jobTimeoutMs,
+    );
+    const signal = shutdown ? AbortSignal.any([shutdown, timeout.signal]) : timeout.signal;
+    try {
+      // A redelivered job whose signed result is already stored: report it again, compute nothing.
+      const existing = await untilAborted(storage.head(resultKey), signal);
+      if (existing) return await reportExisting(job, resultKey, existing);
+      return await generate(job, resultKey, signal);
+    } catch (error) {
+      if (shutdown?.aborted) throw new HandedBack(`worker shutting down; generation ${job.generationId} handed back`);
+      const reason = signal.aborted ? signal.reason : error;
+      const classified = classifyFailure(reason);
+      log.warn(
+        { generationId: job.generationId, attempt: job.attempt, code: classified.code, retryable: classified.retryable, err: error },
+        'generation failed',
+      );
+      await reporter.progressSettled();
+      await reporter.failed({
+        generationId: job.generationId,
+        failure: {
+          code: classified.code,
+          message: classified.message.slice(0, 2000) || classified.code,
+          retryable: classified.retryable,
+          attempt: job.attempt,
+        },
+      });
+      return { status: 'failed', code: classified.code, retryable: classified.retryable };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  async function generate(job: GenerationJob, resultKey: string, signal: AbortSignal): Promise<GenerationOutcome> {
+    const started = performance.now();
+    const steps = config.steps ?? job.steps;
+    const guidance = config.guidance ?? job.guidance;
+    const progress = (p: Parameters<GenerationReporter['progress']>[0]['progress']) =>
+      reporter.progress({ generationId: job.generationId, attempt: job.attempt, progress: p });
+    const milestones = new ProgressMilestones(progress);
+    milestones.started(steps);
+
+    const [lora, signature] = await untilAborted(
+      Promise.all([deps.loras.fetch(job.loraModelKey), deps.signatures.fetch(job.signatureKey)]),
+      signal,
+    );
+    const inputsDone = performance.now();
+    const image = await deps.diffusion.generate(
+      {
+        modelDir: deps.modelDir,
+        prompt: promptFor(job),
+        width: job.width,
+        height: job.height,
+        steps,
+        guidanceScale: guidance,
+        seed: job.seed,
+        lora: { path: lora.path, strength: config.loraStrength },
+      },
+      { signal, onProgress: (p) => milestones.onStep(p.step, p.totalSteps, p.etaSeconds) },
+    );
+    const pipelineDone = performance.now();
+    const stamped = await untilAborted(
+      stampSignature({
+        image: image.pixels,
+        raw: { width: image.width, height: image.height },
+        signaturePng: signature.bytes,
+        signatureKey: signature.cacheKey,
+        metadata: {
+          artist: job.artistName,
+          artistId: artistIdOf(job.signatureKey),
+          style: job.styleName,
+          styleId: job.styleId,
+          generationId: job.generationId,
+          license: job.licenseType,
+          seed: job.seed,
+        },
+        format: extension,
+      }).catch((error: unknown) => {
+        // The image is ours and valid, so a refusal here is about the artist's signature file.
+        if (error instanceof DomainError) throw new JobFailure('SIGNATURE_MISSING', `artist signature unusable: ${error.message}`, { cause: error });
+        throw error;
+      }),
+      signal,
+    );
+    const stampDone = performance.now();
+    const metadata = { seed: job.seed, steps, guidance, width: stamped.width, height: stamped.height };
+    // Only the signed file is ever stored; its metadata lets a redelivery re-report without recomputing.
+    await untilAborted(
+      storage.put(resultKey, stamped.bytes, {
+        contentType: stamped.contentType,
+        contentLength: stamped.bytes.byteLength,
+        metadata: { 'generation-id': job.generationId, ...toObjectMetadata(metadata) },
+      }),
+      signal,
+    );
+    const uploadDone = performance.now();
+    await reporter.progressSettled();
+    await reporter.complete({ generationId: job.generationId, attempt: job.attempt, resultKey, metadata });
+    const timings: JobTimings = {
+      inputsMs: inputsDone - started,
+      pipelineMs: pipelineDone - inputsDone,
+      stampMs: stampDone - pipelineDone,
+      uploadMs: uploadDone - stampDone,
+      totalMs: performance.now() - started,
+    };
+    log.info(
+      { generationId: job.generationId, attempt: job.attempt, resultKey, provider: image.provider, loraDownloaded: lora.downloaded, ...roundTimings(timings) },
+      'generation completed',
+    );
+    return { status: 'completed', resultKey, timings };
+  }
+
+  async function reportExisting(job: GenerationJob, resultKey: string, info: ObjectInfo): Promise<GenerationOutcome> {
+    const stored = fromObjectMetadata(info.metadata);
+    const metadata = stored ?? {
+      seed: job.seed,
+      steps: config.steps ?? job.steps,
+      guidance: config.guidance ?? job.guidance,
+      width: job.width,
+      height: job.height,
+    };
+    log.info({ generationId: job.generationId, attempt: job.attempt, resultKey }, 'result already stored: reporting it again');
+    await reporter.complete({ generationId: job.generationId, attempt: job.attempt, resultKey, metadata });
+    return { status: 'already-completed', resultKey };
+  }
+}
+
+/**
+ * Parses the job. An unknown message version is parked untouched (a newer worker may read it);
+ * a known version with bad fields is reported as BAD_PROMPT when it names its generation, so
+ * the user is refunded, and parked.
+ */
+function readJob(body: unknown, reporter: GenerationReporter, log: WorkerLog): GenerationJob {
+  try {
+    return parseMessage(generationJobSchema, body);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'VALIDATION_ERROR') {
+      const raw = body as { generationId?: unknown; attempt?: unknown } | null;
+      const id = idSchema.safeParse(raw?.generationId);
+      const attempt = typeof raw?.attempt === 'number' && Number.isInteger(raw.attempt) && raw.attempt >= 1 && raw.attempt <= 20 ? raw.attempt : 1;
+      if (id.success) {
+        void reporter
+          .failed({ generationId: id.data, failure: { code: 'BAD_PROMPT', message: error.message.slice(0, 2000), retryable: false, attempt } })
+          .catch((reportError: unknown) => log.error({ err: reportError }, 'could not report an invalid job'));
+      }
+    }
+    log.error({ err: error }, 'unreadable generation job: parked');
+    throw new PermanentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Rejects with the signal's reason as soon as it aborts (storage calls take no signal). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+type ResultMetadata = { seed: number; steps: number; guidance: number; width: number; height: number };
+const METADATA_FIELDS = ['seed', 'steps', 'guidance', 'width', 'height'] as const;
+
+function toObjectMetadata(metadata: ResultMetadata): Record<string, string> {
+  return Object.fromEntries(METADATA_FIELDS.map((field) => [field, String(metadata[field])]));
+}
+
+/** Null when the object was not written by this worker (missing or non-numeric fields). */
+function fromObjectMetadata(stored: Record<string, string>): ResultMetadata | null {
+  const entries = METADATA_FIELDS.map((field) => [field, stored[field] === undefined ? Number.NaN : Number(stored[field])] as const);
+  if (entries.some(([, value]) => !Number.isFinite(value))) return null;
+  return Object.fromEntries(entries) as ResultMetadata;
+}
+
+function roundTimings(timings: JobTimings): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([name, ms]) => [name, Math.round(ms)]));
+}
