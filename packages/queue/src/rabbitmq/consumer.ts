@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { DomainError } from '@stylelicense/contracts';
 import { errorSummary, failureOutcome, PermanentError } from '../outcome';
 import {
   ATTEMPT_HEADER,
@@ -109,12 +110,24 @@ export class RabbitConsumer implements JobConsumer {
         if (claimed) return;
         // Stop deliveries first so the freed prefetch slot is not refilled while we work.
         this.claimedInHand += 1;
-        if (this.consumerTag && this.channel === channel) {
-          const tag = this.consumerTag;
-          this.consumerTag = undefined;
-          await channel.cancel(tag);
+        try {
+          if (this.consumerTag && this.channel === channel) {
+            const tag = this.consumerTag;
+            this.consumerTag = undefined;
+            await channel.cancel(tag);
+          }
+          channel.ack(message);
+        } catch (error) {
+          this.claimedInHand -= 1;
+          throw new DomainError(
+            'QUEUE_UNAVAILABLE',
+            'could not claim the job: its channel closed; the broker will redeliver it',
+            undefined,
+            {
+              cause: error,
+            },
+          );
         }
-        channel.ack(message);
         claimed = true;
       },
     };
@@ -130,6 +143,9 @@ export class RabbitConsumer implements JobConsumer {
         if (!claimed) settle(() => channel.ack(message));
         return;
       }
+      // The channel died under the handler: the broker already has the job back, and a
+      // rerouted copy would be a duplicate.
+      if (!claimed && this.channel !== channel) return;
       try {
         await this.reroute(message, attempt, failure.error);
         if (!claimed) settle(() => channel.ack(message));
