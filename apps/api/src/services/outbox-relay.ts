@@ -118,7 +118,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function relayOnce(): Promise<number> {
-    const rows = await claim();
+    return deliver(await claim());
+  }
+
+  /** Publishes claimed rows, then marks them sent (or schedules their next try). */
+  async function deliver(rows: ClaimedRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     // One confirm channel keeps publish order; the confirms arrive as one stream.
     const outcomes = await Promise.allSettled(
@@ -168,14 +172,29 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let failures = 0;
+    // While a full batch is being published, the next one is claimed: at most two in flight.
+    // Publishes are issued in claim order on one channel, so the order holds.
+    let previous: Promise<number> | undefined;
     while (running) {
       woken = false;
       let full = false;
       try {
         await purgeSent();
-        full = (await relayOnce()) === batchSize;
+        const rows = await claim();
+        full = rows.length === batchSize;
+        const current = deliver(rows);
+        current.catch(() => undefined); // awaited below or on the next round
+        const before = previous;
+        previous = current;
+        if (before) await before;
+        if (!full) {
+          previous = undefined;
+          await current;
+        }
         failures = 0;
       } catch (error) {
+        await previous?.catch(() => undefined);
+        previous = undefined;
         // The database or broker is away: keep trying, slower each time.
         failures += 1;
         log.error({ err: error, failures }, 'outbox relay round failed');
@@ -193,6 +212,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         wakeUp = done;
       });
     }
+    await previous?.catch(() => undefined);
   }
 
   async function listen(url: string): Promise<void> {

@@ -81,13 +81,14 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
       const outcome = await handle(handlers[name] as Handler<typeof name>, route.source, webhookId, report);
       req.log.info({ route: route.path, webhookId, result: outcome.result, reason: outcome.reason }, 'webhook handled');
       if (outcome.retry) options.onOutboxWrite?.();
-      // The change is committed: a bus hiccup must not make the worker send it again.
-      await publishAll(options.events, outcome.events).catch((error: unknown) => log.error({ err: error }, 'publishing webhook events failed'));
       res.status(200).json({
         status: outcome.result,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
         ...(outcome.retry ? { retry: outcome.retry } : {}),
       });
+      // After the answer: the change is committed, and live events are best-effort (clients can
+      // refetch), so neither the worker's wait nor a retry of its report depends on the bus.
+      publishAll(options.events, outcome.events).catch((error: unknown) => log.error({ err: error }, 'publishing webhook events failed'));
     });
   }
   return router;
