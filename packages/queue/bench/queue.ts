@@ -164,7 +164,7 @@ try {
   const { p50, p99 } = await latency(rabbit, 500);
   console.log(`publish→consume latency (500 sequential jobs): p50 ${format(p50)} ms, p99 ${format(p99)} ms`);
 } finally {
-  await rabbit.deleteTopology().catch(() => undefined);
+  await rabbit.deleteTopology();
   await rabbit.close({ graceMs: 0 });
 }
 
