@@ -56,6 +56,9 @@ export async function createSession(
     graphOptimizationLevel: 'all',
     // Warnings about unused initializers and CPU-assigned shape ops are noise for our purposes.
     logSeverityLevel: 3,
+    // Several sessions share the cores (text encoder, UNet, VAE, cached styles): idle intra-op
+    // threads must sleep, not spin, or they steal the CPU from the session that is running.
+    extra: { session: { intra_op: { allow_spinning: '0' }, set_denormal_as_zero: '1' } },
   };
   if (source.externalData) options.externalData = source.externalData;
   try {
