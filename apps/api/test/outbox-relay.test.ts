@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
 import { enqueueOutboxMessage } from '../src/services/outbox';
 import { createOutboxRelay, type OutboxRelay } from '../src/services/outbox-relay';
+import { purgeWebhookReceipts } from '../src/services/webhooks/adapter';
 import { collectJobs, rabbitFixture, stopCollecting } from './broker-fixture';
 
 const log = createLogger('silent');
@@ -141,6 +142,28 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
     await enqueue(1, 'notify');
     await expect.poll(() => seen.length, { timeout: 2_000, interval: 5 }).toBe(1);
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('without LISTEN (embedded PGlite), is woken by this process\'s own outbox writes', async () => {
+    const seen = await collectJobs(consumerBroker, queue);
+    const relayer = await relay({ pollIntervalMs: 60_000 });
+    relayer.start();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // first round done, now sleeping for a minute
+    const started = Date.now();
+    await enqueue(1, 'nudge');
+    await expect.poll(() => seen.length, { timeout: 2_000, interval: 5 }).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('purges webhook receipts older than a day, keeping recent ones', async () => {
+    await database.db.webhookReceipt.createMany({
+      data: [
+        { id: 'msg_old', source: 'inference', receivedAt: new Date(Date.now() - 2 * 24 * 3600_000) },
+        { id: 'msg_new', source: 'training' },
+      ],
+    });
+    expect(await purgeWebhookReceipts(database.db)).toBe(1);
+    expect((await database.db.webhookReceipt.findMany()).map((receipt) => receipt.id)).toEqual(['msg_new']);
   });
 
   it('reports its lag: pending rows and the age of the oldest due one', async () => {

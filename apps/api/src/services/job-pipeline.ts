@@ -8,7 +8,7 @@ import { BrokerEventBus } from './broker-events';
 import { InProcessEventBus, type EventBus } from './events';
 import type { ReadinessProbe } from './health';
 import { createOutboxRelay, outboxProbe, type OutboxRelay } from './outbox-relay';
-import { webhookRouter } from './webhooks/adapter';
+import { purgeWebhookReceipts, webhookRouter } from './webhooks/adapter';
 
 /** The API's half of the job pipeline: broker, outbox relay, event bus, worker webhooks. */
 export interface JobPipeline {
@@ -47,6 +47,11 @@ export async function startJobPipeline({ config, db, log }: { config: ApiConfig;
     retry: { delaysMs: config.GENERATION_RETRY_DELAYS_MS },
     onOutboxWrite: () => relay.wake(),
   });
+  // Receipts matter only inside the replay window; keep a day of them for investigation.
+  const housekeeping = setInterval(() => {
+    purgeWebhookReceipts(db).catch((error: unknown) => log.warn({ err: error }, 'purging webhook receipts failed'));
+  }, config.HOUSEKEEPING_INTERVAL_MS);
+  housekeeping.unref();
   let stopping: Promise<void> | undefined;
   return {
     broker,
@@ -56,6 +61,7 @@ export async function startJobPipeline({ config, db, log }: { config: ApiConfig;
     webhooks,
     stop() {
       stopping ??= (async () => {
+        clearInterval(housekeeping);
         await relay.stop();
         await events.close();
         await broker.close({ graceMs: 5_000 });
