@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,24 @@ describe('durable webhook sender', () => {
     expect(await readdir(join(spoolDir, 'rejected'))).toHaveLength(1);
     expect(errors).toHaveLength(1);
     expect(server.received.at(-1)?.path).toBe('/good');
+    await sender.close();
+  });
+
+  it('sets a damaged spool file aside and delivers the rest', async () => {
+    const baseUrl = await server.start();
+    await writeFile(join(spoolDir, '000000000000001-000001-msg_broken.json'), '{"webhookId": "msg_bro');
+    const errors: unknown[] = [];
+    const sender = createDurableWebhookSender({
+      baseUrl,
+      secret,
+      source: 'inference',
+      spoolDir,
+      onError: (error) => errors.push(error),
+    });
+    const result = await sender.send('/after', { n: 1 });
+    expect(result.delivered).toBe(true);
+    expect(await readdir(join(spoolDir, 'rejected'))).toEqual(['000000000000001-000001-msg_broken.json']);
+    expect(errors).toHaveLength(1);
     await sender.close();
   });
 

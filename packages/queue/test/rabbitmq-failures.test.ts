@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import amqplib from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainError } from '@stylelicense/contracts';
-import { JOB_QUEUES, type JobDelivery } from '../src';
+import { createRabbitBroker, JOB_QUEUES, type JobDelivery } from '../src';
 import { AMQP_URL, assertBrokerHealthy, deferred, rabbitFixture, rabbitmqctl, sleep } from './helpers';
 
 const queue = JOB_QUEUES.generation;
@@ -149,4 +149,17 @@ describe('rabbitmq: broker restart', () => {
       await fixture.cleanup();
     }
   }, 90_000);
+});
+
+describe('rabbitmq: unreachable broker', () => {
+  it('fails start-up with QUEUE_UNAVAILABLE after the initial attempts', async () => {
+    const started = Date.now();
+    const error = (await createRabbitBroker({
+      url: 'amqp://guest:guest@127.0.0.1:1',
+      reconnect: { initialDelayMs: 20, maxDelayMs: 50, initialAttempts: 3 },
+    }).catch((caught: unknown) => caught)) as DomainError;
+    expect(error.code).toBe('QUEUE_UNAVAILABLE');
+    expect(error.message).toMatch(/cannot connect to RabbitMQ/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });

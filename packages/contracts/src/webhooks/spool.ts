@@ -70,7 +70,15 @@ export function createDurableWebhookSender(options: DurableWebhookSenderOptions)
   /** true = gone from the spool (delivered or moved to rejected/), false = API still unreachable. */
   async function deliverSpooled(name: string): Promise<boolean> {
     const file = join(options.spoolDir, name);
-    const entry = JSON.parse(await readFile(file, 'utf8')) as SpooledWebhook;
+    let entry: SpooledWebhook;
+    try {
+      entry = JSON.parse(await readFile(file, 'utf8')) as SpooledWebhook;
+    } catch (error) {
+      // A damaged file must not block every result behind it.
+      await rename(file, join(rejectedDir, name));
+      options.onError?.(error);
+      return true;
+    }
     try {
       await sender.send(entry.path, entry.payload, { webhookId: entry.webhookId });
       await rm(file);

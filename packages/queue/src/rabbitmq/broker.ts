@@ -30,8 +30,11 @@ export interface RabbitBrokerOptions extends TopologyOptions {
   connectionName?: string;
   /** How long a publish may wait for a connection, drain, unblock and confirm; default 30 s. */
   publishTimeoutMs?: number;
-  /** Reconnect back-off (amqplib's `recovery` option); defaults 100 ms doubling to 10 s. */
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Reconnect back-off (amqplib's `recovery` option): 100 ms doubling to 10 s, forever once
+   * connected; the first connection gives up after `initialAttempts` (default 6) with QUEUE_UNAVAILABLE.
+   */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; initialAttempts?: number };
   /** Called for connection-level trouble worth logging (disconnects, reconnects, blocked). */
   onEvent?: (event: RabbitConnectionEvent) => void;
 }
@@ -86,7 +89,7 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
     recovery: {
       initialDelay: options.reconnect?.initialDelayMs ?? 100,
       maxDelay: options.reconnect?.maxDelayMs ?? 10_000,
-      initialMaxRetries: 5,
+      initialMaxRetries: Math.max(0, (options.reconnect?.initialAttempts ?? 6) - 1),
       waitForConnect: false,
       setup: async (fresh: ChannelModel) => {
         // amqplib binds its own listeners only after setup; without this an error during
