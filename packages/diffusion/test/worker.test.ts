@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { threadId as mainThreadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -97,5 +98,37 @@ describe('inference in a worker thread', () => {
     await expect(
       worker.generate(request({ lora: { path: join(root, 'none.safetensors'), strength: 1 } })),
     ).rejects.toMatchObject({ code: 'LORA_INVALID' });
+  });
+});
+
+describe('inference thread lifecycle', () => {
+  it('preloads a model, and reports a missing one', async () => {
+    await expect(worker.preload(modelDir)).resolves.toBeUndefined();
+    await expect(worker.preload(join(root, 'missing'))).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+
+  it('fails requests of a thread that dies with a retryable error and starts a new thread', async () => {
+    // A stand-in thread that announces itself and dies on its first request.
+    const entry = join(root, 'dying-thread.mjs');
+    await writeFile(
+      entry,
+      [
+        "import { parentPort, threadId } from 'node:worker_threads';",
+        "parentPort.postMessage({ type: 'ready', threadId });",
+        "parentPort.on('message', () => process.exit(7));",
+      ].join('\n'),
+    );
+    const dying = await DiffusionWorker.start({ entry: pathToFileURL(entry), logger: silentLogger });
+    try {
+      const first = await dying.threadId();
+      await expect(dying.generate(request())).rejects.toMatchObject({
+        code: 'INFERENCE_FAILED',
+        retryable: true,
+      });
+      const second = await dying.threadId();
+      expect(second).not.toBe(first);
+    } finally {
+      await dying.close();
+    }
   });
 });
