@@ -211,6 +211,25 @@ export function describeBrokerContract(driver: string, makeFixture: () => Broker
         await expect.poll(() => order).toEqual(['start long', 'end long', 'start next', 'end next']);
       }));
 
+    it('a worker that dies after claiming does not get its job redelivered (the lease takes over)', () =>
+      withFixture(async (fixture) => {
+        const worker = await fixture.connect();
+        const claimed = deferred();
+        await worker.consume(queue, async (delivery) => {
+          await delivery.claim();
+          claimed.resolve();
+          await new Promise(() => undefined); // training for hours, then the process dies
+        });
+        const api = await fixture.connect();
+        await api.publish(queue, { v: 1 }, { messageId: 'claimed-job' });
+        await claimed.promise;
+        await worker.close({ graceMs: 0 });
+        const other = await fixture.connect();
+        const seen = await collect(other, queue);
+        await sleep(400);
+        expect(seen).toHaveLength(0);
+      }));
+
     it('fans events out to every subscribed instance, by topic pattern', () =>
       withFixture(async (fixture) => {
         const apiA = await fixture.connect();
