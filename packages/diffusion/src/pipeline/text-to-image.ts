@@ -158,7 +158,7 @@ export async function generateWithModel(
   const latentW = request.width / 8;
   checkFixedDims(sampleSpec, latentH, latentW);
   const latentSize = channels * latentH * latentW;
-  const tokens = cond.length / contextDim(contextSpec, cond.length);
+  const tokens = model.tokenizer.contextLength;
   // Exports with a fixed batch of 1 get the two guidance halves in two runs.
   const batchTogether = guided && sampleSpec.shape[0] !== 1;
 
@@ -169,6 +169,12 @@ export async function generateWithModel(
   const total = scheduler.timesteps.length;
   // Text embeddings are the same every step: convert them to the UNet's dtype once.
   const hidden = cond.length / tokens;
+  if (!Number.isInteger(hidden)) {
+    throw new DiffusionError(
+      'MODEL_INVALID',
+      `text encoder returned ${cond.length} values for ${tokens} tokens`,
+    );
+  }
   const contextTensor = (values: Float32Array, batch: number): OrtTensor =>
     floatTensor(values, contextSpec, [batch, tokens, hidden]);
   const condContext = contextTensor(cond, 1);
@@ -292,13 +298,6 @@ function concat(a: Float32Array, b: Float32Array): Float32Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-/** Hidden size of the text embeddings (the context input's last dim, else inferred for 77 tokens). */
-function contextDim(spec: InputSpec, values: number): number {
-  const last = spec.shape[spec.shape.length - 1];
-  if (typeof last === 'number') return last;
-  return values / 77;
 }
 
 function checkFixedDims(spec: InputSpec, height: number, width: number): void {
