@@ -55,3 +55,13 @@ export type {
   TrainOptions,
 } from './engine/types';
 export { trainStyle, type TrainedStyle, type TrainStyleInput } from './train-style';
+export { leaseSecondsFor, type TrainerSettings, type TrainingWorkerConfig, type WorkerLog } from './config';
+export { startEmbeddedWorker, type EmbeddedWorkerContext } from './embedded';
+export { embeddedWorkerConfig, loadSettings, trainerEnvironment, type ProcessSettings } from './env';
+export { classifyFailure, isRetriedForTraining } from './failures';
+export { startHealthServer } from './health';
+export { ProgressBeat, type ProgressBeatOptions } from './progress';
+export { createTrainingReporter, type ReporterOptions, type TrainingReporter } from './reporter';
+export { engineFor, startTrainingWorker, type StartTrainingWorkerOptions, type TrainingWorker, type TrainingWorkerHealth } from './start';
+export { STYLE_FILES, styleFileKey, THUMBNAIL_SIZE } from './style-files';
+export { createTrainingHandler, type TrainingHandlerDeps, type TrainingMetricsReport, type TrainingOutcome } from './worker';

@@ -1,0 +1,101 @@
+import {
+  createDurableWebhookSender,
+  createWebhookSender,
+  isDomainError,
+  MESSAGE_VERSION,
+  WEBHOOK_ROUTES,
+  type TrainingCompleteWebhook,
+  type TrainingFailedWebhook,
+  type TrainingProgressWebhook,
+  type TrainingStartedWebhook,
+} from '@stylelicense/contracts';
+import type { WorkerLog } from './config';
+
+/** How the worker tells the API about a style's training: signed webhooks (Standard Webhooks). */
+export interface TrainingReporter {
+  /**
+   * Delivered before the job is claimed (it starts the API's lease); throws when the API cannot
+   * be reached after the retries, so the job stays with the broker.
+   */
+  started(report: Omit<TrainingStartedWebhook, 'v'>): Promise<void>;
+  /** Fire-and-forget, delivered in order; a lost progress report only delays the progress bar. */
+  progress(report: Omit<TrainingProgressWebhook, 'v'>): void;
+  /** Resolves once every progress report sent so far has been delivered or given up. */
+  progressSettled(): Promise<void>;
+  /** Delivered, or kept in the spool and replayed until the API takes it. */
+  complete(report: Omit<TrainingCompleteWebhook, 'v'>): Promise<{ delivered: boolean }>;
+  failed(report: Omit<TrainingFailedWebhook, 'v'>): Promise<{ delivered: boolean }>;
+  /** Delivers what waits in the spool now; `remaining` is what the API could not take yet. */
+  flush(): Promise<{ delivered: number; remaining: number }>;
+  close(): Promise<void>;
+}
+
+export interface ReporterOptions {
+  apiUrl: string;
+  secret: string;
+  spoolDir: string;
+  log: WorkerLog;
+  /** Tries per `started` and final report before giving up / spooling (default 6, ~15 s of back-off). */
+  maxAttempts?: number;
+  requestTimeoutMs?: number;
+}
+
+export function createTrainingReporter(options: ReporterOptions): TrainingReporter {
+  const { log } = options;
+  const common = {
+    baseUrl: options.apiUrl,
+    secret: options.secret,
+    source: 'training',
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+  };
+  const retry = { maxAttempts: options.maxAttempts ?? 6 };
+  const startedSender = createWebhookSender({ ...common, retry });
+  // Progress gets two quick tries: training must not wait on the progress bar.
+  const progressSender = createWebhookSender({ ...common, retry: { maxAttempts: 2, initialDelayMs: 200 } });
+  const finalSender = createDurableWebhookSender({
+    ...common,
+    retry,
+    spoolDir: options.spoolDir,
+    onError: (error) => log.error({ err: error }, 'spooled training webhook could not be delivered'),
+  });
+  finalSender.start();
+  let progressChain: Promise<void> = Promise.resolve();
+
+  async function sendFinal(path: string, payload: object): Promise<{ delivered: boolean }> {
+    try {
+      const result = await finalSender.send(path, payload);
+      if (!result.delivered) log.warn({ path, webhookId: result.webhookId }, 'API unreachable: report spooled for later delivery');
+      return { delivered: result.delivered };
+    } catch (error) {
+      // 4xx: the API refuses this report for good; retrying the same bytes cannot help.
+      if (isDomainError(error, 'WEBHOOK_REJECTED')) {
+        log.error({ err: error, path }, 'API rejected the report');
+        return { delivered: false };
+      }
+      throw error;
+    }
+  }
+
+  return {
+    async started(report) {
+      await startedSender.send(WEBHOOK_ROUTES.trainingStarted.path, { v: MESSAGE_VERSION, ...report });
+    },
+    progress(report) {
+      const payload = { v: MESSAGE_VERSION, ...report };
+      progressChain = progressChain.then(() =>
+        progressSender.send(WEBHOOK_ROUTES.trainingProgress.path, payload).then(
+          () => undefined,
+          (error: unknown) => log.warn({ err: error, styleId: report.styleId }, 'progress report lost'),
+        ),
+      );
+    },
+    progressSettled: () => progressChain,
+    complete: (report) => sendFinal(WEBHOOK_ROUTES.trainingComplete.path, { v: MESSAGE_VERSION, ...report }),
+    failed: (report) => sendFinal(WEBHOOK_ROUTES.trainingFailed.path, { v: MESSAGE_VERSION, ...report }),
+    flush: () => finalSender.flush(),
+    async close() {
+      await progressChain;
+      await finalSender.close();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { JobFailure } from '@stylelicense/contracts';
+import { ATTEMPT_HEADER, JOB_QUEUES, type Broker, type BrokerHealth } from '@stylelicense/queue';
+import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
+import type { TrainingWorkerConfig, WorkerLog } from './config';
+import { createKohyaEngine } from './engine/kohya';
+import { createNoTrainerEngine } from './engine/none';
+import type { TrainerEngine } from './engine/types';
+import { createTrainingReporter } from './reporter';
+import { createTrainingHandler } from './worker';
+
+export interface StartTrainingWorkerOptions {
+  broker: Broker;
+  storage: ObjectStorage;
+  config: TrainingWorkerConfig;
+  log: WorkerLog;
+  /** Replaces the engine `config.trainer` describes (tests run the process test engine here). */
+  engine?: TrainerEngine;
+}
+
+export interface TrainingWorkerHealth {
+  ok: boolean;
+  stopping: boolean;
+  engine: string;
+  /** The job in hand, if any. */
+  job: { messageId: string; since: string } | null;
+  jobs: { completed: number; failed: number; rerouted: number; handedBack: number };
+  broker: BrokerHealth;
+  storage: StorageHealth;
+}
+
+export interface TrainingWorker {
+  readonly engine: string;
+  health(): Promise<TrainingWorkerHealth>;
+  /**
+   * Graceful stop: no new jobs; the job in hand may finish within `shutdownGraceMs`, else its
+   * trainer is stopped (process group killed) and the job handed back to the queue with the same
+   * attempt; spooled reports get one more delivery try. Leaves the broker and storage open (the
+   * caller owns them).
+   */
+  stop(): Promise<void>;
+}
+
+export function engineFor(config: TrainingWorkerConfig): TrainerEngine {
+  const { trainer } = config;
+  if (trainer.engine === 'none') return createNoTrainerEngine();
+  return createKohyaEngine({
+    pythonExecutable: trainer.pythonExecutable,
+    sdScriptsDir: trainer.sdScriptsDir,
+    baseModelPath: trainer.baseModelPath,
+    environment: trainer.environment,
+    cudaVisibleDevices: trainer.cudaVisibleDevices,
+    timeLimitMs: config.jobTimeLimitMs,
+  });
+}
+
+/** Both drivers expose the topology they declared; the worker's last-attempt rule must agree with it. */
+function brokerMaxAttempts(broker: Broker, fallback: number): number {
+  const declared = broker as { topology?: { maxAttempts?: unknown }; hub?: { topology?: { maxAttempts?: unknown } } };
+  const value = declared.topology?.maxAttempts ?? declared.hub?.topology?.maxAttempts;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : fallback;
+}
+
+/**
+ * Starts consuming `jobs.training` (prefetch 1: one style at a time per GPU worker) on the given
+ * broker. The standalone process (main.ts) and the API's embedded mode both start it here.
+ */
+export async function startTrainingWorker(options: StartTrainingWorkerOptions): Promise<TrainingWorker> {
+  const { broker, storage, config, log } = options;
+  const engine = options.engine ?? engineFor(config);
+  await mkdir(config.workDir, { recursive: true });
+  // Scratch left by a previous run of this worker that died mid-job (one WORK_DIR per worker).
+  for (const entry of await readdir(config.workDir)) {
+    if (entry.startsWith('job-')) await rm(join(config.workDir, entry), { recursive: true, force: true });
+  }
+  const reporter = createTrainingReporter({ apiUrl: config.apiUrl, secret: config.webhookSecret, spoolDir: config.spoolDir, log });
+  const maxAttempts = brokerMaxAttempts(broker, config.maxAttempts);
+  const handle = createTrainingHandler({
+    storage,
+    engine,
+    reporter,
+    config,
+    maxAttempts,
+    log,
+    handBack: (delivery) =>
+      broker.publish(JOB_QUEUES.training, delivery.body, {
+        messageId: delivery.messageId,
+        headers: { [ATTEMPT_HEADER]: delivery.attempt },
+      }),
+  });
+
+  const shutdown = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  const jobs = { completed: 0, failed: 0, rerouted: 0, handedBack: 0 };
+  let current: TrainingWorkerHealth['job'] = null;
+  let stopping = false;
+
+  const consumer = await broker.consume(
+    JOB_QUEUES.training,
+    async (delivery) => {
+      const work = handle(delivery, shutdown.signal);
+      inFlight.add(work);
+      current = { messageId: delivery.messageId, since: new Date().toISOString() };
+      try {
+        const outcome = await work;
+        if (outcome.status === 'completed') jobs.completed += 1;
+        else if (outcome.status === 'failed') jobs.failed += 1;
+        else jobs.handedBack += 1;
+      } catch (error) {
+        jobs.rerouted += 1;
+        throw error;
+      } finally {
+        inFlight.delete(work);
+        current = null;
+      }
+    },
+    { prefetch: 1 },
+  );
+  log.info({ workerId: config.workerId, engine: engine.name, maxAttempts }, 'training worker consuming jobs.training');
+
+  return {
+    engine: engine.name,
+    async health() {
+      const [brokerHealth, storageHealth] = await Promise.all([broker.checkHealth(), storage.checkHealth()]);
+      return {
+        ok: !stopping && brokerHealth.ok && storageHealth.ok,
+        stopping,
+        engine: engine.name,
+        job: current,
+        jobs: { ...jobs },
+        broker: brokerHealth,
+        storage: storageHealth,
+      };
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      log.info({ inHand: inFlight.size, graceMs: config.shutdownGraceMs }, 'training worker stopping');
+      // Waits up to the grace period for the job in hand; an unclaimed job is then back with the broker.
+      await consumer.cancel({ graceMs: config.shutdownGraceMs });
+      // A claimed job still running: kill the trainer, and the handler hands the job back.
+      shutdown.abort(new JobFailure('WORKER_SHUTDOWN', 'the worker is shutting down'));
+      await Promise.allSettled([...inFlight]);
+      const spool = await reporter.flush().catch((error: unknown) => {
+        log.warn({ err: error }, 'spool flush failed');
+        return undefined;
+      });
+      if (spool?.remaining) log.warn({ remaining: spool.remaining, spoolDir: config.spoolDir }, 'reports left in the spool for the next start');
+      await reporter.close();
+      log.info({ ...jobs }, 'training worker stopped');
+    },
+  };
+}
