@@ -1,7 +1,7 @@
 import { aspectRatioSchema, DomainError, generationStatusSchema } from '@stylelicense/contracts';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
-import { topicOf } from '../services/events';
+import { authorizedStream, topicOf } from '../services/events';
 import { listFeed } from '../services/feed';
 import { createGeneration, getGeneration, listMyGenerations, updateGeneration } from '../services/generations';
 import { paginationInput } from '../services/pagination';
@@ -49,10 +49,12 @@ export const generationsRouter = router({
   onProgress: authedProcedure
     .input(generationIdInput.extend({ lastEventId: z.string().max(64).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const generation = await getGeneration(ctx.deps, ctx.viewer, input.generationId);
-      if (generation.author.id !== ctx.viewer.userId) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.');
       const topic = topicOf({ type: 'generation.updated', ownerId: ctx.viewer.userId });
-      for await (const { id, event } of ctx.deps.events.subscribe(topic, { fromId: input.lastEventId, signal })) {
+      const ownGeneration = async () => {
+        const generation = await getGeneration(ctx.deps, ctx.viewer, input.generationId);
+        if (generation.author.id !== ctx.viewer.userId) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.');
+      };
+      for await (const { id, event } of authorizedStream(ctx.deps.events, topic, { fromId: input.lastEventId, signal }, ownGeneration)) {
         if (event.type === 'generation.updated' && event.generationId === input.generationId) yield tracked(id, event);
       }
     }),

@@ -1,7 +1,7 @@
 import { DomainError, licenseTypeSchema, trainingStatusSchema } from '@stylelicense/contracts';
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
-import { topicOf } from '../services/events';
+import { authorizedStream, topicOf } from '../services/events';
 import { paginationInput } from '../services/pagination';
 import { listStyles } from '../services/style-catalog';
 import { ARTWORK_CONTENT_TYPES, issueUploadUrls } from '../services/style-uploads';
@@ -65,10 +65,12 @@ export const stylesRouter = router({
   onProgress: authedProcedure
     .input(styleIdInput.extend({ lastEventId: z.string().max(64).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const style = await getStyle(ctx.deps, ctx.viewer, input.styleId);
-      if (style.artist.id !== ctx.viewer.userId) throw new DomainError('STYLE_NOT_FOUND', 'No such style.');
       const topic = topicOf({ type: 'training.updated', ownerId: ctx.viewer.userId });
-      for await (const { id, event } of ctx.deps.events.subscribe(topic, { fromId: input.lastEventId, signal })) {
+      const ownStyle = async () => {
+        const style = await getStyle(ctx.deps, ctx.viewer, input.styleId);
+        if (style.artist.id !== ctx.viewer.userId) throw new DomainError('STYLE_NOT_FOUND', 'No such style.');
+      };
+      for await (const { id, event } of authorizedStream(ctx.deps.events, topic, { fromId: input.lastEventId, signal }, ownStyle)) {
         if (event.type === 'training.updated' && event.styleId === input.styleId) yield tracked(id, event);
       }
     }),

@@ -65,48 +65,76 @@ export class InProcessEventBus implements EventBus {
     for (const waiter of this.waiters.get(topic) ?? []) waiter.push(entry);
   }
 
+  /** Registers at once (events published before the first `next()` are kept), ends on abort, close or `return()`. */
   subscribe(topic: string, { fromId, signal }: SubscribeOptions = {}): AsyncIterable<BusEvent> {
-    const waiters = this.waiters;
-    const replay = fromId ? (this.recent.get(topic) ?? []).filter((entry) => entry.id > fromId) : [];
-    const isClosed = () => this.closed || signal?.aborted === true;
-    return {
-      [Symbol.asyncIterator]: async function* () {
-        const queue: BusEvent[] = replay.map(({ id, topic: t, event }) => ({ id, topic: t, event }));
-        let wake: (() => void) | undefined;
-        const waiter: Waiter = {
-          push(entry) {
-            queue.push({ id: entry.id, topic: entry.topic, event: entry.event });
-            wake?.();
-          },
-          wake: () => wake?.(),
-        };
-        const onAbort = () => wake?.();
-        signal?.addEventListener('abort', onAbort);
-        const set = waiters.get(topic) ?? new Set<Waiter>();
-        set.add(waiter);
-        waiters.set(topic, set);
-        try {
-          while (!isClosed()) {
-            const next = queue.shift();
-            if (next) {
-              yield next;
-              continue;
-            }
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-          }
-        } finally {
-          set.delete(waiter);
-          if (set.size === 0) waiters.delete(topic);
-          signal?.removeEventListener('abort', onAbort);
+    const queue: BusEvent[] = (fromId ? (this.recent.get(topic) ?? []).filter((entry) => entry.id > fromId) : []).map(({ id, event }) => ({
+      id,
+      topic,
+      event,
+    }));
+    let wake: (() => void) | undefined;
+    let ended = false;
+    const waiter: Waiter = {
+      push(entry) {
+        queue.push({ id: entry.id, topic: entry.topic, event: entry.event });
+        wake?.();
+      },
+      wake: () => wake?.(),
+    };
+    const set = this.waiters.get(topic) ?? new Set<Waiter>();
+    set.add(waiter);
+    this.waiters.set(topic, set);
+    signal?.addEventListener('abort', waiter.wake);
+    const end = (): IteratorReturnResult<undefined> => {
+      if (!ended) {
+        ended = true;
+        set.delete(waiter);
+        if (set.size === 0 && this.waiters.get(topic) === set) this.waiters.delete(topic);
+        signal?.removeEventListener('abort', waiter.wake);
+      }
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterator<BusEvent> = {
+      next: async () => {
+        for (;;) {
+          if (ended || this.closed || signal?.aborted) return end();
+          const item = queue.shift();
+          if (item) return { done: false, value: item };
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
         }
       },
+      return: async () => end(),
     };
+    return { [Symbol.asyncIterator]: () => iterator };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const set of this.waiters.values()) for (const waiter of set) waiter.wake();
     this.waiters.clear();
+  }
+}
+
+/**
+ * A subscription for one client: subscribes first, so nothing published while `authorize` runs is
+ * missed, then checks the caller may watch (throwing ends the subscription), then yields events.
+ */
+export async function* authorizedStream(
+  bus: EventBus,
+  topic: string,
+  options: SubscribeOptions,
+  authorize: () => Promise<unknown>,
+): AsyncGenerator<BusEvent> {
+  const iterator = bus.subscribe(topic, options)[Symbol.asyncIterator]();
+  try {
+    await authorize();
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
   }
 }
