@@ -6,8 +6,12 @@
 //   pnpm --filter @stylelicense/diffusion bench:gpu:bundle      → packages/diffusion/dist/gpu-sd15.mjs
 //   node packages/diffusion/dist/gpu-sd15.mjs [--variants plain,fused] [--steps 25] [--runs 20]
 //        [--images 3] [--device 0] [--work /tmp/sd15] [--preset sd15|tiny] [--provider cuda|cpu]
+//        [--raw no] [--lora yes]
 // `--preset tiny --provider cpu` is a quick local check of the bundle.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { encodeSafetensors, type FloatTensorInput } from '@stylelicense/safetensors';
+import { decodeModel } from '../src/onnx';
 import { join } from 'node:path';
 import { buildSyntheticModel, type SyntheticPreset } from '../src/synthetic';
 import { DiffusionEngine, isDiffusionError, type ExecutionProviderConfig } from '../src/pipeline';
@@ -29,6 +33,9 @@ const images = Number(option('images', '3'));
 const work = option('work', '/tmp/sl-gpu-sd15');
 // The raw-UNet baseline costs a second session creation per variant; `--raw no` skips it.
 const raw = option('raw', 'yes') !== 'no';
+// `--lora yes`: also time a style switch — merging a rank-16 LoRA on every attention projection
+// of the UNet (decode, patch, encode, new session) — and an image with it.
+const withLora = option('lora', 'no') === 'yes';
 const provider: ExecutionProviderConfig =
   option('provider', 'cuda') === 'cpu'
     ? { provider: 'cpu' }
@@ -51,6 +58,8 @@ interface Result {
   imageMsMin: number;
   textEncoderMs: number;
   decodeMs: number;
+  loraLoadS?: number;
+  loraImageMs?: number;
 }
 
 /** Raw UNet runs with exactly what one guided step feeds it (host tensors in, host tensors out). */
@@ -91,6 +100,32 @@ async function rawUNet(dir: string, variant: string): Promise<number[]> {
   );
 
   return unetTimes;
+}
+
+/** A kohya LoRA (rank 16, alpha 8, small random values) for every attention projection of the UNet. */
+async function randomAttentionLora(unetFile: string): Promise<Uint8Array> {
+  const model = decodeModel(new Uint8Array(await readFile(unetFile)));
+  const noise = new SeededNoise(5);
+  const rank = 16;
+  const tensors: Record<string, FloatTensorInput> = {};
+  for (const t of model.graph.initializers) {
+    const match = /^(.*attn[12]\.(?:to_q|to_k|to_v|to_out\.0))\.weight$/.exec(t.name);
+    if (!match || t.dims.length !== 2) continue;
+    const [inputs, outputs] = t.dims as [number, number];
+    const key = `lora_unet_${match[1]!.replaceAll('.', '_')}`;
+    tensors[`${key}.lora_down.weight`] = {
+      dtype: 'F16',
+      shape: [rank, inputs],
+      values: noise.gaussian(rank * inputs).map((v) => v * 0.01),
+    };
+    tensors[`${key}.lora_up.weight`] = {
+      dtype: 'F16',
+      shape: [outputs, rank],
+      values: noise.gaussian(outputs * rank).map((v) => v * 0.01),
+    };
+    tensors[`${key}.alpha`] = { dtype: 'F16', shape: [], values: [8] };
+  }
+  return encodeSafetensors(tensors);
 }
 
 async function measure(variant: 'plain' | 'fused'): Promise<Result> {
@@ -136,6 +171,21 @@ async function measure(variant: 'plain' | 'fused'): Promise<Result> {
         throw new Error(`ran on ${image.provider}`);
       }
     }
+    let lora: Pick<Result, 'loraLoadS' | 'loraImageMs'> = {};
+    if (withLora) {
+      const path = join(work, `${preset}-style.safetensors`);
+      writeFileSync(path, await randomAttentionLora(join(dir, 'unet', 'model.onnx')));
+      const loraRequest = { ...request, lora: { path, strength: 0.8 } };
+      let t = performance.now();
+      await engine.preload(dir, loraRequest.lora);
+      const loraLoadS = (performance.now() - t) / 1000;
+      t = performance.now();
+      await engine.generate(loraRequest);
+      lora = { loraLoadS, loraImageMs: performance.now() - t };
+      log(
+        `${variant}: LoRA merge + session ${loraLoadS.toFixed(1)} s, image with it ${lora.loraImageMs!.toFixed(0)} ms`,
+      );
+    }
     log(
       `${variant}: ${steps}-step ${size}² image: median ${median(imageTimes).toFixed(0)} ms (text ${textEncoderMs.toFixed(1)} ms, decode ${decodeMs.toFixed(1)} ms)`,
     );
@@ -150,6 +200,7 @@ async function measure(variant: 'plain' | 'fused'): Promise<Result> {
       imageMsMin: Math.min(...imageTimes),
       textEncoderMs,
       decodeMs,
+      ...lora,
     };
   } finally {
     await engine.close();
@@ -176,6 +227,11 @@ console.log(
 for (const r of results) {
   console.log(
     `${r.variant.padEnd(8)} ${r.unetMsMedian.toFixed(2).padStart(9)} / ${r.unetMsMin.toFixed(2).padEnd(13)} ${r.pipelineStepMs.toFixed(2).padStart(16)}  ${r.imageMsMedian.toFixed(0).padStart(10)} / ${r.imageMsMin.toFixed(0).padEnd(9)} ${r.textEncoderMs.toFixed(1).padStart(7)}  ${r.decodeMs.toFixed(1).padStart(9)}  ${r.loadS.toFixed(1).padStart(6)}`,
+  );
+}
+for (const r of results.filter((x) => x.loraLoadS !== undefined)) {
+  console.log(
+    `${r.variant}: LoRA style switch (merge + session) ${r.loraLoadS!.toFixed(1)} s; image with it ${r.loraImageMs!.toFixed(0)} ms`,
   );
 }
 console.log(`RESULT ${JSON.stringify({ preset, steps, size, provider, results })}`);
