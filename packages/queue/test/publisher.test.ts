@@ -32,7 +32,7 @@ describe('confirm publisher gate', () => {
     publisher.setBlocked(true);
     let confirmed = false;
     const publishing = publisher
-      .publish('', queue, body, { messageId: 'held', persistent: true }, true)
+      .publish('', queue, body, { messageId: 'held', persistent: true, mandatory: true })
       .then(() => {
         confirmed = true;
       });
@@ -49,7 +49,7 @@ describe('confirm publisher gate', () => {
     await publisher.attach(connection);
     publisher.setBlocked(true);
     const error = (await publisher
-      .publish('', queue, body, { messageId: 'late' }, true)
+      .publish('', queue, body, { messageId: 'late', mandatory: true })
       .catch((caught: unknown) => caught)) as DomainError;
     expect(error.code).toBe('QUEUE_PUBLISH_TIMEOUT');
     expect(error.message).toMatch(/the broker blocked publishing/);
@@ -57,7 +57,7 @@ describe('confirm publisher gate', () => {
 
   it('waits for a channel when there is none, then publishes on it', async () => {
     const publisher = new ConfirmPublisher(5_000, () => undefined);
-    const publishing = publisher.publish('', queue, body, { messageId: 'early' }, true);
+    const publishing = publisher.publish('', queue, body, { messageId: 'early', mandatory: true });
     await sleep(100);
     await publisher.attach(connection);
     await expect(publishing).resolves.toBeUndefined();

@@ -154,22 +154,24 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
     },
     publisherStats: publisher.stats,
 
-    async publish(queue: string, message: unknown, publishOptions: PublishOptions = {}) {
-      assertOpen();
-      const target = topology.prefix + publishTarget(topology, queue, publishOptions.delayMs);
-      await publisher.publish(
-        '',
-        target,
-        Buffer.from(JSON.stringify(message)),
-        {
-          messageId: publishOptions.messageId ?? randomUUID(),
-          headers: { [ATTEMPT_HEADER]: 1, ...publishOptions.headers },
-          persistent: true,
-          contentType: 'application/json',
-          timestamp: Math.floor(Date.now() / 1000),
-        },
-        true,
-      );
+    publish(queue: string, message: unknown, publishOptions: PublishOptions = {}): Promise<void> {
+      let target: string;
+      let content: Buffer;
+      try {
+        assertOpen();
+        target = topology.prefix + publishTarget(topology, queue, publishOptions.delayMs);
+        content = Buffer.from(JSON.stringify(message));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return publisher.publish('', target, content, {
+        messageId: publishOptions.messageId ?? randomUUID(),
+        headers: { [ATTEMPT_HEADER]: 1, ...publishOptions.headers },
+        persistent: true,
+        mandatory: true,
+        contentType: 'application/json',
+        timestamp: Math.floor(Date.now() / 1000),
+      });
     },
 
     async consume(
@@ -199,13 +201,12 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
     async publishEvent(routingKey: string, event: unknown) {
       assertOpen();
       // Events are transient and need no listener; they are still confirmed.
-      await publisher.publish(
-        exchange,
-        routingKey,
-        Buffer.from(JSON.stringify(event)),
-        { messageId: randomUUID(), persistent: false, contentType: 'application/json' },
-        false,
-      );
+      await publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(event)), {
+        messageId: randomUUID(),
+        persistent: false,
+        mandatory: false,
+        contentType: 'application/json',
+      });
     },
 
     async subscribeEvents(pattern, handler): Promise<EventSubscription> {

@@ -183,19 +183,14 @@ export class RabbitConsumer implements JobConsumer {
       outcome.action === 'retry'
         ? { ...headers, [ATTEMPT_HEADER]: attempt + 1 }
         : { ...headers, [PARKED_REASON_HEADER]: outcome.reason };
-    await this.publisher.publish(
-      '',
-      target,
-      message.content,
-      {
-        messageId: String(message.properties.messageId ?? ''),
-        headers: nextHeaders,
-        persistent: true,
-        contentType: 'application/json',
-        timestamp: message.properties.timestamp as number | undefined,
-      },
-      true,
-    );
+    await this.publisher.publish('', target, message.content, {
+      messageId: String(message.properties.messageId ?? ''),
+      headers: nextHeaders,
+      persistent: true,
+      mandatory: true,
+      contentType: 'application/json',
+      timestamp: message.properties.timestamp as number | undefined,
+    });
   }
 
   async cancel(options: { graceMs?: number } = {}): Promise<void> {

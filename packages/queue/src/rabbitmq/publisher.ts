@@ -3,6 +3,8 @@ import { DomainError } from '@stylelicense/contracts';
 
 type Outcome = 'confirmed' | 'channel-lost';
 
+export type PublishProperties = Options.Publish & { messageId: string; mandatory: boolean };
+
 interface PendingConfirm {
   deadline: number;
   expire(): void;
@@ -76,27 +78,43 @@ export class ConfirmPublisher {
     this.wake();
   }
 
-  async publish(
+  /** `options.mandatory`: unroutable messages reject with QUEUE_UNROUTABLE instead of vanishing. */
+  publish(exchange: string, routingKey: string, content: Buffer, options: PublishProperties): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    const channel = this.writableNow();
+    // Fast path without extra awaits: most publishes find the channel writable.
+    if (!channel) return this.publishWhenWritable(exchange, routingKey, content, options, deadline);
+    return this.publishOnce(channel, exchange, routingKey, content, options, deadline).then((outcome) =>
+      outcome === 'confirmed' ? undefined : this.republish(exchange, routingKey, content, options, deadline),
+    );
+  }
+
+  private writableNow(): ConfirmChannel | undefined {
+    return this.channel && !this.blocked && !this.needsDrain && !this.closed ? this.channel : undefined;
+  }
+
+  private republish(
     exchange: string,
     routingKey: string,
     content: Buffer,
-    options: Options.Publish & { messageId: string },
-    mandatory: boolean,
+    options: PublishProperties,
+    deadline: number,
   ): Promise<void> {
-    const deadline = Date.now() + this.timeoutMs;
+    this.stats.republished += 1;
+    return this.publishWhenWritable(exchange, routingKey, content, options, deadline);
+  }
+
+  private async publishWhenWritable(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: PublishProperties,
+    deadline: number,
+  ): Promise<void> {
     for (;;) {
-      const ready =
-        this.channel && !this.blocked && !this.needsDrain && !this.closed ? this.channel : undefined;
-      const channel = ready ?? (await this.writableChannel(deadline, routingKey));
-      const outcome = await this.publishOnce(
-        channel,
-        exchange,
-        routingKey,
-        content,
-        { ...options, mandatory },
-        deadline,
-      );
-      if (outcome === 'confirmed') return;
+      const channel = this.writableNow() ?? (await this.writableChannel(deadline, routingKey));
+      if ((await this.publishOnce(channel, exchange, routingKey, content, options, deadline)) === 'confirmed')
+        return;
       this.stats.republished += 1;
     }
   }
@@ -158,7 +176,7 @@ export class ConfirmPublisher {
     exchange: string,
     routingKey: string,
     content: Buffer,
-    options: Options.Publish & { messageId: string },
+    options: PublishProperties,
     deadline: number,
   ): Promise<Outcome> {
     return new Promise<Outcome>((resolve, reject) => {
