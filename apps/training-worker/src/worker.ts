@@ -97,6 +97,8 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
       const expected = scheduleForImageCount(job.artworks.length);
       progress.report({ epoch: 0, totalEpochs: expected.epochs, step: 0, totalSteps: expected.maxTrainSteps, percent: 0, etaSeconds: null, loss: null });
 
+      // A host that cannot train says so before downloading a single artwork.
+      await deps.engine.checkReady();
       await mkdir(workDir, { recursive: true });
       const trained = await trainStyle({
         styleId: job.styleId,

@@ -173,7 +173,8 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
     };
   }
 
-  return { name, prepare, train };
+  const scriptPath = options.scriptPath ?? join(options.sdScriptsDir, 'train_network.py');
+  return { name, checkReady: () => assertInstalled(scriptPath, options.baseModelPath), prepare, train };
 }
 
 /** A host without sd-scripts or the base model fails permanently and says so, instead of "crashing" on every retry. */

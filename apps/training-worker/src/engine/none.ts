@@ -8,5 +8,5 @@ export function createNoTrainerEngine(): TrainerEngine {
   const refuse = async (): Promise<never> => {
     throw new JobFailure('NO_TRAINER_ENGINE', NO_TRAINER_ENGINE_MESSAGE);
   };
-  return { name: 'none', prepare: refuse, train: refuse };
+  return { name: 'none', checkReady: refuse, prepare: refuse, train: refuse };
 }

@@ -81,6 +81,8 @@ export interface TrainOptions {
  */
 export interface TrainerEngine {
   readonly name: string;
+  /** Fails fast (NO_TRAINER_ENGINE, MODEL_NOT_FOUND) when this host cannot train, before any download. */
+  checkReady(): Promise<void>;
   prepare(job: TrainingJob): Promise<TrainingPlan>;
   train(plan: TrainingPlan, options?: TrainOptions): Promise<TrainingResult>;
 }
