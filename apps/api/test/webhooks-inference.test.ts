@@ -87,6 +87,9 @@ describe('inference webhooks: authentication and input', () => {
     const future = await sendWebhook(api, 'generationProgress', { ...progressReport(generation.id), v: 2 });
     expect(future.status).toBe(400);
     expect(future.body.error?.code).toBe('UNSUPPORTED_MESSAGE_VERSION');
+    const huge = await sendWebhook(api, 'generationProgress', { ...progressReport(generation.id), padding: 'x'.repeat(300_000) });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error?.code).toBe('MALFORMED_MESSAGE');
     expect(await generationOf(generation.id)).toMatchObject({ status: 'queued', generationProgress: null });
   });
 });

@@ -6,7 +6,7 @@ import {
   type WebhookRoute,
 } from '@stylelicense/contracts';
 import { withTransaction, type Database, type TransactionClient } from '@stylelicense/db';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
 import { publishAll, type EventBus } from '../events';
@@ -91,6 +91,13 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
       publishAll(options.events, outcome.events).catch((error: unknown) => log.error({ err: error }, 'publishing webhook events failed'));
     });
   }
+  // Body-parser refusals (too large, aborted, bad encoding) are the sender's problem: answer 400 so
+  // its client does not retry them, instead of the generic 500.
+  const bodyRefused: ErrorRequestHandler = (error: { status?: number; message?: string }, _req, res, next) => {
+    if (typeof error?.status !== 'number' || error.status >= 500) return next(error);
+    res.status(400).json({ error: { code: 'MALFORMED_MESSAGE', httpStatus: 400, message: `webhook body refused: ${error.message ?? 'unreadable'}` } });
+  };
+  router.use(bodyRefused);
   return router;
 
   async function handle<Route extends WebhookRoute>(
