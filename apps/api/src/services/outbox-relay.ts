@@ -20,7 +20,7 @@ export interface OutboxRelayOptions {
   maxRetryDelayMs?: number;
   /**
    * PostgreSQL URL to LISTEN on for commits made by any instance. Absent (embedded PGlite): this
-   * process's outbox writes make the relay look again a few times over the next 200 ms instead.
+   * process's outbox writes make the relay look again a few times over the next 500 ms instead.
    */
   listenUrl?: string;
   /** Sent rows older than this are deleted (the table stays small). */
@@ -94,7 +94,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // The write's transaction has not committed yet when we hear of it: look again shortly after.
   function followLocalWrite(): void {
     if (followUps.size > 0) return;
-    for (const delay of [2, 10, 50, 200]) {
+    for (const delay of [2, 10, 50, 200, 500]) {
       const timer = setTimeout(() => {
         followUps.delete(timer);
         wake();
