@@ -85,7 +85,7 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
       });
       shutdown.throwIfAborted();
       await delivery.claim();
-      log.info(context, 'training job claimed');
+      log.info({ ...context, deliveryCount: delivery.deliveryCount }, 'training job claimed');
 
       const progress = new ProgressBeat({
         send: (report) => reporter.progress({ ...ids, attempt: job.attempt, progress: report }),

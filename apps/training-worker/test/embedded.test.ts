@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedWorker } from '../src/index';
+import { memoryLog, putArtworks, SECRET, TEN_GOOD, testStorage, trainingJob, uniqueId, TEST_TOPOLOGY } from './support/harness';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
+
+let root: string;
+let receiver: WebhookReceiver;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'training-embedded-'));
+  receiver = await startWebhookReceiver(SECRET);
+});
+
+afterAll(async () => {
+  await receiver.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('embedded default (in-process broker, no trainer engine)', () => {
+  it('fails a new style at once with NO_TRAINER_ENGINE "no trainer engine configured on this host", not retried', async () => {
+    const broker = createInProcessBroker({ prefix: `embedded-${uniqueId('t')}.`, ...TEST_TOPOLOGY });
+    const storage = testStorage(root);
+    await storage.ensureBucket();
+    const worker = await startEmbeddedWorker({
+      broker,
+      apiUrl: receiver.url,
+      webhookSecrets: { training: SECRET },
+      storage,
+      dataDir: join(root, 'data'),
+      log: memoryLog(),
+    });
+    try {
+      expect(worker.name).toBe('training');
+      const styleId = uniqueId('style');
+      const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
+      const published = Date.now();
+      await broker.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
+      const failed = () => receiver.forStyle(styleId).filter((r) => r.route === 'trainingFailed');
+      await expect.poll(() => failed().length, { timeout: 5_000, interval: 20 }).toBe(1);
+      expect(Date.now() - published).toBeLessThan(2_000);
+      expect(failed()[0]!.body).toMatchObject({
+        failure: { code: 'NO_TRAINER_ENGINE', message: 'no trainer engine configured on this host', retryable: false, attempt: 1 },
+        logKey: null,
+        rejectedArtworks: [],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 700)); // past the first retry tier
+      expect(receiver.forStyle(styleId).map((r) => r.route)).toEqual(['trainingStarted', 'trainingProgress', 'trainingFailed']);
+    } finally {
+      await worker.stop();
+      await broker.close({ graceMs: 0 });
+    }
+  });
+});
