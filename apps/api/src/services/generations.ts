@@ -16,7 +16,7 @@ import { holdForGeneration, ledgerKeys } from './ledger';
 import { downloadUrl } from './media';
 import { enqueueOutboxMessage } from './outbox';
 import { pageOf, timeCursor, type Page } from './pagination';
-import { linkGenerationTags, normalizeTags, tagsOf } from './tags';
+import { linkGenerationTags, normalizeTags } from './tags';
 import type { Actor } from './visibility';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
@@ -164,6 +164,7 @@ export interface GenerationRow {
   generation_progress: GenerationProgress | null;
   failure: { code?: string; message?: string } | null;
   attempt: number;
+  tags: string[];
 }
 
 // One lean projection for every generation list and the detail view (aspect_ratio is stored by its label, e.g. '1:1').
@@ -173,6 +174,7 @@ export function selectGenerations(viewerId: string | null, where: Prisma.Sql, or
            a.user_id::text AS artist_id, a.artist_name, g.status::text AS status, g.aspect_ratio::text AS aspect_ratio,
            g.description, g.result_image, g.like_count, g.comment_count, g.created_at, g.completed_at,
            g.is_public, g.is_hidden, g.seed, g.consumed_tokens, g.generation_progress, g.failure, g.attempt,
+           ARRAY(SELECT t.name FROM generation_tags gt JOIN tags t ON t.id = gt.tag_id WHERE gt.generation_id = g.id ORDER BY gt.sequence) AS tags,
            ${viewerId ? Prisma.sql`EXISTS (SELECT 1 FROM likes l WHERE l.generation_id = g.id AND l.user_id = ${viewerId}::uuid)` : Prisma.sql`false`} AS is_liked
     FROM generations g
     JOIN users u ON u.id = g.user_id
@@ -183,7 +185,6 @@ export function selectGenerations(viewerId: string | null, where: Prisma.Sql, or
 }
 
 export async function toViews(deps: Deps, actor: Actor | null, rows: GenerationRow[]): Promise<GenerationView[]> {
-  const tags = await tagsOf(deps.db, 'generation', rows.map((r) => r.id));
   const ownIds = rows.filter((r) => actor && (actor.userId === r.user_id || actor.role === 'admin')).map((r) => r.id);
   const refunded = new Set<string>();
   if (ownIds.length) {
@@ -205,7 +206,7 @@ export async function toViews(deps: Deps, actor: Actor | null, rows: GenerationR
         aspectRatio: r.aspect_ratio,
         width,
         height,
-        promptTags: tags.get(r.id) ?? [],
+        promptTags: r.tags,
         description: r.description,
         resultUrl: r.status === 'completed' ? await downloadUrl(deps.storage, r.result_image) : null,
         likeCount: r.like_count,

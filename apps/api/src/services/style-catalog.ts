@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { downloadUrl } from './media';
 import { decodeCursor, encodeCursor, pageOf, type Page } from './pagination';
 import type { Deps } from './styles';
-import { normalizeTags, tagsOf } from './tags';
+import { normalizeTags } from './tags';
 import type { Actor } from './visibility';
 
 export type StyleSort = 'recent' | 'popular';
@@ -36,6 +36,7 @@ interface CardRow {
   artist_name: string;
   follower_count: number;
   created_at: Date;
+  tags: string[];
 }
 
 const position = z.object({ f: z.number().int().min(0).optional(), t: z.string().datetime(), id: z.uuid() });
@@ -82,7 +83,6 @@ export async function listStyles(
   const page = pageOf(rows, limit, (last) =>
     encodeCursor({ ...(sort === 'popular' ? { f: last.follower_count } : {}), t: last.created_at.toISOString(), id: last.id }),
   );
-  const tagsBy = await tagsOf(deps.db, 'style', page.items.map((r) => r.id));
   return {
     ...page,
     items: await Promise.all(
@@ -96,21 +96,22 @@ export async function listStyles(
         usageCount: r.usage_count,
         trainingStatus: r.training_status,
         artist: { id: r.artist_id, artistName: r.artist_name, followerCount: r.follower_count },
-        tags: tagsBy.get(r.id) ?? [],
+        tags: r.tags,
         createdAt: r.created_at,
       })),
     ),
   };
 }
 
-/** The catalogue's one statement (exported for the bench's ceiling, which sends it through `pg`). */
+/** The catalogue's one statement (tags included: one round trip per page) (exported for the bench's ceiling, which sends it through `pg`). */
 export function styleCardsQuery(conditions: Prisma.Sql[], sort: StyleSort, take: number): Prisma.Sql {
   const order =
     sort === 'popular' ? Prisma.sql`a.follower_count DESC, s.created_at DESC, s.id DESC` : Prisma.sql`s.created_at DESC, s.id DESC`;
   return Prisma.sql`
     SELECT s.id::text, s.name, s.description, s.thumbnail, s.license_type::text AS license_type, s.generation_cost_tokens,
            s.usage_count, s.training_status::text AS training_status, a.user_id::text AS artist_id, a.artist_name, a.follower_count,
-           s.created_at
+           s.created_at,
+           ARRAY(SELECT t.name FROM style_tags st JOIN tags t ON t.id = st.tag_id WHERE st.style_id = s.id ORDER BY st.sequence) AS tags
     FROM styles s JOIN artists a ON a.user_id = s.artist_id
     WHERE ${Prisma.join(conditions, ' AND ')}
     ORDER BY ${order}

@@ -88,8 +88,8 @@ export async function tagsOf(
   return result;
 }
 
-/** Tag names of a page of styles or generations, in link order (exported for the catalogue bench's ceiling). */
-export function tagNamesQuery(kind: 'style' | 'generation', ids: readonly string[]): Prisma.Sql {
+/** Tag names of a page of styles or generations, in link order. */
+function tagNamesQuery(kind: 'style' | 'generation', ids: readonly string[]): Prisma.Sql {
   return kind === 'style'
     ? Prisma.sql`SELECT st.style_id::text AS owner, t.name FROM style_tags st JOIN tags t ON t.id = st.tag_id
         WHERE st.style_id = ANY(${ids}::uuid[]) ORDER BY st.style_id, st.sequence`

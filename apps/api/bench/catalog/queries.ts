@@ -1,0 +1,25 @@
+import type { Prisma } from '@stylelicense/db';
+import { feedOrder, LISTED_GENERATIONS } from '../../src/services/feed';
+import { selectGenerations } from '../../src/services/generations';
+import { peopleSearchQuery, styleSearchQuery } from '../../src/services/search';
+import { LISTED_STYLES, styleCardsQuery } from '../../src/services/style-catalog';
+
+/** One statement as `pg` takes it. */
+export interface CeilingQuery {
+  text: string;
+  values: unknown[];
+}
+
+const fromPrisma = (sql: Prisma.Sql): CeilingQuery => ({ text: sql.text, values: sql.values });
+
+/**
+ * The statements each benchmarked request makes, built by the very functions the services use, so
+ * the ceiling runs exactly the API's SQL minus Prisma, tRPC, HTTP and JSON.
+ */
+export const CEILING_QUERIES = {
+  stylesRecent: [fromPrisma(styleCardsQuery([LISTED_STYLES], 'recent', 21))],
+  stylesPopular: [fromPrisma(styleCardsQuery([LISTED_STYLES], 'popular', 21))],
+  feedRecent: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('recent', 21)))],
+  feedPopular: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('popular', 21)))],
+  search: [styleSearchQuery('water', 10), peopleSearchQuery('water', 10)],
+} satisfies Record<string, CeilingQuery[]>;
