@@ -99,6 +99,8 @@ export const configSchema = z.object({
   /** Diffusion settings every generation job carries. */
   GENERATION_STEPS: z.coerce.number().int().min(1).max(150).default(30),
   GENERATION_GUIDANCE: z.coerce.number().min(0).max(30).default(7.5),
+  /** Seconds anonymous catalogue, feed and search pages are served from memory (0 = always read). */
+  PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** How often read notifications older than 30 days and orphaned uploads are purged. */
   HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
 
@@ -115,6 +117,8 @@ export const configSchema = z.object({
   WEBHOOK_SECRET_INFERENCE: webhookSecrets.optional(),
   /** Wait before generation attempt 2, 3, …: attempt 1 starts at once, so 0 s / 30 s / 120 s; attempts = delays + 1. */
   GENERATION_RETRY_DELAYS_MS: delayList.default([30_000, 120_000]),
+  /** A training style silent this long has lost its worker (jobs are acked on claim): it is sent again or failed. */
+  TRAINING_LEASE_SECONDS: z.coerce.number().int().min(30).default(300),
 });
 
 export type ApiConfig = z.infer<typeof configSchema> & {

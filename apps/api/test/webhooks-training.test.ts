@@ -1,7 +1,12 @@
 import type { DomainEvent } from '@stylelicense/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
+import { withTransaction } from '@stylelicense/db';
+import { JOB_QUEUES } from '@stylelicense/queue';
 import { BrokerEventBus } from '../src/services/broker-events';
+import { sweepExpiredTrainingLeases } from '../src/services/job-outcomes/training-lease';
+import { enqueueOutboxMessage } from '../src/services/outbox';
+import { collectJobs, stopCollecting } from './broker-fixture';
 import { topicOf } from '../src/services/events';
 import { addArtist, addStyle } from './marketplace';
 import { sendWebhook, startPipelineApi, type PipelineApi } from './pipeline-fixtures';
@@ -12,6 +17,7 @@ beforeAll(async () => {
   api = await startPipelineApi();
 });
 afterAll(async () => {
+  await stopCollecting();
   await api?.stop();
 });
 
@@ -121,5 +127,37 @@ describe('training webhooks', () => {
     expect(seen).toHaveLength(3);
     abort.abort();
     await otherInstance.close();
+  });
+
+  it('a style whose worker went silent past the lease is sent again (next attempt), and fails after the last one', async () => {
+    const { artist, style, artwork } = await pendingStyle();
+    const consumer = await api.rabbit.connect();
+    const jobs = await collectJobs(consumer, JOB_QUEUES.training);
+    const trainingJob = {
+      v: 1, jobId: style.id, styleId: style.id, artistId: artist.id, styleName: style.name, styleTags: [style.name],
+      artworks: [{ artworkId: artwork.id, imageKey: artwork.image, caption: null, tags: [] }], options: {}, attempt: 1, requestedAt: new Date().toISOString(),
+    };
+    await withTransaction(db(), (tx) => enqueueOutboxMessage(tx, { destination: JOB_QUEUES.training, payload: trainingJob, messageId: style.id }));
+    const policy = { leaseMs: 60_000, maxAttempts: 3 };
+    const goSilent = () => db().$executeRaw`UPDATE styles SET updated_at = now() - interval '2 minutes' WHERE id = ${style.id}::uuid`;
+
+    for (const attempt of [1, 2]) {
+      await sendWebhook(api, 'trainingProgress', { ...progress(style.id, 10), attempt });
+      expect((await sweepExpiredTrainingLeases(db(), policy)).requeued).toEqual([]); // still heard from
+      await goSilent();
+      expect((await sweepExpiredTrainingLeases(db(), policy)).requeued).toEqual([style.id]);
+      expect(await styleOf(style.id)).toMatchObject({ trainingStatus: 'pending', trainingProgress: null });
+      api.runtime.deps.outbox.wake();
+      await expect.poll(() => jobs.filter((job) => (job.body as { styleId: string }).styleId === style.id).map((job) => job.attempt)).toContain(attempt + 1);
+    }
+    await sendWebhook(api, 'trainingProgress', { ...progress(style.id, 10), attempt: 3 });
+    await goSilent();
+    const last = await sweepExpiredTrainingLeases(db(), policy);
+    expect(last).toMatchObject({ requeued: [], failed: [style.id] });
+    expect(await sweepExpiredTrainingLeases(db(), policy)).toMatchObject({ requeued: [], failed: [] });
+    expect(await styleOf(style.id)).toMatchObject({ trainingStatus: 'failed', trainingError: { code: 'WORKER_SHUTDOWN' } });
+    expect((await notificationsOf(artist.id, style.id)).map((n) => n.type)).toEqual(['style_training_failed']);
+    const sent = jobs.filter((job) => (job.body as { styleId: string }).styleId === style.id);
+    expect(sent.map((job) => (job.body as { attempt: number }).attempt)).toEqual([1, 2, 3]);
   });
 });

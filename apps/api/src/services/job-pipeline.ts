@@ -5,10 +5,14 @@ import type { ApiConfig } from '../env';
 import type { Logger } from '../logger';
 import { brokerProbe, connectBroker } from './broker';
 import { BrokerEventBus } from './broker-events';
-import { InProcessEventBus, type EventBus } from './events';
+import { InProcessEventBus, publishAll, type EventBus } from './events';
 import type { ReadinessProbe } from './health';
+import { sweepExpiredTrainingLeases } from './job-outcomes/training-lease';
 import { createOutboxRelay, outboxProbe, type OutboxRelay } from './outbox-relay';
 import { purgeWebhookReceipts, webhookRouter } from './webhooks/adapter';
+
+/** Same as the queue's default maxAttempts: the first run and two more. */
+const TRAINING_MAX_ATTEMPTS = 3;
 
 /** The API's half of the job pipeline: broker, outbox relay, event bus, worker webhooks. */
 export interface JobPipeline {
@@ -52,6 +56,18 @@ export async function startJobPipeline({ config, db, log }: { config: ApiConfig;
     purgeWebhookReceipts(db).catch((error: unknown) => log.warn({ err: error }, 'purging webhook receipts failed'));
   }, config.HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
+  const leaseMs = config.TRAINING_LEASE_SECONDS * 1000;
+  const leaseSweeper = setInterval(() => {
+    sweepExpiredTrainingLeases(db, { leaseMs, maxAttempts: TRAINING_MAX_ATTEMPTS })
+      .then(async (sweep) => {
+        if (sweep.requeued.length + sweep.failed.length === 0) return;
+        log.warn({ requeued: sweep.requeued, failed: sweep.failed }, 'training workers stopped reporting');
+        relay.wake();
+        await publishAll(events, sweep.events);
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'training lease sweep failed'));
+  }, Math.min(30_000, leaseMs / 4));
+  leaseSweeper.unref();
   let stopping: Promise<void> | undefined;
   return {
     broker,
@@ -62,6 +78,7 @@ export async function startJobPipeline({ config, db, log }: { config: ApiConfig;
     stop() {
       stopping ??= (async () => {
         clearInterval(housekeeping);
+        clearInterval(leaseSweeper);
         await relay.stop();
         await events.close();
         await broker.close({ graceMs: 5_000 });
