@@ -57,7 +57,12 @@ export function float16BytesToFloat32(bytes: Uint8Array): Float32Array {
     for (let h = 0; h < 65536; h++) halfTable[h] = fromHalfBits(h);
   }
   const count = bytes.byteLength >>> 1;
-  const bits = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, count) : new Uint16Array(bytes.slice(0, count * 2).buffer);
+  // A misaligned view needs an aligned copy. (Not `bytes.slice()`: on a Node Buffer that is a view
+  // into the same, possibly pooled, ArrayBuffer.)
+  const bits =
+    bytes.byteOffset % 2 === 0
+      ? new Uint16Array(bytes.buffer, bytes.byteOffset, count)
+      : new Uint16Array(Uint8Array.from(bytes.subarray(0, count * 2)).buffer);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = halfTable[bits[i]!]!;
   return out;
