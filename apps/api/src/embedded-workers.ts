@@ -24,7 +24,12 @@ export interface EmbeddedWorker {
 /** The export a worker app offers for the embedded default. */
 export type StartEmbeddedWorker = (context: EmbeddedWorkerContext) => Promise<EmbeddedWorker>;
 
-export const EMBEDDED_WORKER_MODULES = ['@stylelicense/training-worker', '@stylelicense/inference-worker'] as const;
+// Apps do not depend on each other as packages: the embedded default loads the worker apps from
+// the same checkout (each resolves its own dependencies from its own folder).
+export const EMBEDDED_WORKER_MODULES: readonly string[] = [
+  new URL('../../training-worker/src/index.ts', import.meta.url).href,
+  new URL('../../inference-worker/src/index.ts', import.meta.url).href,
+];
 
 /**
  * Starts each worker app's `startEmbeddedWorker(context)` in this process. A worker that is not
