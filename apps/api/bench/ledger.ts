@@ -72,6 +72,9 @@ try {
     holdForGeneration(client, { userId: buyers[worker]!, generationId: nextGeneration(worker), styleId, amount: 1 });
   const ceilingStep = (worker: number) =>
     raw.query('UPDATE users SET token_balance = token_balance - $2 WHERE id = $1 AND token_balance >= $2', [buyers[worker], 1]);
+  // The same bare UPDATE through Prisma: what the client itself costs per statement, for reference.
+  const prismaCeilingStep = (worker: number) =>
+    db.$executeRaw`UPDATE users SET token_balance = token_balance - ${1} WHERE id = ${buyers[worker]}::uuid AND token_balance >= ${1}`;
 
   // Warm every path (pool connections, Prisma's runtime, V8, plans) before measuring: Prisma's first
   // second runs at a fraction of its steady rate.
@@ -82,6 +85,7 @@ try {
     }));
   };
   await quiet(ceilingStep);
+  await quiet(prismaCeilingStep);
   await quiet((w) => hold(db, w));
   await quiet((w) => withTransaction(db, (tx) => hold(tx, w)));
 
@@ -90,16 +94,20 @@ try {
   const ceilings: number[] = [];
   const standalones: number[] = [];
   const composeds: number[] = [];
+  const prismaCeilings: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     ceilings.push(await measure(`#${round} raw UPDATE through pg (ceiling)`, ceilingStep));
     standalones.push(await measure(`#${round} holdForGeneration (debit + entry, one statement)`, (w) => hold(db, w)));
     composeds.push(await measure(`#${round} holdForGeneration inside withTransaction`, (w) => withTransaction(db, (tx) => hold(tx, w))));
+    prismaCeilings.push(await measure(`#${round} (reference) the bare UPDATE through Prisma`, prismaCeilingStep));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const [ceiling, standalone, composed] = [median(ceilings), median(standalones), median(composeds)];
   console.log(`\nmedian ceiling (raw UPDATE):            ${ceiling.toFixed(0)} /s`);
   console.log(`median ledger holds (one statement):    ${standalone.toFixed(0)} /s   ratio ${(standalone / ceiling).toFixed(2)}`);
   console.log(`median ledger holds (in a transaction): ${composed.toFixed(0)} /s   ratio ${(composed / ceiling).toFixed(2)}`);
+  const viaPrisma = median(prismaCeilings);
+  console.log(`reference: the bare UPDATE through Prisma ${viaPrisma.toFixed(0)} /s   ratio ${(viaPrisma / ceiling).toFixed(2)} (the client's own cost)`);
 
   const entries = (await raw.query<{ n: number }>("SELECT count(*)::int AS n FROM transactions WHERE type = 'generation'")).rows[0]!.n;
   console.log(`ledger entries written: ${entries}`);
