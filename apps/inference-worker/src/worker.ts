@@ -59,7 +59,7 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
   const extension = config.outputFormat;
 
   return async function handleGeneration(body: unknown, shutdown?: AbortSignal): Promise<GenerationOutcome> {
-    const job = readJob(body, reporter, log);
+    const job = await readJob(body, reporter, log);
     const resultKey = storageKeys.result(job.generationId, extension);
     const timeout = new AbortController();
     const timer = setTimeout(
@@ -195,7 +195,7 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
  * a known version with bad fields is reported as BAD_PROMPT when it names its generation, so
  * the user is refunded, and parked.
  */
-function readJob(body: unknown, reporter: GenerationReporter, log: WorkerLog): GenerationJob {
+async function readJob(body: unknown, reporter: GenerationReporter, log: WorkerLog): Promise<GenerationJob> {
   try {
     return parseMessage(generationJobSchema, body);
   } catch (error) {
@@ -204,7 +204,7 @@ function readJob(body: unknown, reporter: GenerationReporter, log: WorkerLog): G
       const id = idSchema.safeParse(raw?.generationId);
       const attempt = typeof raw?.attempt === 'number' && Number.isInteger(raw.attempt) && raw.attempt >= 1 && raw.attempt <= 20 ? raw.attempt : 1;
       if (id.success) {
-        void reporter
+        await reporter
           .failed({ generationId: id.data, failure: { code: 'BAD_PROMPT', message: error.message.slice(0, 2000), retryable: false, attempt } })
           .catch((reportError: unknown) => log.error({ err: reportError }, 'could not report an invalid job'));
       }
