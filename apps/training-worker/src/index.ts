@@ -63,5 +63,5 @@ export { startHealthServer } from './health';
 export { ProgressBeat, type ProgressBeatOptions } from './progress';
 export { createTrainingReporter, type ReporterOptions, type TrainingReporter } from './reporter';
 export { engineFor, startTrainingWorker, type StartTrainingWorkerOptions, type TrainingWorker, type TrainingWorkerHealth } from './start';
-export { STYLE_FILES, styleFileKey, THUMBNAIL_SIZE } from './style-files';
+export { styleFileKeys, THUMBNAIL_SIZE } from './style-files';
 export { createTrainingHandler, type TrainingHandlerDeps, type TrainingMetricsReport, type TrainingOutcome } from './worker';

@@ -15,9 +15,10 @@ import type { WorkerLog } from './config';
 export interface TrainingReporter {
   /**
    * Delivered before the job is claimed (it starts the API's lease); throws when the API cannot
-   * be reached after the retries, so the job stays with the broker.
+   * be reached after the retries, so the job stays with the broker. `ignored`: the API answered
+   * that the style is unknown or its training already finished (a duplicate or stale job).
    */
-  started(report: Omit<TrainingStartedWebhook, 'v'>): Promise<void>;
+  started(report: Omit<TrainingStartedWebhook, 'v'>): Promise<{ status: 'applied' | 'ignored'; reason?: string }>;
   /** Fire-and-forget, delivered in order; a lost progress report only delays the progress bar. */
   progress(report: Omit<TrainingProgressWebhook, 'v'>): void;
   /** Resolves once every progress report sent so far has been delivered or given up. */
@@ -49,7 +50,6 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
   };
   const retry = { maxAttempts: options.maxAttempts ?? 6 };
-  const startedSender = createWebhookSender({ ...common, retry });
   // Progress gets two quick tries: training must not wait on the progress bar.
   const progressSender = createWebhookSender({ ...common, retry: { maxAttempts: 2, initialDelayMs: 200 } });
   const finalSender = createDurableWebhookSender({
@@ -78,7 +78,21 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
 
   return {
     async started(report) {
-      await startedSender.send(WEBHOOK_ROUTES.trainingStarted.path, { v: MESSAGE_VERSION, ...report });
+      // The adapter answers 200 with `{ status, reason }`; the sender only says "delivered", so
+      // this one request keeps a copy of the answer.
+      let answer = '';
+      const sender = createWebhookSender({
+        ...common,
+        retry,
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          if (response.ok) answer = await response.clone().text().catch(() => '');
+          return response;
+        },
+      });
+      await sender.send(WEBHOOK_ROUTES.trainingStarted.path, { v: MESSAGE_VERSION, ...report });
+      const parsed = parseAnswer(answer);
+      return parsed.status === 'ignored' ? { status: 'ignored', reason: parsed.reason } : { status: 'applied' };
     },
     progress(report) {
       const payload = { v: MESSAGE_VERSION, ...report };
@@ -98,4 +112,15 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
       await finalSender.close();
     },
   };
+}
+
+function parseAnswer(text: string): { status?: string; reason?: string } {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value !== 'object' || value === null) return {};
+    const { status, reason } = value as { status?: unknown; reason?: unknown };
+    return { status: typeof status === 'string' ? status : undefined, reason: typeof reason === 'string' ? reason : undefined };
+  } catch {
+    return {};
+  }
 }

@@ -25,7 +25,7 @@ export interface TrainingWorkerHealth {
   engine: string;
   /** The job in hand, if any. */
   job: { messageId: string; since: string } | null;
-  jobs: { completed: number; failed: number; rerouted: number; handedBack: number };
+  jobs: { completed: number; failed: number; skipped: number; rerouted: number; handedBack: number };
   broker: BrokerHealth;
   storage: StorageHealth;
 }
@@ -92,7 +92,7 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
 
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
-  const jobs = { completed: 0, failed: 0, rerouted: 0, handedBack: 0 };
+  const jobs = { completed: 0, failed: 0, skipped: 0, rerouted: 0, handedBack: 0 };
   let current: TrainingWorkerHealth['job'] = null;
   let stopping = false;
 
@@ -106,6 +106,7 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
         const outcome = await work;
         if (outcome.status === 'completed') jobs.completed += 1;
         else if (outcome.status === 'failed') jobs.failed += 1;
+        else if (outcome.status === 'skipped') jobs.skipped += 1;
         else jobs.handedBack += 1;
       } catch (error) {
         jobs.rerouted += 1;

@@ -19,7 +19,7 @@ import type { TrainerEngine } from './engine/types';
 import { classifyFailure, isRetriedForTraining } from './failures';
 import { ProgressBeat } from './progress';
 import type { TrainingReporter } from './reporter';
-import { styleFileKey, uploadFile, uploadThumbnail, uploadTrainingLog } from './style-files';
+import { styleFileKeys, uploadFile, uploadThumbnail, uploadTrainingLog } from './style-files';
 import { trainStyle } from './train-style';
 
 export interface TrainingHandlerDeps {
@@ -46,6 +46,7 @@ export interface TrainingMetricsReport {
 export type TrainingOutcome =
   | { status: 'completed'; modelKey: string; thumbnailKey: string | null; metrics: TrainingMetricsReport }
   | { status: 'failed'; code: JobFailureCode }
+  | { status: 'skipped'; reason: string }
   | { status: 'handed-back' };
 
 type RejectedArtworkReport = { artworkId: string; reason: string };
@@ -55,6 +56,8 @@ type RejectedArtworkReport = { artworkId: string; reason: string };
  *
  * 1. `started` is delivered to the API (style → training, lease begins) while the message is
  *    still unacked: a worker that dies here leaves the job with the broker, which redelivers it.
+ *    If the API answers `ignored` (style unknown or already finished: a duplicate delivery), the
+ *    job is dropped untrained.
  * 2. `delivery.claim()` acks the message (ack-on-claim), so a run longer than RabbitMQ's
  *    consumer timeout is not cut off. From here the API's lease is the only crash detector:
  *    progress reports (at least every heartbeat) renew it through `training_progress.updatedAt`.
@@ -73,16 +76,23 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
     const ids = { styleId: job.styleId, jobId: job.jobId };
     const context = { ...ids, attempt: job.attempt, queueAttempt: delivery.attempt };
     const workDir = join(config.workDir, `job-${job.jobId}-${randomUUID().slice(0, 8)}`);
+    const keys = styleFileKeys(job.styleId, job.jobId);
     let beat: ProgressBeat | undefined;
     let rejected: RejectedArtworkReport[] = [];
     try {
-      await reporter.started({
+      const started = await reporter.started({
         ...ids,
         attempt: job.attempt,
         workerId: config.workerId,
         leaseSeconds: leaseSecondsFor(config),
         startedAt: new Date().toISOString(),
       });
+      if (started.status === 'ignored') {
+        // A duplicate or stale job (at-least-once delivery): training it would only burn the GPU.
+        const reason = started.reason ?? 'the style is unknown or its training already finished';
+        log.warn({ ...context, reason }, 'the API declined the training job; dropped');
+        return { status: 'skipped', reason };
+      }
       shutdown.throwIfAborted();
       await delivery.claim();
       log.info({ ...context, deliveryCount: delivery.deliveryCount }, 'training job claimed');
@@ -114,7 +124,7 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
       });
       rejected = rejectedReports(trained.dataset.results);
 
-      const modelKey = styleFileKey(job.styleId, 'adapter');
+      const modelKey = keys.adapter;
       const { metrics: trainedMetrics } = trained.result;
       const metrics: TrainingMetricsReport = {
         finalLoss: trainedMetrics.finalLoss !== null && Number.isFinite(trainedMetrics.finalLoss) ? trainedMetrics.finalLoss : null,
@@ -130,10 +140,10 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         }),
         shutdown,
       );
-      const logKey = await untilAborted(uploadTrainingLog(storage, job.styleId, trained.result.logPath), shutdown);
+      const logKey = await untilAborted(uploadTrainingLog(storage, keys.log, trained.result.logPath), shutdown);
       const firstValid = trained.dataset.accepted[0];
       const thumbnailKey = firstValid
-        ? await uploadThumbnail(storage, job.styleId, firstValid.imagePath).catch((error: unknown) => {
+        ? await uploadThumbnail(storage, keys.thumbnail, firstValid.imagePath).catch((error: unknown) => {
             // The adapter is what the style needs; the API keeps the original artwork as its thumbnail.
             log.warn({ ...context, err: error }, 'thumbnail not made');
             return null;
@@ -167,7 +177,7 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         log.warn({ ...context, code: failure.code, err: error }, 'training failed; the queue retries it');
         throw new RetryableError(`${failure.code}: ${failure.message}`, { cause: failure });
       }
-      const logKey = await uploadTrainingLog(storage, job.styleId, join(workDir, 'trainer.log')).catch(() => null);
+      const logKey = await uploadTrainingLog(storage, keys.log, join(workDir, 'trainer.log')).catch(() => null);
       const tries = delivery.attempt > 1 ? ` (after ${delivery.attempt} tries)` : '';
       await reporter.progressSettled();
       await reporter.failed({

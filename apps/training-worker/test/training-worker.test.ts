@@ -5,7 +5,7 @@ import { JOB_QUEUES, type RabbitBroker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { styleFileKey, startTrainingWorker, validateLoraArtifact, type TrainingWorker } from '../src/index';
+import { styleFileKeys, startTrainingWorker, validateLoraArtifact, type TrainingWorker } from '../src/index';
 import { createProcessTestEngine, type FakeTrainerMode } from './fixtures/process-engine';
 import {
   memoryLog,
@@ -84,14 +84,15 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     const finals = await finalReports(job.styleId);
     expect(finals.map((r) => r.route)).toEqual(['trainingComplete']);
     const complete = finals[0]!.body;
-    const modelKey = styleFileKey(job.styleId, 'adapter');
+    const modelKey = styleFileKeys(job.styleId, job.jobId).adapter;
+    expect(modelKey).toBe(`models/${job.styleId}/lora-${job.jobId}.safetensors`);
     expect(complete).toMatchObject({
       styleId: job.styleId,
       jobId: job.jobId,
       attempt: 1,
       modelKey,
-      logKey: styleFileKey(job.styleId, 'log'),
-      thumbnailKey: styleFileKey(job.styleId, 'thumbnail'),
+      logKey: styleFileKeys(job.styleId, job.jobId).log,
+      thumbnailKey: styleFileKeys(job.styleId, job.jobId).thumbnail,
       rejectedArtworks: [],
     });
     const metrics = complete.metrics as { finalLoss: number; steps: number; durationSeconds: number };
@@ -104,8 +105,8 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     await writeFile(adapterCopy, await storage.get(modelKey));
     const summary = await validateLoraArtifact(adapterCopy, { rank: 8, trainTextEncoder: false });
     expect(summary.rank).toBe(8);
-    expect((await storage.get(styleFileKey(job.styleId, 'log'))).toString()).toContain('1000/1000');
-    const thumbnail = await sharp(await storage.get(styleFileKey(job.styleId, 'thumbnail'))).metadata();
+    expect((await storage.get(styleFileKeys(job.styleId, job.jobId).log)).toString()).toContain('1000/1000');
+    const thumbnail = await sharp(await storage.get(styleFileKeys(job.styleId, job.jobId).thumbnail)).metadata();
     expect(thumbnail.format).toBe('webp');
     expect(Math.max(thumbnail.width, thumbnail.height)).toBeLessThanOrEqual(512);
 
@@ -139,7 +140,7 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     expect((finals[0]!.body.failure as { message: string }).message).toMatch(/Expected all tensors to be on the same device.*\(after 3 tries\)/s);
     expect(routesOf(job.styleId).filter((r) => r === 'trainingStarted')).toHaveLength(3);
     expect(log.lines.filter((l) => l.message === 'training failed; the queue retries it')).toHaveLength(2);
-    expect(finals[0]!.body.logKey).toBe(styleFileKey(job.styleId, 'log'));
+    expect(finals[0]!.body.logKey).toBe(styleFileKeys(job.styleId, job.jobId).log);
   });
 
   it('reports ARTIFACT_INVALID once, without retrying, when the trainer writes a broken adapter', async () => {
@@ -149,7 +150,7 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     expect(finals).toHaveLength(1);
     expect(finals[0]!.body.failure).toMatchObject({ code: 'ARTIFACT_INVALID' });
     expect(routesOf(job.styleId).filter((r) => r === 'trainingStarted')).toHaveLength(1);
-    expect(await storage.head(styleFileKey(job.styleId, 'adapter'))).toBeNull();
+    expect(await storage.head(styleFileKeys(job.styleId, job.jobId).adapter)).toBeNull();
   });
 
   it('reports TIMEOUT once and leaves no trainer process (or its children) running', async () => {
@@ -183,6 +184,25 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
       { artworkId: job.artworks[9]!.artworkId, reason: expect.stringMatching(/^unsupported_format/) },
     ]);
     expect(routesOf(job.styleId).filter((r) => r === 'trainingStarted')).toHaveLength(1);
+  });
+
+  it('drops a duplicate job whose style the API says is already finished, without training it', async () => {
+    const { worker, log } = await startWorker('success');
+    const styleId = uniqueId('style');
+    receiver.setAnswer((route, body) =>
+      route === 'trainingStarted' && body.styleId === styleId ? { status: 'ignored', reason: 'training already completed' } : undefined,
+    );
+    try {
+      const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
+      await api.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
+      await expect.poll(async () => (await worker.health()).jobs.skipped, { timeout: 10_000 }).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 800)); // nothing comes back through a retry tier
+      expect(routesOf(styleId)).toEqual(['trainingStarted']);
+      expect(await storage.head(styleFileKeys(styleId, job.jobId).adapter)).toBeNull();
+      expect(log.lines.find((l) => l.message === 'the API declined the training job; dropped')?.fields).toMatchObject({ reason: 'training already completed' });
+    } finally {
+      receiver.setAnswer(undefined);
+    }
   });
 
   it('hands a claimed job back on graceful shutdown (trainer killed), and the next worker completes it once', async () => {

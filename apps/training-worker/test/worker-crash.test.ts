@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { JOB_QUEUES, type RabbitBroker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTrainingWorker, styleFileKey, type TrainingWorker } from '../src/index';
+import { startTrainingWorker, styleFileKeys, type TrainingWorker } from '../src/index';
 import { createProcessTestEngine } from './fixtures/process-engine';
 import { memoryLog, putArtworks, rabbitFixture, SECRET, TEN_GOOD, testConfig, testStorage, trainingJob, uniqueId } from './support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
@@ -78,7 +78,7 @@ describe('worker crashes', () => {
       expect(routes).not.toContain('trainingFailed');
       // Only the survivor's `started` was answered (and recorded); the dead worker never trained.
       expect(receiver.forStyle(styleId).filter((r) => r.route === 'trainingStarted').map((r) => r.body.workerId)).not.toContain(childConfig.workerId);
-      expect(await storage.head(styleFileKey(styleId, 'adapter'))).not.toBeNull();
+      expect(await storage.head(styleFileKeys(styleId, job.jobId).adapter)).not.toBeNull();
       // The broker handed the very same message out a second time.
       expect(survivorLog.lines.find((l) => l.message === 'training job claimed')?.fields).toMatchObject({ jobId: job.jobId, deliveryCount: 2 });
     } finally {

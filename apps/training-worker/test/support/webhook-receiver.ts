@@ -20,6 +20,7 @@ export async function startWebhookReceiver(secret: string) {
   const received: ReceivedWebhook[] = [];
   const refused: { path: string; status: number; reason: string }[] = [];
   let hold: Hold | undefined;
+  let answerWith: ((route: WebhookRoute, body: ReceivedWebhook['body']) => object | undefined) | undefined;
   const routes = new Map<string, WebhookRoute>(
     Object.entries(WEBHOOK_ROUTES).map(([name, route]): [string, WebhookRoute] => [route.path, name as WebhookRoute]),
   );
@@ -59,7 +60,8 @@ export async function startWebhookReceiver(secret: string) {
     const waiting = hold?.(route, body);
     if (waiting) await waiting;
     if (!received.some((r) => r.webhookId === webhookId)) received.push({ route, webhookId, body });
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"applied"}');
+    const reply = answerWith?.(route, body) ?? { status: 'applied' };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,6 +72,10 @@ export async function startWebhookReceiver(secret: string) {
     refused,
     setHold(next: Hold | undefined) {
       hold = next;
+    },
+    /** What the adapter answers (default `{ status: 'applied' }`, as the API's for a fresh report). */
+    setAnswer(next: typeof answerWith) {
+      answerWith = next;
     },
     /** The webhooks about one style, in arrival order. */
     forStyle(styleId: string) {
