@@ -12,7 +12,10 @@ import type { WorkerLog } from './config';
 
 /** How the worker tells the API about a generation: signed webhooks (Standard Webhooks). */
 export interface GenerationReporter {
-  /** Fire-and-forget, delivered in order; a lost progress report only delays the progress bar. */
+  /**
+   * Fire-and-forget, delivered in order. While one is on the wire only the newest waiting report
+   * is kept (an older one is stale by then); a lost report only delays the progress bar.
+   */
   progress(report: Omit<GenerationProgressWebhook, 'v'>): void;
   /** Resolves once every progress report sent so far has been delivered or given up. */
   progressSettled(): Promise<void>;
@@ -42,8 +45,12 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
     source: 'inference',
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
   };
-  // Progress gets two quick tries: the job must not wait on the progress bar.
-  const progressSender = createWebhookSender({ ...common, retry: { maxAttempts: 2, initialDelayMs: 200 } });
+  // Progress gets two quick tries with a short timeout: the job must not wait on the progress bar.
+  const progressSender = createWebhookSender({
+    ...common,
+    requestTimeoutMs: Math.min(common.requestTimeoutMs, 3_000),
+    retry: { maxAttempts: 2, initialDelayMs: 200 },
+  });
   const finalSender = createDurableWebhookSender({
     ...common,
     retry: { maxAttempts: options.maxAttempts ?? 6 },
@@ -52,6 +59,8 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
   });
   finalSender.start();
   let progressChain: Promise<void> = Promise.resolve();
+  let waiting: { payload: object; generationId: string } | undefined;
+  let sending = false;
 
   async function sendFinal(path: string, payload: object): Promise<{ delivered: boolean }> {
     try {
@@ -70,13 +79,19 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
 
   return {
     progress(report) {
-      const payload = { v: MESSAGE_VERSION, ...report };
-      progressChain = progressChain.then(() =>
-        progressSender.send(WEBHOOK_ROUTES.generationProgress.path, payload).then(
-          () => undefined,
-          (error: unknown) => log.warn({ err: error, generationId: report.generationId }, 'progress report lost'),
-        ),
-      );
+      waiting = { payload: { v: MESSAGE_VERSION, ...report }, generationId: report.generationId };
+      if (sending) return;
+      sending = true;
+      progressChain = (async () => {
+        while (waiting) {
+          const next = waiting;
+          waiting = undefined;
+          await progressSender
+            .send(WEBHOOK_ROUTES.generationProgress.path, next.payload)
+            .catch((error: unknown) => log.warn({ err: error, generationId: next.generationId }, 'progress report lost'));
+        }
+        sending = false;
+      })();
     },
     progressSettled: () => progressChain,
     complete: (report) => sendFinal(WEBHOOK_ROUTES.generationComplete.path, { v: MESSAGE_VERSION, ...report }),

@@ -157,3 +157,15 @@ describe('the API is down when the result is ready', () => {
     expect(completed.payload).toMatchObject({ resultKey: storageKeys.result(job.generationId, 'png'), attempt: 1 });
   });
 });
+
+describe('progress reports', () => {
+  it('go out in order, and only the newest waits while one is on the wire', async () => {
+    const generationId = `gen-progress-${randomBytes(4).toString('hex')}`;
+    for (let step = 1; step <= 5; step++) {
+      reporter.progress({ generationId, attempt: 1, progress: { step, totalSteps: 5, percent: step * 18, etaSeconds: 5 - step } });
+    }
+    await reporter.progressSettled();
+    const steps = receiver.forGeneration(generationId).map((hook) => (hook.payload.progress as { step: number }).step);
+    expect(steps).toEqual([1, 5]);
+  });
+});
