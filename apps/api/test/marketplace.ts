@@ -44,6 +44,8 @@ export async function startMarketplace(overrides: Record<string, string> = {}): 
     LOG_LEVEL: 'silent',
     RATE_LIMIT_USER: '100000/60',
     RATE_LIMIT_ANONYMOUS: '100000/60',
+    // Tests read their own writes at once; the anonymous page cache has its own test.
+    PUBLIC_CACHE_SECONDS: '0',
     ...overrides,
   });
   const storage = createStorage({

@@ -5,6 +5,7 @@ import { authorizedStream, topicOf } from '../services/events';
 import { listFeed } from '../services/feed';
 import { createGeneration, getGeneration, listMyGenerations, updateGeneration } from '../services/generations';
 import { paginationInput } from '../services/pagination';
+import { publicRead } from '../services/public-cache';
 import { tagListInput } from '../services/tags';
 import { authedProcedure, generationRateLimit, publicProcedure, router } from '../trpc/init';
 
@@ -34,7 +35,7 @@ export const generationsRouter = router({
     .query(({ ctx, input }) => listMyGenerations(ctx.deps, ctx.viewer, input)),
   feed: publicProcedure
     .input(paginationInput.extend({ sort: z.enum(['recent', 'popular']).default('recent'), tags: tagListInput(10).optional() }))
-    .query(({ ctx, input }) => listFeed(ctx.deps, ctx.viewer, input)),
+    .query(({ ctx, input }) => publicRead(ctx.deps, ctx.viewer, `generations.feed:${JSON.stringify(input)}`, () => listFeed(ctx.deps, ctx.viewer, input))),
   update: authedProcedure
     .input(
       z.strictObject({

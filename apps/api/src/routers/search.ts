@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { publicRead } from '../services/public-cache';
 import { search } from '../services/search';
 import { publicProcedure, router } from '../trpc/init';
 
@@ -12,5 +13,5 @@ export const searchRouter = router({
         limit: z.number().int().min(1).max(50).default(10),
       }),
     )
-    .query(({ ctx, input }) => search(ctx.deps, input)),
+    .query(({ ctx, input }) => publicRead(ctx.deps, ctx.viewer, `search:${JSON.stringify(input)}`, () => search(ctx.deps, input))),
 });

@@ -3,6 +3,7 @@ import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { authorizedStream, topicOf } from '../services/events';
 import { paginationInput } from '../services/pagination';
+import { publicRead } from '../services/public-cache';
 import { listStyles } from '../services/style-catalog';
 import { ARTWORK_CONTENT_TYPES, issueUploadUrls } from '../services/style-uploads';
 import { createStyle, deactivateStyle, getStyle, listMyStyles, updateStyle } from '../services/styles';
@@ -45,7 +46,7 @@ export const stylesRouter = router({
         status: trainingStatusSchema.optional(),
       }),
     )
-    .query(({ ctx, input }) => listStyles(ctx.deps, ctx.viewer, input)),
+    .query(({ ctx, input }) => publicRead(ctx.deps, ctx.viewer, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input))),
   byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input.styleId)),
   mine: artistProcedure.input(paginationInput).query(({ ctx, input }) => listMyStyles(ctx.deps, ctx.viewer, input)),
   update: artistProcedure
