@@ -101,8 +101,6 @@ export const configSchema = z.object({
   GENERATION_GUIDANCE: z.coerce.number().min(0).max(30).default(7.5),
   /** Seconds anonymous catalogue, feed and search pages are served from memory (0 = always read). */
   PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
-  /** Seconds anonymous catalogue, feed and search pages are served from memory (0 = always read). */
-  PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** How often read notifications older than 30 days and orphaned uploads are purged. */
   HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
 
