@@ -4,9 +4,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
 import { storageKeys } from '@stylelicense/storage';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_MODEL_STEPS } from '../src/env';
-import { startEmbeddedWorker } from '../src/index';
+import { startEmbeddedWorker, type EmbeddedWorkerContext } from '../src/index';
 import {
   buildTinyModel,
   filesystemStorage,
@@ -33,6 +34,12 @@ afterAll(async () => {
 });
 
 describe('startEmbeddedWorker', () => {
+  it("takes the API's pino logger as it is", () => {
+    // Compile-time: the API passes its pino Logger as `log`.
+    const log: EmbeddedWorkerContext['log'] = pino({ level: 'silent' });
+    expect(typeof log.child).toBe('function');
+  });
+
   it('builds the tiny model under DATA_DIR, consumes the shared in-process queue and reports to the API URL', async () => {
     delete process.env.MODEL_DIR;
     delete process.env.STEPS;
