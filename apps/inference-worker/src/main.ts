@@ -22,13 +22,23 @@ async function connectBroker(): Promise<Broker> {
   });
 }
 
-const broker = await connectBroker();
-const storage = createStorage(settings.storage);
-await storage.ensureBucket();
-// A bundled build (dist/main.js) runs the diffusion thread from dist/inference-thread.js.
-const diffusionEntry = import.meta.url.endsWith('.ts') ? undefined : new URL('./inference-thread.js', import.meta.url);
-const worker = await startInferenceWorker({ broker, storage, config: settings.worker, log, diffusionEntry });
-const health = await startHealthServer(worker, settings.health.port, settings.health.host);
+async function start() {
+  const broker = await connectBroker();
+  const storage = createStorage(settings.storage);
+  await storage.ensureBucket();
+  // A bundled build (dist/main.js) runs the diffusion thread from dist/inference-thread.js.
+  const diffusionEntry = import.meta.url.endsWith('.ts') ? undefined : new URL('./inference-thread.js', import.meta.url);
+  const worker = await startInferenceWorker({ broker, storage, config: settings.worker, log, diffusionEntry });
+  const health = await startHealthServer(worker, settings.health.port, settings.health.host);
+  return { broker, worker, health };
+}
+
+// A wrong MODEL_DIR, a missing CUDA provider or an unreachable broker ends the process with its code.
+const { broker, worker, health } = await start().catch((error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  log.fatal({ err: error, code }, 'inference worker could not start');
+  process.exit(1);
+});
 log.info({ health: `${health.url}/health` }, 'inference worker ready');
 
 let stopping = false;
