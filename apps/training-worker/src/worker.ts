@@ -79,6 +79,8 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
     const keys = styleFileKeys(job.styleId, job.jobId);
     let beat: ProgressBeat | undefined;
     let rejected: RejectedArtworkReport[] = [];
+    const unapplied = Object.keys(job.options).filter((option) => option !== 'seed');
+    if (unapplied.length) log.warn({ ...context, options: unapplied }, 'job options not applied: the engine settings decide');
     try {
       const started = await reporter.started({
         ...ids,

@@ -18,19 +18,19 @@ export function uniqueId(kind: string): string {
 }
 
 /** Brokers on a per-run prefix; cleanup deletes every queue under it. */
-export function rabbitFixture() {
+export function rabbitFixture(topology: TopologyOptions = TEST_TOPOLOGY) {
   const prefix = `test.training.${randomUUID().slice(0, 8)}.`;
   const brokers: RabbitBroker[] = [];
   return {
     prefix,
     async connect(): Promise<RabbitBroker> {
-      const broker = await createRabbitBroker({ url: AMQP_URL, prefix, ...TEST_TOPOLOGY, connectionName: `training-test ${prefix}` });
+      const broker = await createRabbitBroker({ url: AMQP_URL, prefix, ...topology, connectionName: `training-test ${prefix}` });
       brokers.push(broker);
       return broker;
     },
     async cleanup(): Promise<void> {
       await Promise.all(brokers.map((broker) => broker.close({ graceMs: 0 }).catch(() => undefined)));
-      const janitor = await createRabbitBroker({ url: AMQP_URL, prefix, ...TEST_TOPOLOGY });
+      const janitor = await createRabbitBroker({ url: AMQP_URL, prefix, ...topology });
       await janitor.deleteTopology();
       await janitor.close();
     },
