@@ -179,6 +179,26 @@ describe('inference webhooks: outcomes', () => {
     await booksAreClean();
   });
 
+  it('a late success of the failed attempt completes the generation and withdraws the retry still waiting', async () => {
+    const generation = await submitGeneration(api, market.customer.viewer, market.style.id);
+    const earnedBefore = await earnedOf(market.artist.id);
+    const relay = api.runtime.deps.outbox;
+    await relay.stop(); // the retry must still be waiting when the late success arrives
+    try {
+      expect((await sendWebhook(api, 'generationFailed', failedReport(generation.id, 'NETWORK', 1))).body).toMatchObject({ retry: { attempt: 2 } });
+      const waiting = { status: 'pending' as const, payload: { path: ['generationId'], equals: generation.id } };
+      expect(await db().outboxMessage.count({ where: waiting })).toBe(1);
+      expect((await sendWebhook(api, 'generationComplete', completeReport(generation.id, 1))).body.status).toBe('applied');
+      expect(await db().outboxMessage.count({ where: waiting })).toBe(0);
+    } finally {
+      relay.start();
+    }
+    expect(await generationOf(generation.id)).toMatchObject({ status: 'completed', attempt: 2 });
+    expect((await sendWebhook(api, 'generationComplete', completeReport(generation.id, 2))).body.status).toBe('ignored');
+    expect(await earnedOf(market.artist.id)).toBe(earnedBefore + COST);
+    await booksAreClean();
+  });
+
   it('a permanent failure fails at once, refunds in full and notifies — once, even when repeated', async () => {
     const generation = await submitGeneration(api, market.customer.viewer, market.style.id);
     const afterHold = await balanceOf(market.customer.id);

@@ -96,6 +96,11 @@ export async function applyGenerationComplete(tx: TransactionClient, report: Gen
            generation_progress = ${JSON.stringify(progress)}::jsonb, attempt = GREATEST(attempt, ${report.attempt}),
            started_at = COALESCE(started_at, now()), completed_at = now(), updated_at = now()
      WHERE id = ${generation.id}::uuid`;
+  // A late success of an earlier attempt: the next attempt, still waiting out its back-off, is not needed.
+  await tx.$executeRaw`
+    DELETE FROM outbox_messages
+     WHERE status = 'pending' AND destination = ${JOB_QUEUES.generation}
+       AND payload @> jsonb_build_object('generationId', ${generation.id}::text)`;
   await settleGeneration(tx, { generationId: generation.id });
   await tx.$executeRaw`UPDATE styles SET usage_count = usage_count + 1 WHERE id = ${generation.style_id}::uuid`;
   const notification = await notify(tx, {
