@@ -27,8 +27,8 @@ export interface StyleLicenseClientOptions {
   origin?: string;
   /** A fetch of your own (tests, cookie jars, instrumentation). */
   fetch?: typeof fetch;
-  /** An EventSource for runtimes without one (Node: the `eventsource` package). */
-  EventSource?: typeof EventSource;
+  /** An EventSource for runtimes without one (Node: the `eventsource` package, whose init takes a `fetch`). */
+  EventSource?: new (url: string, init?: never) => unknown;
 }
 
 /**
@@ -54,7 +54,7 @@ export function createStyleLicenseClient(options: StyleLicenseClientOptions): St
         true: httpSubscriptionLink({
           url: `${base}/trpc`,
           transformer: superjson,
-          ...(options.EventSource ? { EventSource: options.EventSource } : {}),
+          ...(options.EventSource ? { EventSource: options.EventSource as unknown as typeof EventSource } : {}),
           // Browsers: withCredentials; the `eventsource` package: its fetch carries the cookie.
           eventSourceOptions: () => ({ withCredentials: true, fetch: withCredentials }) as EventSourceInit,
         }),
