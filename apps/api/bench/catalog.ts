@@ -123,7 +123,7 @@ async function overHttp(target: string): Promise<Figures> {
   // X-Forwarded-For from loopback, as behind its load balancer), so per-IP rate limiting sees
   // realistic per-client volumes instead of one client making every request.
   const requests = [{ setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...request.headers, 'x-forwarded-for': randomIp() } }) }];
-  await autocannon({ url: target, connections: CONNECTIONS, duration: 2, requests }); // warm-up
+  await autocannon({ url: target, connections: CONNECTIONS, duration: 4, requests }); // warm-up: JIT, plan and pool
   const result = await autocannon({ url: target, connections: CONNECTIONS, duration: SECONDS, requests });
   if (result.non2xx || result.errors) throw new Error(`${target}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
