@@ -9,7 +9,7 @@ import { artworkPng, inkedShare, SIGNATURE_INK, SIGNATURE_SIZE, signaturePng } f
 import { describeApps } from './support/processes';
 import { startStack, type Stack } from './support/stack';
 import { signIn, watch } from './support/users';
-import { waitFor } from './support/waiting';
+import { FinalState, waitFor } from './support/waiting';
 import { uploadToPresignedUrl } from '@stylelicense/storage';
 
 const WELCOME_BONUS = 100;
@@ -93,7 +93,7 @@ describe('Style License end to end', () => {
           style = await artist.client.styles.byId.query({ styleId: created.id });
           trainingSeen.add(style.trainingStatus);
           if (style.trainingStatus === 'failed')
-            throw new Error(`training failed: ${JSON.stringify(style.owner?.failure)}`);
+            throw new FinalState(`training failed: ${JSON.stringify(style.owner?.failure)}`);
           return style.trainingStatus === 'completed' ? style : undefined;
         },
         {
@@ -166,7 +166,7 @@ describe('Style License end to end', () => {
           generation = await user.client.generations.byId.query({ generationId: submitted.id });
           generationSeen.add(generation.status);
           if (generation.status === 'failed')
-            throw new Error(`generation failed: ${JSON.stringify(generation.owner?.failure)}`);
+            throw new FinalState(`generation failed: ${JSON.stringify(generation.owner?.failure)}`);
           return generation.status === 'completed' ? generation : undefined;
         },
         {

@@ -1,5 +1,8 @@
 import { describeApps, type AppProcess } from './processes';
 
+/** Thrown by a check when waiting longer cannot help (a job failed for good): waitFor fails at once. */
+export class FinalState extends Error {}
+
 /**
  * Polls `check` until it returns something other than undefined. Fails with `what` when the time is
  * up or as soon as one of `apps` has exited, quoting `lastSeen()` (what the user would see now)
@@ -21,6 +24,7 @@ export async function waitFor<T>(
       if (value !== undefined) return value;
       lastError = null;
     } catch (error) {
+      if (error instanceof FinalState) throw failure(error.message, options, null);
       lastError = error;
     }
     if (Date.now() > deadline)
