@@ -4,12 +4,13 @@
 //   3. verified webhooks handled per second  vs  plain HTTP requests (/api/health) on the same server.
 // Not a test: prints figures. `pnpm --filter @stylelicense/api bench` (AMQP_URL, BENCH_* to override).
 import { randomUUID } from 'node:crypto';
-import { newWebhookId, webhookHeaders, WEBHOOK_ROUTES } from '@stylelicense/contracts';
 import { withTransaction } from '@stylelicense/db';
 import { createTestDatabase } from '@stylelicense/db/testing';
 import { JOB_QUEUES } from '@stylelicense/queue';
 import amqplib from 'amqplib';
-import { request, Agent } from 'node:http';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { createLogger } from '../src/logger';
 import { enqueueOutboxMessage } from '../src/services/outbox';
@@ -117,7 +118,6 @@ async function relayThroughput(): Promise<void> {
 
 async function submitLatencyAndWebhooks(): Promise<void> {
   const api = await startPipelineApi({ OUTBOX_POLL_INTERVAL_MS: '1000', DATABASE_POOL_SIZE: '20' });
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     const { customer, style } = await seedMarket(api, { cost: 1 });
     await api.runtime.deps.db.user.update({ where: { id: customer.id }, data: { tokenBalance: 1_000_000 } });
@@ -178,56 +178,29 @@ async function submitLatencyAndWebhooks(): Promise<void> {
         `p99 ${quantile(relaySorted, 0.99).toFixed(1)} ms`,
     );
 
-    // 3. Verified webhooks: signed progress reports, CONCURRENCY in flight over keep-alive connections.
-    const secret = api.secrets.inference;
-    const path = WEBHOOK_ROUTES.generationProgress.path;
-    const requests = Array.from({ length: WEBHOOKS }, (_, n) => {
-      const body = JSON.stringify({
-        v: 1,
-        generationId: generationIds[n % generationIds.length],
-        attempt: 1,
-        progress: { step: n % 30, totalSteps: 30, percent: ((n % 30) / 30) * 100, etaSeconds: 2 },
-      });
-      return { body, headers: { 'content-type': 'application/json', ...webhookHeaders({ secret, id: newWebhookId(), body }) } };
-    });
-    const base = new URL(api.url);
-    const send = (method: string, target: string, headers: Record<string, string>, body?: string) =>
-      new Promise<number>((resolve, reject) => {
-        const req = request({ host: base.hostname, port: base.port, method, path: target, headers, agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-    const webhookMs = await load(WEBHOOKS, async (n) => {
-      const { body, headers } = requests[n]!;
-      const status = await send('POST', path, headers, body);
-      if (status !== 200) throw new Error(`webhook answered ${status}`);
-    });
-    const healthMs = await load(WEBHOOKS, async () => {
-      await send('GET', '/api/health', {});
-    });
+    // 3. Verified webhooks: signed progress reports from a separate client process, CONCURRENCY in
+    //    flight over keep-alive connections; the ceiling is the same client asking for /api/health.
+    const loadPlan = { url: api.url, count: WEBHOOKS, concurrency: CONCURRENCY };
+    const webhookMs = await runLoadClient({ ...loadPlan, mode: 'webhook', secret: api.secrets.inference, generationIds });
+    const healthMs = await runLoadClient({ ...loadPlan, mode: 'health' });
     const webhooks = rate(WEBHOOKS, webhookMs);
     const health = rate(WEBHOOKS, healthMs);
     console.log(`verified webhooks: ${webhooks}/s (${WEBHOOKS} signed progress reports, ${CONCURRENCY} in flight; target ≥ 1,000/s)`);
     console.log(`  ceiling, GET /api/health on the same server and client: ${health} req/s → webhooks at ${percent(webhooks, health)} of plain HTTP`);
   } finally {
-    agent.destroy();
     await api.stop();
   }
 }
 
-/** Runs `count` calls with CONCURRENCY in flight; returns the elapsed ms. */
-async function load(count: number, call: (n: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) await call(next++);
-    }),
-  );
-  return performance.now() - started;
+/** Runs bench/pipeline/load-client.ts in its own process; resolves with the elapsed ms it measured. */
+async function runLoadClient(plan: Record<string, unknown>): Promise<number> {
+  const client = fileURLToPath(new URL('./pipeline/load-client.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', client, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`load client exited with ${code}`);
+  return (JSON.parse(output.trim().split('\n').pop() ?? '{}') as { ms: number }).ms;
 }
 
 console.log(
