@@ -81,10 +81,11 @@ describe('Style License end to end', () => {
     lap('style created');
 
     // ── Training: pending → training → completed, watched live and by polling.
-    const trainingEvents = watch<{ data: { status: string; progress: unknown } }>((handlers) =>
-      artist.client.styles.onProgress.subscribe({ styleId: created.id }, handlers),
-    );
+    const trainingEvents = watch<{
+      data: { status: string; progress: { step: number; totalSteps: number; percent: number } | null };
+    }>((handlers) => artist.client.styles.onProgress.subscribe({ styleId: created.id }, handlers));
     const trainingSeen = new Set<string>([created.trainingStatus]);
+    const progressSeen: { step: number; totalSteps: number; percent: number }[] = [];
     let style = created;
     try {
       style = await waitFor(
@@ -92,6 +93,7 @@ describe('Style License end to end', () => {
         async () => {
           style = await artist.client.styles.byId.query({ styleId: created.id });
           trainingSeen.add(style.trainingStatus);
+          if (style.owner?.progress) progressSeen.push(style.owner.progress);
           if (style.trainingStatus === 'failed')
             throw new FinalState(`training failed: ${JSON.stringify(style.owner?.failure)}`);
           return style.trainingStatus === 'completed' ? style : undefined;
@@ -107,9 +109,14 @@ describe('Style License end to end', () => {
       trainingEvents.stop();
     }
     lap('training completed');
-    for (const event of trainingEvents.items) trainingSeen.add(event.data.status);
+    for (const event of trainingEvents.items) {
+      trainingSeen.add(event.data.status);
+      if (event.data.progress) progressSeen.push(event.data.progress);
+    }
     expect(trainingEvents.errors).toEqual([]);
     expect(trainingSeen).toContain('training');
+    // The owner saw the trainer's own step counter move while it trained.
+    expect(progressSeen.some((p) => p.totalSteps === 1000 && p.step > 0 && p.percent > 0)).toBe(true);
     expect(trainingEvents.items.at(-1)?.data.status).toBe('completed');
     // 10 images: 1000 steps (training-worker schedule); the loss is the trainer's last avr_loss.
     expect(style.owner?.metrics).toMatchObject({
@@ -243,6 +250,12 @@ describe('Style License end to end', () => {
       generationId: generation.id,
       license: 'personal',
     });
+    // Users never get the unsigned original: every stored result of this generation is the signed file.
+    const stored: string[] = [];
+    for await (const object of storage.list('results/'))
+      if (object.key.includes(generation.id)) stored.push(object.key);
+    expect(stored).toHaveLength(1);
+    expect((await storage.get(stored[0]!)).equals(Buffer.from(image))).toBe(true);
 
     // ── Both people were told.
     const userNotices = await user.client.notifications.list.query({});
