@@ -50,7 +50,8 @@ const job = (n: number) => ({
 
 const rate = (count: number, ms: number) => Math.round(count / (ms / 1000));
 const percent = (part: number, whole: number) => `${Math.round((part / whole) * 100)}%`;
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
 /** Raw amqplib: one confirm channel, `window` publishes in flight, persistent + mandatory, to the same kind of queue. */
 async function rawPublishRate(prefix: string, count: number, window = 2_000): Promise<number> {
@@ -64,8 +65,12 @@ async function rawPublishRate(prefix: string, count: number, window = 2_000): Pr
   for (let n = 0; n < count; n++) {
     inFlight.push(
       new Promise<void>((resolve, reject) => {
-        channel.publish('', name, bodies[n]!, { persistent: true, mandatory: true, messageId: randomUUID(), contentType: 'application/json' }, (error: unknown) =>
-          error ? reject(error as Error) : resolve(),
+        channel.publish(
+          '',
+          name,
+          bodies[n]!,
+          { persistent: true, mandatory: true, messageId: randomUUID(), contentType: 'application/json' },
+          (error: unknown) => (error ? reject(error as Error) : resolve()),
         );
       }),
     );
@@ -96,11 +101,19 @@ async function relayThroughput(): Promise<void> {
     for (const instances of [1, 2]) {
       await fill();
       const relays = await Promise.all(
-        Array.from({ length: instances }, async () => createOutboxRelay({ db: database.db, broker: instances === 1 ? broker : await rabbit.connect(), log, batchSize: 500 })),
+        Array.from({ length: instances }, async () =>
+          createOutboxRelay({
+            db: database.db,
+            broker: instances === 1 ? broker : await rabbit.connect(),
+            log,
+            batchSize: 500,
+          }),
+        ),
       );
       const started = performance.now();
       relays.forEach((relay) => relay.start());
-      while (relays.reduce((sum, relay) => sum + relay.published, 0) < JOBS) await new Promise((resolve) => setTimeout(resolve, 5));
+      while (relays.reduce((sum, relay) => sum + relay.published, 0) < JOBS)
+        await new Promise((resolve) => setTimeout(resolve, 5));
       const elapsed = performance.now() - started;
       await Promise.all(relays.map((relay) => relay.stop()));
       const left = await database.db.outboxMessage.count({ where: { status: 'pending' } });
@@ -108,8 +121,12 @@ async function relayThroughput(): Promise<void> {
       rates.push(rate(JOBS, elapsed));
     }
     const [one, two] = rates as [number, number];
-    console.log(`outbox relay: ${one} jobs/s with one instance, ${two} jobs/s with two (${JOBS} rows each: claimed, published with confirms, marked sent; target ≥ 5,000/s)`);
-    console.log(`  ceiling, raw amqplib confirm-channel publish of the same jobs (one channel): ${raw} msg/s → one relay at ${percent(one, raw)} of raw`);
+    console.log(
+      `outbox relay: ${one} jobs/s with one instance, ${two} jobs/s with two (${JOBS} rows each: claimed, published with confirms, marked sent; target ≥ 5,000/s)`,
+    );
+    console.log(
+      `  ceiling, raw amqplib confirm-channel publish of the same jobs (one channel): ${raw} msg/s → one relay at ${percent(one, raw)} of raw`,
+    );
   } finally {
     await rabbit.cleanup();
     await database.drop();
@@ -161,7 +178,9 @@ async function submitLatencyAndWebhooks(): Promise<void> {
     const relayLatencies: number[] = [];
     for (let n = 0; n < LATENCY_SAMPLES + 20; n++) {
       const started = performance.now();
-      const id = await withTransaction(api.runtime.deps.db, (tx) => enqueueOutboxMessage(tx, { destination: queue, payload: job(n) }));
+      const id = await withTransaction(api.runtime.deps.db, (tx) =>
+        enqueueOutboxMessage(tx, { destination: queue, payload: job(n) }),
+      );
       const at = await arrivalOf(id);
       if (n >= 20) relayLatencies.push(at - started);
     }
@@ -171,7 +190,9 @@ async function submitLatencyAndWebhooks(): Promise<void> {
     console.log(
       `submit → consumer latency (${sorted.length} sequential generations.create, relay woken by LISTEN/NOTIFY): ` +
         `p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${quantile(sorted, 0.99).toFixed(1)} ms (target p99 < 50 ms)` +
-        (sorted.length < latencies.length ? ` — ${latencies.length - sorted.length} not received in 5 s` : ''),
+        (sorted.length < latencies.length
+          ? ` — ${latencies.length - sorted.length} not received in 5 s`
+          : ''),
     );
     console.log(
       `  of which the relay path (outbox-only transaction → consumer): p50 ${quantile(relaySorted, 0.5).toFixed(1)} ms, ` +
@@ -181,12 +202,21 @@ async function submitLatencyAndWebhooks(): Promise<void> {
     // 3. Verified webhooks: signed progress reports from a separate client process, CONCURRENCY in
     //    flight over keep-alive connections; the ceiling is the same client asking for /api/health.
     const loadPlan = { url: api.url, count: WEBHOOKS, concurrency: CONCURRENCY };
-    const webhookMs = await runLoadClient({ ...loadPlan, mode: 'webhook', secret: api.secrets.inference, generationIds });
+    const webhookMs = await runLoadClient({
+      ...loadPlan,
+      mode: 'webhook',
+      secret: api.secrets.inference,
+      generationIds,
+    });
     const healthMs = await runLoadClient({ ...loadPlan, mode: 'health' });
     const webhooks = rate(WEBHOOKS, webhookMs);
     const health = rate(WEBHOOKS, healthMs);
-    console.log(`verified webhooks: ${webhooks}/s (${WEBHOOKS} signed progress reports, ${CONCURRENCY} in flight; target ≥ 1,000/s)`);
-    console.log(`  ceiling, GET /api/health on the same server and client: ${health} req/s → webhooks at ${percent(webhooks, health)} of plain HTTP`);
+    console.log(
+      `verified webhooks: ${webhooks}/s (${WEBHOOKS} signed progress reports, ${CONCURRENCY} in flight; target ≥ 1,000/s)`,
+    );
+    console.log(
+      `  ceiling, GET /api/health on the same server and client: ${health} req/s → webhooks at ${percent(webhooks, health)} of plain HTTP`,
+    );
   } finally {
     await api.stop();
   }
@@ -195,7 +225,9 @@ async function submitLatencyAndWebhooks(): Promise<void> {
 /** Runs bench/pipeline/load-client.ts in its own process; resolves with the elapsed ms it measured. */
 async function runLoadClient(plan: Record<string, unknown>): Promise<number> {
   const client = fileURLToPath(new URL('./pipeline/load-client.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', client, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', client, JSON.stringify(plan)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -48,11 +48,17 @@ export async function startEmbeddedWorkers(
       entry = loaded.startEmbeddedWorker;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      context.log.warn({ worker: specifier, reason }, 'embedded worker not available; its jobs wait in the queue');
+      context.log.warn(
+        { worker: specifier, reason },
+        'embedded worker not available; its jobs wait in the queue',
+      );
       continue;
     }
     if (typeof entry !== 'function') {
-      context.log.warn({ worker: specifier }, 'worker has no startEmbeddedWorker export; its jobs wait in the queue');
+      context.log.warn(
+        { worker: specifier },
+        'worker has no startEmbeddedWorker export; its jobs wait in the queue',
+      );
       continue;
     }
     started.push(await entry(context));

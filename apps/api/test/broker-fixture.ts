@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createRabbitBroker, type Broker, type JobConsumer, type JobDelivery, type RabbitBroker } from '@stylelicense/queue';
+import {
+  createRabbitBroker,
+  type Broker,
+  type JobConsumer,
+  type JobDelivery,
+  type RabbitBroker,
+} from '@stylelicense/queue';
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -13,7 +19,12 @@ export function rabbitFixture(prefix = uniqueQueuePrefix()) {
   return {
     prefix,
     async connect(): Promise<RabbitBroker> {
-      const broker = await createRabbitBroker({ url: AMQP_URL, prefix, publishTimeoutMs: 10_000, connectionName: `api-test ${prefix}` });
+      const broker = await createRabbitBroker({
+        url: AMQP_URL,
+        prefix,
+        publishTimeoutMs: 10_000,
+        connectionName: `api-test ${prefix}`,
+      });
       brokers.push(broker);
       return broker;
     },

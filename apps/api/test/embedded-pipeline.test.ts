@@ -25,7 +25,10 @@ describe('embedded pipeline (in-process broker)', () => {
       {
         broker: runtime.deps.broker,
         apiUrl: api.url,
-        webhookSecrets: { training: config.WEBHOOK_SECRET_TRAINING[0]!, inference: config.WEBHOOK_SECRET_INFERENCE[0]! },
+        webhookSecrets: {
+          training: config.WEBHOOK_SECRET_TRAINING[0]!,
+          inference: config.WEBHOOK_SECRET_INFERENCE[0]!,
+        },
         storage: runtime.deps.storage,
         dataDir: config.DATA_DIR,
         log: createLogger('silent'),
@@ -36,9 +39,15 @@ describe('embedded pipeline (in-process broker)', () => {
     const { customer, style } = await seedMarket(api);
     const generation = await submitGeneration(api, customer.viewer, style.id);
     await expect
-      .poll(async () => (await runtime.deps.db.generation.findUniqueOrThrow({ where: { id: generation.id } })).status, { timeout: 10_000 })
+      .poll(
+        async () =>
+          (await runtime.deps.db.generation.findUniqueOrThrow({ where: { id: generation.id } })).status,
+        { timeout: 10_000 },
+      )
       .toBe('completed');
-    const ready = (await (await fetch(`${api.url}/api/ready`)).json()) as { checks: Record<string, Record<string, unknown>> };
+    const ready = (await (await fetch(`${api.url}/api/ready`)).json()) as {
+      checks: Record<string, Record<string, unknown>>;
+    };
     expect(ready.checks.broker).toMatchObject({ status: 'up', driver: 'in-process' });
   });
 
@@ -46,12 +55,29 @@ describe('embedded pipeline (in-process broker)', () => {
     await api.runtime.deps.outbox.stop(); // this test plays the relay's part itself
     const { customer, style } = await seedMarket(api);
     const db = api.runtime.deps.db;
-    const unfinished = await db.generation.create({ data: { userId: customer.id, styleId: style.id, aspectRatio: 'square', seed: 1n, consumedTokens: 0 } });
-    const finished = await db.generation.create({ data: { userId: customer.id, styleId: style.id, aspectRatio: 'square', seed: 1n, consumedTokens: 0, status: 'failed' } });
+    const unfinished = await db.generation.create({
+      data: { userId: customer.id, styleId: style.id, aspectRatio: 'square', seed: 1n, consumedTokens: 0 },
+    });
+    const finished = await db.generation.create({
+      data: {
+        userId: customer.id,
+        styleId: style.id,
+        aspectRatio: 'square',
+        seed: 1n,
+        consumedTokens: 0,
+        status: 'failed',
+      },
+    });
     await withTransaction(db, async (tx) => {
       for (const generation of [unfinished, finished]) {
-        await enqueueOutboxMessage(tx, { destination: 'jobs.generation', payload: { v: 1, generationId: generation.id, attempt: 1 } });
-        await enqueueOutboxMessage(tx, { destination: 'jobs.generation', payload: { v: 1, generationId: generation.id, attempt: 2 } });
+        await enqueueOutboxMessage(tx, {
+          destination: 'jobs.generation',
+          payload: { v: 1, generationId: generation.id, attempt: 1 },
+        });
+        await enqueueOutboxMessage(tx, {
+          destination: 'jobs.generation',
+          payload: { v: 1, generationId: generation.id, attempt: 2 },
+        });
       }
     });
     await db.outboxMessage.updateMany({ data: { status: 'sent', sentAt: new Date() } });

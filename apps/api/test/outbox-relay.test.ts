@@ -33,7 +33,13 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
   });
 
   async function relay(options: Partial<Parameters<typeof createOutboxRelay>[0]> = {}): Promise<OutboxRelay> {
-    const created = createOutboxRelay({ db: database.db, broker: await rabbit.connect(), log, pollIntervalMs: 50, ...options });
+    const created = createOutboxRelay({
+      db: database.db,
+      broker: await rabbit.connect(),
+      log,
+      pollIntervalMs: 50,
+      ...options,
+    });
     relays.push(created);
     return created;
   }
@@ -41,7 +47,8 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
   async function enqueue(count: number, tag: string): Promise<string[]> {
     return withTransaction(database.db, async (tx) => {
       const ids: string[] = [];
-      for (let n = 0; n < count; n++) ids.push(await enqueueOutboxMessage(tx, { destination: queue, payload: { v: 1, tag, n } }));
+      for (let n = 0; n < count; n++)
+        ids.push(await enqueueOutboxMessage(tx, { destination: queue, payload: { v: 1, tag, n } }));
       return ids;
     });
   }
@@ -76,9 +83,15 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
   it('never publishes a row twice when several relays (own pools, own connections) run at once', async () => {
     const seen = await collectJobs(consumerBroker, queue, 500);
     const ids = Array.from({ length: 3000 }, () => randomUUID());
-    await database.db.outboxMessage.createMany({ data: ids.map((messageId, n) => ({ messageId, destination: queue, payload: { v: 1, n } })) });
+    await database.db.outboxMessage.createMany({
+      data: ids.map((messageId, n) => ({ messageId, destination: queue, payload: { v: 1, n } })),
+    });
     const started = performance.now();
-    const pools = [createDatabase({ url: database.url, poolSize: 3 }), createDatabase({ url: database.url, poolSize: 3 }), createDatabase({ url: database.url, poolSize: 3 })];
+    const pools = [
+      createDatabase({ url: database.url, poolSize: 3 }),
+      createDatabase({ url: database.url, poolSize: 3 }),
+      createDatabase({ url: database.url, poolSize: 3 }),
+    ];
     try {
       const racing = await Promise.all(pools.map((db) => relay({ db, batchSize: 100 })));
       racing.forEach((relayer) => relayer.start());
@@ -101,11 +114,15 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
     const dying = createDatabase({ url: database.url, poolSize: 1 });
     const ids = await withTransaction(dying, async (tx) => [
       await enqueueOutboxMessage(tx, { destination: queue, payload: { v: 1, tag: 'orphan', n: 0 } }),
-      await enqueueOutboxMessage(tx, { destination: JOB_QUEUES.training, payload: { v: 1, tag: 'orphan', n: 1 } }),
+      await enqueueOutboxMessage(tx, {
+        destination: JOB_QUEUES.training,
+        payload: { v: 1, tag: 'orphan', n: 1 },
+      }),
     ]);
     await dying.$disconnect();
     // One row was even claimed by a relay that died mid-publish: its lease runs out.
-    await database.db.$executeRaw`UPDATE outbox_messages SET attempts = 1, available_at = now() + interval '300 milliseconds' WHERE message_id = ${ids[1]}::uuid`;
+    await database.db
+      .$executeRaw`UPDATE outbox_messages SET attempts = 1, available_at = now() + interval '300 milliseconds' WHERE message_id = ${ids[1]}::uuid`;
 
     const generations = await collectJobs(consumerBroker, queue);
     const trainings = await collectJobs(consumerBroker, JOB_QUEUES.training);
@@ -125,7 +142,9 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
     const relayer = await relay({ retryDelayMs: 60_000 });
     expect(await relayer.relayOnce()).toBe(1);
     await expect.poll(() => seen.length).toBe(1);
-    const refused = await database.db.outboxMessage.findFirstOrThrow({ where: { destination: 'jobs.unknown' } });
+    const refused = await database.db.outboxMessage.findFirstOrThrow({
+      where: { destination: 'jobs.unknown' },
+    });
     expect(refused.status).toBe('pending');
     expect(refused.attempts).toBe(1);
     expect(refused.lastError).toMatch(/QUEUE_UNROUTABLE|unknown job queue/);
@@ -144,7 +163,7 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it('without LISTEN (embedded PGlite), is woken by this process\'s own outbox writes', async () => {
+  it("without LISTEN (embedded PGlite), is woken by this process's own outbox writes", async () => {
     const seen = await collectJobs(consumerBroker, queue);
     const relayer = await relay({ pollIntervalMs: 60_000 });
     relayer.start();

@@ -1,4 +1,12 @@
-import { generateWebhookSecret, webhookHeaders, newWebhookId, WEBHOOK_ROUTES, type WebhookRoute } from '@stylelicense/contracts';
+import {
+  generateWebhookSecret,
+  isRetryableFailure,
+  type JobFailureCode,
+  webhookHeaders,
+  newWebhookId,
+  WEBHOOK_ROUTES,
+  type WebhookRoute,
+} from '@stylelicense/contracts';
 import { withTransaction } from '@stylelicense/db';
 import { createLogger } from '../src/logger';
 import { appRouter } from '../src/routers';
@@ -53,18 +61,32 @@ export interface SendOptions {
 }
 
 /** POSTs a signed webhook as a worker would; returns the status and JSON answer. */
-export async function sendWebhook(api: PipelineApi, route: WebhookRoute, payload: unknown, options: SendOptions = {}) {
+export async function sendWebhook(
+  api: PipelineApi,
+  route: WebhookRoute,
+  payload: unknown,
+  options: SendOptions = {},
+) {
   const { path, source } = WEBHOOK_ROUTES[route];
   const body = options.rawBody ?? JSON.stringify(payload);
   const secret = options.secret ?? (source === 'training' ? api.secrets.training : api.secrets.inference);
   const id = options.id ?? newWebhookId();
-  const signed = webhookHeaders({ secret, id, body, ...(options.timestamp ? { timestamp: options.timestamp } : {}) });
+  const signed = webhookHeaders({
+    secret,
+    id,
+    body,
+    ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+  });
   const res = await fetch(`${api.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...signed, ...options.headers },
     body,
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: { code: string; issues?: unknown[] } }, id };
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown> & { error?: { code: string; issues?: unknown[] } },
+    id,
+  };
 }
 
 /** A style's artist, a customer with the 100-token welcome bonus (through the ledger), and a completed style. */
@@ -78,13 +100,28 @@ export async function seedMarket(api: TestApi, { cost = 10 }: { cost?: number } 
 }
 
 /** Submits a generation through the real procedure (hold + outbox row in one transaction). */
-export async function submitGeneration(api: TestApi, viewer: { userId: string; role: 'user' | 'artist' | 'admin'; sessionId: string }, styleId: string) {
-  const caller = createCaller({ deps: api.runtime.deps, log: createLogger('silent'), requestId: 'test', ip: '127.0.0.1', viewer });
+export async function submitGeneration(
+  api: TestApi,
+  viewer: { userId: string; role: 'user' | 'artist' | 'admin'; sessionId: string },
+  styleId: string,
+) {
+  const caller = createCaller({
+    deps: api.runtime.deps,
+    log: createLogger('silent'),
+    requestId: 'test',
+    ip: '127.0.0.1',
+    viewer,
+  });
   return caller.generations.create({ styleId, promptTags: ['sunset'], aspectRatio: '1:1', seed: 42 });
 }
 
 export function progressReport(generationId: string, attempt = 1, step = 5) {
-  return { v: 1, generationId, attempt, progress: { step, totalSteps: 20, percent: (step / 20) * 100, etaSeconds: 3 } };
+  return {
+    v: 1,
+    generationId,
+    attempt,
+    progress: { step, totalSteps: 20, percent: (step / 20) * 100, etaSeconds: 3 },
+  };
 }
 
 export function completeReport(generationId: string, attempt = 1) {
@@ -97,6 +134,10 @@ export function completeReport(generationId: string, attempt = 1) {
   };
 }
 
-export function failedReport(generationId: string, code: 'GPU_OOM' | 'BAD_PROMPT' | 'TIMEOUT', attempt = 1) {
-  return { v: 1, generationId, failure: { code, message: `${code} happened`, retryable: code !== 'BAD_PROMPT', attempt } };
+export function failedReport(generationId: string, code: JobFailureCode, attempt = 1) {
+  return {
+    v: 1,
+    generationId,
+    failure: { code, message: `${code} happened`, retryable: isRetryableFailure(code), attempt },
+  };
 }

@@ -23,19 +23,31 @@ afterAll(async () => {
 
 const db = () => api.runtime.deps.db;
 const styleOf = (id: string) => db().style.findUniqueOrThrow({ where: { id } });
-const notificationsOf = (recipientId: string, targetId: string) => db().notification.findMany({ where: { recipientId, targetId } });
+const notificationsOf = (recipientId: string, targetId: string) =>
+  db().notification.findMany({ where: { recipientId, targetId } });
 
 async function pendingStyle() {
   const artist = await addArtist(db());
   const style = await addStyle(db(), artist.id, { status: 'pending' });
-  const artwork = await db().artwork.create({ data: { styleId: style.id, image: 'artworks/a.png', width: 512, height: 512, sequence: 1 } });
+  const artwork = await db().artwork.create({
+    data: { styleId: style.id, image: 'artworks/a.png', width: 512, height: 512, sequence: 1 },
+  });
   return { artist, style, artwork };
 }
 
 const job = (styleId: string) => ({ v: 1, styleId, jobId: styleId, attempt: 1 });
 const progress = (styleId: string, step: number) => ({
   ...job(styleId),
-  progress: { epoch: 1, totalEpochs: 4, step, totalSteps: 400, percent: step / 4, etaSeconds: 600, loss: 0.12, updatedAt: new Date().toISOString() },
+  progress: {
+    epoch: 1,
+    totalEpochs: 4,
+    step,
+    totalSteps: 400,
+    percent: step / 4,
+    etaSeconds: 600,
+    loss: 0.12,
+    updatedAt: new Date().toISOString(),
+  },
 });
 const complete = (styleId: string, rejectedArtworks: Array<{ artworkId: string; reason: string }> = []) => ({
   ...job(styleId),
@@ -57,14 +69,32 @@ const failed = (styleId: string) => ({
 describe('training webhooks', () => {
   it('started → progress → complete: model, metrics, thumbnail stored, artist notified once; late reports change nothing', async () => {
     const { artist, style, artwork } = await pendingStyle();
-    expect((await sendWebhook(api, 'trainingStarted', { ...job(style.id), workerId: 'gpu-1', leaseSeconds: 300, startedAt: new Date().toISOString() })).body.status).toBe('applied');
+    expect(
+      (
+        await sendWebhook(api, 'trainingStarted', {
+          ...job(style.id),
+          workerId: 'gpu-1',
+          leaseSeconds: 300,
+          startedAt: new Date().toISOString(),
+        })
+      ).body.status,
+    ).toBe('applied');
     expect(await styleOf(style.id)).toMatchObject({ trainingStatus: 'training' });
     expect((await sendWebhook(api, 'trainingProgress', progress(style.id, 100))).body.status).toBe('applied');
-    expect(await styleOf(style.id)).toMatchObject({ trainingStatus: 'training', trainingProgress: { step: 100, percent: 25, loss: 0.12 } });
+    expect(await styleOf(style.id)).toMatchObject({
+      trainingStatus: 'training',
+      trainingProgress: { step: 100, percent: 25, loss: 0.12 },
+    });
 
-    const done = await sendWebhook(api, 'trainingComplete', complete(style.id, [{ artworkId: artwork.id, reason: 'blurry' }]));
+    const done = await sendWebhook(
+      api,
+      'trainingComplete',
+      complete(style.id, [{ artworkId: artwork.id, reason: 'blurry' }]),
+    );
     expect(done.body.status).toBe('applied');
-    expect((await sendWebhook(api, 'trainingComplete', complete(style.id), { id: done.id })).body.status).toBe('duplicate');
+    expect(
+      (await sendWebhook(api, 'trainingComplete', complete(style.id), { id: done.id })).body.status,
+    ).toBe('duplicate');
     expect((await sendWebhook(api, 'trainingComplete', complete(style.id))).body.status).toBe('ignored');
     expect((await sendWebhook(api, 'trainingProgress', progress(style.id, 200))).body.status).toBe('ignored');
     expect((await sendWebhook(api, 'trainingFailed', failed(style.id))).body.status).toBe('ignored');
@@ -77,8 +107,13 @@ describe('training webhooks', () => {
       trainingError: null,
       trainingProgress: { step: 100 },
     });
-    expect(await db().artwork.findUniqueOrThrow({ where: { id: artwork.id } })).toMatchObject({ isValid: false, validationReason: 'blurry' });
-    expect((await notificationsOf(artist.id, style.id)).map((n) => n.type)).toEqual(['style_training_complete']);
+    expect(await db().artwork.findUniqueOrThrow({ where: { id: artwork.id } })).toMatchObject({
+      isValid: false,
+      validationReason: 'blurry',
+    });
+    expect((await notificationsOf(artist.id, style.id)).map((n) => n.type)).toEqual([
+      'style_training_complete',
+    ]);
   });
 
   it('complete before any progress still completes', async () => {
@@ -99,12 +134,16 @@ describe('training webhooks', () => {
       modelPath: null,
       trainingError: { code: 'LOW_QUALITY_DATA', message: 'only 3 usable images' },
     });
-    expect((await notificationsOf(artist.id, style.id)).map((n) => n.type)).toEqual(['style_training_failed']);
+    expect((await notificationsOf(artist.id, style.id)).map((n) => n.type)).toEqual([
+      'style_training_failed',
+    ]);
   });
 
   it('refuses the inference secret on a training route', async () => {
     const { style } = await pendingStyle();
-    const answer = await sendWebhook(api, 'trainingComplete', complete(style.id), { secret: api.secrets.inference });
+    const answer = await sendWebhook(api, 'trainingComplete', complete(style.id), {
+      secret: api.secrets.inference,
+    });
     expect(answer.status).toBe(401);
     expect(await styleOf(style.id)).toMatchObject({ trainingStatus: 'pending' });
   });
@@ -115,15 +154,20 @@ describe('training webhooks', () => {
     const seen: DomainEvent[] = [];
     const abort = new AbortController();
     const watch = async (type: DomainEvent['type']) => {
-      for await (const { event } of otherInstance.subscribe(topicOf({ type, ownerId: artist.id }), { signal: abort.signal })) seen.push(event);
+      for await (const { event } of otherInstance.subscribe(topicOf({ type, ownerId: artist.id }), {
+        signal: abort.signal,
+      }))
+        seen.push(event);
     };
     void watch('training.updated');
     void watch('notification.created');
     await sendWebhook(api, 'trainingProgress', progress(style.id, 40));
     await sendWebhook(api, 'trainingComplete', complete(style.id));
-    await expect.poll(() => seen.map((event) => event.type === 'training.updated' ? event.status : event.type), { timeout: 5_000 }).toEqual(
-      expect.arrayContaining(['training', 'completed', 'notification.created']),
-    );
+    await expect
+      .poll(() => seen.map((event) => (event.type === 'training.updated' ? event.status : event.type)), {
+        timeout: 5_000,
+      })
+      .toEqual(expect.arrayContaining(['training', 'completed', 'notification.created']));
     expect(seen).toHaveLength(3);
     abort.abort();
     await otherInstance.close();
@@ -134,12 +178,28 @@ describe('training webhooks', () => {
     const consumer = await api.rabbit.connect();
     const jobs = await collectJobs(consumer, JOB_QUEUES.training);
     const trainingJob = {
-      v: 1, jobId: style.id, styleId: style.id, artistId: artist.id, styleName: style.name, styleTags: [style.name],
-      artworks: [{ artworkId: artwork.id, imageKey: artwork.image, caption: null, tags: [] }], options: {}, attempt: 1, requestedAt: new Date().toISOString(),
+      v: 1,
+      jobId: style.id,
+      styleId: style.id,
+      artistId: artist.id,
+      styleName: style.name,
+      styleTags: [style.name],
+      artworks: [{ artworkId: artwork.id, imageKey: artwork.image, caption: null, tags: [] }],
+      options: {},
+      attempt: 1,
+      requestedAt: new Date().toISOString(),
     };
-    await withTransaction(db(), (tx) => enqueueOutboxMessage(tx, { destination: JOB_QUEUES.training, payload: trainingJob, messageId: style.id }));
+    await withTransaction(db(), (tx) =>
+      enqueueOutboxMessage(tx, {
+        destination: JOB_QUEUES.training,
+        payload: trainingJob,
+        messageId: style.id,
+      }),
+    );
     const policy = { leaseMs: 60_000, maxAttempts: 3 };
-    const goSilent = () => db().$executeRaw`UPDATE styles SET updated_at = now() - interval '2 minutes' WHERE id = ${style.id}::uuid`;
+    const goSilent = () =>
+      db()
+        .$executeRaw`UPDATE styles SET updated_at = now() - interval '2 minutes' WHERE id = ${style.id}::uuid`;
 
     for (const attempt of [1, 2]) {
       await sendWebhook(api, 'trainingProgress', { ...progress(style.id, 10), attempt });
@@ -148,15 +208,26 @@ describe('training webhooks', () => {
       expect((await sweepExpiredTrainingLeases(db(), policy)).requeued).toEqual([style.id]);
       expect(await styleOf(style.id)).toMatchObject({ trainingStatus: 'pending', trainingProgress: null });
       api.runtime.deps.outbox.wake();
-      await expect.poll(() => jobs.filter((job) => (job.body as { styleId: string }).styleId === style.id).map((job) => job.attempt)).toContain(attempt + 1);
+      await expect
+        .poll(() =>
+          jobs
+            .filter((job) => (job.body as { styleId: string }).styleId === style.id)
+            .map((job) => job.attempt),
+        )
+        .toContain(attempt + 1);
     }
     await sendWebhook(api, 'trainingProgress', { ...progress(style.id, 10), attempt: 3 });
     await goSilent();
     const last = await sweepExpiredTrainingLeases(db(), policy);
     expect(last).toMatchObject({ requeued: [], failed: [style.id] });
     expect(await sweepExpiredTrainingLeases(db(), policy)).toMatchObject({ requeued: [], failed: [] });
-    expect(await styleOf(style.id)).toMatchObject({ trainingStatus: 'failed', trainingError: { code: 'WORKER_SHUTDOWN' } });
-    expect((await notificationsOf(artist.id, style.id)).map((n) => n.type)).toEqual(['style_training_failed']);
+    expect(await styleOf(style.id)).toMatchObject({
+      trainingStatus: 'failed',
+      trainingError: { code: 'WORKER_SHUTDOWN' },
+    });
+    expect((await notificationsOf(artist.id, style.id)).map((n) => n.type)).toEqual([
+      'style_training_failed',
+    ]);
     const sent = jobs.filter((job) => (job.body as { styleId: string }).styleId === style.id);
     expect(sent.map((job) => (job.body as { attempt: number }).attempt)).toEqual([1, 2, 3]);
   });

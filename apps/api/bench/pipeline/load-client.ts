@@ -25,9 +25,17 @@ const requests = Array.from({ length: plan.count }, (_, n) => {
     v: 1,
     generationId: ids[n % ids.length],
     attempt: 1,
-    progress: { step: n % 30, totalSteps: 30, percent: Math.round(((n % 30) / 30) * 1000) / 10, etaSeconds: 2 },
+    progress: {
+      step: n % 30,
+      totalSteps: 30,
+      percent: Math.round(((n % 30) / 30) * 1000) / 10,
+      etaSeconds: 2,
+    },
   });
-  const headers = { 'content-type': 'application/json', ...webhookHeaders({ secret: plan.secret!, id: newWebhookId(), body }) };
+  const headers = {
+    'content-type': 'application/json',
+    ...webhookHeaders({ secret: plan.secret!, id: newWebhookId(), body }),
+  };
   return { method: 'POST', path: WEBHOOK_ROUTES.generationProgress.path, headers, body };
 });
 
@@ -36,7 +44,9 @@ function send(index: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request({ host: base.hostname, port: base.port, method, path, headers, agent }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path} answered ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`${path} answered ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
     req.end(body);

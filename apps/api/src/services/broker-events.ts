@@ -21,9 +21,15 @@ export class BrokerEventBus implements EventBus {
     this.local = new InProcessEventBus(options);
   }
 
-  static async connect(broker: Broker, log: Logger, options: ConstructorParameters<typeof InProcessEventBus>[0] = {}): Promise<BrokerEventBus> {
+  static async connect(
+    broker: Broker,
+    log: Logger,
+    options: ConstructorParameters<typeof InProcessEventBus>[0] = {},
+  ): Promise<BrokerEventBus> {
     const bus = new BrokerEventBus(broker, log, options);
-    bus.subscription = await broker.subscribeEvents('#', (event, routingKey) => bus.receive(event, routingKey));
+    bus.subscription = await broker.subscribeEvents('#', (event, routingKey) =>
+      bus.receive(event, routingKey),
+    );
     return bus;
   }
 

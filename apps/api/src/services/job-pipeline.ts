@@ -26,13 +26,27 @@ export interface JobPipeline {
   stop(): Promise<void>;
 }
 
-export async function startJobPipeline({ config, db, log }: { config: ApiConfig; db: Database; log: Logger }): Promise<JobPipeline> {
+export async function startJobPipeline({
+  config,
+  db,
+  log,
+}: {
+  config: ApiConfig;
+  db: Database;
+  log: Logger;
+}): Promise<JobPipeline> {
   const broker = await connectBroker(
-    { driver: config.QUEUE_DRIVER, url: config.AMQP_URL, prefix: config.QUEUE_PREFIX, connectionName: `stylelicense-api ${config.MODE}` },
+    {
+      driver: config.QUEUE_DRIVER,
+      url: config.AMQP_URL,
+      prefix: config.QUEUE_PREFIX,
+      connectionName: `stylelicense-api ${config.MODE}`,
+    },
     log,
   );
   // One process (embedded) needs no broker hop for events; several instances share the exchange.
-  const events: EventBus = broker.driver === 'rabbitmq' ? await BrokerEventBus.connect(broker, log) : new InProcessEventBus();
+  const events: EventBus =
+    broker.driver === 'rabbitmq' ? await BrokerEventBus.connect(broker, log) : new InProcessEventBus();
   const relay = createOutboxRelay({
     db,
     broker,
@@ -53,20 +67,25 @@ export async function startJobPipeline({ config, db, log }: { config: ApiConfig;
   });
   // Receipts matter only inside the replay window; keep a day of them for investigation.
   const housekeeping = setInterval(() => {
-    purgeWebhookReceipts(db).catch((error: unknown) => log.warn({ err: error }, 'purging webhook receipts failed'));
+    purgeWebhookReceipts(db).catch((error: unknown) =>
+      log.warn({ err: error }, 'purging webhook receipts failed'),
+    );
   }, config.HOUSEKEEPING_INTERVAL_MS);
   housekeeping.unref();
   const leaseMs = config.TRAINING_LEASE_SECONDS * 1000;
-  const leaseSweeper = setInterval(() => {
-    sweepExpiredTrainingLeases(db, { leaseMs, maxAttempts: TRAINING_MAX_ATTEMPTS })
-      .then(async (sweep) => {
-        if (sweep.requeued.length + sweep.failed.length === 0) return;
-        log.warn({ requeued: sweep.requeued, failed: sweep.failed }, 'training workers stopped reporting');
-        relay.wake();
-        await publishAll(events, sweep.events);
-      })
-      .catch((error: unknown) => log.error({ err: error }, 'training lease sweep failed'));
-  }, Math.min(30_000, leaseMs / 4));
+  const leaseSweeper = setInterval(
+    () => {
+      sweepExpiredTrainingLeases(db, { leaseMs, maxAttempts: TRAINING_MAX_ATTEMPTS })
+        .then(async (sweep) => {
+          if (sweep.requeued.length + sweep.failed.length === 0) return;
+          log.warn({ requeued: sweep.requeued, failed: sweep.failed }, 'training workers stopped reporting');
+          relay.wake();
+          await publishAll(events, sweep.events);
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'training lease sweep failed'));
+    },
+    Math.min(30_000, leaseMs / 4),
+  );
   leaseSweeper.unref();
   let stopping: Promise<void> | undefined;
   return {

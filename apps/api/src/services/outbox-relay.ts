@@ -127,7 +127,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // One confirm channel keeps publish order; the confirms arrive as one stream.
     const outcomes = await Promise.allSettled(
       rows.map((row) =>
-        broker.publish(row.destination, row.payload, { messageId: row.message_id, headers: row.headers ?? {} }),
+        broker.publish(row.destination, row.payload, {
+          messageId: row.message_id,
+          headers: row.headers ?? {},
+        }),
       ),
     );
     const sent: bigint[] = [];
@@ -144,7 +147,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       failedIds.push(row.id);
       failedDelays.push(delay);
       failedErrors.push(describe(outcome.reason).slice(0, 2000));
-      log.warn({ messageId: row.message_id, destination: row.destination, attempts: row.attempts, retryInMs: delay, err: outcome.reason }, 'outbox publish failed');
+      log.warn(
+        {
+          messageId: row.message_id,
+          destination: row.destination,
+          attempts: row.attempts,
+          retryInMs: delay,
+          err: outcome.reason,
+        },
+        'outbox publish failed',
+      );
     });
     if (sent.length > 0) {
       await db.$executeRaw`
@@ -201,7 +213,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       if (full || !running) continue;
       if (woken) continue;
-      const pause = failures > 0 ? Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(failures - 1, 10)) : pollIntervalMs;
+      const pause =
+        failures > 0
+          ? Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(failures - 1, 10))
+          : pollIntervalMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, pause);
         function done() {
@@ -265,7 +280,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     wake,
     relayOnce,
     async lag() {
-      const [row] = await db.$queryRaw<Array<{ pending: number; due: number; oldest_due_age_ms: number | null }>>`
+      const [row] = await db.$queryRaw<
+        Array<{ pending: number; due: number; oldest_due_age_ms: number | null }>
+      >`
         SELECT count(*)::int AS pending,
                (count(*) FILTER (WHERE available_at <= now()))::int AS due,
                (extract(epoch FROM now() - min(available_at) FILTER (WHERE available_at <= now())) * 1000)::float8 AS oldest_due_age_ms

@@ -31,7 +31,10 @@ export function onLocalOutboxWrite(listener: () => void): () => void {
  * Relays of this process that cannot LISTEN are told too, and look again shortly (the commit has
  * usually landed by then; their poll covers the rest).
  */
-export async function enqueueOutboxMessage(tx: TransactionClient, message: OutboxMessageInput): Promise<string> {
+export async function enqueueOutboxMessage(
+  tx: TransactionClient,
+  message: OutboxMessageInput,
+): Promise<string> {
   const messageId = message.messageId ?? randomUUID();
   await tx.outboxMessage.create({
     data: {

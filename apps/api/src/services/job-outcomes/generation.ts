@@ -42,7 +42,11 @@ async function lockGeneration(tx: TransactionClient, generationId: string): Prom
   return rows[0] ?? null;
 }
 
-function updateEvent(generation: LockedGeneration, status: GenerationStatus, progress: GenerationProgress | null): DomainEvent {
+function updateEvent(
+  generation: LockedGeneration,
+  status: GenerationStatus,
+  progress: GenerationProgress | null,
+): DomainEvent {
   return {
     v: 1,
     type: 'generation.updated',
@@ -78,16 +82,31 @@ export async function applyGenerationProgress(
     SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id`;
   const row = rows[0]!;
   if (!row.fresh) return { result: 'duplicate', events: [] };
-  if (!row.owner_id) return { result: 'ignored', reason: 'the generation is unknown, finished or on a later attempt', events: [] };
-  const generation = { id: report.generationId, user_id: row.owner_id, style_id: '', status: 'processing' as const, attempt: report.attempt };
+  if (!row.owner_id)
+    return {
+      result: 'ignored',
+      reason: 'the generation is unknown, finished or on a later attempt',
+      events: [],
+    };
+  const generation = {
+    id: report.generationId,
+    user_id: row.owner_id,
+    style_id: '',
+    status: 'processing' as const,
+    attempt: report.attempt,
+  };
   return { result: 'applied', events: [updateEvent(generation, 'processing', report.progress)] };
 }
 
 /** Completed: stores the signed result, credits the artist, counts the use, notifies the owner — once. */
-export async function applyGenerationComplete(tx: TransactionClient, report: GenerationCompleteWebhook): Promise<Outcome> {
+export async function applyGenerationComplete(
+  tx: TransactionClient,
+  report: GenerationCompleteWebhook,
+): Promise<Outcome> {
   const generation = await lockGeneration(tx, report.generationId);
   if (!generation) return { result: 'ignored', reason: 'unknown generation', events: [] };
-  if (FINISHED.includes(generation.status)) return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
+  if (FINISHED.includes(generation.status))
+    return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
   const { steps } = report.metadata;
   const progress: GenerationProgress = { step: steps, totalSteps: steps, percent: 100, etaSeconds: 0 };
   await tx.$executeRaw`
@@ -112,7 +131,10 @@ export async function applyGenerationComplete(tx: TransactionClient, report: Gen
     metadata: { styleId: generation.style_id },
     dedupeKey: `generation_complete:${generation.id}`,
   });
-  return { result: 'applied', events: [updateEvent(generation, 'completed', progress), notification].filter(isEvent) };
+  return {
+    result: 'applied',
+    events: [updateEvent(generation, 'completed', progress), notification].filter(isEvent),
+  };
 }
 
 /**
@@ -127,12 +149,22 @@ export async function applyGenerationFailed(
 ): Promise<Outcome> {
   const generation = await lockGeneration(tx, report.generationId);
   if (!generation) return { result: 'ignored', reason: 'unknown generation', events: [] };
-  if (FINISHED.includes(generation.status)) return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
+  if (FINISHED.includes(generation.status))
+    return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
   const { failure } = report;
   if (failure.attempt < generation.attempt) {
-    return { result: 'ignored', reason: `attempt ${failure.attempt} was superseded by attempt ${generation.attempt}`, events: [] };
+    return {
+      result: 'ignored',
+      reason: `attempt ${failure.attempt} was superseded by attempt ${generation.attempt}`,
+      events: [],
+    };
   }
-  const recorded = JSON.stringify({ code: failure.code, message: failure.message, attempt: failure.attempt, at: new Date().toISOString() });
+  const recorded = JSON.stringify({
+    code: failure.code,
+    message: failure.message,
+    attempt: failure.attempt,
+    at: new Date().toISOString(),
+  });
   const maxAttempts = policy.delaysMs.length + 1;
   if (isRetryableFailure(failure.code) && failure.attempt < maxAttempts) {
     const job = await lastJobOf(tx, generation.id);
@@ -150,7 +182,11 @@ export async function applyGenerationFailed(
         headers: { 'x-attempt': attempt },
         availableAt: new Date(Date.now() + delayMs),
       });
-      return { result: 'applied', retry: { attempt, delayMs }, events: [updateEvent(generation, 'retrying', null)] };
+      return {
+        result: 'applied',
+        retry: { attempt, delayMs },
+        events: [updateEvent(generation, 'retrying', null)],
+      };
     }
     // Without the original job there is nothing to send again: fail and refund rather than hang.
   }
@@ -168,11 +204,17 @@ export async function applyGenerationFailed(
     metadata: { code: failure.code, message: failure.message, refunded: true },
     dedupeKey: `generation_failed:${generation.id}`,
   });
-  return { result: 'applied', events: [updateEvent(generation, 'failed', null), notification].filter(isEvent) };
+  return {
+    result: 'applied',
+    events: [updateEvent(generation, 'failed', null), notification].filter(isEvent),
+  };
 }
 
 /** The job as last sent (the submission's outbox row, or the latest retry's). */
-async function lastJobOf(tx: TransactionClient, generationId: string): Promise<Record<string, unknown> | null> {
+async function lastJobOf(
+  tx: TransactionClient,
+  generationId: string,
+): Promise<Record<string, unknown> | null> {
   const rows = await tx.$queryRaw<Array<{ payload: unknown }>>`
     SELECT payload FROM outbox_messages
      WHERE destination = ${JOB_QUEUES.generation} AND payload @> jsonb_build_object('generationId', ${generationId}::text)

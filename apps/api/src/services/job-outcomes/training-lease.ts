@@ -26,7 +26,10 @@ export interface LeaseSweep {
 const SWEEP_BATCH = 50;
 
 /** One pass: each expired style is requeued (next attempt, no charge) or failed, in its own transaction. */
-export async function sweepExpiredTrainingLeases(db: Database, policy: TrainingLeasePolicy): Promise<LeaseSweep> {
+export async function sweepExpiredTrainingLeases(
+  db: Database,
+  policy: TrainingLeasePolicy,
+): Promise<LeaseSweep> {
   const sweep: LeaseSweep = { requeued: [], failed: [], events: [] };
   const expired = await db.$queryRaw<Array<{ id: string }>>`
     SELECT id::text FROM styles
@@ -69,10 +72,22 @@ async function recoverStyle(
       messageId: randomUUID(),
       headers: { 'x-attempt': attempt },
     });
-    const event: DomainEvent = { v: 1, type: 'training.updated', ownerId: style.artist_id, styleId, status: 'pending', progress: null, occurredAt };
+    const event: DomainEvent = {
+      v: 1,
+      type: 'training.updated',
+      ownerId: style.artist_id,
+      styleId,
+      status: 'pending',
+      progress: null,
+      occurredAt,
+    };
     return { action: 'requeued', events: [event] };
   }
-  const error = { code: 'WORKER_SHUTDOWN', message: 'The training worker stopped reporting and the job ran out of attempts.', at: occurredAt };
+  const error = {
+    code: 'WORKER_SHUTDOWN',
+    message: 'The training worker stopped reporting and the job ran out of attempts.',
+    at: occurredAt,
+  };
   await tx.$executeRaw`
     UPDATE styles SET training_status = 'failed', training_error = ${JSON.stringify(error)}::jsonb, updated_at = now() WHERE id = ${styleId}::uuid`;
   const notification = await notify(tx, {
@@ -84,7 +99,15 @@ async function recoverStyle(
     metadata: { styleName: style.name, code: error.code, message: error.message },
     dedupeKey: `style_training_failed:${styleId}`,
   });
-  const event: DomainEvent = { v: 1, type: 'training.updated', ownerId: style.artist_id, styleId, status: 'failed', progress: null, occurredAt };
+  const event: DomainEvent = {
+    v: 1,
+    type: 'training.updated',
+    ownerId: style.artist_id,
+    styleId,
+    status: 'failed',
+    progress: null,
+    occurredAt,
+  };
   return { action: 'failed', events: notification ? [event, notification] : [event] };
 }
 

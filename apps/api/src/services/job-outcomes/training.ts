@@ -31,7 +31,11 @@ async function lockStyle(tx: TransactionClient, styleId: string): Promise<Locked
   return rows[0] ?? null;
 }
 
-function updateEvent(style: { id: string; artist_id: string }, status: TrainingStatus, progress: TrainingProgress | null): DomainEvent {
+function updateEvent(
+  style: { id: string; artist_id: string },
+  status: TrainingStatus,
+  progress: TrainingProgress | null,
+): DomainEvent {
   return {
     v: 1,
     type: 'training.updated',
@@ -65,19 +69,35 @@ async function markTraining(
     SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT artist_id::text FROM updated) AS artist_id`;
   const row = rows[0]!;
   if (!row.fresh) return { result: 'duplicate', events: [] };
-  if (!row.artist_id) return { result: 'ignored', reason: 'the style is unknown or its training already finished', events: [] };
-  return { result: 'applied', events: [updateEvent({ id: styleId, artist_id: row.artist_id }, 'training', progress)] };
+  if (!row.artist_id)
+    return { result: 'ignored', reason: 'the style is unknown or its training already finished', events: [] };
+  return {
+    result: 'applied',
+    events: [updateEvent({ id: styleId, artist_id: row.artist_id }, 'training', progress)],
+  };
 }
 
-export function applyTrainingStarted(db: Database, webhookId: string, report: TrainingStartedWebhook): Promise<Outcome> {
+export function applyTrainingStarted(
+  db: Database,
+  webhookId: string,
+  report: TrainingStartedWebhook,
+): Promise<Outcome> {
   return markTraining(db, webhookId, report.styleId, null);
 }
 
-export function applyTrainingProgress(db: Database, webhookId: string, report: TrainingProgressWebhook): Promise<Outcome> {
+export function applyTrainingProgress(
+  db: Database,
+  webhookId: string,
+  report: TrainingProgressWebhook,
+): Promise<Outcome> {
   return markTraining(db, webhookId, report.styleId, report.progress);
 }
 
-async function markRejectedArtworks(tx: TransactionClient, styleId: string, rejected: Array<{ artworkId: string; reason: string }>) {
+async function markRejectedArtworks(
+  tx: TransactionClient,
+  styleId: string,
+  rejected: Array<{ artworkId: string; reason: string }>,
+) {
   for (const { artworkId, reason } of rejected) {
     await tx.$executeRaw`
       UPDATE artworks SET is_valid = false, validation_reason = ${reason.slice(0, 255)}
@@ -86,10 +106,14 @@ async function markRejectedArtworks(tx: TransactionClient, styleId: string, reje
 }
 
 /** Completed: stores the LoRA file key, metrics and thumbnail, notifies the artist — once. */
-export async function applyTrainingComplete(tx: TransactionClient, report: TrainingCompleteWebhook): Promise<Outcome> {
+export async function applyTrainingComplete(
+  tx: TransactionClient,
+  report: TrainingCompleteWebhook,
+): Promise<Outcome> {
   const style = await lockStyle(tx, report.styleId);
   if (!style) return { result: 'ignored', reason: 'unknown style', events: [] };
-  if (FINISHED.includes(style.training_status)) return { result: 'ignored', reason: `training already ${style.training_status}`, events: [] };
+  if (FINISHED.includes(style.training_status))
+    return { result: 'ignored', reason: `training already ${style.training_status}`, events: [] };
   const metric = { ...report.metrics, jobId: report.jobId, attempt: report.attempt, logKey: report.logKey };
   await tx.$executeRaw`
     UPDATE styles
@@ -106,16 +130,30 @@ export async function applyTrainingComplete(tx: TransactionClient, report: Train
     metadata: { styleName: style.name },
     dedupeKey: `style_training_complete:${style.id}`,
   });
-  return { result: 'applied', events: [updateEvent(style, 'completed', null), ...(notification ? [notification] : [])] };
+  return {
+    result: 'applied',
+    events: [updateEvent(style, 'completed', null), ...(notification ? [notification] : [])],
+  };
 }
 
 /** Failed: records the reason and notifies the artist — once. */
-export async function applyTrainingFailed(tx: TransactionClient, report: TrainingFailedWebhook): Promise<Outcome> {
+export async function applyTrainingFailed(
+  tx: TransactionClient,
+  report: TrainingFailedWebhook,
+): Promise<Outcome> {
   const style = await lockStyle(tx, report.styleId);
   if (!style) return { result: 'ignored', reason: 'unknown style', events: [] };
-  if (FINISHED.includes(style.training_status)) return { result: 'ignored', reason: `training already ${style.training_status}`, events: [] };
+  if (FINISHED.includes(style.training_status))
+    return { result: 'ignored', reason: `training already ${style.training_status}`, events: [] };
   const { failure } = report;
-  const error = { code: failure.code, message: failure.message, attempt: failure.attempt, jobId: report.jobId, logKey: report.logKey, at: new Date().toISOString() };
+  const error = {
+    code: failure.code,
+    message: failure.message,
+    attempt: failure.attempt,
+    jobId: report.jobId,
+    logKey: report.logKey,
+    at: new Date().toISOString(),
+  };
   await tx.$executeRaw`
     UPDATE styles SET training_status = 'failed', training_error = ${JSON.stringify(error)}::jsonb, updated_at = now()
      WHERE id = ${style.id}::uuid`;
@@ -129,5 +167,8 @@ export async function applyTrainingFailed(tx: TransactionClient, report: Trainin
     metadata: { styleName: style.name, code: failure.code, message: failure.message },
     dedupeKey: `style_training_failed:${style.id}`,
   });
-  return { result: 'applied', events: [updateEvent(style, 'failed', null), ...(notification ? [notification] : [])] };
+  return {
+    result: 'applied',
+    events: [updateEvent(style, 'failed', null), ...(notification ? [notification] : [])],
+  };
 }

@@ -10,9 +10,19 @@ import express, { type ErrorRequestHandler, type Request, type Response, type Ro
 import type { z } from 'zod';
 import type { Logger } from '../../logger';
 import { publishAll, type EventBus } from '../events';
-import { applyGenerationComplete, applyGenerationFailed, applyGenerationProgress, type GenerationRetryPolicy } from '../job-outcomes/generation';
+import {
+  applyGenerationComplete,
+  applyGenerationFailed,
+  applyGenerationProgress,
+  type GenerationRetryPolicy,
+} from '../job-outcomes/generation';
 import type { Outcome } from '../job-outcomes/outcome';
-import { applyTrainingComplete, applyTrainingFailed, applyTrainingProgress, applyTrainingStarted } from '../job-outcomes/training';
+import {
+  applyTrainingComplete,
+  applyTrainingFailed,
+  applyTrainingProgress,
+  applyTrainingStarted,
+} from '../job-outcomes/training';
 
 export interface WebhookAdapterOptions {
   db: Database;
@@ -49,7 +59,10 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
     trainingFailed: { kind: 'transaction', apply: applyTrainingFailed },
     generationProgress: { kind: 'statement', apply: applyGenerationProgress },
     generationComplete: { kind: 'transaction', apply: applyGenerationComplete },
-    generationFailed: { kind: 'transaction', apply: (tx, report) => applyGenerationFailed(tx, report, options.retry) },
+    generationFailed: {
+      kind: 'transaction',
+      apply: (tx, report) => applyGenerationFailed(tx, report, options.retry),
+    },
   };
 
   const router = express.Router();
@@ -74,12 +87,25 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
         report = parseMessage(route.schema, body) as Report<typeof name>;
       } catch (error) {
         if (!isDomainError(error)) throw error;
-        const issues = (error.details?.issues as Array<{ path: string; message: string }> | undefined) ?? undefined;
-        res.status(400).json({ error: { code: error.code, httpStatus: 400, message: error.message, ...(issues ? { issues } : {}) } });
+        const issues =
+          (error.details?.issues as Array<{ path: string; message: string }> | undefined) ?? undefined;
+        res
+          .status(400)
+          .json({
+            error: {
+              code: error.code,
+              httpStatus: 400,
+              message: error.message,
+              ...(issues ? { issues } : {}),
+            },
+          });
         return;
       }
       const outcome = await handle(handlers[name] as Handler<typeof name>, route.source, webhookId, report);
-      req.log.info({ route: route.path, webhookId, result: outcome.result, reason: outcome.reason }, 'webhook handled');
+      req.log.info(
+        { route: route.path, webhookId, result: outcome.result, reason: outcome.reason },
+        'webhook handled',
+      );
       if (outcome.retry) options.onOutboxWrite?.();
       res.status(200).json({
         status: outcome.result,
@@ -88,14 +114,29 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
       });
       // After the answer: the change is committed, and live events are best-effort (clients can
       // refetch), so neither the worker's wait nor a retry of its report depends on the bus.
-      publishAll(options.events, outcome.events).catch((error: unknown) => log.error({ err: error }, 'publishing webhook events failed'));
+      publishAll(options.events, outcome.events).catch((error: unknown) =>
+        log.error({ err: error }, 'publishing webhook events failed'),
+      );
     });
   }
   // Body-parser refusals (too large, aborted, bad encoding) are the sender's problem: answer 400 so
   // its client does not retry them, instead of the generic 500.
-  const bodyRefused: ErrorRequestHandler = (error: { status?: number; message?: string }, _req, res, next) => {
+  const bodyRefused: ErrorRequestHandler = (
+    error: { status?: number; message?: string },
+    _req,
+    res,
+    next,
+  ) => {
     if (typeof error?.status !== 'number' || error.status >= 500) return next(error);
-    res.status(400).json({ error: { code: 'MALFORMED_MESSAGE', httpStatus: 400, message: `webhook body refused: ${error.message ?? 'unreadable'}` } });
+    res
+      .status(400)
+      .json({
+        error: {
+          code: 'MALFORMED_MESSAGE',
+          httpStatus: 400,
+          message: `webhook body refused: ${error.message ?? 'unreadable'}`,
+        },
+      });
   };
   router.use(bodyRefused);
   return router;
