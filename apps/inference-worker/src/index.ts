@@ -1,4 +1,5 @@
 export type { InferenceWorkerConfig, WorkerLog } from './config';
+export { demoLoraMaker, embeddedDemoLoraMaker, type DemoLoraContext, type DemoLoraMaker } from './demo-lora';
 export { startEmbeddedWorker, type EmbeddedWorkerContext } from './embedded';
 export { embeddedWorkerConfig, loadSettings, TINY_MODEL_STEPS, type ProcessSettings } from './env';
 export { classifyFailure } from './failures';

@@ -2,7 +2,7 @@ export { createDatabase, type Database, type DatabaseOptions } from './client';
 export { withTransaction, isRetryableTransactionError, type TransactionClient, type TransactionOptions } from './transaction';
 export { migrate, loadMigrations, MigrationError, MIGRATIONS_DIR, type MigrateResult } from './migrate';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
-export { seedDemoData, WELCOME_BONUS_TOKENS } from './seed';
+export { demoSeedIds, seedDemoData, WELCOME_BONUS_TOKENS } from './seed';
 export { findLedgerDiscrepancies, findCounterDrift } from './integrity';
 export { Prisma } from './generated/prisma/client';
 export type * from './generated/prisma/client';

@@ -19,6 +19,20 @@ function demoId(label: string): string {
 }
 
 /**
+ * The ids of the accounts and styles the demo seed creates. The seed writes rows only (db knows no
+ * storage); the embedded default uses these to give exactly the demo rows their files (signatures,
+ * LoRAs, thumbnails, results) and never touches anyone else's.
+ */
+export function demoSeedIds(): { userIds: string[]; artistUserIds: string[]; styleIds: string[] } {
+  const artistUserIds = ARTISTS.map((artist) => demoId(`user:${artist.username}`));
+  return {
+    userIds: [...artistUserIds, ...USERS.map((username) => demoId(`user:${username}`))],
+    artistUserIds,
+    styleIds: ARTISTS.flatMap((artist) => artist.styles.map(([name]) => demoId(`style:${name}`))),
+  };
+}
+
+/**
  * A small living marketplace for a newcomer: artists with completed styles, users with public
  * generations, likes, comments, follows and tags — with every counter equal to the rows it counts
  * and every balance equal to its ledger entries. Does nothing (returns null) once users exist.
