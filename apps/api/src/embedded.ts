@@ -2,6 +2,7 @@
 // migrations applied, demo data seeded on first start. Same Prisma client and migrations as production.
 import { join } from 'node:path';
 import { createDatabase, migrate, seedDemoData, startEmbeddedPostgres } from '@stylelicense/db';
+import { prepareEmbeddedDemo } from './embedded-demo';
 import { requeueUnfinishedJobs, startEmbeddedWorkers } from './embedded-workers';
 import { loadConfigWith } from './env';
 import { createLogger } from './logger';
@@ -17,6 +18,18 @@ if (config.SEED_DEMO_DATA !== false) {
   if (seeded) log.info(seeded, 'seeded demo data');
 }
 const runtime = await startApi({ config, db, log, onClosed: () => postgres.stop() });
+// The seed writes rows only: the files they name (signatures, LoRAs, covers, results) are written
+// now, before the workers start; on later starts this only checks they are still there.
+if (config.SEED_DEMO_DATA !== false) {
+  await prepareEmbeddedDemo({
+    db,
+    storage: runtime.deps.storage,
+    apiUrl: runtime.http.url,
+    webhookSecrets: { training: config.WEBHOOK_SECRET_TRAINING[0]!, inference: config.WEBHOOK_SECRET_INFERENCE[0]! },
+    dataDir: config.DATA_DIR,
+    log,
+  }).catch((error: unknown) => log.error({ err: error }, 'demo assets could not be written; demo images and styles may not work'));
+}
 // The in-process queue starts empty: unfinished jobs from the last run are published again.
 const requeued = await requeueUnfinishedJobs(db);
 if (requeued > 0) {
