@@ -17,6 +17,19 @@ export interface AppProcess {
   tail(lines?: number): string;
 }
 
+// Children live in their own process groups, so they would outlive a test process that dies before
+// its afterAll (an interrupted run): on exit, whatever is still running is killed with its group.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /** What every child inherits from this process: enough to find node and a home, nothing of vitest's. */
 function baseEnvironment(): Record<string, string> {
   const picked: Record<string, string> = {};
@@ -38,6 +51,8 @@ export function startApp(name: string, app: string, env: Record<string, string>,
     detached: true, // its own process group: stop() signals every process it started
   });
   closeSync(log);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const started: AppProcess = {
     name,
     child,
