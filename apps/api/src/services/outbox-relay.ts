@@ -11,6 +11,8 @@ export interface OutboxRelayOptions {
   log: Logger;
   /** Rows claimed and published per round. */
   batchSize?: number;
+  /** Full batches being published at once while the next is claimed (default 3). */
+  batchesInFlight?: number;
   /** Fallback poll when no wake-up arrives (rows written elsewhere, delayed retries). */
   pollIntervalMs?: number;
   /** A claimed row stays invisible to other relays this long; a relay that died mid-publish is covered by it. */
@@ -69,6 +71,7 @@ const PURGE_EVERY_MS = 10 * 60 * 1000;
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { db, broker, log } = options;
   const batchSize = options.batchSize ?? 500;
+  const batchesInFlight = Math.max(1, options.batchesInFlight ?? 3);
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const leaseMs = options.leaseMs ?? 60_000;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
@@ -184,9 +187,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function run(): Promise<void> {
     let failures = 0;
-    // While a full batch is being published, the next one is claimed: at most two in flight.
+    // While full batches are being published, the next ones are claimed (up to batchesInFlight).
     // Publishes are issued in claim order on one channel, so the order holds.
-    let previous: Promise<number> | undefined;
+    const inFlight: Array<Promise<number>> = [];
     while (running) {
       woken = false;
       let full = false;
@@ -195,18 +198,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         const rows = await claim();
         full = rows.length === batchSize;
         const current = deliver(rows);
-        current.catch(() => undefined); // awaited below or on the next round
-        const before = previous;
-        previous = current;
-        if (before) await before;
-        if (!full) {
-          previous = undefined;
-          await current;
-        }
+        current.catch(() => undefined); // awaited below, possibly on a later round
+        inFlight.push(current);
+        while (inFlight.length >= (full ? batchesInFlight : 1)) await inFlight.shift();
         failures = 0;
       } catch (error) {
-        await previous?.catch(() => undefined);
-        previous = undefined;
+        await Promise.allSettled(inFlight.splice(0));
         // The database or broker is away: keep trying, slower each time.
         failures += 1;
         log.error({ err: error, failures }, 'outbox relay round failed');
@@ -227,7 +224,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         wakeUp = done;
       });
     }
-    await previous?.catch(() => undefined);
+    await Promise.allSettled(inFlight.splice(0));
   }
 
   async function listen(url: string): Promise<void> {
