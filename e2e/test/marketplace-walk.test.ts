@@ -221,6 +221,33 @@ describe('Style License end to end', () => {
       earnedTokenBalance: STYLE_COST,
     });
 
+    // Both wallets' histories say so: the welcome bonus and the spend for the user, the earning for the artist.
+    const userLedger = (await user.client.tokens.transactions.query({})).items;
+    expect(userLedger).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          direction: 'in',
+          amount: WELCOME_BONUS,
+          memo: 'Welcome Bonus',
+          sender: null,
+        }),
+        expect.objectContaining({
+          direction: 'out',
+          amount: STYLE_COST,
+          generation: expect.objectContaining({ id: generation.id }),
+        }),
+      ]),
+    );
+    expect(userLedger).toHaveLength(2);
+    const artistLedger = (await artist.client.tokens.transactions.query({})).items;
+    expect(artistLedger).toContainEqual(
+      expect.objectContaining({
+        direction: 'in',
+        amount: STYLE_COST,
+        generation: expect.objectContaining({ id: generation.id }),
+      }),
+    );
+
     // ── The stored result is the signed image: the signature's ink in its corner, metadata naming the artist and style.
     expect(generation.resultUrl).toBeTruthy();
     const response = await fetch(generation.resultUrl!);
