@@ -105,6 +105,12 @@ describe('Style License end to end', () => {
           lastSeen: () => ({ status: style.trainingStatus, owner: style.owner }),
         },
       );
+      // The live stream may trail the poll by a moment.
+      await waitFor(
+        'the live stream to report the trained style',
+        async () => (trainingEvents.items.some((e) => e.data.status === 'completed') ? true : undefined),
+        { apps, timeoutMs: 5_000, lastSeen: () => trainingEvents.items.map((e) => e.data.status) },
+      );
     } finally {
       trainingEvents.stop();
     }
