@@ -34,5 +34,6 @@ export async function prepareEmbeddedDemo(
   report.ms = Math.round(performance.now() - started);
   const created = Object.values(report.created).reduce((sum, n) => sum + n, 0);
   if (created > 0 || report.skipped.length > 0) context.log.info(report, 'demo assets written');
+  else context.log.debug({ present: report.present, ms: report.ms }, 'demo assets all present');
   return report;
 }
