@@ -15,6 +15,9 @@ import { uploadToPresignedUrl } from '@stylelicense/storage';
 const WELCOME_BONUS = 100;
 const STYLE_COST = 7;
 const run = Date.now().toString(36);
+// Streams resume after the last event id a client saw; one that starts watching just after
+// submitting asks for everything still buffered, so a quick worker's first report is not missed.
+const FROM_THE_START = '0';
 
 let stack: Stack;
 let failed = false;
@@ -83,7 +86,12 @@ describe('Style License end to end', () => {
     // ── Training: pending → training → completed, watched live and by polling.
     const trainingEvents = watch<{
       data: { status: string; progress: { step: number; totalSteps: number; percent: number } | null };
-    }>((handlers) => artist.client.styles.onProgress.subscribe({ styleId: created.id }, handlers));
+    }>((handlers) =>
+      artist.client.styles.onProgress.subscribe(
+        { styleId: created.id, lastEventId: FROM_THE_START },
+        handlers,
+      ),
+    );
     const trainingSeen = new Set<string>([created.trainingStatus]);
     const progressSeen: { step: number; totalSteps: number; percent: number }[] = [];
     let style = created;
@@ -165,7 +173,10 @@ describe('Style License end to end', () => {
       resultUrl: null,
     });
     const generationEvents = watch<{ data: { status: string } }>((handlers) =>
-      user.client.generations.onProgress.subscribe({ generationId: submitted.id }, handlers),
+      user.client.generations.onProgress.subscribe(
+        { generationId: submitted.id, lastEventId: FROM_THE_START },
+        handlers,
+      ),
     );
     expect((await user.client.tokens.balance.query()).tokenBalance).toBe(WELCOME_BONUS - STYLE_COST);
     lap('generation submitted');
