@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findCounterDrift, findLedgerDiscrepancies, seedDemoData } from '../src';
+import { demoSeedIds, findCounterDrift, findLedgerDiscrepancies, seedDemoData } from '../src';
 import { createTestDatabase, type TestDatabase } from '../src/testing';
 
 describe('demo seed', () => {
@@ -21,6 +21,14 @@ describe('demo seed', () => {
     expect(await db.style.count({ where: { trainingStatus: 'completed' } })).toBe(6);
     expect(await findLedgerDiscrepancies(db)).toEqual([]);
     expect(await findCounterDrift(db)).toEqual([]);
+  });
+
+  it('names exactly the accounts, artists and styles it created (for the embedded demo files)', async () => {
+    const ids = demoSeedIds();
+    const db = database.db;
+    expect((await db.user.findMany({ select: { id: true } })).map((u) => u.id).sort()).toEqual([...ids.userIds].sort());
+    expect((await db.artist.findMany({ select: { userId: true } })).map((a) => a.userId).sort()).toEqual([...ids.artistUserIds].sort());
+    expect((await db.style.findMany({ select: { id: true } })).map((s) => s.id).sort()).toEqual([...ids.styleIds].sort());
   });
 
   it('does nothing the second time', async () => {
