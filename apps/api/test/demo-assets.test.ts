@@ -131,6 +131,14 @@ describe('embedded demo assets', () => {
     expect(after?.etag).toBe(before?.etag);
     console.log(`demo assets, second start: ${second.present} objects checked in ${second.ms} ms`);
   });
+
+  it('writes back only what went missing', async () => {
+    const style = await testDb.db.style.findFirstOrThrow({ orderBy: { id: 'asc' } });
+    await storage.delete(style.modelPath!);
+    const third = await prepare();
+    expect(third.created).toEqual({ signatures: 0, loras: 1, thumbnails: 0, results: 0 });
+    expect(await storage.head(style.modelPath!)).not.toBeNull();
+  });
 });
 
 function meanAbsoluteDifference(a: Uint8Array, b: Uint8Array): number {
