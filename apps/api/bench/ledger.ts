@@ -68,6 +68,9 @@ try {
     if (!id) throw new Error('ran out of generations: raise BENCH_GENERATIONS_PER_WORKER');
     return id;
   };
+  // holdForGeneration(db, …) — no open transaction — sends its one statement (debit + entry) as a
+  // named prepared statement straight through the pool it shares with Prisma; given a Prisma
+  // transaction client (the composed case, as generations.create does) it goes through Prisma.
   const hold = (client: Parameters<typeof holdForGeneration>[0], worker: number) =>
     holdForGeneration(client, { userId: buyers[worker]!, generationId: nextGeneration(worker), styleId, amount: 1 });
   const ceilingStep = (worker: number) =>
@@ -97,15 +100,15 @@ try {
   const prismaCeilings: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     ceilings.push(await measure(`#${round} raw UPDATE through pg (ceiling)`, ceilingStep));
-    standalones.push(await measure(`#${round} holdForGeneration (debit + entry, one statement)`, (w) => hold(db, w)));
-    composeds.push(await measure(`#${round} holdForGeneration inside withTransaction`, (w) => withTransaction(db, (tx) => hold(tx, w))));
+    standalones.push(await measure(`#${round} hold, no tx: one named statement, pg pool`, (w) => hold(db, w)));
+    composeds.push(await measure(`#${round} hold inside withTransaction (Prisma tx client)`, (w) => withTransaction(db, (tx) => hold(tx, w))));
     prismaCeilings.push(await measure(`#${round} (reference) the bare UPDATE through Prisma`, prismaCeilingStep));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const [ceiling, standalone, composed] = [median(ceilings), median(standalones), median(composeds)];
   console.log(`\nmedian ceiling (raw UPDATE):            ${ceiling.toFixed(0)} /s`);
-  console.log(`median ledger holds (one statement):    ${standalone.toFixed(0)} /s   ratio ${(standalone / ceiling).toFixed(2)}`);
-  console.log(`median ledger holds (in a transaction): ${composed.toFixed(0)} /s   ratio ${(composed / ceiling).toFixed(2)}`);
+  console.log(`median holds, no tx (pg pool, prepared): ${standalone.toFixed(0)} /s   ratio ${(standalone / ceiling).toFixed(2)}`);
+  console.log(`median holds in a Prisma transaction:   ${composed.toFixed(0)} /s   ratio ${(composed / ceiling).toFixed(2)}`);
   const viaPrisma = median(prismaCeilings);
   console.log(`reference: the bare UPDATE through Prisma ${viaPrisma.toFixed(0)} /s   ratio ${(viaPrisma / ceiling).toFixed(2)} (the client's own cost)`);
 

@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client';
+import pg from 'pg';
+import { PrismaClient, type Prisma } from './generated/prisma/client';
 
 export interface DatabaseOptions {
   /** postgresql:// URL */
@@ -12,12 +13,48 @@ export interface DatabaseOptions {
 
 export type Database = PrismaClient;
 
-/** One Prisma client per process, talking to PostgreSQL through node-postgres. */
+const pools = new WeakMap<Database, pg.Pool>();
+
+/**
+ * One Prisma client per process, talking to PostgreSQL through node-postgres. The pool is ours and
+ * shared with Prisma, so hot single statements can skip Prisma's per-call cost (see `sqlPoolOf`)
+ * without opening more connections; Prisma's `$disconnect` ends it.
+ */
 export function createDatabase({ url, poolSize = 10, statementTimeoutMs }: DatabaseOptions): Database {
-  const adapter = new PrismaPg({
+  const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
   });
-  return new PrismaClient({ adapter });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  const db = new PrismaClient({ adapter });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * The node-postgres pool behind a client made by `createDatabase`, or null for anything else — a
+ * transaction client in particular, whose statements must stay on its own connection. Rows come
+ * back with node-postgres's types (int8 and numeric as strings), not Prisma's.
+ */
+export function sqlPoolOf(client: unknown): pg.Pool | null {
+  return (typeof client === 'object' && client !== null && pools.get(client as Database)) || null;
+}
+
+/**
+ * Runs one hot statement and returns its rows. Given the client itself (no open transaction) it goes
+ * straight through the shared pool as the named prepared statement `name` — the same SQL and
+ * parameters without Prisma's per-call cost, parsed and planned once per connection; given a
+ * transaction client it stays on that transaction (`$queryRaw`). Only for statements whose columns
+ * read alike either way (text, int4, boolean, uuid cast to text, jsonb), and one text per `name`.
+ */
+export async function queryRows<Row>(
+  client: Pick<Database, '$queryRaw'>,
+  name: string,
+  statement: Prisma.Sql,
+): Promise<Row[]> {
+  const pool = sqlPoolOf(client);
+  if (!pool) return client.$queryRaw<Row[]>(statement);
+  const result = await pool.query({ name, text: statement.text, values: statement.values });
+  return result.rows as Row[];
 }

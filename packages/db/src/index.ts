@@ -1,4 +1,4 @@
-export { createDatabase, type Database, type DatabaseOptions } from './client';
+export { createDatabase, queryRows, sqlPoolOf, type Database, type DatabaseOptions } from './client';
 export { withTransaction, isRetryableTransactionError, type TransactionClient, type TransactionOptions } from './transaction';
 export { migrate, loadMigrations, MigrationError, MIGRATIONS_DIR, type MigrateResult } from './migrate';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';

@@ -1,5 +1,5 @@
 import { DomainError } from '@stylelicense/contracts';
-import { findLedgerDiscrepancies, WELCOME_BONUS_TOKENS, type Database, type TransactionClient } from '@stylelicense/db';
+import { findLedgerDiscrepancies, Prisma, queryRows, WELCOME_BONUS_TOKENS, type Database, type TransactionClient } from '@stylelicense/db';
 import { uuidv7 } from './ids';
 
 /**
@@ -107,7 +107,7 @@ export async function holdForGeneration(
 ): Promise<HoldResult> {
   assertAmount(p.amount);
   const key = ledgerKeys.hold(p.generationId);
-  const rows = await tx.$queryRaw<Array<{ already: boolean; balance: number | null; entry_id: string | null }>>`
+  const statement = Prisma.sql`
     WITH prior AS (
       SELECT 1 FROM transactions WHERE idempotency_key = ${key}
     ), debit AS (
@@ -123,6 +123,10 @@ export async function holdForGeneration(
     )
     SELECT EXISTS (SELECT 1 FROM prior) AS already, (SELECT token_balance FROM debit) AS balance,
            (SELECT id::text FROM entry) AS entry_id`;
+  // Called with the client itself (no open transaction), the one statement goes straight to the
+  // shared pool as a prepared statement: Prisma's per-call cost (several times pg's) dominated this
+  // hot path. Inside a transaction it stays on the caller's `tx`.
+  const rows = await queryRows<{ already: boolean; balance: number | null; entry_id: string | null }>(tx, 'ledger_hold', statement);
   const row = rows[0]!;
   if (row.entry_id) return { applied: true, entryId: row.entry_id, balance: row.balance };
   if (row.already) return { applied: false, entryId: null, balance: null };
