@@ -9,7 +9,7 @@ import {
   type GenerationProgressWebhook,
   type GenerationStatus,
 } from '@stylelicense/contracts';
-import type { Database, TransactionClient } from '@stylelicense/db';
+import { Prisma, queryRows, type Database, type TransactionClient } from '@stylelicense/db';
 import { JOB_QUEUES } from '@stylelicense/queue';
 import { refundGeneration, settleGeneration } from '../ledger';
 import { notify } from '../notifications';
@@ -67,7 +67,8 @@ export async function applyGenerationProgress(
   webhookId: string,
   report: GenerationProgressWebhook,
 ): Promise<Outcome> {
-  const rows = await db.$queryRaw<Array<{ fresh: boolean; owner_id: string | null }>>`
+  // The hottest webhook (several per generation): one prepared statement through the pool.
+  const rows = await queryRows<{ fresh: boolean; owner_id: string | null }>(db, 'generation_progress', Prisma.sql`
     WITH receipt AS (
       INSERT INTO webhook_receipts (id, source) VALUES (${webhookId}, 'inference')
       ON CONFLICT (id) DO NOTHING RETURNING id
@@ -79,7 +80,7 @@ export async function applyGenerationProgress(
          AND attempt <= ${report.attempt} AND EXISTS (SELECT 1 FROM receipt)
       RETURNING user_id
     )
-    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id`;
+    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id`);
   const row = rows[0]!;
   if (!row.fresh) return { result: 'duplicate', events: [] };
   if (!row.owner_id)
