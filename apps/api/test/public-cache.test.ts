@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublicReadCache } from '../src/services/public-cache';
+import superjson from 'superjson';
+import { PublicReadCache, serializeOncePerSharedResult } from '../src/services/public-cache';
 import { addArtist, addStyle, startMarketplace, type Marketplace } from './marketplace';
 
 describe('PublicReadCache', () => {
@@ -15,6 +16,20 @@ describe('PublicReadCache', () => {
     await expect(cache.get('boom', () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
     await new Promise((r) => setTimeout(r, 0));
     expect(await cache.get('boom', async () => 'recovered')).toBe('recovered');
+  });
+
+  it('has a page shared from the cache serialized once, anything else every time', async () => {
+    const cache = new PublicReadCache(60_000);
+    let walks = 0;
+    const serialize = serializeOncePerSharedResult((value) => (walks++, superjson.serialize(value)));
+    const page = await cache.get('page', async () => ({ items: [{ at: new Date(0) }] }));
+    expect(serialize(page)).toEqual(superjson.serialize(page));
+    expect(serialize(await cache.get('page', async () => ({ items: [] })))).toBe(serialize(page));
+    expect(walks).toBe(1);
+    const fresh = { items: [{ at: new Date(1) }] };
+    serialize(fresh);
+    serialize(fresh);
+    expect(walks).toBe(3);
   });
 
   it('is bypassed with a TTL of 0', async () => {

@@ -18,7 +18,10 @@ export class PublicReadCache {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now) return hit.value as Promise<T>;
-    const value = load();
+    const value = load().then((result) => {
+      if (typeof result === 'object' && result !== null) sharedResults.add(result);
+      return result;
+    });
     this.entries.delete(key);
     this.entries.set(key, { expiresAt: now + this.ttlMs, value });
     // A failed read is not remembered.
@@ -29,6 +32,24 @@ export class PublicReadCache {
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     return value;
   }
+}
+
+/** Results handed to many callers from one read; nobody may change them (they are shared as-is). */
+const sharedResults = new WeakSet<object>();
+const serializedResults = new WeakMap<object, unknown>();
+
+/**
+ * Wraps the response serializer so that a cached result shared by many visitors is serialized once
+ * (per object, while it lives), not once per request: on a cache hit superjson's walk was most of a
+ * request's CPU. Anything else goes straight through.
+ */
+export function serializeOncePerSharedResult<T>(serialize: (value: unknown) => T): (value: unknown) => T {
+  return (value) => {
+    if (typeof value !== 'object' || value === null || !sharedResults.has(value)) return serialize(value);
+    let serialized = serializedResults.get(value) as T | undefined;
+    if (serialized === undefined) serializedResults.set(value, (serialized = serialize(value)));
+    return serialized;
+  };
 }
 
 const caches = new WeakMap<AppDeps['config'], PublicReadCache>();

@@ -2,12 +2,17 @@ import { DomainError } from '@stylelicense/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { sessionExpired } from '../http/session-cookie';
+import { serializeOncePerSharedResult } from '../services/public-cache';
 import type { Context, Viewer } from './context';
 import { rpcCodeFor, toApiError } from './errors';
 import { enforceRateLimit } from './rate-limit';
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer: {
+    // superjson both ways; a public page shared from the read cache is serialized once, not per request.
+    serialize: serializeOncePerSharedResult((value) => superjson.serialize(value)),
+    deserialize: (value) => superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]),
+  },
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
     const body = toApiError(error, { exposeInternal: ctx?.deps.config.MODE !== 'production' });
