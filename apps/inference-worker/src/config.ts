@@ -32,8 +32,4 @@ export interface InferenceWorkerConfig {
 }
 
 /** Minimal structured logger (pino-compatible: fields first, then the message). */
-export interface WorkerLog {
-  info(fields: object, message?: string): void;
-  warn(fields: object, message?: string): void;
-  error(fields: object, message?: string): void;
-}
+export type { WorkerLog } from '@stylelicense/worker-runtime';

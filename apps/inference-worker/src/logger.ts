@@ -1,6 +1,7 @@
-import { pino, type Logger } from 'pino';
+import { createWorkerLogger } from '@stylelicense/worker-runtime';
+import type { Logger } from 'pino';
 
 /** JSON lines on stdout, one logger per process. */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'inference-worker' }, timestamp: pino.stdTimeFunctions.isoTime });
+  return createWorkerLogger('inference-worker', level);
 }

@@ -1,14 +1,13 @@
 import {
-  createDurableWebhookSender,
-  createWebhookSender,
-  isDomainError,
   MESSAGE_VERSION,
   WEBHOOK_ROUTES,
   type GenerationCompleteWebhook,
   type GenerationFailedWebhook,
   type GenerationProgressWebhook,
 } from '@stylelicense/contracts';
-import type { WorkerLog } from './config';
+import { createReportChannel, type ReporterOptions } from '@stylelicense/worker-runtime';
+
+export type { ReporterOptions };
 
 /** How the worker tells the API about a generation: signed webhooks (Standard Webhooks). */
 export interface GenerationReporter {
@@ -27,55 +26,13 @@ export interface GenerationReporter {
   close(): Promise<void>;
 }
 
-export interface ReporterOptions {
-  apiUrl: string;
-  secret: string;
-  spoolDir: string;
-  log: WorkerLog;
-  /** Tries per webhook before a final report is spooled (default 6, ~15 s of back-off). */
-  maxAttempts?: number;
-  requestTimeoutMs?: number;
-}
-
 export function createGenerationReporter(options: ReporterOptions): GenerationReporter {
   const { log } = options;
-  const common = {
-    baseUrl: options.apiUrl,
-    secret: options.secret,
-    source: 'inference',
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-  };
   // Progress gets two quick tries with a short timeout: the job must not wait on the progress bar.
-  const progressSender = createWebhookSender({
-    ...common,
-    requestTimeoutMs: Math.min(common.requestTimeoutMs, 3_000),
-    retry: { maxAttempts: 2, initialDelayMs: 200 },
-  });
-  const finalSender = createDurableWebhookSender({
-    ...common,
-    retry: { maxAttempts: options.maxAttempts ?? 6 },
-    spoolDir: options.spoolDir,
-    onError: (error) => log.error({ err: error }, 'spooled inference webhook could not be delivered'),
-  });
-  finalSender.start();
+  const channel = createReportChannel({ ...options, source: 'inference', progressTimeoutMs: 3_000 });
   let progressChain: Promise<void> = Promise.resolve();
   let waiting: { payload: object; generationId: string } | undefined;
   let sending = false;
-
-  async function sendFinal(path: string, payload: object): Promise<{ delivered: boolean }> {
-    try {
-      const result = await finalSender.send(path, payload);
-      if (!result.delivered) log.warn({ path, webhookId: result.webhookId }, 'API unreachable: report spooled for later delivery');
-      return { delivered: result.delivered };
-    } catch (error) {
-      // 4xx: the API refuses this report for good; retrying the same bytes cannot help.
-      if (isDomainError(error, 'WEBHOOK_REJECTED')) {
-        log.error({ err: error, path }, 'API rejected the report');
-        return { delivered: false };
-      }
-      throw error;
-    }
-  }
 
   return {
     progress(report) {
@@ -86,7 +43,7 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
         while (waiting) {
           const next = waiting;
           waiting = undefined;
-          await progressSender
+          await channel.progressSender
             .send(WEBHOOK_ROUTES.generationProgress.path, next.payload)
             .catch((error: unknown) => log.warn({ err: error, generationId: next.generationId }, 'progress report lost'));
         }
@@ -94,12 +51,12 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
       })();
     },
     progressSettled: () => progressChain,
-    complete: (report) => sendFinal(WEBHOOK_ROUTES.generationComplete.path, { v: MESSAGE_VERSION, ...report }),
-    failed: (report) => sendFinal(WEBHOOK_ROUTES.generationFailed.path, { v: MESSAGE_VERSION, ...report }),
-    flush: () => finalSender.flush(),
+    complete: (report) => channel.sendFinal(WEBHOOK_ROUTES.generationComplete.path, { v: MESSAGE_VERSION, ...report }),
+    failed: (report) => channel.sendFinal(WEBHOOK_ROUTES.generationFailed.path, { v: MESSAGE_VERSION, ...report }),
+    flush: () => channel.flush(),
     async close() {
       await progressChain;
-      await finalSender.close();
+      await channel.close();
     },
   };
 }

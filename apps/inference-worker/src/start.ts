@@ -2,6 +2,7 @@ import type { BrokerHealth } from '@stylelicense/queue';
 import { JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { DiffusionWorker, describeProvider, type DiffusionLogger } from '@stylelicense/diffusion';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
+import { flushAndCloseReporter } from '@stylelicense/worker-runtime';
 import type { InferenceWorkerConfig, WorkerLog } from './config';
 import { resolveModelDir } from './model';
 import { createGenerationReporter } from './reporter';
@@ -129,12 +130,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       await consumer.cancel({ graceMs: config.shutdownGraceMs });
       shutdown.abort(new Error('worker shutting down'));
       await Promise.allSettled([...inFlight]);
-      const spool = await reporter.flush().catch((error: unknown) => {
-        log.warn({ err: error }, 'spool flush failed');
-        return undefined;
-      });
-      if (spool?.remaining) log.warn({ remaining: spool.remaining, spoolDir: config.spoolDir }, 'reports left in the spool for the next start');
-      await reporter.close();
+      await flushAndCloseReporter(reporter, log, config.spoolDir);
       await diffusion.close();
       log.info({ ...jobs }, 'inference worker stopped');
     },

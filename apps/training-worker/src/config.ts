@@ -42,11 +42,7 @@ export interface TrainingWorkerConfig {
 }
 
 /** Minimal structured logger (pino-compatible: fields first, then the message). */
-export interface WorkerLog {
-  info(fields: object, message?: string): void;
-  warn(fields: object, message?: string): void;
-  error(fields: object, message?: string): void;
-}
+export type { WorkerLog } from '@stylelicense/worker-runtime';
 
 /** The lease the API grants per `started`/progress report: several missed heartbeats, never under 60 s. */
 export function leaseSecondsFor(config: Pick<TrainingWorkerConfig, 'progressHeartbeatMs'>): number {

@@ -1,7 +1,5 @@
 import {
-  createDurableWebhookSender,
   createWebhookSender,
-  isDomainError,
   MESSAGE_VERSION,
   WEBHOOK_ROUTES,
   type TrainingCompleteWebhook,
@@ -9,7 +7,9 @@ import {
   type TrainingProgressWebhook,
   type TrainingStartedWebhook,
 } from '@stylelicense/contracts';
-import type { WorkerLog } from './config';
+import { createReportChannel, type ReporterOptions } from '@stylelicense/worker-runtime';
+
+export type { ReporterOptions };
 
 /** How the worker tells the API about a style's training: signed webhooks (Standard Webhooks). */
 export interface TrainingReporter {
@@ -31,50 +31,12 @@ export interface TrainingReporter {
   close(): Promise<void>;
 }
 
-export interface ReporterOptions {
-  apiUrl: string;
-  secret: string;
-  spoolDir: string;
-  log: WorkerLog;
-  /** Tries per `started` and final report before giving up / spooling (default 6, ~15 s of back-off). */
-  maxAttempts?: number;
-  requestTimeoutMs?: number;
-}
-
 export function createTrainingReporter(options: ReporterOptions): TrainingReporter {
   const { log } = options;
-  const common = {
-    baseUrl: options.apiUrl,
-    secret: options.secret,
-    source: 'training',
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-  };
-  const retry = { maxAttempts: options.maxAttempts ?? 6 };
-  // Progress gets two quick tries: training must not wait on the progress bar.
-  const progressSender = createWebhookSender({ ...common, retry: { maxAttempts: 2, initialDelayMs: 200 } });
-  const finalSender = createDurableWebhookSender({
-    ...common,
-    retry,
-    spoolDir: options.spoolDir,
-    onError: (error) => log.error({ err: error }, 'spooled training webhook could not be delivered'),
-  });
-  finalSender.start();
+  // `maxAttempts` also bounds the `started` report's tries before the job stays with the broker.
+  const channel = createReportChannel({ ...options, source: 'training' });
+  const { common, retry } = channel;
   let progressChain: Promise<void> = Promise.resolve();
-
-  async function sendFinal(path: string, payload: object): Promise<{ delivered: boolean }> {
-    try {
-      const result = await finalSender.send(path, payload);
-      if (!result.delivered) log.warn({ path, webhookId: result.webhookId }, 'API unreachable: report spooled for later delivery');
-      return { delivered: result.delivered };
-    } catch (error) {
-      // 4xx: the API refuses this report for good; retrying the same bytes cannot help.
-      if (isDomainError(error, 'WEBHOOK_REJECTED')) {
-        log.error({ err: error, path }, 'API rejected the report');
-        return { delivered: false };
-      }
-      throw error;
-    }
-  }
 
   return {
     async started(report) {
@@ -97,19 +59,19 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
     progress(report) {
       const payload = { v: MESSAGE_VERSION, ...report };
       progressChain = progressChain.then(() =>
-        progressSender.send(WEBHOOK_ROUTES.trainingProgress.path, payload).then(
+        channel.progressSender.send(WEBHOOK_ROUTES.trainingProgress.path, payload).then(
           () => undefined,
           (error: unknown) => log.warn({ err: error, styleId: report.styleId }, 'progress report lost'),
         ),
       );
     },
     progressSettled: () => progressChain,
-    complete: (report) => sendFinal(WEBHOOK_ROUTES.trainingComplete.path, { v: MESSAGE_VERSION, ...report }),
-    failed: (report) => sendFinal(WEBHOOK_ROUTES.trainingFailed.path, { v: MESSAGE_VERSION, ...report }),
-    flush: () => finalSender.flush(),
+    complete: (report) => channel.sendFinal(WEBHOOK_ROUTES.trainingComplete.path, { v: MESSAGE_VERSION, ...report }),
+    failed: (report) => channel.sendFinal(WEBHOOK_ROUTES.trainingFailed.path, { v: MESSAGE_VERSION, ...report }),
+    flush: () => channel.flush(),
     async close() {
       await progressChain;
-      await finalSender.close();
+      await channel.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
 import { ATTEMPT_HEADER, JOB_QUEUES, type Broker, type BrokerHealth } from '@stylelicense/queue';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
+import { flushAndCloseReporter } from '@stylelicense/worker-runtime';
 import type { TrainingWorkerConfig, WorkerLog } from './config';
 import { createKohyaEngine } from './engine/kohya';
 import { createNoTrainerEngine } from './engine/none';
@@ -143,12 +144,7 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
       // A claimed job still running: kill the trainer, and the handler hands the job back.
       shutdown.abort(new JobFailure('WORKER_SHUTDOWN', 'the worker is shutting down'));
       await Promise.allSettled([...inFlight]);
-      const spool = await reporter.flush().catch((error: unknown) => {
-        log.warn({ err: error }, 'spool flush failed');
-        return undefined;
-      });
-      if (spool?.remaining) log.warn({ remaining: spool.remaining, spoolDir: config.spoolDir }, 'reports left in the spool for the next start');
-      await reporter.close();
+      await flushAndCloseReporter(reporter, log, config.spoolDir);
       log.info({ ...jobs }, 'training worker stopped');
     },
   };

@@ -1,0 +1,31 @@
+import { createServer, type Server } from 'node:http';
+
+/** What a worker's health check answers; the rest of the object is the body as is. */
+export interface HealthSource {
+  health(): Promise<{ ok: boolean }>;
+}
+
+/**
+ * `GET /health` for the container's health check: 200 while the worker can take jobs (broker and
+ * storage reachable, not stopping), 503 otherwise; the body is the worker's own report, so it says
+ * which part is down and what the worker is doing.
+ */
+export async function startHealthServer(worker: HealthSource, port: number, host: string): Promise<Server & { url: string }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/health') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      return;
+    }
+    worker.health().then(
+      (health) => res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(health)),
+      (error: unknown) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: String(error) })),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return Object.assign(server, { url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${boundPort}` });
+}

@@ -1,0 +1,18 @@
+export {
+  embeddedEnv,
+  parseWorkerEnv,
+  processSettingsFromEnv,
+  storageConfigFromEnv,
+  workerEnvFields,
+  workerIdentityFromEnv,
+  type BrokerSettings,
+  type CommonWorkerEnv,
+  type EnvSource,
+  type WorkerIdentity,
+  type WorkerLogLevel,
+  type WorkerProcessSettings,
+} from './env';
+export { startHealthServer, type HealthSource } from './health';
+export { createWorkerLogger, type WorkerLog } from './log';
+export { connectBroker, stopOnSignals, type RunningWorker } from './process';
+export { createReportChannel, flushAndCloseReporter, type ReportChannel, type ReporterOptions } from './reports';
