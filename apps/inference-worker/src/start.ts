@@ -2,7 +2,7 @@ import type { BrokerHealth } from '@stylelicense/queue';
 import { JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { DiffusionWorker, describeProvider, type DiffusionLogger } from '@stylelicense/diffusion';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
-import { flushAndCloseReporter } from '@stylelicense/worker-runtime';
+import { flushAndCloseReporter, takeJobsOneAtATime } from '@stylelicense/worker-runtime';
 import type { InferenceWorkerConfig, WorkerLog } from './config';
 import { resolveModelDir } from './model';
 import { createGenerationReporter } from './reporter';
@@ -76,35 +76,25 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     log,
   });
 
-  const shutdown = new AbortController();
-  const inFlight = new Set<Promise<unknown>>();
   const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0 };
   let stopping = false;
 
-  const consumer = await broker.consume(
-    JOB_QUEUES.generation,
-    async (delivery) => {
-      const work = handle(delivery.body, shutdown.signal);
-      inFlight.add(work);
-      try {
-        const outcome = await work;
-        if (outcome.status === 'completed') jobs.completed += 1;
-        else if (outcome.status === 'failed') jobs.failed += 1;
-        else jobs.alreadyCompleted += 1;
-      } catch (error) {
-        // The broker has the job back already; throwing would make it schedule a second copy.
-        if (error instanceof HandedBack) {
-          jobs.handedBack += 1;
-          log.warn({ messageId: delivery.messageId }, error.message);
-          return;
-        }
-        throw error;
-      } finally {
-        inFlight.delete(work);
+  const intake = await takeJobsOneAtATime(broker, JOB_QUEUES.generation, async (delivery, signal) => {
+    try {
+      const outcome = await handle(delivery.body, signal);
+      if (outcome.status === 'completed') jobs.completed += 1;
+      else if (outcome.status === 'failed') jobs.failed += 1;
+      else jobs.alreadyCompleted += 1;
+    } catch (error) {
+      // The broker has the job back already; throwing would make it schedule a second copy.
+      if (error instanceof HandedBack) {
+        jobs.handedBack += 1;
+        log.warn({ messageId: delivery.messageId }, error.message);
+        return;
       }
-    },
-    { prefetch: 1 },
-  );
+      throw error;
+    }
+  });
   log.info({ workerId: config.workerId, modelDir, provider: describeProvider(config.provider) }, 'inference worker consuming jobs.generation');
 
   return {
@@ -114,7 +104,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       return {
         ok: !stopping && brokerHealth.ok && storageHealth.ok,
         stopping,
-        busy: inFlight.size > 0,
+        busy: intake.inHand > 0,
         provider: describeProvider(config.provider),
         modelDir,
         jobs: { ...jobs },
@@ -125,11 +115,9 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     async stop() {
       if (stopping) return;
       stopping = true;
-      log.info({ inHand: inFlight.size, graceMs: config.shutdownGraceMs }, 'inference worker stopping');
+      log.info({ inHand: intake.inHand, graceMs: config.shutdownGraceMs }, 'inference worker stopping');
       // Waits up to the grace period for the job in hand; after it the broker takes the job back.
-      await consumer.cancel({ graceMs: config.shutdownGraceMs });
-      shutdown.abort(new Error('worker shutting down'));
-      await Promise.allSettled([...inFlight]);
+      await intake.stop(config.shutdownGraceMs, new Error('worker shutting down'));
       await flushAndCloseReporter(reporter, log, config.spoolDir);
       await diffusion.close();
       log.info({ ...jobs }, 'inference worker stopped');

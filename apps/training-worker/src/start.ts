@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
 import { ATTEMPT_HEADER, JOB_QUEUES, type Broker, type BrokerHealth } from '@stylelicense/queue';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
-import { flushAndCloseReporter } from '@stylelicense/worker-runtime';
+import { flushAndCloseReporter, takeJobsOneAtATime } from '@stylelicense/worker-runtime';
 import type { TrainingWorkerConfig, WorkerLog } from './config';
 import { createKohyaEngine } from './engine/kohya';
 import { createNoTrainerEngine } from './engine/none';
@@ -91,34 +91,25 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
       }),
   });
 
-  const shutdown = new AbortController();
-  const inFlight = new Set<Promise<unknown>>();
   const jobs = { completed: 0, failed: 0, skipped: 0, rerouted: 0, handedBack: 0 };
   let current: TrainingWorkerHealth['job'] = null;
   let stopping = false;
 
-  const consumer = await broker.consume(
-    JOB_QUEUES.training,
-    async (delivery) => {
-      const work = handle(delivery, shutdown.signal);
-      inFlight.add(work);
-      current = { messageId: delivery.messageId, since: new Date().toISOString() };
-      try {
-        const outcome = await work;
-        if (outcome.status === 'completed') jobs.completed += 1;
-        else if (outcome.status === 'failed') jobs.failed += 1;
-        else if (outcome.status === 'skipped') jobs.skipped += 1;
-        else jobs.handedBack += 1;
-      } catch (error) {
-        jobs.rerouted += 1;
-        throw error;
-      } finally {
-        inFlight.delete(work);
-        current = null;
-      }
-    },
-    { prefetch: 1 },
-  );
+  const intake = await takeJobsOneAtATime(broker, JOB_QUEUES.training, async (delivery, signal) => {
+    current = { messageId: delivery.messageId, since: new Date().toISOString() };
+    try {
+      const outcome = await handle(delivery, signal);
+      if (outcome.status === 'completed') jobs.completed += 1;
+      else if (outcome.status === 'failed') jobs.failed += 1;
+      else if (outcome.status === 'skipped') jobs.skipped += 1;
+      else jobs.handedBack += 1;
+    } catch (error) {
+      jobs.rerouted += 1;
+      throw error;
+    } finally {
+      current = null;
+    }
+  });
   log.info({ workerId: config.workerId, engine: engine.name, maxAttempts }, 'training worker consuming jobs.training');
 
   return {
@@ -138,12 +129,10 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
     async stop() {
       if (stopping) return;
       stopping = true;
-      log.info({ inHand: inFlight.size, graceMs: config.shutdownGraceMs }, 'training worker stopping');
+      log.info({ inHand: intake.inHand, graceMs: config.shutdownGraceMs }, 'training worker stopping');
       // Waits up to the grace period for the job in hand; an unclaimed job is then back with the broker.
-      await consumer.cancel({ graceMs: config.shutdownGraceMs });
-      // A claimed job still running: kill the trainer, and the handler hands the job back.
-      shutdown.abort(new JobFailure('WORKER_SHUTDOWN', 'the worker is shutting down'));
-      await Promise.allSettled([...inFlight]);
+      // A claimed job still running: the abort kills the trainer, and the handler hands the job back.
+      await intake.stop(config.shutdownGraceMs, new JobFailure('WORKER_SHUTDOWN', 'the worker is shutting down'));
       await flushAndCloseReporter(reporter, log, config.spoolDir);
       log.info({ ...jobs }, 'training worker stopped');
     },

@@ -1,0 +1,48 @@
+import type { Broker, JobDelivery } from '@stylelicense/queue';
+
+export interface JobIntake {
+  /** Jobs being worked on now (0 or 1 with prefetch 1). */
+  readonly inHand: number;
+  /**
+   * No new jobs; the job in hand may finish within `graceMs`, after which the broker has it back
+   * and the job's signal is aborted with `reason`. Resolves once the job's handler has returned.
+   */
+  stop(graceMs: number, reason: unknown): Promise<void>;
+}
+
+/**
+ * Consumes `queue` one job at a time (prefetch 1: one job per GPU). `work` gets each delivery and
+ * a signal that aborts when the worker stops with the job still in hand; what it throws goes to
+ * the broker (retry tier or parking queue).
+ */
+export async function takeJobsOneAtATime(
+  broker: Pick<Broker, 'consume'>,
+  queue: string,
+  work: (delivery: JobDelivery, signal: AbortSignal) => Promise<void>,
+): Promise<JobIntake> {
+  const shutdown = new AbortController();
+  const inFlight = new Set<Promise<void>>();
+  const consumer = await broker.consume(
+    queue,
+    async (delivery) => {
+      const job = work(delivery, shutdown.signal);
+      inFlight.add(job);
+      try {
+        await job;
+      } finally {
+        inFlight.delete(job);
+      }
+    },
+    { prefetch: 1 },
+  );
+  return {
+    get inHand() {
+      return inFlight.size;
+    },
+    async stop(graceMs, reason) {
+      await consumer.cancel({ graceMs });
+      shutdown.abort(reason);
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
