@@ -10,6 +10,7 @@ import type { DiffusionWorker } from '@stylelicense/diffusion';
 import { stampSignature } from '@stylelicense/imaging';
 import { PermanentError, RetryableError } from '@stylelicense/queue';
 import { storageKeys, type ObjectInfo, type ObjectStorage } from '@stylelicense/storage';
+import { untilAborted } from '@stylelicense/worker-runtime';
 import type { InferenceWorkerConfig, WorkerLog } from './config';
 import { classifyFailure } from './failures';
 import { ProgressMilestones } from './progress';
@@ -212,16 +213,6 @@ async function readJob(body: unknown, reporter: GenerationReporter, log: WorkerL
     log.error({ err: error }, 'unreadable generation job: parked');
     throw new PermanentError(error instanceof Error ? error.message : String(error));
   }
-}
-
-/** Rejects with the signal's reason as soon as it aborts (storage calls take no signal). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 type ResultMetadata = { seed: number; steps: number; guidance: number; width: number; height: number };

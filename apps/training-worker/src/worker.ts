@@ -12,6 +12,7 @@ import {
 } from '@stylelicense/contracts';
 import { PermanentError, RetryableError, type JobDelivery } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
+import { untilAborted } from '@stylelicense/worker-runtime';
 import { leaseSecondsFor, type TrainingWorkerConfig, type WorkerLog } from './config';
 import { LowQualityDataError, type ArtworkPreparation } from './dataset/prepare';
 import { scheduleForImageCount } from './engine/schedule';
@@ -236,14 +237,4 @@ function rejectedReports(results: readonly ArtworkPreparation[]): RejectedArtwor
 /** A stable seed per style when the job pins none: a retry trains the same adapter. */
 function seedFor(styleId: string): number {
   return createHash('sha256').update(styleId).digest().readUInt32BE(0);
-}
-
-/** Rejects with the signal's reason as soon as it aborts (storage calls take no signal). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

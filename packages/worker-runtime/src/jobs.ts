@@ -46,3 +46,13 @@ export async function takeJobsOneAtATime(
     },
   };
 }
+
+/** Rejects with the signal's reason as soon as it aborts (for calls that take no signal, such as storage). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

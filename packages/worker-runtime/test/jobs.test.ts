@@ -1,6 +1,6 @@
 import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
 import { describe, expect, it } from 'vitest';
-import { takeJobsOneAtATime, type JobIntake } from '../src/index';
+import { takeJobsOneAtATime, untilAborted, type JobIntake } from '../src/index';
 
 const prefix = () => `wr-jobs-${process.pid}-${Math.random().toString(36).slice(2)}.`;
 
@@ -50,5 +50,20 @@ describe('taking jobs one at a time', () => {
     expect(abortedWith).toBe(reason);
     expect(intake.inHand).toBe(0);
     await broker.close({ graceMs: 0 });
+  });
+});
+
+describe('untilAborted', () => {
+  it('passes the result through, or rejects with the reason as soon as the signal aborts', async () => {
+    await expect(untilAborted(Promise.resolve('stored'), new AbortController().signal)).resolves.toBe('stored');
+
+    const stopping = new AbortController();
+    const never = new Promise<string>(() => {});
+    const waiting = untilAborted(never, stopping.signal);
+    const reason = new Error('worker shutting down');
+    stopping.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+
+    await expect(untilAborted(Promise.resolve('late'), stopping.signal)).rejects.toBe(reason);
   });
 });
