@@ -102,7 +102,7 @@ const ENDPOINTS = [
   { name: 'styles.list popular', path: trpcPath('styles.list', { limit: 20, sort: 'popular' }), ceiling: CEILING_QUERIES.stylesPopular, target: { p99: 25, rps: 1500 } },
   { name: 'generations.feed recent', path: trpcPath('generations.feed', { limit: 20 }), ceiling: CEILING_QUERIES.feedRecent, target: { p99: 25, rps: 1500 } },
   { name: 'generations.feed popular', path: trpcPath('generations.feed', { limit: 20, sort: 'popular' }), ceiling: CEILING_QUERIES.feedPopular, target: { p99: 25, rps: 1500 } },
-  { name: 'search.query all "water"', path: trpcPath('search.query', { q: 'water', type: 'all' }), ceiling: CEILING_QUERIES.search, target: { p99: 50, rps: 0 } },
+  { name: 'search.query all "water"', path: trpcPath('search.query', { q: 'water', type: 'all', limit: 10 }), ceiling: CEILING_QUERIES.search, target: { p99: 50, rps: 0 } },
 ];
 
 const randomIp = () => {

@@ -56,6 +56,34 @@ describe('search.query', () => {
     expect(all.artists.map((a) => a.id)).toEqual([artist.id]);
   });
 
+  it('pages through ranked hits with a cursor, each hit once, and ends', async () => {
+    const artist = await addArtist(market.db, { artistName: 'Gouache Guild' });
+    const created = [];
+    for (let i = 0; i < 5; i++) created.push(await addStyle(market.db, artist.id, { name: `gouache study ${i}` }));
+
+    const seen: string[] = [];
+    let page = await market.as(null).search.query({ q: 'gouache', type: 'styles', limit: 2 });
+    const pages = [page];
+    while (page.hasMore) {
+      page = await market.as(null).search.query({ q: 'gouache', type: 'styles', limit: 2, cursor: page.nextCursor });
+      pages.push(page);
+    }
+    for (const p of pages) seen.push(...p.styles.map((s) => s.id));
+    expect(pages.map((p) => p.styles.length)).toEqual([2, 2, 1]);
+    expect(page.nextCursor).toBeNull();
+    expect(seen.sort()).toEqual(created.map((s) => s.id).sort());
+
+    // With type=all the cursor carries both lists; the finished one stays empty.
+    const first = await market.as(null).search.query({ q: 'gouache', limit: 3 });
+    expect(first.artists.map((a) => a.id)).toEqual([artist.id]);
+    const second = await market.as(null).search.query({ q: 'gouache', limit: 3, cursor: first.nextCursor });
+    expect(second.artists).toEqual([]);
+    expect(second.styles).toHaveLength(2);
+    expect(second.hasMore).toBe(false);
+
+    expect(await codeOf(market.as(null).search.query({ q: 'gouache', cursor: 'not-a-cursor' }))).toBe('VALIDATION_ERROR');
+  });
+
   it('treats LIKE wildcards literally and validates the query', async () => {
     expect((await market.as(null).search.query({ q: '%%%' })).styles).toEqual([]);
     expect(await codeOf(market.as(null).search.query({ q: '   ' }))).toBe('VALIDATION_ERROR');

@@ -21,5 +21,6 @@ export const CEILING_QUERIES = {
   stylesPopular: [fromPrisma(styleCardsQuery([LISTED_STYLES], 'popular', 21))],
   feedRecent: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('recent', 21)))],
   feedPopular: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('popular', 21)))],
-  search: [styleSearchQuery('water', 10), peopleSearchQuery('water', 10)],
+  // The service reads one row more than the page (limit 10) to know whether the list goes on.
+  search: [styleSearchQuery('water', 11), peopleSearchQuery('water', 11)],
 } satisfies Record<string, CeilingQuery[]>;

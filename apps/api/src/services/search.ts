@@ -1,7 +1,9 @@
 import type { LicenseType } from '@stylelicense/contracts';
 import type { Database } from '@stylelicense/db';
 import type { ObjectStorage } from '@stylelicense/storage';
+import { z } from 'zod';
 import { downloadUrl } from './media';
+import { decodeCursor, encodeCursor } from './pagination';
 
 export type SearchType = 'styles' | 'artists' | 'all';
 
@@ -31,7 +33,16 @@ export interface PersonHit {
 export interface SearchResult {
   styles: StyleHit[];
   artists: PersonHit[];
+  /** Continues both lists (ranked results page by offset; a finished list stays finished). */
+  nextCursor: string | null;
+  hasMore: boolean;
 }
+
+// Where each list continues; null once that list is exhausted.
+const searchPosition = z.object({
+  s: z.number().int().min(0).max(10_000).nullable(),
+  a: z.number().int().min(0).max(10_000).nullable(),
+});
 
 /** `%` and `_` are LIKE wildcards; a query is matched literally. */
 function escapeLike(q: string): string {
@@ -45,14 +56,28 @@ function escapeLike(q: string): string {
  */
 export async function search(
   { db, storage }: { db: Database; storage: ObjectStorage },
-  { q, type, limit }: { q: string; type: SearchType; limit: number },
+  { q, type, limit, cursor }: { q: string; type: SearchType; limit: number; cursor?: string | null },
 ): Promise<SearchResult> {
   const query = q.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
-  const [styles, artists] = await Promise.all([
-    type === 'artists' ? [] : searchStyles(db, storage, query, limit),
-    type === 'styles' ? [] : searchPeople(db, query, limit),
+  const from = cursor
+    ? decodeCursor(cursor, searchPosition)
+    : { s: type === 'artists' ? null : 0, a: type === 'styles' ? null : 0 };
+  // Each list reads one row more than the page to know whether it goes on.
+  const [styleRows, peopleRows] = await Promise.all([
+    from.s === null ? [] : searchStyles(db, storage, query, limit + 1, from.s),
+    from.a === null ? [] : searchPeople(db, query, limit + 1, from.a),
   ]);
-  return { styles, artists };
+  const next = {
+    s: from.s !== null && styleRows.length > limit ? from.s + limit : null,
+    a: from.a !== null && peopleRows.length > limit ? from.a + limit : null,
+  };
+  const hasMore = next.s !== null || next.a !== null;
+  return {
+    styles: styleRows.slice(0, limit),
+    artists: peopleRows.slice(0, limit),
+    nextCursor: hasMore ? encodeCursor(next) : null,
+    hasMore,
+  };
 }
 
 interface StyleRow {
@@ -72,8 +97,8 @@ interface StyleRow {
 const SCORE = (column: string) => `GREATEST(similarity(${column}, $1),
   CASE WHEN ${column} = $1 THEN 1 WHEN ${column} LIKE $3 THEN 0.8 WHEN ${column} LIKE $2 THEN 0.5 ELSE 0 END)`;
 
-/** The statement behind style hits (exported for the bench's ceiling): $1 query, $2 substring, $3 prefix, $4 limit. */
-export function styleSearchQuery(q: string, limit: number): { text: string; values: unknown[] } {
+/** The statement behind style hits (exported for the bench's ceiling): $1 query, $2 substring, $3 prefix, $4 limit, $5 offset. */
+export function styleSearchQuery(q: string, limit: number, offset = 0): { text: string; values: unknown[] } {
   // Scores are computed once per candidate (name hits, then tag hits folded per style), merged, and
   // only the page's styles are joined for display.
   return {
@@ -97,13 +122,13 @@ export function styleSearchQuery(q: string, limit: number): { text: string; valu
      JOIN artists a ON a.user_id = s.artist_id
      WHERE s.is_active AND NOT s.is_flagged AND s.training_status = 'completed'
      ORDER BY m.score DESC, s.usage_count DESC, s.id
-     LIMIT $4`,
-    values: [q, `%${escapeLike(q)}%`, `${escapeLike(q)}%`, limit],
+     LIMIT $4 OFFSET $5`,
+    values: [q, `%${escapeLike(q)}%`, `${escapeLike(q)}%`, limit, offset],
   };
 }
 
-async function searchStyles(db: Database, storage: ObjectStorage, q: string, limit: number): Promise<StyleHit[]> {
-  const query = styleSearchQuery(q, limit);
+async function searchStyles(db: Database, storage: ObjectStorage, q: string, limit: number, offset: number): Promise<StyleHit[]> {
+  const query = styleSearchQuery(q, limit, offset);
   const rows = await db.$queryRawUnsafe<StyleRow[]>(query.text, ...query.values);
   return Promise.all(
     rows.map(async (r) => ({
@@ -132,8 +157,8 @@ interface PersonRow {
   artist_hit: boolean;
 }
 
-/** The statement behind people hits (exported for the bench's ceiling). */
-export function peopleSearchQuery(q: string, limit: number): { text: string; values: unknown[] } {
+/** The statement behind people hits (exported for the bench's ceiling): $4 limit, $5 offset. */
+export function peopleSearchQuery(q: string, limit: number, offset = 0): { text: string; values: unknown[] } {
   return {
     text: `WITH user_hits AS (
        SELECT id, ${SCORE('lower(username)')} AS score FROM users
@@ -154,13 +179,13 @@ export function peopleSearchQuery(q: string, limit: number): { text: string; val
      LEFT JOIN artists ar ON ar.user_id = u.id
      WHERE u.is_active
      ORDER BY m.score DESC, ar.follower_count DESC NULLS LAST, u.id
-     LIMIT $4`,
-    values: [q, `%${escapeLike(q)}%`, `${escapeLike(q)}%`, limit],
+     LIMIT $4 OFFSET $5`,
+    values: [q, `%${escapeLike(q)}%`, `${escapeLike(q)}%`, limit, offset],
   };
 }
 
-async function searchPeople(db: Database, q: string, limit: number): Promise<PersonHit[]> {
-  const query = peopleSearchQuery(q, limit);
+async function searchPeople(db: Database, q: string, limit: number, offset: number): Promise<PersonHit[]> {
+  const query = peopleSearchQuery(q, limit, offset);
   const rows = await db.$queryRawUnsafe<PersonRow[]>(query.text, ...query.values);
   return rows.map((r) => ({
     id: r.id,
