@@ -1,4 +1,4 @@
-export { createStorage, type StorageConfig } from './create';
+export { createStorage, s3ConfigFromVariables, type S3Variables, type StorageConfig } from './create';
 export { STORAGE_ERROR_CODES, StorageError, isStorageError, type StorageErrorCode } from './errors';
 export { createFilesystemStorageHandler } from './filesystem-handler';
 export { FilesystemStorage, type FilesystemStorageOptions } from './filesystem';

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseWebhookSecret } from '@stylelicense/contracts';
-import type { StorageConfig } from '@stylelicense/storage';
+import { s3ConfigFromVariables, type StorageConfig } from '@stylelicense/storage';
 import { z } from 'zod';
 
 /** Repository root's `.data/`, the embedded default's data folder (same as the API's). */
@@ -114,19 +114,7 @@ export function parseWorkerEnv<T extends CommonWorkerEnv>(
 
 /** Object storage from the shared variables: S3 when asked, else files under DATA_DIR/storage. */
 export function storageConfigFromEnv(e: CommonWorkerEnv, dataDir: string): StorageConfig {
-  if (e.STORAGE_DRIVER === 's3') {
-    return {
-      driver: 's3',
-      bucket: e.S3_BUCKET!,
-      region: e.S3_REGION,
-      endpoint: e.S3_ENDPOINT,
-      forcePathStyle: e.S3_FORCE_PATH_STYLE,
-      credentials:
-        e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
-          ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
-          : undefined,
-    };
-  }
+  if (e.STORAGE_DRIVER === 's3') return s3ConfigFromVariables(e);
   return {
     driver: 'filesystem',
     root: e.STORAGE_DIR ? resolve(e.STORAGE_DIR) : join(dataDir, 'storage'),

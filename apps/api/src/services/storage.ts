@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createStorage, type ObjectStorage } from '@stylelicense/storage';
+import { createStorage, s3ConfigFromVariables, type ObjectStorage } from '@stylelicense/storage';
 import type { ApiConfig } from '../env';
 import type { ReadinessProbe } from './health';
 
@@ -9,20 +9,7 @@ export const STORAGE_ROUTE = '/api/storage';
 
 /** The configured object storage: S3 (or compatible) in production, files under DATA_DIR/storage otherwise. */
 export function storageFromConfig(config: ApiConfig): ObjectStorage {
-  if (config.STORAGE_DRIVER === 's3') {
-    return createStorage({
-      driver: 's3',
-      bucket: config.S3_BUCKET!,
-      region: config.S3_REGION,
-      endpoint: config.S3_ENDPOINT,
-      publicEndpoint: config.S3_PUBLIC_ENDPOINT,
-      forcePathStyle: config.S3_FORCE_PATH_STYLE,
-      credentials:
-        config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
-          ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY }
-          : undefined,
-    });
-  }
+  if (config.STORAGE_DRIVER === 's3') return createStorage(s3ConfigFromVariables(config));
   return createStorage({
     driver: 'filesystem',
     root: join(config.DATA_DIR, 'storage'),
