@@ -1,11 +1,16 @@
-// Bundles the API's entry points into dist/. Workspace packages (TypeScript sources) are inlined;
-// registry packages stay external and come from node_modules (see the Dockerfile's `pnpm deploy`).
+// Bundles the API's production entry points into dist/ (the embedded default runs from source).
+// Workspace packages (TypeScript sources) and their registry dependencies are inlined; only this
+// app's own registry dependencies stay external (Prisma's runtime, native sharp…), because those
+// are what `pnpm deploy --prod` puts at the top of node_modules in the Docker image.
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
+
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const external = Object.keys(manifest.dependencies).filter((name) => !name.startsWith('@stylelicense/'));
 
 await build({
   entryPoints: {
     main: 'src/main.ts',
-    embedded: 'src/embedded.ts',
     migrate: '../../packages/db/src/cli/migrate.ts',
     seed: '../../packages/db/src/cli/seed.ts',
   },
@@ -16,15 +21,6 @@ await build({
   format: 'esm',
   sourcemap: true,
   logLevel: 'warning',
-  plugins: [
-    {
-      name: 'externalize-registry-packages',
-      setup(b) {
-        b.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.path.startsWith('@stylelicense/') ? undefined : { path: args.path, external: true },
-        );
-      },
-    },
-  ],
+  external,
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
