@@ -41,11 +41,15 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private readonly calls = new Map<string, number[]>();
 
   async hit(key: string, rule: RateLimitRule, now = Date.now()): Promise<RateLimitDecision> {
-    const inWindow = (this.calls.get(key) ?? []).filter((at) => at > now - rule.windowMs);
+    let inWindow = this.calls.get(key);
+    if (!inWindow) this.calls.set(key, (inWindow = []));
+    // Calls are kept in time order: drop the ones that left the window from the front.
+    let left = 0;
+    while (left < inWindow.length && inWindow[left]! <= now - rule.windowMs) left++;
+    if (left > 0) inWindow.splice(0, left);
     const allowed = inWindow.length < rule.limit;
     if (allowed) inWindow.push(now);
-    if (inWindow.length > 0) this.calls.set(key, inWindow);
-    else this.calls.delete(key);
+    if (inWindow.length === 0) this.calls.delete(key);
     if (this.calls.size > 50_000) this.sweep(now, rule.windowMs);
     return decide(rule, now, inWindow.length, inWindow[0], allowed);
   }
