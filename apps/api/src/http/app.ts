@@ -10,6 +10,9 @@ import { STORAGE_ROUTE } from '../services/storage';
 import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';
+import { publicResponseCache } from './public-response-cache';
+import { consume, setRateLimitHeaders } from './rate-limit';
+import { sessionCookieName } from './session-cookie';
 import { createContextFactory, type ViewerResolver } from '../trpc/context';
 import { toApiError } from '../trpc/errors';
 
@@ -54,6 +57,24 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
 
   mount?.(app);
 
+  // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS.
+  app.use(
+    '/trpc',
+    publicResponseCache({
+      ttlMs: deps.config.PUBLIC_CACHE_SECONDS * 1000,
+      identityCookie: sessionCookieName(deps.config),
+      consume: async (ip, calls) => {
+        let decision = null;
+        for (let i = 0; i < calls; i++) {
+          decision = await consume(deps.rateLimits, 'anonymous', `ip:${ip}`, deps.config.RATE_LIMIT_ANONYMOUS, (error) =>
+            deps.log.warn({ err: error }, 'rate-limit store unavailable'),
+          );
+        }
+        return decision;
+      },
+      setRateLimitHeaders,
+    }),
+  );
   app.use(
     '/trpc',
     createExpressMiddleware({

@@ -35,7 +35,7 @@ export const generationsRouter = router({
     .query(({ ctx, input }) => listMyGenerations(ctx.deps, ctx.viewer, input)),
   feed: publicProcedure
     .input(paginationInput.extend({ sort: z.enum(['recent', 'popular']).default('recent'), tags: tagListInput(10).optional() }))
-    .query(({ ctx, input }) => publicRead(ctx.deps, ctx.viewer, `generations.feed:${JSON.stringify(input)}`, () => listFeed(ctx.deps, ctx.viewer, input))),
+    .query(({ ctx, input }) => publicRead(ctx, `generations.feed:${JSON.stringify(input)}`, () => listFeed(ctx.deps, ctx.viewer, input))),
   update: authedProcedure
     .input(
       z.strictObject({

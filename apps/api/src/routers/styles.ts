@@ -46,7 +46,7 @@ export const stylesRouter = router({
         status: trainingStatusSchema.optional(),
       }),
     )
-    .query(({ ctx, input }) => publicRead(ctx.deps, ctx.viewer, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input))),
+    .query(({ ctx, input }) => publicRead(ctx, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input))),
   byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input.styleId)),
   mine: artistProcedure.input(paginationInput).query(({ ctx, input }) => listMyStyles(ctx.deps, ctx.viewer, input)),
   update: artistProcedure

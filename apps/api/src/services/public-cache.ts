@@ -1,4 +1,6 @@
+import type { Response } from 'express';
 import type { AppDeps } from '../deps';
+import { isPageRefill } from '../http/public-response-cache';
 
 /**
  * A few seconds of memory for what every anonymous visitor sees alike (catalogue, feed and search
@@ -15,9 +17,15 @@ export class PublicReadCache {
 
   get<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (this.ttlMs <= 0) return load();
-    const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return hit.value as Promise<T>;
+    if (hit && hit.expiresAt > Date.now()) return hit.value as Promise<T>;
+    return this.refresh(key, load);
+  }
+
+  /** Reads afresh and keeps that for the TTL (the HTTP page cache rebuilding a page asks this). */
+  refresh<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (this.ttlMs <= 0) return load();
+    const now = Date.now();
     const value = load().then((result) => {
       if (typeof result === 'object' && result !== null) sharedResults.add(result);
       return result;
@@ -54,15 +62,18 @@ export function serializeOncePerSharedResult<T>(serialize: (value: unknown) => T
 
 const caches = new WeakMap<AppDeps['config'], PublicReadCache>();
 
-/** Anonymous reads through the process's cache; signed-in reads straight through. */
+/**
+ * Anonymous reads through the process's cache; signed-in reads straight through. A request that
+ * rebuilds an expired HTTP page (publicResponseCache) reads afresh, so a page is never built from
+ * a result older than the TTL.
+ */
 export function publicRead<T>(
-  deps: Pick<AppDeps, 'config'>,
-  viewer: unknown,
+  { deps, viewer, res }: { deps: Pick<AppDeps, 'config'>; viewer: unknown; res?: Response },
   key: string,
   load: () => Promise<T>,
 ): Promise<T> {
   if (viewer) return load();
   let cache = caches.get(deps.config);
   if (!cache) caches.set(deps.config, (cache = new PublicReadCache(deps.config.PUBLIC_CACHE_SECONDS * 1000)));
-  return cache.get(key, load);
+  return isPageRefill(res) ? cache.refresh(key, load) : cache.get(key, load);
 }
