@@ -8,6 +8,7 @@ import {
   decodeModel,
   encodeModel,
   float32ToFloat16Bytes,
+  float32ToHalfBits,
   getInitializerFloats,
   GraphBuilder,
   loadExternalData,
@@ -19,6 +20,7 @@ import {
   toHalfBits,
   writeModelWithExternalData,
 } from '../src/onnx';
+import { SeededNoise } from '../src/schedulers';
 
 const dir = mkdtempSync(join(tmpdir(), 'onnx-codec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -165,6 +167,46 @@ describe('ONNX model codec', () => {
     const unaligned = new Uint8Array(5).subarray(1);
     unaligned.set([0x00, 0x3c, 0x00, 0xc0]);
     expect(Array.from(float16BytesToFloat32(unaligned))).toEqual([1, -2]);
+  });
+
+  it('converts whole arrays to half bits exactly as toHalfBits does, into a reused buffer', () => {
+    const edges = [
+      0, -0, 1, -2, 0.1, 65504, -65504, 65519.99, 65520, 1e6, -1e30, Infinity, -Infinity, NaN,
+      2 ** -14, 2 ** -14 * (1 - 2 ** -11), 2 ** -15, 2 ** -24, 2 ** -25, 2 ** -25 * 1.5, 2 ** -26,
+      2 ** -149, -(2 ** -149), 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1 + 2 ** -11 + 2 ** -23, 3 * 2 ** -25,
+    ];
+    const edgeBits = [0x7fc00000, 0xffc00001, 0x7f800001, 0xff800001, 0x387fffff, 0x38800000, 0x477fefff, 0x477ff000];
+    const values = new Float32Array(edges.length + edgeBits.length);
+    values.set(edges);
+    new Uint32Array(values.buffer).set(edgeBits, edges.length);
+    const expectSame = (input: Float32Array, out: Uint16Array) => {
+      for (let i = 0; i < input.length; i++) {
+        const expected = toHalfBits(input[i]!);
+        if (out[i] !== expected) {
+          const bits = new Uint32Array(input.buffer, input.byteOffset, input.length)[i]!;
+          throw new Error(`float bits 0x${bits.toString(16)}: got 0x${out[i]!.toString(16)}, expected 0x${expected.toString(16)}`);
+        }
+      }
+    };
+    expectSame(values, float32ToHalfBits(values));
+
+    // ~1e6 random bit patterns: every exponent, sign and mantissa alike, read through an offset view.
+    const noise = new SeededNoise(3);
+    const random = new Float32Array(1_000_003);
+    const randomBits = new Uint32Array(random.buffer);
+    for (let i = 0; i < randomBits.length; i++) randomBits[i] = noise.nextUint32();
+    const view = random.subarray(3);
+    const reused = new Uint16Array(view.length);
+    expect(float32ToHalfBits(view, reused)).toBe(reused);
+    expectSame(view, reused);
+    // Values of every half exponent (and the rounding ties at each): mantissas with few low bits set.
+    for (let i = 0; i < randomBits.length; i++) {
+      const exponent = 96 + (i % 52); // 2^-31 … 2^20: underflow, subnormal, normal and overflow
+      randomBits[i] = ((randomBits[i]! & 0x80000000) | (exponent << 23) | (randomBits[i]! & 0x7fe000) | ((i & 3) << 11)) >>> 0;
+    }
+    expectSame(view, float32ToHalfBits(view, reused));
+    expect(() => float32ToHalfBits(values, new Uint16Array(1))).toThrow(RangeError);
+    expect(new Uint16Array(float32ToFloat16Bytes(Float32Array.from([1, -2])).buffer)).toEqual(Uint16Array.from([0x3c00, 0xc000]));
   });
 
   it('rejects bytes that are not an ONNX model', () => {

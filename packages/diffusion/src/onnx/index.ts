@@ -22,6 +22,7 @@ export {
   findInitializer,
   float16BytesToFloat32,
   float32ToFloat16Bytes,
+  float32ToHalfBits,
   fromHalfBits,
   getInitializerFloats,
   loadExternalData,

@@ -11,7 +11,34 @@ const u32 = new Uint32Array(f32.buffer);
 /** Round-to-nearest-even float32 → IEEE half bits. */
 export function toHalfBits(value: number): number {
   f32[0] = value;
-  const x = u32[0]!;
+  return halfFromFloatBits(u32[0]!);
+}
+
+/**
+ * A whole Float32Array → IEEE half bits (same rounding as `toHalfBits`), into `out` so callers
+ * converting every step reuse one buffer. Reads the float bits through a Uint32Array view of the
+ * source; values that stay normal in half precision — all but zeros, tiny, huge and non-finite
+ * ones — round without branches.
+ */
+export function float32ToHalfBits(values: Float32Array, out: Uint16Array = new Uint16Array(values.length)): Uint16Array {
+  if (out.length < values.length) throw new RangeError(`half buffer of ${out.length} for ${values.length} values`);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!;
+    const abs = x & 0x7fffffff;
+    if (abs >= 0x38800000 && abs < 0x47800000) {
+      // Rebias the exponent (127 → 15), then round half to even: adding 0xfff plus the kept lsb
+      // carries exactly when the dropped 13 bits are above half, or at half with an odd lsb. A carry
+      // out of the largest half gives 0x7c00, infinity, as it should.
+      out[i] = ((x >>> 16) & 0x8000) | ((abs - 0x38000000 + 0xfff + ((abs >>> 13) & 1)) >>> 13);
+    } else {
+      out[i] = halfFromFloatBits(x);
+    }
+  }
+  return out;
+}
+
+function halfFromFloatBits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -43,9 +70,7 @@ export function fromHalfBits(h: number): number {
 }
 
 export function float32ToFloat16Bytes(values: Float32Array): Uint8Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = toHalfBits(values[i]!);
-  return new Uint8Array(out.buffer);
+  return new Uint8Array(float32ToHalfBits(values).buffer);
 }
 
 let halfTable: Float32Array | undefined;
