@@ -111,7 +111,8 @@ async function pipelineUs(scheduler: SchedulerName, seed: number): Promise<numbe
   return (image.timings.denoiseMs * 1000) / steps;
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 console.log(
   `step overhead: sd15 shapes (fp16, CFG batch 2, 4×64×64 latents, 77×768 context), ${steps} steps, instant fake sessions; ` +

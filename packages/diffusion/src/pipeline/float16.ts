@@ -1,8 +1,10 @@
 import { fromHalfBits } from '../onnx';
 
-// Every half-precision value, so widening fp16 (model outputs, weights for LoRA merging) is one
-// table lookup per element instead of a pow() per element.
-const HALF_TABLE = Float32Array.from({ length: 65536 }, (_, bits) => fromHalfBits(bits));
+/**
+ * Every half-precision value by its bits, so widening fp16 (model outputs, weights for LoRA merging)
+ * is one table lookup per element instead of a pow() per element.
+ */
+export const HALF_TABLE: Float32Array = Float32Array.from({ length: 65536 }, (_, bits) => fromHalfBits(bits));
 
 export function halfToFloat32(half: Uint16Array): Float32Array {
   const out = new Float32Array(half.length);

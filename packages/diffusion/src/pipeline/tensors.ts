@@ -1,6 +1,6 @@
-import { toHalfBits } from '../onnx';
-import { DiffusionError } from './errors';
-import { halfToFloat32 } from './float16';
+import { float32ToHalfBits, toHalfBits } from '../onnx';
+import { DiffusionError, fromRuntimeError } from './errors';
+import { HALF_TABLE, halfToFloat32 } from './float16';
 import { loadOrt, type InferenceSession, type OrtTensor } from './ort';
 
 /** Name, element type and dims of one session input, as ONNX Runtime reports them. */
@@ -44,11 +44,8 @@ export function floatTensor(values: Float32Array, spec: InputSpec, dims: readonl
   switch (spec.type) {
     case 'float32':
       return new ort.Tensor('float32', values, dims);
-    case 'float16': {
-      const half = new Uint16Array(values.length);
-      for (let i = 0; i < values.length; i++) half[i] = toHalfBits(values[i]!);
-      return new ort.Tensor('float16', half, dims);
-    }
+    case 'float16':
+      return new ort.Tensor('float16', float32ToHalfBits(values), dims);
     default:
       throw new DiffusionError(
         'MODEL_INVALID',
@@ -107,4 +104,66 @@ export function readFloats(tensor: OrtTensor | undefined, what: string): Float32
     return halfToFloat32(tensor.data as Uint16Array);
   }
   throw new DiffusionError('MODEL_INVALID', `${what}: output has unsupported type ${tensor.type}`);
+}
+
+/**
+ * The guided noise prediction ε = ε_u + g·(ε_c − ε_u) into `out`, reading each model output once
+ * and widening fp16 on the way. Both halves may come from one batch-2 output at different offsets.
+ */
+export function guidedPrediction(
+  out: Float32Array,
+  uncond: OrtTensor,
+  uncondOffset: number,
+  cond: OrtTensor,
+  condOffset: number,
+  scale: number,
+  what: string,
+): void {
+  const n = out.length;
+  if (uncond.type === 'float16' && cond.type === 'float16') {
+    const u = uncond.data as Uint16Array;
+    const c = cond.data as Uint16Array;
+    for (let i = 0; i < n; i++) {
+      const e = HALF_TABLE[u[uncondOffset + i]!]!;
+      out[i] = e + scale * (HALF_TABLE[c[condOffset + i]!]! - e);
+    }
+  } else if (uncond.type === 'float32' && cond.type === 'float32') {
+    const u = uncond.data as Float32Array;
+    const c = cond.data as Float32Array;
+    for (let i = 0; i < n; i++) {
+      const e = u[uncondOffset + i]!;
+      out[i] = e + scale * (c[condOffset + i]! - e);
+    }
+  } else {
+    throw new DiffusionError('MODEL_INVALID', `${what}: output has unsupported type ${cond.type}`);
+  }
+}
+
+/** A float output as float32 values (fp16 widened) into `out`. */
+export function readFloatsInto(out: Float32Array, tensor: OrtTensor, what: string): void {
+  if (tensor.type === 'float32') {
+    out.set((tensor.data as Float32Array).subarray(0, out.length));
+  } else if (tensor.type === 'float16') {
+    const half = tensor.data as Uint16Array;
+    for (let i = 0; i < out.length; i++) out[i] = HALF_TABLE[half[i]!]!;
+  } else {
+    throw new DiffusionError('MODEL_INVALID', `${what}: output has unsupported type ${tensor.type}`);
+  }
+}
+
+/** Runs a session and returns its first output; runtime failures become DiffusionErrors. */
+export async function runSession(
+  session: InferenceSession,
+  feeds: Record<string, OrtTensor>,
+  what: string,
+): Promise<OrtTensor> {
+  let outputs: Awaited<ReturnType<InferenceSession['run']>>;
+  try {
+    outputs = await session.run(feeds);
+  } catch (error) {
+    throw fromRuntimeError(error, what);
+  }
+  const first = outputs[session.outputNames[0]!];
+  if (!first) throw new DiffusionError('MODEL_INVALID', `${what}: no output`);
+  return first;
 }

@@ -1,6 +1,6 @@
 import { createScheduler, defaultSchedulerName, SeededNoise, type SchedulerName } from '../schedulers';
 import type { ClipTokenizer } from '../tokenizer/clip-tokenizer';
-import { DiffusionError, fromRuntimeError } from './errors';
+import { DiffusionError } from './errors';
 import type { ModelFolder } from './model-folder';
 import type { InferenceSession, OrtTensor } from './ort';
 import { checkImageSize } from './sizes';
@@ -10,9 +10,10 @@ import {
   inputSpecs,
   pickInput,
   readFloats,
-  timestepTensor,
+  runSession,
   type InputSpec,
 } from './tensors';
+import { UNetStep, type UNetGuidance } from './unet-step';
 
 export interface GenerateRequest {
   /** Model folder (Optimum ONNX layout). */
@@ -90,22 +91,6 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 // Lets queued messages (cancel requests, progress consumers) run between blocking ORT calls.
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function run(
-  session: InferenceSession,
-  feeds: Record<string, OrtTensor>,
-  what: string,
-): Promise<OrtTensor> {
-  let outputs: Awaited<ReturnType<InferenceSession['run']>>;
-  try {
-    outputs = await session.run(feeds);
-  } catch (error) {
-    throw fromRuntimeError(error, what);
-  }
-  const first = outputs[session.outputNames[0]!];
-  if (!first) throw new DiffusionError('MODEL_INVALID', `${what}: no output`);
-  return first;
-}
-
 /** Text → image with classifier-free guidance on loaded sessions. */
 export async function generateWithModel(
   model: LoadedModel,
@@ -128,7 +113,7 @@ export async function generateWithModel(
   const embed = async (text: string): Promise<Float32Array> =>
     Float32Array.from(
       readFloats(
-        await run(
+        await runSession(
           model.textEncoder,
           { [idsSpec.name]: idsTensor(model.tokenizer.encode(text), idsSpec) },
           'text encoder',
@@ -177,29 +162,28 @@ export async function generateWithModel(
   }
   const contextTensor = (values: Float32Array, batch: number): OrtTensor =>
     floatTensor(values, contextSpec, [batch, tokens, hidden]);
-  const condContext = contextTensor(cond, 1);
-  const uncondContext = uncond && !batchTogether ? contextTensor(uncond, 1) : undefined;
-  const pairContext = uncond && batchTogether ? contextTensor(concat(uncond, cond), 2) : undefined;
-  const unet = new UNetRunner(model.unet, sampleSpec, timestepSpec, contextSpec, [
-    channels,
-    latentH,
-    latentW,
-  ]);
+  const scale = request.guidanceScale;
+  let guidance: UNetGuidance;
+  if (!uncond) {
+    guidance = { kind: 'none', context: contextTensor(cond, 1) };
+  } else if (batchTogether) {
+    const pair = new Float32Array(uncond.length + cond.length);
+    pair.set(uncond);
+    pair.set(cond, uncond.length);
+    guidance = { kind: 'batched', context: contextTensor(pair, 2), scale };
+  } else {
+    guidance = { kind: 'separate', uncond: contextTensor(uncond, 1), cond: contextTensor(cond, 1), scale };
+  }
+  const unet = new UNetStep(
+    model.unet,
+    { sample: sampleSpec, timestep: timestepSpec, context: contextSpec },
+    [channels, latentH, latentW],
+    scheduler.timesteps,
+    guidance,
+  );
   for (let step = 0; step < total; step++) {
     throwIfCancelled(signal);
-    const t = scheduler.timesteps[step]!;
-    const input = scheduler.scaleModelInput(latents, step);
-    let prediction: Float32Array;
-    if (pairContext) {
-      const out = await unet.run(concat(input, input), 2, t, pairContext);
-      prediction = guide(out.subarray(0, latentSize), out.subarray(latentSize), request.guidanceScale);
-    } else if (uncondContext) {
-      const u = await unet.run(input, 1, t, uncondContext);
-      const c = await unet.run(input, 1, t, condContext);
-      prediction = guide(u, c, request.guidanceScale);
-    } else {
-      prediction = await unet.run(input, 1, t, condContext);
-    }
+    const prediction = await unet.predict(latents, scheduler.modelInputScale(step), step);
     latents = scheduler.step(prediction, step, latents, noise);
     const elapsed = (performance.now() - denoiseStarted) / 1000;
     onProgress?.({
@@ -217,7 +201,7 @@ export async function generateWithModel(
   const vaeSpec = pickInput(inputSpecs(model.vaeDecoder, 'vae_decoder'), ['latent_sample'], 0, 'vae_decoder');
   const scaled = latents.map((v) => v / model.folder.vaeScalingFactor);
   const decoded = readFloats(
-    await run(
+    await runSession(
       model.vaeDecoder,
       { [vaeSpec.name]: floatTensor(scaled, vaeSpec, [1, channels, latentH, latentW]) },
       'vae decoder',
@@ -244,60 +228,6 @@ export async function generateWithModel(
     provider: model.provider,
     timings: { loadMs, textEncoderMs, denoiseMs, decodeMs, totalMs: performance.now() - started + loadMs },
   };
-}
-
-/** One UNet evaluation: latent (+ timestep, + prepared text embeddings) → noise prediction. */
-class UNetRunner {
-  private readonly timestepCount: number;
-
-  constructor(
-    private readonly session: InferenceSession,
-    private readonly sampleSpec: InputSpec,
-    private readonly timestepSpec: InputSpec,
-    private readonly contextSpec: InputSpec,
-    private readonly latentDims: readonly [number, number, number],
-  ) {
-    this.timestepCount = typeof timestepSpec.shape[0] === 'number' ? timestepSpec.shape[0] : 1;
-  }
-
-  async run(
-    sample: Float32Array,
-    batch: number,
-    timestep: number,
-    context: OrtTensor,
-  ): Promise<Float32Array> {
-    const out = await run(
-      this.session,
-      {
-        [this.sampleSpec.name]: floatTensor(sample, this.sampleSpec, [batch, ...this.latentDims]),
-        [this.timestepSpec.name]: timestepTensor(timestep, this.timestepSpec, this.timestepCount),
-        [this.contextSpec.name]: context,
-      },
-      'unet',
-    );
-    const values = readFloats(out, 'unet');
-    if (values.length !== sample.length) {
-      throw new DiffusionError(
-        'MODEL_INVALID',
-        `unet returned ${values.length} values for a ${sample.length}-value latent`,
-      );
-    }
-    return values;
-  }
-}
-
-/** ε = ε_uncond + g · (ε_cond − ε_uncond) */
-function guide(uncond: Float32Array, cond: Float32Array, scale: number): Float32Array {
-  const out = new Float32Array(cond.length);
-  for (let i = 0; i < out.length; i++) out[i] = uncond[i]! + scale * (cond[i]! - uncond[i]!);
-  return out;
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function checkFixedDims(spec: InputSpec, height: number, width: number): void {

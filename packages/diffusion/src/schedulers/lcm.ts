@@ -28,8 +28,8 @@ export class LcmScheduler implements Scheduler {
     );
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+  modelInputScale(): number {
+    return 1;
   }
 
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise: SeededNoise): Float32Array {

@@ -2,15 +2,16 @@ import type { SeededNoise } from './noise';
 
 /**
  * One denoising schedule for a fixed number of steps, in diffusers' shape: the pipeline
- * multiplies the initial noise by `initNoiseSigma`, then per step feeds the UNet
- * `scaleModelInput(sample)` at `timesteps[i]` and hands its output to `step`.
+ * multiplies the initial noise by `initNoiseSigma`, then per step feeds the UNet the sample
+ * times `modelInputScale(i)` at `timesteps[i]` and hands its output to `step`.
  */
 export interface Scheduler {
   readonly name: SchedulerName;
   /** Model timestep for each step, descending. */
   readonly timesteps: Float64Array;
   readonly initNoiseSigma: number;
-  scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array;
+  /** What the sample is multiplied by before the UNet sees it (diffusers' `scale_model_input`). */
+  modelInputScale(stepIndex: number): number;
   /** The sample for the next step (or the final latent after the last step). */
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise: SeededNoise): Float32Array;
 }

@@ -41,9 +41,8 @@ abstract class SigmaSampler implements Scheduler {
     this.initNoiseSigma = config.timestepSpacing === 'leading' ? Math.sqrt(maxSigma ** 2 + 1) : maxSigma;
   }
 
-  scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {
-    const scale = 1 / Math.sqrt(this.sigmas[stepIndex]! ** 2 + 1);
-    return sample.map((v) => v * scale);
+  modelInputScale(stepIndex: number): number {
+    return 1 / Math.sqrt(this.sigmas[stepIndex]! ** 2 + 1);
   }
 
   /** The model's estimate of the clean latent x₀. */
