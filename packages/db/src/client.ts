@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient, type Prisma } from './generated/prisma/client';
@@ -46,7 +47,8 @@ export function sqlPoolOf(client: unknown): pg.Pool | null {
  * straight through the shared pool as the named prepared statement `name` — the same SQL and
  * parameters without Prisma's per-call cost, parsed and planned once per connection; given a
  * transaction client it stays on that transaction (`$queryRaw`). Only for statements whose columns
- * read alike either way (text, int4, boolean, uuid cast to text, jsonb), and one text per `name`.
+ * read alike either way (text, int4, boolean, uuid cast to text, jsonb, timestamptz); int8 arrives
+ * as a string through `pg`. Each distinct text of one `name` is its own prepared statement.
  */
 export async function queryRows<Row>(
   client: Pick<Database, '$queryRaw'>,
@@ -55,6 +57,23 @@ export async function queryRows<Row>(
 ): Promise<Row[]> {
   const pool = sqlPoolOf(client);
   if (!pool) return client.$queryRaw<Row[]>(statement);
-  const result = await pool.query({ name, text: statement.text, values: statement.values });
+  const result = await pool.query({ name: preparedName(name, statement.text), text: statement.text, values: statement.values });
   return result.rows as Row[];
+}
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * `name` plus a digest of the text: a statement whose text varies with its filters (a list with or
+ * without a cursor, a tag filter) is one prepared statement per variant, never a name reused for
+ * another text (which PostgreSQL would refuse).
+ */
+function preparedName(name: string, text: string): string {
+  const key = `${name}\u0000${text}`;
+  let prepared = preparedNames.get(key);
+  if (prepared === undefined) {
+    prepared = `${name}:${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
+    if (preparedNames.size < 10_000) preparedNames.set(key, prepared);
+  }
+  return prepared;
 }

@@ -1,4 +1,4 @@
-import { Prisma } from '@stylelicense/db';
+import { Prisma, queryRows } from '@stylelicense/db';
 import { z } from 'zod';
 import { selectGenerations, toViews, type Deps, type GenerationRow, type GenerationView } from './generations';
 import { decodeCursor, encodeCursor, pageOf, type Page } from './pagination';
@@ -41,7 +41,9 @@ export async function listFeed(
         : Prisma.sql`(g.created_at, g.id) < (${at}::timestamptz, ${after.id}::uuid)`,
     );
   }
-  const rows = await deps.db.$queryRaw<GenerationRow[]>(
+  const rows = await queryRows<GenerationRow>(
+    deps.db,
+    'generations.feed',
     selectGenerations(actor?.userId ?? null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
   );
   const page = pageOf(rows, limit, (last) =>

@@ -159,7 +159,8 @@ export interface GenerationRow {
   completed_at: Date | null;
   is_public: boolean;
   is_hidden: boolean;
-  seed: bigint;
+  /** int8: a bigint through Prisma, a string through `pg` (queryRows) */
+  seed: bigint | string;
   consumed_tokens: number;
   generation_progress: GenerationProgress | null;
   failure: { code?: string; message?: string } | null;

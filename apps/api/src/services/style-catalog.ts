@@ -1,5 +1,5 @@
 import { DomainError, type LicenseType, type TrainingStatus } from '@stylelicense/contracts';
-import { Prisma } from '@stylelicense/db';
+import { Prisma, queryRows } from '@stylelicense/db';
 import { z } from 'zod';
 import { downloadUrl } from './media';
 import { decodeCursor, encodeCursor, pageOf, type Page } from './pagination';
@@ -79,7 +79,7 @@ export async function listStyles(
         : Prisma.sql`(s.created_at, s.id) < (${at}::timestamptz, ${after.id}::uuid)`,
     );
   }
-  const rows = await deps.db.$queryRaw<CardRow[]>(styleCardsQuery(conditions, sort, limit + 1));
+  const rows = await queryRows<CardRow>(deps.db, 'styles.list', styleCardsQuery(conditions, sort, limit + 1));
   const page = pageOf(rows, limit, (last) =>
     encodeCursor({ ...(sort === 'popular' ? { f: last.follower_count } : {}), t: last.created_at.toISOString(), id: last.id }),
   );
