@@ -8,7 +8,13 @@ import {
   type SchedulerName,
 } from '../src/schedulers';
 import { LcmScheduler } from '../src/schedulers/lcm';
-import { alphasCumprod, spacedTimesteps, trainingSigmas } from '../src/schedulers/noise-schedule';
+import {
+  alphasCumprod,
+  spacedTimesteps,
+  trainingSigmas,
+  type NoiseScheduleConfig,
+  type PredictionType,
+} from '../src/schedulers/noise-schedule';
 import { DpmSolverMultistepScheduler, EulerAncestralScheduler } from '../src/schedulers/sigma-samplers';
 
 // Stable Diffusion 1.5's scheduler_config.json.
@@ -92,7 +98,7 @@ describe('DPM-Solver++ 2M', () => {
     const noise = new SeededNoise(1);
     const x0 = new Float32Array([2]);
     const eps0 = new Float32Array([0.5]);
-    const x1 = dpm.step(eps0, 0, x0, noise);
+    const x1 = Float32Array.from(dpm.step(eps0, 0, x0, noise)); // a copy: the next step reuses the buffer
     const d0 = 2 - s0 * 0.5;
     expect(x1[0]).toBeCloseTo((s1 / s0) * 2 - Math.expm1(-(Math.log(s0) - Math.log(s1))) * d0, 4);
     const x2 = dpm.step(new Float32Array([0.25]), 1, x1, noise);
@@ -101,6 +107,157 @@ describe('DPM-Solver++ 2M', () => {
     const r = (Math.log(s0) - Math.log(s1)) / h;
     const target = (1 + 1 / (2 * r)) * d1 - (1 / (2 * r)) * d0;
     expect(x2[0]).toBeCloseTo((s2 / s1) * x1[0]! - Math.expm1(-h) * target, 4);
+  });
+});
+
+/**
+ * The step formulas as they were written before they were fused into one loop, each intermediate
+ * rounded to float32 in an array of its own. The fused steps must match them to float32 rounding.
+ */
+const reference = {
+  denoised(
+    config: NoiseScheduleConfig,
+    sigma: number,
+    model: Float32Array,
+    sample: Float32Array,
+  ): Float32Array {
+    if (config.predictionType === 'v_prediction') {
+      const a = -sigma / Math.sqrt(sigma ** 2 + 1);
+      const b = 1 / (sigma ** 2 + 1);
+      return sample.map((x, i) => model[i]! * a + x * b);
+    }
+    return sample.map((x, i) => x - sigma * model[i]!);
+  },
+  euler(
+    s: EulerAncestralScheduler,
+    config: NoiseScheduleConfig,
+    step: number,
+    model: Float32Array,
+    sample: Float32Array,
+    noise: SeededNoise,
+  ): Float32Array {
+    const sigma = s.sigmas[step]!;
+    const sigmaTo = s.sigmas[step + 1]!;
+    const sigmaUp = Math.sqrt((sigmaTo ** 2 * (sigma ** 2 - sigmaTo ** 2)) / sigma ** 2);
+    const sigmaDown = Math.sqrt(sigmaTo ** 2 - sigmaUp ** 2);
+    const x0 = reference.denoised(config, sigma, model, sample);
+    const out = sample.map((x, i) => x0[i]! + (x - x0[i]!) * (sigmaDown / sigma));
+    if (sigmaUp > 0) for (let i = 0; i < out.length; i++) out[i] = out[i]! + noise.nextGaussian() * sigmaUp;
+    return out;
+  },
+  dpm(
+    s: DpmSolverMultistepScheduler,
+    config: NoiseScheduleConfig,
+    step: number,
+    model: Float32Array,
+    sample: Float32Array,
+    state: { previous?: Float32Array },
+  ): Float32Array {
+    const sigma = s.sigmas[step]!;
+    const sigmaNext = s.sigmas[step + 1]!;
+    const denoised = reference.denoised(config, sigma, model, sample);
+    let out = denoised;
+    if (sigmaNext !== 0) {
+      const h = Math.log(sigma) - Math.log(sigmaNext);
+      let target = denoised;
+      if (state.previous && step > 0) {
+        const r = (Math.log(s.sigmas[step - 1]!) - Math.log(sigma)) / h;
+        target = denoised.map((d, i) => (1 + 1 / (2 * r)) * d - (1 / (2 * r)) * state.previous![i]!);
+      }
+      out = sample.map((x, i) => (sigmaNext / sigma) * x - Math.expm1(-h) * target[i]!);
+    }
+    state.previous = denoised;
+    return out;
+  },
+  lcm(
+    s: LcmScheduler,
+    config: NoiseScheduleConfig,
+    step: number,
+    model: Float32Array,
+    sample: Float32Array,
+    noise: SeededNoise,
+  ): Float32Array {
+    const alphas = alphasCumprod(config);
+    const t = s.timesteps[step]!;
+    const alpha = alphas[t]!;
+    const scaled = t * config.timestepScaling;
+    const cSkip = 0.25 / (scaled ** 2 + 0.25);
+    const cOut = scaled / Math.sqrt(scaled ** 2 + 0.25);
+    const denoised = sample.map((x, i) => {
+      const x0 =
+        config.predictionType === 'v_prediction'
+          ? Math.sqrt(alpha) * x - Math.sqrt(1 - alpha) * model[i]!
+          : (x - Math.sqrt(1 - alpha) * model[i]!) / Math.sqrt(alpha);
+      return cOut * x0 + cSkip * x;
+    });
+    if (step === s.timesteps.length - 1) return denoised;
+    const alphaPrev = alphas[s.timesteps[step + 1]!]!;
+    return denoised.map((d) => Math.sqrt(alphaPrev) * d + Math.sqrt(1 - alphaPrev) * noise.nextGaussian());
+  },
+};
+
+describe('fused scheduler steps', () => {
+  const cases: [SchedulerName, PredictionType, number][] = [
+    ['euler-ancestral', 'epsilon', 25],
+    ['euler-ancestral', 'v_prediction', 25],
+    ['dpmpp-2m', 'epsilon', 20],
+    ['dpmpp-2m-karras', 'epsilon', 25],
+    ['dpmpp-2m-karras', 'v_prediction', 25],
+    ['lcm', 'epsilon', 4],
+    ['lcm', 'v_prediction', 4],
+  ];
+  for (const [name, predictionType, steps] of cases) {
+    it(`${name} (${predictionType}) matches the unfused formulas to float32 rounding on random inputs`, () => {
+      const config = { ...sd15, predictionType };
+      const scheduler = createScheduler(name, config, steps);
+      const inputs = new SeededNoise(9);
+      const noise = new SeededNoise(10);
+      const referenceNoise = new SeededNoise(10);
+      const dpmState: { previous?: Float32Array } = {};
+      const n = 4096;
+      let worst = 0;
+      for (let step = 0; step < scheduler.timesteps.length; step++) {
+        const spread =
+          scheduler instanceof LcmScheduler
+            ? 1
+            : Math.sqrt((scheduler as EulerAncestralScheduler).sigmas[step]! ** 2 + 1);
+        const sample = inputs.gaussian(n).map((v) => v * spread);
+        const model = inputs.gaussian(n);
+        const got = scheduler.step(model, step, sample, noise);
+        const expected =
+          scheduler instanceof EulerAncestralScheduler
+            ? reference.euler(scheduler, config, step, model, sample, referenceNoise)
+            : scheduler instanceof DpmSolverMultistepScheduler
+              ? reference.dpm(scheduler, config, step, model, sample, dpmState)
+              : reference.lcm(scheduler as LcmScheduler, config, step, model, sample, referenceNoise);
+        // Measured against the size of what was added up: the fused loop rounds once, the unfused
+        // formulas after every operation, so they differ by a few float32 ulps of those terms.
+        for (let i = 0; i < n; i++) {
+          const size = 1 + Math.abs(sample[i]!) + Math.abs(model[i]!) * spread + Math.abs(expected[i]!);
+          worst = Math.max(worst, Math.abs(got[i]! - expected[i]!) / size);
+        }
+      }
+      expect(worst).toBeLessThan(2 ** -21);
+      // Both drew the same noise, in the same order.
+      expect(noise.nextUint32()).toBe(referenceNoise.nextUint32());
+    });
+  }
+
+  it('gives the same samples when its output is passed back in as the next sample, as the pipeline does', () => {
+    for (const name of ['euler-ancestral', 'dpmpp-2m-karras', 'lcm'] as const) {
+      const inPlace = createScheduler(name, sd15, 6);
+      const copied = createScheduler(name, sd15, 6);
+      const [noiseA, noiseB, inputs] = [new SeededNoise(4), new SeededNoise(4), new SeededNoise(5)];
+      let a = inputs.gaussian(256);
+      let b = Float32Array.from(a);
+      for (let step = 0; step < inPlace.timesteps.length; step++) {
+        const model = inputs.gaussian(256);
+        a = inPlace.step(model, step, a, noiseA);
+        b = Float32Array.from(copied.step(model, step, Float32Array.from(b), noiseB));
+        expect(a, `${name} step ${step}`).toEqual(b);
+      }
+      expect(inPlace.step(inputs.gaussian(256), 0, a, noiseA)).toBe(a); // one buffer, reused
+    }
   });
 });
 

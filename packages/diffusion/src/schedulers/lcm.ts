@@ -1,6 +1,6 @@
 import type { SeededNoise } from './noise';
 import { alphasCumprod, type NoiseScheduleConfig } from './noise-schedule';
-import type { Scheduler } from './scheduler';
+import { stepBuffer, type Scheduler } from './scheduler';
 
 /**
  * Latent Consistency Model sampling (diffusers' LCMScheduler) — also the one-step path for
@@ -12,6 +12,7 @@ export class LcmScheduler implements Scheduler {
   readonly timesteps: Float64Array;
   readonly initNoiseSigma = 1;
   private readonly alphas: Float64Array;
+  private next: Float32Array | undefined;
 
   constructor(
     private readonly config: NoiseScheduleConfig,
@@ -43,21 +44,21 @@ export class LcmScheduler implements Scheduler {
     const cOut = scaled / Math.sqrt(scaled ** 2 + sigmaData ** 2);
     const sqrtAlpha = Math.sqrt(alpha);
     const sqrtBeta = Math.sqrt(beta);
-    const denoised = new Float32Array(sample.length);
-    for (let i = 0; i < sample.length; i++) {
+    // x₀ = (p·x − √β·m) / q: v-prediction √ᾱ·x − √β·v (p = √ᾱ, q = 1), ε-prediction (x − √β·ε)/√ᾱ.
+    const vPrediction = this.config.predictionType === 'v_prediction';
+    const p = vPrediction ? sqrtAlpha : 1;
+    const q = vPrediction ? 1 : sqrtAlpha;
+    // Before the last step the denoised sample is noised again to the next timestep's level.
+    const alphaPrev = isLast ? 1 : this.alphas[this.timesteps[stepIndex + 1]!]!;
+    const keep = Math.sqrt(alphaPrev);
+    const noiseScale = Math.sqrt(1 - alphaPrev);
+    const out = (this.next = stepBuffer(this.next, sample.length));
+    for (let i = 0; i < out.length; i++) {
       const x = sample[i]!;
-      const m = modelOutput[i]!;
-      const x0 =
-        this.config.predictionType === 'v_prediction'
-          ? sqrtAlpha * x - sqrtBeta * m
-          : (x - sqrtBeta * m) / sqrtAlpha;
-      denoised[i] = cOut * x0 + cSkip * x;
+      const x0 = (p * x - sqrtBeta * modelOutput[i]!) / q;
+      const denoised = cOut * x0 + cSkip * x;
+      out[i] = isLast ? denoised : keep * denoised + noiseScale * noise.nextGaussian();
     }
-    if (isLast) return denoised;
-    const alphaPrev = this.alphas[this.timesteps[stepIndex + 1]!]!;
-    const a = Math.sqrt(alphaPrev);
-    const b = Math.sqrt(1 - alphaPrev);
-    for (let i = 0; i < denoised.length; i++) denoised[i] = a * denoised[i]! + b * noise.nextGaussian();
-    return denoised;
+    return out;
   }
 }

@@ -12,7 +12,10 @@ export interface Scheduler {
   readonly initNoiseSigma: number;
   /** What the sample is multiplied by before the UNet sees it (diffusers' `scale_model_input`). */
   modelInputScale(stepIndex: number): number;
-  /** The sample for the next step (or the final latent after the last step). */
+  /**
+   * The sample for the next step (or the final latent after the last step), in the scheduler's own
+   * buffer: the next call overwrites it, and may be given it back as `sample`.
+   */
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, noise: SeededNoise): Float32Array;
 }
 
@@ -23,3 +26,11 @@ export const SCHEDULER_NAMES: readonly SchedulerName[] = [
   'dpmpp-2m-karras',
   'lcm',
 ];
+
+/**
+ * A step's output buffer, reused while the length stays the same. Passing it back as the next
+ * `sample` is safe because every step reads element i of its inputs before writing element i.
+ */
+export function stepBuffer(buffer: Float32Array | undefined, length: number): Float32Array {
+  return buffer?.length === length ? buffer : new Float32Array(length);
+}

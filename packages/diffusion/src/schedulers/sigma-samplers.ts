@@ -7,7 +7,7 @@ import {
   trainingSigmas,
   type NoiseScheduleConfig,
 } from './noise-schedule';
-import type { Scheduler, SchedulerName } from './scheduler';
+import { stepBuffer, type Scheduler, type SchedulerName } from './scheduler';
 
 /**
  * Samplers in the k-diffusion form x = x₀ + σ·ε (the latent is scaled by 1/√(σ²+1) for the
@@ -45,18 +45,16 @@ abstract class SigmaSampler implements Scheduler {
     return 1 / Math.sqrt(this.sigmas[stepIndex]! ** 2 + 1);
   }
 
-  /** The model's estimate of the clean latent x₀. */
-  protected denoised(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): Float32Array {
+  /**
+   * The model's estimate of the clean latent as x₀ = sample·weight.sample + output·weight.model
+   * (ε-prediction: x − σ·ε; v-prediction: x/(σ²+1) − v·σ/√(σ²+1)).
+   */
+  protected denoisedWeights(stepIndex: number): { sample: number; model: number } {
     const sigma = this.sigmas[stepIndex]!;
-    const out = new Float32Array(sample.length);
     if (this.config.predictionType === 'v_prediction') {
-      const a = -sigma / Math.sqrt(sigma ** 2 + 1);
-      const b = 1 / (sigma ** 2 + 1);
-      for (let i = 0; i < out.length; i++) out[i] = modelOutput[i]! * a + sample[i]! * b;
-    } else {
-      for (let i = 0; i < out.length; i++) out[i] = sample[i]! - sigma * modelOutput[i]!;
+      return { sample: 1 / (sigma ** 2 + 1), model: -sigma / Math.sqrt(sigma ** 2 + 1) };
     }
-    return out;
+    return { sample: 1, model: -sigma };
   }
 
   abstract step(
@@ -70,6 +68,7 @@ abstract class SigmaSampler implements Scheduler {
 /** Euler ancestral: an Euler step down to σ_down, then fresh noise of size σ_up. */
 export class EulerAncestralScheduler extends SigmaSampler {
   readonly name = 'euler-ancestral' as const;
+  private next: Float32Array | undefined;
 
   constructor(config: NoiseScheduleConfig, steps: number) {
     super(config, steps, false);
@@ -80,12 +79,14 @@ export class EulerAncestralScheduler extends SigmaSampler {
     const sigmaTo = this.sigmas[stepIndex + 1]!;
     const sigmaUp = Math.sqrt((sigmaTo ** 2 * (sigma ** 2 - sigmaTo ** 2)) / sigma ** 2);
     const sigmaDown = Math.sqrt(sigmaTo ** 2 - sigmaUp ** 2);
-    const x0 = this.denoised(modelOutput, stepIndex, sample);
     const ratio = sigmaDown / sigma;
-    const out = new Float32Array(sample.length);
-    for (let i = 0; i < out.length; i++) out[i] = x0[i]! + (sample[i]! - x0[i]!) * ratio;
-    if (sigmaUp > 0) {
-      for (let i = 0; i < out.length; i++) out[i] = out[i]! + noise.nextGaussian() * sigmaUp;
+    const x0Weights = this.denoisedWeights(stepIndex);
+    const out = (this.next = stepBuffer(this.next, sample.length));
+    for (let i = 0; i < out.length; i++) {
+      const x = sample[i]!;
+      const x0 = x0Weights.sample * x + x0Weights.model * modelOutput[i]!;
+      const euler = x0 + (x - x0) * ratio;
+      out[i] = sigmaUp > 0 ? euler + noise.nextGaussian() * sigmaUp : euler;
     }
     return out;
   }
@@ -97,6 +98,9 @@ export class EulerAncestralScheduler extends SigmaSampler {
  */
 export class DpmSolverMultistepScheduler extends SigmaSampler {
   readonly name: 'dpmpp-2m' | 'dpmpp-2m-karras';
+  private next: Float32Array | undefined;
+  /** This step's x₀ estimate and the previous step's: two buffers, swapped after each step. */
+  private denoised: Float32Array | undefined;
   private previousDenoised: Float32Array | undefined;
 
   constructor(config: NoiseScheduleConfig, steps: number, karras: boolean) {
@@ -110,28 +114,38 @@ export class DpmSolverMultistepScheduler extends SigmaSampler {
     sample: Float32Array,
     _noise?: SeededNoise,
   ): Float32Array {
+    const n = sample.length;
     const sigma = this.sigmas[stepIndex]!;
     const sigmaNext = this.sigmas[stepIndex + 1]!;
-    const denoised = this.denoised(modelOutput, stepIndex, sample);
-    const out = new Float32Array(sample.length);
-    if (sigmaNext === 0) {
-      out.set(denoised);
-    } else {
+    const x0Weights = this.denoisedWeights(stepIndex);
+    const out = (this.next = stepBuffer(this.next, n));
+    const denoised = (this.denoised = stepBuffer(this.denoised, n));
+    const previous = stepIndex > 0 && this.previousDenoised?.length === n ? this.previousDenoised : undefined;
+    // next = ratio·x + weight·(a·x₀ − b·x₀_previous), first order (a = 1, b = 0) on the first step
+    // and on the final one, where σ_next = 0 gives ratio 0 and weight 1: it lands on x₀.
+    let ratio = 0;
+    let weight = 1;
+    let a = 1;
+    let b = 0;
+    if (sigmaNext !== 0) {
       const h = Math.log(sigma) - Math.log(sigmaNext);
-      const ratio = sigmaNext / sigma;
-      const weight = -Math.expm1(-h);
-      let target = denoised;
-      const previous = this.previousDenoised;
-      if (previous && stepIndex > 0) {
-        const hLast = Math.log(this.sigmas[stepIndex - 1]!) - Math.log(sigma);
-        const r = hLast / h;
-        const a = 1 + 1 / (2 * r);
-        const b = 1 / (2 * r);
-        target = new Float32Array(sample.length);
-        for (let i = 0; i < out.length; i++) target[i] = a * denoised[i]! - b * previous[i]!;
+      ratio = sigmaNext / sigma;
+      weight = -Math.expm1(-h);
+      if (previous) {
+        const r = (Math.log(this.sigmas[stepIndex - 1]!) - Math.log(sigma)) / h;
+        a = 1 + 1 / (2 * r);
+        b = 1 / (2 * r);
       }
-      for (let i = 0; i < out.length; i++) out[i] = ratio * sample[i]! + weight * target[i]!;
     }
+    const before = previous ?? denoised; // only ever multiplied by b = 0 when there is none
+    for (let i = 0; i < n; i++) {
+      const x = sample[i]!;
+      const x0 = x0Weights.sample * x + x0Weights.model * modelOutput[i]!;
+      denoised[i] = x0;
+      out[i] = ratio * x + weight * (a * x0 - b * before[i]!);
+    }
+    // This step's x₀ becomes the previous one; the older buffer is overwritten next step.
+    this.denoised = this.previousDenoised;
     this.previousDenoised = denoised;
     return out;
   }
