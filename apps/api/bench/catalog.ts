@@ -70,7 +70,7 @@ async function startServer(publicCacheSeconds: number): Promise<{ url: string; s
       DATABASE_URL: databaseUrl,
       DATABASE_POOL_SIZE: String(POOL),
       LOG_LEVEL: 'warn',
-      RATE_LIMIT_STORE: 'memory',
+      RATE_LIMIT_STORE: 'redis', // as in production (shared by instances)
       // SPEC's limits are per client; with 5,000 simulated clients none is reached.
       RATE_LIMIT_ANONYMOUS: '1000/60',
       QUEUE_DRIVER: 'in-process',

@@ -86,7 +86,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   readonly probe: ReadinessProbe;
 
   constructor(url: string, private readonly prefix = 'sl:ratelimit:') {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true });
+    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, enableAutoPipelining: true });
     this.redis.defineCommand('slidingWindowHit', { numberOfKeys: 1, lua: SLIDING_WINDOW });
     this.probe = { name: 'rateLimits', check: async () => void (await this.redis.ping()) };
   }
