@@ -1,6 +1,7 @@
 // SD 1.5-sized synthetic model on ONNX Runtime CUDA: ms per UNet step (fp16, batch 2 = CFG,
-// 64×64 latents) for the plain and the fused (com.microsoft contrib ops) UNet, and the end-to-end
-// time of a 25-step 512×512 image through the pipeline.
+// 64×64 latents) for the plain and the fused (com.microsoft contrib ops) UNet, the end-to-end
+// time of a 25-step 512×512 image through the pipeline, and what the pipeline adds to each step
+// (pipeline ms/step − raw UNet median).
 //
 // Bundle here, run on the GPU host (see shared/gpu/README.md; onnxruntime-node comes from NODE_PATH):
 //   pnpm --filter @stylelicense/diffusion bench:gpu:bundle      → packages/diffusion/dist/gpu-sd15.mjs
@@ -54,6 +55,8 @@ interface Result {
   unetMsMedian: number;
   unetMsMin: number;
   pipelineStepMs: number;
+  /** pipeline ms/step − raw UNet median: what the pipeline's own CPU work adds to each step */
+  pipelineOverheadMs: number;
   imageMsMedian: number;
   imageMsMin: number;
   textEncoderMs: number;
@@ -196,6 +199,7 @@ async function measure(variant: 'plain' | 'fused'): Promise<Result> {
       unetMsMedian: median(unetTimes),
       unetMsMin: Math.min(...unetTimes),
       pipelineStepMs: median(stepTimes),
+      pipelineOverheadMs: median(stepTimes) - median(unetTimes),
       imageMsMedian: median(imageTimes),
       imageMsMin: Math.min(...imageTimes),
       textEncoderMs,
@@ -222,11 +226,11 @@ try {
   throw error;
 }
 console.log(
-  '\nvariant  UNet ms/step (median/min)  pipeline ms/step  image ms (median/min)  text ms  decode ms  load s',
+  '\nvariant  UNet ms/step (median/min)  pipeline ms/step  overhead ms/step  image ms (median/min)  text ms  decode ms  load s',
 );
 for (const r of results) {
   console.log(
-    `${r.variant.padEnd(8)} ${r.unetMsMedian.toFixed(2).padStart(9)} / ${r.unetMsMin.toFixed(2).padEnd(13)} ${r.pipelineStepMs.toFixed(2).padStart(16)}  ${r.imageMsMedian.toFixed(0).padStart(10)} / ${r.imageMsMin.toFixed(0).padEnd(9)} ${r.textEncoderMs.toFixed(1).padStart(7)}  ${r.decodeMs.toFixed(1).padStart(9)}  ${r.loadS.toFixed(1).padStart(6)}`,
+    `${r.variant.padEnd(8)} ${r.unetMsMedian.toFixed(2).padStart(9)} / ${r.unetMsMin.toFixed(2).padEnd(13)} ${r.pipelineStepMs.toFixed(2).padStart(16)}  ${(raw ? r.pipelineOverheadMs.toFixed(2) : 'n/a').padStart(16)}  ${r.imageMsMedian.toFixed(0).padStart(10)} / ${r.imageMsMin.toFixed(0).padEnd(9)} ${r.textEncoderMs.toFixed(1).padStart(7)}  ${r.decodeMs.toFixed(1).padStart(9)}  ${r.loadS.toFixed(1).padStart(6)}`,
   );
 }
 for (const r of results.filter((x) => x.loraLoadS !== undefined)) {
