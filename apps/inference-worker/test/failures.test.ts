@@ -105,9 +105,10 @@ describe('retryable failures', () => {
     const storage = filesystemStorage(join(dir.path, 'timeout-storage'));
     await storage.ensureBucket();
     const style = await seedStyle(storage, modelDir);
-    const job = generationJob(style, { steps: 60 });
+    // 150 guided steps (the most a job may ask) take far longer than the limit on any CPU.
+    const job = generationJob(style, { steps: 150, guidance: 7.5 });
     const started = Date.now();
-    const outcome = await handlerFor(storage, { jobTimeoutMs: 2_500 })(job);
+    const outcome = await handlerFor(storage, { jobTimeoutMs: 1_500 })(job);
     expect(outcome).toEqual({ status: 'failed', code: 'TIMEOUT', retryable: true });
     // Cancelled at the next step, not after 60 of them.
     expect(Date.now() - started).toBeLessThan(15_000);
