@@ -28,8 +28,10 @@ describe('the anonymous page cache over HTTP', () => {
     expect(built.data!.items.map((s) => s.id)).toEqual([first.id]);
 
     const second = await addStyle(api.database.db, artist.id, { name: 'second light' });
-    const served = await visitor.query<StylePage>('styles.list', { limit: 10 });
+    const served = await visitor.query<StylePage>('styles.list', { limit: 10 }, { 'x-request-id': 'trace-cached-1' });
     expect(served.headers.get('x-cache')).toBe('HIT');
+    expect(served.headers.get('x-request-id')).toBe('trace-cached-1');
+    expect(served.headers.get('x-ratelimit-limit')).toBe('1000');
     expect(served.data).toEqual(built.data); // as first sent, Dates included
     expect(Number(served.headers.get('age'))).toBeGreaterThanOrEqual(0);
     // Another input is another page.

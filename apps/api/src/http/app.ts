@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { createFilesystemStorageHandler, FilesystemStorage } from '@stylelicense/storage';
 import express, { type ErrorRequestHandler, type Express } from 'express';
@@ -22,19 +23,48 @@ export interface AppOptions {
   mount?: (app: Express) => void;
 }
 
+/** The caller's X-Request-Id when it is sane, else a fresh one; echoed on the response. */
+function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
+  const incoming = req.headers['x-request-id'];
+  const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', id);
+  return id;
+}
+
 export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS, ahead of
+  // the request logger (a served page logs its own one line).
+  app.use(
+    '/trpc',
+    publicResponseCache({
+      ttlMs: deps.config.PUBLIC_CACHE_SECONDS * 1000,
+      identityCookie: sessionCookieName(deps.config),
+      consume: async (ip, calls) => {
+        let decision = null;
+        for (let i = 0; i < calls; i++) {
+          decision = await consume(deps.rateLimits, 'anonymous', `ip:${ip}`, deps.config.RATE_LIMIT_ANONYMOUS, (error) =>
+            deps.log.warn({ err: error }, 'rate-limit store unavailable'),
+          );
+        }
+        return decision;
+      },
+      setRateLimitHeaders,
+      onServed: (req, res, startedAt) => {
+        req.id = requestIdFor(req, res);
+        deps.log.info(
+          { reqId: req.id, req: { method: req.method, url: req.originalUrl }, res: { statusCode: 200 }, responseTime: Math.round(performance.now() - startedAt), cache: 'HIT' },
+          'request completed',
+        );
+      },
+    }),
+  );
   app.use(
     pinoHttp({
       logger: deps.log,
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
+      genReqId: requestIdFor,
       autoLogging: { ignore: (req) => req.url === '/api/health' },
     }),
   );
@@ -57,24 +87,6 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
 
   mount?.(app);
 
-  // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS.
-  app.use(
-    '/trpc',
-    publicResponseCache({
-      ttlMs: deps.config.PUBLIC_CACHE_SECONDS * 1000,
-      identityCookie: sessionCookieName(deps.config),
-      consume: async (ip, calls) => {
-        let decision = null;
-        for (let i = 0; i < calls; i++) {
-          decision = await consume(deps.rateLimits, 'anonymous', `ip:${ip}`, deps.config.RATE_LIMIT_ANONYMOUS, (error) =>
-            deps.log.warn({ err: error }, 'rate-limit store unavailable'),
-          );
-        }
-        return decision;
-      },
-      setRateLimitHeaders,
-    }),
-  );
   app.use(
     '/trpc',
     createExpressMiddleware({

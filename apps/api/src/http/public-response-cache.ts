@@ -1,4 +1,4 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { RateLimitDecision } from '../services/rate-limit';
 
 /** The tRPC procedures whose anonymous answer is the same for every visitor. */
@@ -15,6 +15,11 @@ export interface PublicResponseCacheOptions {
    */
   consume: (ip: string, calls: number) => Promise<RateLimitDecision | null>;
   setRateLimitHeaders: (res: Response, decision: RateLimitDecision) => void;
+  /**
+   * Called for every page served from the cache (request id, access log): the cache runs ahead of
+   * the request logger, so a hit costs no more than it must.
+   */
+  onServed?: (req: Request, res: Response, startedAt: number) => void;
   maxEntries?: number;
 }
 
@@ -44,7 +49,7 @@ export function isPageRefill(res: Response | undefined): boolean {
  * Responses say `X-Cache: HIT | MISS` and the page's `Age` in seconds.
  */
 export function publicResponseCache(options: PublicResponseCacheOptions): RequestHandler {
-  const { ttlMs, identityCookie, consume, setRateLimitHeaders, maxEntries = 2_000 } = options;
+  const { ttlMs, identityCookie, consume, setRateLimitHeaders, onServed, maxEntries = 2_000 } = options;
   const entries = new Map<string, Entry>();
   const firstBuilds = new Map<string, Promise<void>>();
   const cookiePattern = new RegExp(`(?:^|;)\\s*${identityCookie.replace(/[^\w-]/g, '\\$&')}=`);
@@ -91,6 +96,7 @@ export function publicResponseCache(options: PublicResponseCacheOptions): Reques
     if (!procedures.every((name) => PUBLIC_PAGE_PROCEDURES.has(name))) return next();
     const key = req.url;
 
+    const startedAt = performance.now();
     const serve = async (entry: Entry): Promise<void> => {
       const decision = await consume(req.ip ?? 'unknown', procedures.length);
       if (decision) {
@@ -103,6 +109,7 @@ export function publicResponseCache(options: PublicResponseCacheOptions): Reques
       res.setHeader('Content-Type', entry.contentType);
       res.setHeader('Content-Length', entry.body.byteLength);
       res.statusCode = 200;
+      onServed?.(req, res, startedAt);
       res.end(entry.body);
     };
 
