@@ -5,6 +5,7 @@ import {
   decodeModel,
   elementCount,
   encodeModel,
+  float16BytesToFloat32,
   float32ToFloat16Bytes,
   tensorBytes,
   setInitializerFloats,
@@ -12,7 +13,6 @@ import {
   type OnnxTensor,
 } from '../onnx';
 import { DiffusionError } from '../pipeline/errors';
-import { halfBytesToFloat32 } from '../pipeline/float16';
 import type { LoraLayer } from './lora-file';
 import { buildWeightIndex, type WeightIndex, type WeightTarget } from './weight-index';
 
@@ -143,7 +143,7 @@ export async function mergeLoraIntoModel(
 }
 
 function readFloats(tensor: OnnxTensor, bytes: Uint8Array): Float32Array {
-  if (tensor.dataType === DataType.FLOAT16) return halfBytesToFloat32(bytes);
+  if (tensor.dataType === DataType.FLOAT16) return float16BytesToFloat32(bytes);
   if (tensor.dataType !== DataType.FLOAT) {
     throw new DiffusionError(
       'LORA_INVALID',

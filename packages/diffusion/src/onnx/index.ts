@@ -25,6 +25,8 @@ export {
   float32ToHalfBits,
   fromHalfBits,
   getInitializerFloats,
+  halfTable,
+  halfToFloat32,
   loadExternalData,
   setInitializerFloats,
   tensorBytes,

@@ -73,14 +73,29 @@ export function float32ToFloat16Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(float32ToHalfBits(values).buffer);
 }
 
-let halfTable: Float32Array | undefined;
+let table: Float32Array | undefined;
 
-/** fp16 bytes (little-endian) → float32, through a 65536-entry table (sd15 weights widen in well under a second). */
-export function float16BytesToFloat32(bytes: Uint8Array): Float32Array {
-  if (!halfTable) {
-    halfTable = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) halfTable[h] = fromHalfBits(h);
+/**
+ * Every half-precision value by its bits (built on first use), so widening fp16 — model outputs,
+ * weights for LoRA merging — is one lookup per element instead of a pow() per element.
+ */
+export function halfTable(): Float32Array {
+  if (!table) {
+    table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) table[h] = fromHalfBits(h);
   }
+  return table;
+}
+
+/** IEEE half bits → float32, into `out` (a fresh array unless given). */
+export function halfToFloat32(half: Uint16Array, out: Float32Array = new Float32Array(half.length)): Float32Array {
+  const widen = halfTable();
+  for (let i = 0; i < half.length; i++) out[i] = widen[half[i]!]!;
+  return out;
+}
+
+/** fp16 bytes (little-endian, any alignment) → float32 (sd15 weights widen in well under a second). */
+export function float16BytesToFloat32(bytes: Uint8Array): Float32Array {
   const count = bytes.byteLength >>> 1;
   // A misaligned view needs an aligned copy. (Not `bytes.slice()`: on a Node Buffer that is a view
   // into the same, possibly pooled, ArrayBuffer.)
@@ -88,9 +103,7 @@ export function float16BytesToFloat32(bytes: Uint8Array): Float32Array {
     bytes.byteOffset % 2 === 0
       ? new Uint16Array(bytes.buffer, bytes.byteOffset, count)
       : new Uint16Array(Uint8Array.from(bytes.subarray(0, count * 2)).buffer);
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) out[i] = halfTable[bits[i]!]!;
-  return out;
+  return halfToFloat32(bits);
 }
 
 export function elementCount(dims: readonly number[]): number {

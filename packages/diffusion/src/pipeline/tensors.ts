@@ -1,6 +1,5 @@
-import { float32ToHalfBits, toHalfBits } from '../onnx';
+import { float32ToHalfBits, halfTable, halfToFloat32, toHalfBits } from '../onnx';
 import { DiffusionError, fromRuntimeError } from './errors';
-import { HALF_TABLE, halfToFloat32 } from './float16';
 import { loadOrt, type InferenceSession, type OrtTensor } from './ort';
 
 /** Name, element type and dims of one session input, as ONNX Runtime reports them. */
@@ -123,9 +122,10 @@ export function guidedPrediction(
   if (uncond.type === 'float16' && cond.type === 'float16') {
     const u = uncond.data as Uint16Array;
     const c = cond.data as Uint16Array;
+    const widen = halfTable();
     for (let i = 0; i < n; i++) {
-      const e = HALF_TABLE[u[uncondOffset + i]!]!;
-      out[i] = e + scale * (HALF_TABLE[c[condOffset + i]!]! - e);
+      const e = widen[u[uncondOffset + i]!]!;
+      out[i] = e + scale * (widen[c[condOffset + i]!]! - e);
     }
   } else if (uncond.type === 'float32' && cond.type === 'float32') {
     const u = uncond.data as Float32Array;
@@ -144,8 +144,7 @@ export function readFloatsInto(out: Float32Array, tensor: OrtTensor, what: strin
   if (tensor.type === 'float32') {
     out.set((tensor.data as Float32Array).subarray(0, out.length));
   } else if (tensor.type === 'float16') {
-    const half = tensor.data as Uint16Array;
-    for (let i = 0; i < out.length; i++) out[i] = HALF_TABLE[half[i]!]!;
+    halfToFloat32((tensor.data as Uint16Array).subarray(0, out.length), out);
   } else {
     throw new DiffusionError('MODEL_INVALID', `${what}: output has unsupported type ${tensor.type}`);
   }
