@@ -27,8 +27,6 @@ interface Entry {
   body: Buffer;
   contentType: string;
   storedAt: number;
-  /** Set while one request is rebuilding this page; others are served this copy meanwhile. */
-  refill?: Promise<void>;
 }
 
 /** Marks a request that rebuilds a cached page, so the read cache below reads the database afresh. */
@@ -51,7 +49,8 @@ export function isPageRefill(res: Response | undefined): boolean {
 export function publicResponseCache(options: PublicResponseCacheOptions): RequestHandler {
   const { ttlMs, identityCookie, consume, setRateLimitHeaders, onServed, maxEntries = 2_000 } = options;
   const entries = new Map<string, Entry>();
-  const firstBuilds = new Map<string, Promise<void>>();
+  /** Pages one request is building now; others get the expiring copy or wait for it. */
+  const builds = new Map<string, Promise<void>>();
   const cookiePattern = new RegExp(`(?:^|;)\\s*${identityCookie.replace(/[^\w-]/g, '\\$&')}=`);
 
   const remember = (key: string, entry: Entry): void => {
@@ -114,24 +113,22 @@ export function publicResponseCache(options: PublicResponseCacheOptions): Reques
     };
 
     const entry = entries.get(key);
-    const now = Date.now();
-    if (entry && now - entry.storedAt < ttlMs) return void serve(entry).catch(next);
-    if (entry && now - entry.storedAt < 2 * ttlMs) {
-      if (entry.refill) return void serve(entry).catch(next);
-      entry.refill = build(key, res, next).finally(() => (entry.refill = undefined));
-      return;
+    const age = entry ? Date.now() - entry.storedAt : Infinity;
+    if (entry && age < ttlMs) return void serve(entry).catch(next);
+    const building = builds.get(key);
+    if (building) {
+      // Being rebuilt: the expiring copy meanwhile, else wait for the build and serve it (or build
+      // it ourselves if that failed).
+      if (entry && age < 2 * ttlMs) return void serve(entry).catch(next);
+      return void building
+        .then(() => {
+          const built = entries.get(key);
+          if (built && Date.now() - built.storedAt < ttlMs) return serve(built);
+          return void build(key, res, next);
+        })
+        .catch(next);
     }
-    const pending = firstBuilds.get(key);
-    if (pending) {
-      // Someone is building this page: wait for it, then serve it (or build it ourselves if that failed).
-      return void pending.then(() => {
-        const built = entries.get(key);
-        if (built && Date.now() - built.storedAt < ttlMs) return serve(built);
-        return void build(key, res, next);
-      }).catch(next);
-    }
-    if (entry) entries.delete(key);
-    const first = build(key, res, next).finally(() => firstBuilds.delete(key));
-    firstBuilds.set(key, first);
+    if (entry && age >= 2 * ttlMs) entries.delete(key);
+    builds.set(key, build(key, res, next).finally(() => builds.delete(key)));
   };
 }
