@@ -61,19 +61,18 @@ export async function queryRows<Row>(
   return result.rows as Row[];
 }
 
-const preparedNames = new Map<string, string>();
+const textDigests = new Map<string, string>();
 
 /**
  * `name` plus a digest of the text: a statement whose text varies with its filters (a list with or
  * without a cursor, a tag filter) is one prepared statement per variant, never a name reused for
- * another text (which PostgreSQL would refuse).
+ * another text (which PostgreSQL would refuse). Digests are kept per text, computed once.
  */
 function preparedName(name: string, text: string): string {
-  const key = `${name}\u0000${text}`;
-  let prepared = preparedNames.get(key);
-  if (prepared === undefined) {
-    prepared = `${name}:${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
-    if (preparedNames.size < 10_000) preparedNames.set(key, prepared);
+  let digest = textDigests.get(text);
+  if (digest === undefined) {
+    digest = createHash('sha1').update(text).digest('hex').slice(0, 12);
+    if (textDigests.size < 10_000) textDigests.set(text, digest);
   }
-  return prepared;
+  return `${name}:${digest}`;
 }
