@@ -75,6 +75,24 @@ const decodeMetadata = (metadata: Record<string, string> | undefined): ObjectMet
   );
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^W\//, '').replace(/"/g, '');
 
+/** What GetObject and HeadObject both answer about an object. */
+interface ObjectHeaders {
+  ContentLength?: number | undefined;
+  ContentType?: string | undefined;
+  ETag?: string | undefined;
+  LastModified?: Date | undefined;
+  Metadata?: Record<string, string> | undefined;
+}
+
+const objectInfo = (key: string, out: ObjectHeaders): ObjectInfo => ({
+  key,
+  size: out.ContentLength ?? 0,
+  contentType: out.ContentType ?? 'application/octet-stream',
+  etag: unquote(out.ETag),
+  lastModified: out.LastModified ?? new Date(0),
+  metadata: decodeMetadata(out.Metadata),
+});
+
 export class S3Storage implements ObjectStorage {
   readonly driver = 's3' as const;
   readonly bucket: string;
@@ -169,15 +187,7 @@ export class S3Storage implements ObjectStorage {
       if (!(out.Body instanceof Readable)) {
         throw new StorageError('STORAGE_UNAVAILABLE', 'S3 returned no readable body', { key });
       }
-      const info: ObjectInfo = {
-        key,
-        size: out.ContentLength ?? 0,
-        contentType: out.ContentType ?? 'application/octet-stream',
-        etag: unquote(out.ETag),
-        lastModified: out.LastModified ?? new Date(0),
-        metadata: decodeMetadata(out.Metadata),
-      };
-      return { info, body: out.Body };
+      return { info: objectInfo(key, out), body: out.Body };
     } catch (error) {
       throw fromS3Error(error, key);
     }
@@ -187,14 +197,7 @@ export class S3Storage implements ObjectStorage {
     assertValidKey(key);
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return {
-        key,
-        size: out.ContentLength ?? 0,
-        contentType: out.ContentType ?? 'application/octet-stream',
-        etag: unquote(out.ETag),
-        lastModified: out.LastModified ?? new Date(0),
-        metadata: decodeMetadata(out.Metadata),
-      };
+      return objectInfo(key, out);
     } catch (error) {
       const mapped = fromS3Error(error, key);
       if (mapped.code === 'STORAGE_NOT_FOUND') return null;
