@@ -4,7 +4,7 @@
 import { withTransaction } from '@stylelicense/db';
 import { createTestDatabase } from '@stylelicense/db/testing';
 import pg from 'pg';
-import { holdForGeneration } from '../src/services/ledger';
+import { holdForGeneration } from '../src/tokens/ledger';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);

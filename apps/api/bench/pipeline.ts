@@ -13,8 +13,8 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { createLogger } from '../src/logger';
-import { enqueueOutboxMessage } from '../src/services/outbox';
-import { createOutboxRelay } from '../src/services/outbox-relay';
+import { enqueueOutboxMessage } from '../src/messaging/outbox';
+import { createOutboxRelay } from '../src/messaging/outbox-relay';
 import { AMQP_URL, rabbitFixture } from '../test/broker-fixture';
 import { seedMarket, startPipelineApi, submitGeneration } from '../test/pipeline-fixtures';
 

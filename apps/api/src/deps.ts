@@ -2,12 +2,12 @@ import type { Database } from '@stylelicense/db';
 import type { Broker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
 import type { ApiConfig } from './env';
-import type { EventBus } from './services/events';
+import type { EventBus } from './messaging/events';
 import type { Logger } from './logger';
-import type { ReadinessProbe } from './services/health';
-import type { OutboxRelay } from './services/outbox-relay';
-import type { PaymentProvider } from './services/payments/provider';
-import type { RateLimitStore } from './services/rate-limit';
+import type { ReadinessProbe } from './platform/health';
+import type { OutboxRelay } from './messaging/outbox-relay';
+import type { PaymentProvider } from './tokens/payments/provider';
+import type { RateLimitStore } from './platform/rate-limits';
 
 /**
  * Everything a request may need, built once per process and handed down explicitly.

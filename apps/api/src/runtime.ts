@@ -5,13 +5,13 @@ import { createApp } from './http/app';
 import { listen, type RunningServer } from './http/server';
 import type { Logger } from './logger';
 import { sessionViewerResolver } from './http/session-cookie';
-import { databaseProbe } from './services/health';
-import { startIdentityHousekeeping } from './services/housekeeping-identity';
-import { startMarketplaceHousekeeping } from './services/housekeeping-marketplace';
-import { startJobPipeline } from './services/job-pipeline';
-import { paymentProviderFromConfig } from './services/payments';
-import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './services/rate-limit';
-import { storageFromConfig, storageProbe } from './services/storage';
+import { databaseProbe } from './platform/health';
+import { startIdentityHousekeeping } from './housekeeping/identity';
+import { startMarketplaceHousekeeping } from './housekeeping/marketplace';
+import { startJobPipeline } from './messaging/job-pipeline';
+import { paymentProviderFromConfig } from './tokens/payments';
+import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './platform/rate-limits';
+import { storageFromConfig, storageProbe } from './platform/storage';
 import type { ViewerResolver } from './trpc/context';
 
 export interface ApiRuntime {

@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signInWithProfile, USERNAME_PATTERN, usernameBase, type ExternalProfile } from '../src/services/accounts';
-import { reconcile } from '../src/services/ledger';
+import { signInWithProfile, USERNAME_PATTERN, usernameBase, type ExternalProfile } from '../src/identity/accounts';
+import { reconcile } from '../src/tokens/ledger';
 
 let database: TestDatabase;
 beforeAll(async () => {

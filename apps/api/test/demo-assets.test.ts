@@ -10,9 +10,9 @@ import { readStampMetadata, verifySignatureImage } from '@stylelicense/imaging';
 import { createStorage, type ObjectStorage } from '@stylelicense/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareEmbeddedDemo } from '../src/embedded-demo';
+import { prepareEmbeddedDemo } from '../src/embedded/demo';
 import { createLogger } from '../src/logger';
-import type { DemoAssetsReport } from '../src/services/demo-assets';
+import type { DemoAssetsReport } from '../src/embedded/demo-assets';
 
 // The embedded demo end to end on the storage side: a freshly seeded database, the real glue
 // (the inference worker app's LoRA maker loaded from the checkout, the tiny model built under a

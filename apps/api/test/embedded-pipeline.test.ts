@@ -1,8 +1,8 @@
 import { withTransaction } from '@stylelicense/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
-import { requeueUnfinishedJobs, startEmbeddedWorkers, type EmbeddedWorker } from '../src/embedded-workers';
-import { enqueueOutboxMessage } from '../src/services/outbox';
+import { requeueUnfinishedJobs, startEmbeddedWorkers, type EmbeddedWorker } from '../src/embedded/workers';
+import { enqueueOutboxMessage } from '../src/messaging/outbox';
 import { startTestApi, type TestApi } from './harness';
 import { seedMarket, submitGeneration } from './pipeline-fixtures';
 

@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@stylelicense/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessEventBus, topicOf, type BusEvent } from '../src/services/events';
+import { InProcessEventBus, topicOf, type BusEvent } from '../src/messaging/events';
 import { addArtist, addStyle, addUser, startMarketplace, type Marketplace } from './marketplace';
 
 const training = (ownerId: string, styleId: string, percent: number): DomainEvent => ({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '@stylelicense/db';
 import { withTransaction } from '@stylelicense/db';
-import { creditWelcomeBonus } from '../src/services/ledger';
+import { creditWelcomeBonus } from '../src/tokens/ledger';
 
 const suffix = () => randomBytes(4).toString('hex');
 

@@ -1,7 +1,7 @@
 import { findCounterDrift, findLedgerDiscrepancies } from '@stylelicense/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { creditWelcomeBonus, refundGeneration } from '../src/services/ledger';
-import { linkGenerationTags } from '../src/services/tags';
+import { creditWelcomeBonus, refundGeneration } from '../src/tokens/ledger';
+import { linkGenerationTags } from '../src/styles/tags';
 import { addArtist, addGeneration, addStyle, addUser, codeOf, startMarketplace, type Marketplace, type TestUser } from './marketplace';
 
 let market: Marketplace;

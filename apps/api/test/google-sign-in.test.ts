@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../src/services/ledger';
+import { reconcile } from '../src/tokens/ledger';
 import { FakeGoogle, type GoogleUser } from './google-server';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';

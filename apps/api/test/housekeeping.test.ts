@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMarketplaceHousekeeping } from '../src/services/housekeeping-marketplace';
-import { purgeReadNotifications } from '../src/services/notifications';
+import { startMarketplaceHousekeeping } from '../src/housekeeping/marketplace';
+import { purgeReadNotifications } from '../src/notifications/notifications';
 import { addUser, startMarketplace, type Marketplace } from './marketplace';
 
 let market: Marketplace;

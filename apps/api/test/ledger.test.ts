@@ -2,7 +2,7 @@ import { isDomainError } from '@stylelicense/contracts';
 import { withTransaction } from '@stylelicense/db';
 import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { creditPurchase, creditWelcomeBonus, holdForGeneration, reconcile, refundGeneration, settleGeneration } from '../src/services/ledger';
+import { creditPurchase, creditWelcomeBonus, holdForGeneration, reconcile, refundGeneration, settleGeneration } from '../src/tokens/ledger';
 import { createArtistWithStyle, createGenerations, createUser } from './fixtures';
 
 let database: TestDatabase;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FilesystemStorage } from '@stylelicense/storage';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DOWNLOAD_URL_REUSE_SECONDS, DOWNLOAD_URL_SECONDS, downloadUrl } from '../src/services/media';
+import { DOWNLOAD_URL_REUSE_SECONDS, DOWNLOAD_URL_SECONDS, downloadUrl } from '../src/common/media';
 
 const storage = () =>
   new FilesystemStorage({

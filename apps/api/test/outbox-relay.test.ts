@@ -4,9 +4,9 @@ import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing'
 import { JOB_QUEUES, type RabbitBroker } from '@stylelicense/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
-import { enqueueOutboxMessage } from '../src/services/outbox';
-import { createOutboxRelay, type OutboxRelay } from '../src/services/outbox-relay';
-import { purgeWebhookReceipts } from '../src/services/webhooks/adapter';
+import { enqueueOutboxMessage } from '../src/messaging/outbox';
+import { createOutboxRelay, type OutboxRelay } from '../src/messaging/outbox-relay';
+import { purgeWebhookReceipts } from '../src/http/webhooks';
 import { collectJobs, rabbitFixture, stopCollecting } from './broker-fixture';
 
 const log = createLogger('silent');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../src/services/ledger';
-import { expireStalePurchases } from '../src/services/purchases';
+import { reconcile } from '../src/tokens/ledger';
+import { expireStalePurchases } from '../src/tokens/purchases';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
 import { FakeToss } from './toss-server';

@@ -9,8 +9,8 @@ import {
 } from '@stylelicense/contracts';
 import { withTransaction } from '@stylelicense/db';
 import { createLogger } from '../src/logger';
-import { appRouter } from '../src/routers';
-import { creditWelcomeBonus } from '../src/services/ledger';
+import { appRouter } from '../src/app-router';
+import { creditWelcomeBonus } from '../src/tokens/ledger';
 import { createCallerFactory } from '../src/trpc/init';
 import { AMQP_URL, rabbitFixture, uniqueQueuePrefix } from './broker-fixture';
 import { startTestApi, type TestApi } from './harness';

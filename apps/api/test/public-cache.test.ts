@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import superjson from 'superjson';
-import { PublicReadCache, serializeOncePerSharedResult } from '../src/services/public-cache';
+import { PublicReadCache, serializeOncePerSharedResult } from '../src/trpc/public-cache';
 import { addArtist, addStyle, startMarketplace, type Marketplace } from './marketplace';
 
 describe('PublicReadCache', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from '../src/services/rate-limit';
+import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from '../src/platform/rate-limits';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkStyleTags } from '../src/services/tags';
+import { linkStyleTags } from '../src/styles/tags';
 import { addArtist, addStyle, addUser, codeOf, startMarketplace, type Marketplace } from './marketplace';
 
 let market: Marketplace;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setSessionCookie } from '../src/http/session-cookie';
-import { appRouter } from '../src/routers';
-import { purgeExpiredSessions } from '../src/services/sessions';
+import { appRouter } from '../src/app-router';
+import { purgeExpiredSessions } from '../src/identity/sessions';
 import { createCallerFactory } from '../src/trpc/init';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';

@@ -1,8 +1,8 @@
 import { findCounterDrift } from '@stylelicense/db';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sweepOrphanedUploads } from '../src/services/style-uploads';
-import { linkStyleTags } from '../src/services/tags';
+import { sweepOrphanedUploads } from '../src/styles/uploads';
+import { linkStyleTags } from '../src/styles/tags';
 import { addArtist, addGeneration, addStyle, addUser, codeOf, startMarketplace, type Marketplace, type TestUser } from './marketplace';
 
 let market: Marketplace;

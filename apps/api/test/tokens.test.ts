@@ -1,6 +1,6 @@
 import { withTransaction } from '@stylelicense/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdForGeneration, reconcile, refundGeneration } from '../src/services/ledger';
+import { holdForGeneration, reconcile, refundGeneration } from '../src/tokens/ledger';
 import { createArtistWithStyle, createGenerations } from './fixtures';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';

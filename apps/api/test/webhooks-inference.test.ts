@@ -2,7 +2,7 @@ import { generateWebhookSecret, type DomainEvent } from '@stylelicense/contracts
 import { findCounterDrift, findLedgerDiscrepancies } from '@stylelicense/db';
 import { JOB_QUEUES } from '@stylelicense/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { topicOf } from '../src/services/events';
+import { topicOf } from '../src/messaging/events';
 import { collectJobs, stopCollecting } from './broker-fixture';
 import {
   completeReport,

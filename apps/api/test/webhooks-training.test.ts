@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
 import { withTransaction } from '@stylelicense/db';
 import { JOB_QUEUES } from '@stylelicense/queue';
-import { BrokerEventBus } from '../src/services/broker-events';
-import { sweepExpiredTrainingLeases } from '../src/services/job-outcomes/training-lease';
-import { enqueueOutboxMessage } from '../src/services/outbox';
+import { BrokerEventBus } from '../src/messaging/broker-events';
+import { sweepExpiredTrainingLeases } from '../src/styles/lease';
+import { enqueueOutboxMessage } from '../src/messaging/outbox';
 import { collectJobs, stopCollecting } from './broker-fixture';
-import { topicOf } from '../src/services/events';
+import { topicOf } from '../src/messaging/events';
 import { addArtist, addStyle } from './marketplace';
 import { sendWebhook, startPipelineApi, type PipelineApi } from './pipeline-fixtures';
 

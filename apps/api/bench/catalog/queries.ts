@@ -1,8 +1,8 @@
 import type { Prisma } from '@stylelicense/db';
-import { feedOrder, LISTED_GENERATIONS } from '../../src/services/feed';
-import { selectGenerations } from '../../src/services/generations';
-import { peopleSearchQuery, styleSearchQuery } from '../../src/services/search';
-import { LISTED_STYLES, styleCardsQuery } from '../../src/services/style-catalog';
+import { feedOrder, LISTED_GENERATIONS } from '../../src/generations/feed';
+import { selectGenerations } from '../../src/generations/generations';
+import { peopleSearchQuery, styleSearchQuery } from '../../src/search/search';
+import { LISTED_STYLES, styleCardsQuery } from '../../src/styles/catalog';
 
 /** One statement as `pg` takes it. */
 export interface CeilingQuery {

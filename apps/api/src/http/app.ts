@@ -5,9 +5,9 @@ import { createFilesystemStorageHandler, FilesystemStorage } from '@stylelicense
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { AppDeps } from '../deps';
-import { appRouter } from '../routers';
-import { checkReadiness } from '../services/health';
-import { STORAGE_ROUTE } from '../services/storage';
+import { appRouter } from '../app-router';
+import { checkReadiness } from '../platform/health';
+import { STORAGE_ROUTE } from '../platform/storage';
 import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';

@@ -1,10 +1,10 @@
 import { isDomainError } from '@stylelicense/contracts';
 import express, { Router, type Response } from 'express';
 import type { AppDeps } from '../deps';
-import { SandboxPaymentProvider } from '../services/payments/sandbox';
-import { TossPaymentProvider } from '../services/payments/toss';
-import { PaymentDeclined } from '../services/payments/provider';
-import { abandonPurchase, confirmPurchase, syncPayment } from '../services/purchases';
+import { SandboxPaymentProvider } from '../tokens/payments/sandbox';
+import { TossPaymentProvider } from '../tokens/payments/toss';
+import { PaymentDeclined } from '../tokens/payments/provider';
+import { abandonPurchase, confirmPurchase, syncPayment } from '../tokens/purchases';
 
 /** Payment provider routes: checkout pages, the provider's return URLs and the payment webhook. */
 export function paymentRoutes(deps: AppDeps): Router {

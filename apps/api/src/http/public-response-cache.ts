@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { RateLimitDecision } from '../services/rate-limit';
+import type { RateLimitDecision } from '../platform/rate-limits';
 
 /** The tRPC procedures whose anonymous answer is the same for every visitor. */
 export const PUBLIC_PAGE_PROCEDURES: ReadonlySet<string> = new Set(['styles.list', 'generations.feed', 'search.query']);

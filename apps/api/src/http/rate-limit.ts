@@ -1,6 +1,6 @@
 import { DomainError } from '@stylelicense/contracts';
 import type { RequestHandler, Response } from 'express';
-import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../services/rate-limit';
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../platform/rate-limits';
 
 export type RateLimitKind = 'signIn' | 'generation' | 'user' | 'anonymous';
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Database } from '@stylelicense/db';
 import type { ApiConfig } from '../env';
-import { validateSessionToken, type IssuedSession, type SessionPolicy } from '../services/sessions';
+import { validateSessionToken, type IssuedSession, type SessionPolicy } from '../identity/sessions';
 import type { ViewerResolver } from '../trpc/context';
 import { clearCookie, cookieOptions, readCookie } from './cookies';
 

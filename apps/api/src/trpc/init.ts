@@ -2,7 +2,7 @@ import { DomainError } from '@stylelicense/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { sessionExpired } from '../http/session-cookie';
-import { serializeOncePerSharedResult } from '../services/public-cache';
+import { serializeOncePerSharedResult } from './public-cache';
 import type { Context, Viewer } from './context';
 import { rpcCodeFor, toApiError } from './errors';
 import { enforceRateLimit } from './rate-limit';

@@ -1,0 +1,27 @@
+import { router } from './trpc/init';
+import { commentsRouter, followsRouter, likesRouter } from './community/router';
+import { generationsRouter } from './generations/router';
+import { authRouter } from './identity/auth.router';
+import { healthProcedure } from './health/router';
+import { tokensRouter } from './tokens/router';
+import { usersRouter } from './identity/users.router';
+import { notificationsRouter } from './notifications/router';
+import { searchRouter } from './search/router';
+import { stylesRouter } from './styles/router';
+
+/** Every domain's router, one line each. */
+export const appRouter = router({
+  health: healthProcedure,
+  auth: authRouter,
+  users: usersRouter,
+  tokens: tokensRouter,
+  styles: stylesRouter,
+  generations: generationsRouter,
+  follows: followsRouter,
+  likes: likesRouter,
+  comments: commentsRouter,
+  notifications: notificationsRouter,
+  search: searchRouter,
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,60 @@
+import { Prisma, queryRows } from '@stylelicense/db';
+import { z } from 'zod';
+import { selectGenerations, toViews, type Deps, type GenerationRow, type GenerationView } from './generations';
+import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
+import { normalizeTags } from '../styles/tags';
+import type { Actor } from '../common/visibility';
+
+export type FeedSort = 'recent' | 'popular';
+
+const feedPosition = z.object({ l: z.number().int().min(0).optional(), t: z.string().datetime(), id: z.uuid() });
+
+/** The rows the public feed may show; matches the partial indexes generations_feed_*_idx. */
+export const LISTED_GENERATIONS = Prisma.sql`g.is_public AND NOT g.is_hidden AND g.status = 'completed'`;
+
+/**
+ * The public feed: public, visible, completed generations, newest first or most liked (then
+ * newest), optionally only those carrying every tag given; `isLiked` for the signed-in caller.
+ * Keyset cursors, so page 1,000 costs what page 1 does.
+ */
+export async function listFeed(
+  deps: Deps,
+  actor: Actor | null,
+  { sort, tags = [], limit, cursor }: { sort: FeedSort; tags?: string[]; limit: number; cursor?: string | null },
+): Promise<Page<GenerationView>> {
+  const conditions = [LISTED_GENERATIONS];
+  const names = normalizeTags(tags);
+  if (names.length) {
+    const found = await deps.db.tag.findMany({ where: { name: { in: names } }, select: { id: true } });
+    if (found.length < names.length) return { items: [], nextCursor: null, hasMore: false };
+    const ids = found.map((t) => t.id);
+    conditions.push(
+      Prisma.sql`(SELECT count(*) FROM generation_tags gt WHERE gt.generation_id = g.id AND gt.tag_id = ANY(${ids}::uuid[])) = ${ids.length}`,
+    );
+  }
+  if (cursor) {
+    const after = decodeCursor(cursor, feedPosition);
+    const at = new Date(after.t);
+    conditions.push(
+      sort === 'popular'
+        ? Prisma.sql`(g.like_count, g.created_at, g.id) < (${after.l ?? 0}, ${at}::timestamptz, ${after.id}::uuid)`
+        : Prisma.sql`(g.created_at, g.id) < (${at}::timestamptz, ${after.id}::uuid)`,
+    );
+  }
+  const rows = await queryRows<GenerationRow>(
+    deps.db,
+    'generations.feed',
+    selectGenerations(actor?.userId ?? null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
+  );
+  const page = pageOf(rows, limit, (last) =>
+    encodeCursor({ ...(sort === 'popular' ? { l: last.like_count } : {}), t: last.created_at.toISOString(), id: last.id }),
+  );
+  return { ...page, items: await toViews(deps, actor, page.items) };
+}
+
+/** ORDER BY + LIMIT of the feed; matches the partial indexes (exported for the bench's ceiling). */
+export function feedOrder(sort: FeedSort, take: number): Prisma.Sql {
+  return sort === 'popular'
+    ? Prisma.sql`ORDER BY g.like_count DESC, g.created_at DESC, g.id DESC LIMIT ${take}`
+    : Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${take}`;
+}

@@ -1,0 +1,45 @@
+import { DomainError } from '@stylelicense/contracts';
+import { TRPCError } from '@trpc/server';
+import { z } from 'zod';
+import { clearSessionCookie, sessionPolicy, setSessionCookie } from '../http/session-cookie';
+import { devSignIn } from './accounts';
+import { createSession, invalidateSession, invalidateUserSessions } from './sessions';
+import { me } from './users';
+import { authedProcedure, publicProcedure, router, signInRateLimit } from '../trpc/init';
+
+export const authRouter = router({
+  /** The signed-in user with role, balances and artist profile. */
+  me: authedProcedure.query(({ ctx }) => me(ctx.deps.db, ctx.viewer.userId)),
+
+  /** Development sign-in (pick or create a demo user); refused in production. */
+  devSignIn: publicProcedure
+    .use(signInRateLimit)
+    .input(z.object({ username: z.string().regex(/^[A-Za-z0-9_.]{3,50}$/, '3–50 letters, digits, "_" or "."').default('demo_user') }))
+    .mutation(async ({ ctx, input }) => {
+      if (ctx.deps.config.MODE === 'production') {
+        throw new TRPCError({ code: 'FORBIDDEN', cause: new DomainError('FORBIDDEN', 'Dev sign-in is not available in production.') });
+      }
+      const { user, created } = await devSignIn(ctx.deps.db, input);
+      const session = await createSession(ctx.deps.db, sessionPolicy(ctx.deps.config), {
+        userId: user.id,
+        ipAddress: ctx.ip,
+        userAgent: ctx.req?.headers['user-agent'],
+      });
+      if (ctx.res) setSessionCookie(ctx.res, ctx.deps.config, session);
+      return { userId: user.id, username: user.username, created };
+    }),
+
+  /** Ends this session. */
+  signOut: authedProcedure.mutation(async ({ ctx }) => {
+    await invalidateSession(ctx.deps.db, ctx.viewer.sessionId);
+    if (ctx.res) clearSessionCookie(ctx.res, ctx.deps.config);
+    return { signedOut: 1 };
+  }),
+
+  /** Ends every session of this user, on every device. */
+  signOutAll: authedProcedure.mutation(async ({ ctx }) => {
+    const signedOut = await invalidateUserSessions(ctx.deps.db, ctx.viewer.userId);
+    if (ctx.res) clearSessionCookie(ctx.res, ctx.deps.config);
+    return { signedOut };
+  }),
+});

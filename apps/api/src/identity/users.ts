@@ -1,0 +1,131 @@
+import { DomainError } from '@stylelicense/contracts';
+import { Prisma, withTransaction, type Database } from '@stylelicense/db';
+import { verifySignatureImage } from '@stylelicense/imaging';
+import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
+import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
+import { z } from 'zod';
+
+/** A public profile: who they are, what they made, whom they follow, and their artist block. */
+export async function userProfile(db: Database, userId: string) {
+  const user = await db.user.findUnique({
+    where: { id: userId },
+    select: {
+      id: true,
+      username: true,
+      profileImage: true,
+      bio: true,
+      role: true,
+      isActive: true,
+      createdAt: true,
+      artist: { select: { artistName: true, followerCount: true, createdAt: true } },
+    },
+  });
+  if (!user || !user.isActive) throw new DomainError('NOT_FOUND', 'No such user.', { userId });
+  const [generations, publicGenerations, following] = await Promise.all([
+    db.generation.count({ where: { userId, isHidden: false } }),
+    db.generation.count({ where: { userId, isHidden: false, isPublic: true } }),
+    db.follow.count({ where: { followerId: userId } }),
+  ]);
+  const { isActive: _isActive, artist, ...profile } = user;
+  return { ...profile, stats: { generations, publicGenerations, following }, artist };
+}
+
+/** The signed-in user: profile, role, balances and their artist profile (with private fields). */
+export async function me(db: Database, userId: string) {
+  const user = await db.user.findUnique({
+    where: { id: userId },
+    select: {
+      id: true,
+      username: true,
+      email: true,
+      profileImage: true,
+      bio: true,
+      role: true,
+      tokenBalance: true,
+      createdAt: true,
+      artist: { select: { artistName: true, verifiedEmail: true, followerCount: true, earnedTokenBalance: true, createdAt: true } },
+    },
+  });
+  if (!user) throw new DomainError('UNAUTHORIZED', 'Sign in first.');
+  return user;
+}
+
+export const profileUpdate = z.object({
+  username: z.string().regex(/^[A-Za-z0-9_.]{3,50}$/, '3–50 letters, digits, "_" or "."').optional(),
+  bio: z.string().max(500).optional(),
+});
+
+export async function updateProfile(db: Database, userId: string, changes: z.infer<typeof profileUpdate>) {
+  try {
+    await db.user.update({ where: { id: userId }, data: { username: changes.username, bio: changes.bio?.trim() } });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      throw new DomainError('CONFLICT', 'That username is taken.', { field: 'username' });
+    }
+    throw error;
+  }
+  return me(db, userId);
+}
+
+/**
+ * A user becomes an artist: an artist name, an e-mail one of their sign-in accounts verified, and a
+ * signature (PNG with transparency, checked by its bytes) stored privately under signatures/.
+ */
+export async function upgradeToArtist(
+  { db, storage }: { db: Database; storage: ObjectStorage },
+  userId: string,
+  input: { artistName: string; email?: string; signaturePng: Uint8Array },
+) {
+  if (await db.artist.findUnique({ where: { userId }, select: { userId: true } })) {
+    throw new DomainError('CONFLICT', 'You are already an artist.');
+  }
+  const verified = await db.oAuthAccount.findMany({ where: { userId, emailVerified: true, email: { not: null } }, select: { email: true } });
+  const email = input.email ?? verified[0]?.email;
+  if (!email || !verified.some((account) => account.email!.toLowerCase() === email.toLowerCase())) {
+    throw new DomainError('VALIDATION_ERROR', 'Use an e-mail address your sign-in account has verified.', { field: 'email' });
+  }
+  await verifySignatureImage(input.signaturePng);
+  const signatureImage = storageKeys.signature(userId);
+  await storage.put(signatureImage, input.signaturePng, { contentType: 'image/png', contentLength: input.signaturePng.byteLength });
+  try {
+    await withTransaction(db, async (tx) => {
+      await tx.artist.create({ data: { userId, artistName: input.artistName.trim(), verifiedEmail: email, signatureImage } });
+      // Admins stay admins (they act as artists too).
+      await tx.user.updateMany({ where: { id: userId, role: 'user' }, data: { role: 'artist' } });
+    });
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+      throw new DomainError('CONFLICT', 'You are already an artist.');
+    }
+    throw error;
+  }
+  return me(db, userId);
+}
+
+const followPosition = z.object({ t: z.string().datetime(), id: z.string().uuid() });
+
+/** Whom `userId` follows, most recent first. */
+export async function listFollowing(
+  db: Database,
+  userId: string,
+  { limit, cursor }: { limit: number; cursor?: string | null },
+): Promise<Page<{ followedAt: Date; user: { id: string; username: string; profileImage: string | null; artist: { artistName: string; followerCount: number } | null } }>> {
+  const after = cursor ? decodeCursor(cursor, followPosition) : null;
+  const rows = await db.follow.findMany({
+    where: {
+      followerId: userId,
+      ...(after
+        ? { OR: [{ createdAt: { lt: new Date(after.t) } }, { createdAt: new Date(after.t), followingId: { lt: after.id } }] }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { followingId: 'desc' }],
+    take: limit + 1,
+    select: {
+      createdAt: true,
+      followingId: true,
+      following: { select: { id: true, username: true, profileImage: true, artist: { select: { artistName: true, followerCount: true } } } },
+    },
+  });
+  const page = pageOf(rows, limit, (last) => encodeCursor({ t: last.createdAt.toISOString(), id: last.followingId }));
+  return { ...page, items: page.items.map((row) => ({ followedAt: row.createdAt, user: row.following })) };
+}

@@ -1,0 +1,278 @@
+import { DomainError, trainingJobSchema, type LicenseType, type TrainingProgress, type TrainingStatus } from '@stylelicense/contracts';
+import { withTransaction } from '@stylelicense/db';
+import { storageKeys } from '@stylelicense/storage';
+import type { AppDeps } from '../deps';
+import { uuidv7 } from '../common/ids';
+import { downloadUrl } from '../common/media';
+import { enqueueOutboxMessage } from '../messaging/outbox';
+import { pageOf, timeCursor, type Page } from '../common/pagination';
+import { assertImageCount, assertOwnUpload, deleteStaged, verifyStagedArtworks } from './uploads';
+import { linkArtworkTags, linkStyleTags, normalizeTag, normalizeTags, tagsOf } from './tags';
+import type { Actor } from '../common/visibility';
+
+export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
+export const TRAINING_JOB_QUEUE = 'jobs.training';
+const SAMPLE_ARTWORKS = 6;
+
+export interface CreateStyleInput {
+  uploadId: string;
+  name: string;
+  description: string;
+  generationCostTokens: number;
+  licenseType: LicenseType;
+  tags: string[];
+  validTo?: Date | null;
+  artworks: Array<{ index: number; caption?: string; tags?: string[] }>;
+}
+
+/**
+ * Creates a style from staged uploads: every image is verified by its bytes, copied into the
+ * style's training folder, and the style, its artworks, tags (the style name included, on the style
+ * and every artwork) and the training job (outbox) are written in ONE transaction. The staging
+ * folder is removed afterwards; on failure, the copies are.
+ */
+export async function createStyle(deps: Deps, actor: Actor, input: CreateStyleInput): Promise<StyleView> {
+  assertOwnUpload(input.uploadId, actor.userId);
+  assertImageCount(input.artworks.length);
+  const indexes = input.artworks.map((a) => a.index);
+  if (new Set(indexes).size !== indexes.length) throw new DomainError('VALIDATION_ERROR', 'Each image may be used once.', { field: 'artworks' });
+  const name = input.name.trim().replace(/\s+/g, ' ');
+  const nameTag = normalizeTag(name);
+  const styleTags = normalizeTags([nameTag, ...input.tags]);
+  const artworks = input.artworks.map((a) => ({ ...a, id: uuidv7(), tags: normalizeTags([nameTag, ...(a.tags ?? [])]) }));
+  const artist = await deps.db.artist.findUnique({ where: { userId: actor.userId }, select: { artistName: true } });
+  if (!artist) throw new DomainError('ARTIST_ONLY', 'Complete your artist profile first.');
+  await assertCanCreate(deps, actor.userId, name);
+
+  const verified = await verifyStagedArtworks(deps.storage, input.uploadId, indexes);
+  const styleId = uuidv7();
+  const trainingKey = (n: number) => storageKeys.trainingImage(styleId, n);
+  await Promise.all(artworks.map((a, n) => deps.storage.copy(storageKeys.upload(input.uploadId, a.index), trainingKey(n))));
+  const job = trainingJobSchema.parse({
+    v: 1,
+    jobId: styleId,
+    styleId,
+    artistId: actor.userId,
+    styleName: name,
+    styleTags,
+    artworks: artworks.map((a, n) => ({ artworkId: a.id, imageKey: trainingKey(n), caption: a.caption?.trim() || null, tags: a.tags })),
+    attempt: 1,
+    requestedAt: new Date().toISOString(),
+  });
+  try {
+    await withTransaction(deps.db, async (tx) => {
+      // Serialises one artist's creations, so the limit and the unique name are checked race-free.
+      await tx.$queryRaw`SELECT 1 FROM artists WHERE user_id = ${actor.userId}::uuid FOR UPDATE`;
+      await assertCanCreate({ ...deps, db: tx as unknown as Deps['db'] }, actor.userId, name);
+      await tx.style.create({
+        data: {
+          id: styleId,
+          artistId: actor.userId,
+          name,
+          description: input.description.trim(),
+          thumbnail: trainingKey(0),
+          licenseType: input.licenseType,
+          generationCostTokens: input.generationCostTokens,
+          validTo: input.validTo ?? null,
+        },
+      });
+      await tx.artwork.createMany({
+        data: artworks.map((a, n) => ({
+          id: a.id,
+          styleId,
+          image: trainingKey(n),
+          caption: a.caption?.trim() ?? '',
+          width: verified.get(a.index)!.width,
+          height: verified.get(a.index)!.height,
+          sequence: n + 1,
+        })),
+      });
+      await linkStyleTags(tx, styleId, styleTags);
+      await linkArtworkTags(tx, artworks.map((a) => ({ artworkId: a.id, tags: a.tags })));
+      await enqueueOutboxMessage(tx, { destination: TRAINING_JOB_QUEUE, payload: job, messageId: styleId, headers: { 'x-attempt': 1 } });
+    });
+  } catch (error) {
+    await deleteStaged(deps.storage, storageKeys.trainingPrefix(styleId));
+    throw error;
+  }
+  await deleteStaged(deps.storage, storageKeys.uploadPrefix(input.uploadId));
+  return getStyle(deps, actor, styleId);
+}
+
+async function assertCanCreate(deps: Pick<Deps, 'db' | 'config'>, artistId: string, name: string): Promise<void> {
+  const limit = deps.config.STYLE_LIMIT_PER_ARTIST;
+  if (limit > 0 && (await deps.db.style.count({ where: { artistId } })) >= limit) {
+    throw new DomainError('STYLE_LIMIT_REACHED', `An artist may own at most ${limit} style(s).`, { limit });
+  }
+  if (await deps.db.style.findFirst({ where: { artistId, name }, select: { id: true } })) {
+    throw new DomainError('CONFLICT', `You already have a style named "${name}".`, { field: 'name' });
+  }
+}
+
+export interface StyleView {
+  id: string;
+  name: string;
+  description: string;
+  thumbnailUrl: string | null;
+  licenseType: LicenseType;
+  generationCostTokens: number;
+  validFrom: Date;
+  validTo: Date | null;
+  trainingStatus: TrainingStatus;
+  isActive: boolean;
+  artist: { id: string; artistName: string; username: string; profileImage: string | null; followerCount: number };
+  tags: string[];
+  samples: Array<{ id: string; imageUrl: string | null; caption: string; width: number; height: number }>;
+  stats: { usageCount: number; publicGenerations: number };
+  createdAt: Date;
+  /** Only for the owning artist and admins. */
+  owner: {
+    progress: TrainingProgress | null;
+    modelPath: string | null;
+    metrics: unknown;
+    failure: unknown;
+    isFlagged: boolean;
+  } | null;
+}
+
+/** Listed styles (trained, active, unflagged) for everyone; any of their own for the artist; all for admins. */
+export async function getStyle(deps: Deps, actor: Actor | null, styleId: string): Promise<StyleView> {
+  const style = await deps.db.style.findUnique({
+    where: { id: styleId },
+    include: {
+      artist: { select: { artistName: true, followerCount: true, user: { select: { id: true, username: true, profileImage: true } } } },
+      artworks: { where: { isValid: true }, orderBy: { sequence: 'asc' }, take: SAMPLE_ARTWORKS },
+    },
+  });
+  const own = !!style && !!actor && (actor.userId === style.artistId || actor.role === 'admin');
+  const listed = !!style && style.trainingStatus === 'completed' && style.isActive && !style.isFlagged;
+  if (!style || (!own && !listed)) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
+  const [tags, publicGenerations] = await Promise.all([
+    tagsOf(deps.db, 'style', [style.id]),
+    deps.db.generation.count({ where: { styleId, isPublic: true, isHidden: false, status: 'completed' } }),
+  ]);
+  return {
+    id: style.id,
+    name: style.name,
+    description: style.description,
+    thumbnailUrl: await downloadUrl(deps.storage, style.thumbnail),
+    licenseType: style.licenseType,
+    generationCostTokens: style.generationCostTokens,
+    validFrom: style.validFrom,
+    validTo: style.validTo,
+    trainingStatus: style.trainingStatus,
+    isActive: style.isActive,
+    artist: {
+      id: style.artistId,
+      artistName: style.artist.artistName,
+      username: style.artist.user.username,
+      profileImage: style.artist.user.profileImage,
+      followerCount: style.artist.followerCount,
+    },
+    tags: tags.get(style.id) ?? [],
+    samples: await Promise.all(
+      style.artworks.map(async (a) => ({ id: a.id, imageUrl: await downloadUrl(deps.storage, a.image), caption: a.caption, width: a.width, height: a.height })),
+    ),
+    stats: { usageCount: style.usageCount, publicGenerations },
+    createdAt: style.createdAt,
+    owner: own
+      ? {
+          progress: style.trainingStatus === 'training' ? (style.trainingProgress as TrainingProgress | null) : null,
+          modelPath: style.modelPath,
+          metrics: style.trainingMetric,
+          failure: style.trainingError,
+          isFlagged: style.isFlagged,
+        }
+      : null,
+  };
+}
+
+export interface UpdateStyleInput {
+  styleId: string;
+  description?: string;
+  generationCostTokens?: number;
+  licenseType?: LicenseType;
+  isActive?: boolean;
+  validTo?: Date | null;
+}
+
+/** The owner (or an admin) edits price, description, licence and activity once training completed; never the name. */
+export async function updateStyle(deps: Deps, actor: Actor, { styleId, ...changes }: UpdateStyleInput): Promise<StyleView> {
+  const style = await ownStyle(deps, actor, styleId);
+  if (style.trainingStatus !== 'completed') {
+    throw new DomainError('TRAINING_IN_PROGRESS', 'A style can be edited once its training has completed.', { trainingStatus: style.trainingStatus });
+  }
+  await deps.db.style.update({
+    where: { id: styleId },
+    data: {
+      ...(changes.description !== undefined ? { description: changes.description.trim() } : {}),
+      ...(changes.generationCostTokens !== undefined ? { generationCostTokens: changes.generationCostTokens } : {}),
+      ...(changes.licenseType !== undefined ? { licenseType: changes.licenseType } : {}),
+      ...(changes.isActive !== undefined ? { isActive: changes.isActive } : {}),
+      ...(changes.validTo !== undefined ? { validTo: changes.validTo } : {}),
+    },
+  });
+  return getStyle(deps, actor, styleId);
+}
+
+/** Styles are never deleted (generations refer to them): deactivating takes one off the market. */
+export async function deactivateStyle(deps: Deps, actor: Actor, styleId: string): Promise<StyleView> {
+  await ownStyle(deps, actor, styleId);
+  await deps.db.style.update({ where: { id: styleId }, data: { isActive: false } });
+  return getStyle(deps, actor, styleId);
+}
+
+async function ownStyle(deps: Deps, actor: Actor, styleId: string) {
+  const style = await deps.db.style.findUnique({ where: { id: styleId }, select: { artistId: true, trainingStatus: true } });
+  if (!style || (style.artistId !== actor.userId && actor.role !== 'admin')) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
+  return style;
+}
+
+export interface MyStyle {
+  id: string;
+  name: string;
+  trainingStatus: TrainingStatus;
+  progress: TrainingProgress | null;
+  isActive: boolean;
+  isFlagged: boolean;
+  generationCostTokens: number;
+  usageCount: number;
+  /** Tokens this style has earned its artist (completed generations). */
+  earnedTokens: number;
+  thumbnailUrl: string | null;
+  createdAt: Date;
+}
+
+/** The artist's own styles in every state, newest first, each with what it has earned. */
+export async function listMyStyles(deps: Deps, actor: Actor, { limit, cursor }: { limit: number; cursor?: string | null }): Promise<Page<MyStyle>> {
+  const rows = await deps.db.style.findMany({
+    where: { artistId: actor.userId, ...timeCursor.where(cursor) },
+    orderBy: timeCursor.orderBy,
+    take: limit + 1,
+  });
+  const page = pageOf(rows, limit, timeCursor.of);
+  const earned = await deps.db.transaction.groupBy({
+    by: ['styleId'],
+    where: { type: 'earning', receiverId: actor.userId, status: 'completed', styleId: { in: page.items.map((s) => s.id) } },
+    _sum: { amount: true },
+  });
+  const earnedBy = new Map(earned.map((e) => [e.styleId, e._sum.amount ?? 0]));
+  return {
+    ...page,
+    items: await Promise.all(
+      page.items.map(async (s) => ({
+        id: s.id,
+        name: s.name,
+        trainingStatus: s.trainingStatus,
+        progress: s.trainingStatus === 'training' ? (s.trainingProgress as TrainingProgress | null) : null,
+        isActive: s.isActive,
+        isFlagged: s.isFlagged,
+        generationCostTokens: s.generationCostTokens,
+        usageCount: s.usageCount,
+        earnedTokens: earnedBy.get(s.id) ?? 0,
+        thumbnailUrl: await downloadUrl(deps.storage, s.thumbnail),
+        createdAt: s.createdAt,
+      })),
+    ),
+  };
+}
