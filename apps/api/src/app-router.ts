@@ -1,5 +1,7 @@
 import { router } from './trpc/init';
-import { commentsRouter, followsRouter, likesRouter } from './community/router';
+import { commentsRouter } from './community/comments.router';
+import { followsRouter } from './community/follows.router';
+import { likesRouter } from './community/likes.router';
 import { generationsRouter } from './generations/router';
 import { authRouter } from './identity/auth.router';
 import { healthProcedure } from './health/router';

@@ -3,8 +3,9 @@ import type { AppDeps } from './deps';
 import type { ApiConfig } from './env';
 import { createApp } from './http/app';
 import { listen, type RunningServer } from './http/server';
+import { webhookRouter } from './http/webhooks';
 import type { Logger } from './logger';
-import { sessionViewerResolver } from './http/session-cookie';
+import { sessionViewerResolver, type ViewerResolver } from './http/session-cookie';
 import { databaseProbe } from './platform/health';
 import { startIdentityHousekeeping } from './housekeeping/identity';
 import { startMarketplaceHousekeeping } from './housekeeping/marketplace';
@@ -12,7 +13,6 @@ import { startJobPipeline } from './messaging/job-pipeline';
 import { paymentProviderFromConfig } from './tokens/payments';
 import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './platform/rate-limits';
 import { storageFromConfig, storageProbe } from './platform/storage';
-import type { ViewerResolver } from './trpc/context';
 
 export interface ApiRuntime {
   deps: AppDeps;
@@ -59,7 +59,17 @@ export async function startApi({
   };
   const app = createApp(deps, {
     resolveViewer: resolveViewer ?? sessionViewerResolver(db, config),
-    mount: (express) => express.use(pipeline.webhooks),
+    mount: (express) =>
+      express.use(
+        webhookRouter({
+          db,
+          log,
+          events: pipeline.events,
+          secrets: { training: config.WEBHOOK_SECRET_TRAINING, inference: config.WEBHOOK_SECRET_INFERENCE },
+          retry: { delaysMs: config.GENERATION_RETRY_DELAYS_MS },
+          onOutboxWrite: () => pipeline.relay.wake(),
+        }),
+      ),
   });
   const http = await listen(app, { port: config.PORT, host: config.HOST, graceMs: config.SHUTDOWN_GRACE_MS, log });
   const stopHousekeeping = startIdentityHousekeeping(db, log, config.HOUSEKEEPING_INTERVAL_MS);

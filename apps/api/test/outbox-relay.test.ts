@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger';
 import { enqueueOutboxMessage } from '../src/messaging/outbox';
 import { createOutboxRelay, type OutboxRelay } from '../src/messaging/outbox-relay';
-import { purgeWebhookReceipts } from '../src/http/webhooks';
+import { purgeWebhookReceipts } from '../src/messaging/webhook-receipts';
 import { collectJobs, rabbitFixture, stopCollecting } from './broker-fixture';
 
 const log = createLogger('silent');

@@ -170,8 +170,8 @@ describe('dev sign-in', () => {
     // so call it as the HTTP adapter would, with this API's deps in production mode.
     const deps = { ...api.runtime.deps, config: { ...api.runtime.deps.config, MODE: 'production' as const } };
     const cookies: string[] = [];
-    const res = { locals: {}, cookie: (name: string) => cookies.push(name), headersSent: false, setHeader: () => undefined };
-    const caller = createCallerFactory(appRouter)({ deps, log: deps.log, requestId: 'test', ip: '127.0.0.1', viewer: null, res: res as never });
+    const sessionCookie = { set: () => cookies.push('set'), clear: () => cookies.push('clear') };
+    const caller = createCallerFactory(appRouter)({ deps, log: deps.log, requestId: 'test', ip: '127.0.0.1', viewer: null, sessionCookie });
     const before = await api.database.db.user.count();
     await expect(caller.auth.devSignIn({ username: 'sneaky' })).rejects.toMatchObject({ cause: { code: 'FORBIDDEN' } });
     expect(cookies).toEqual([]);

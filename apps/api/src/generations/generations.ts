@@ -9,6 +9,7 @@ import {
   type GenerationStatus,
 } from '@stylelicense/contracts';
 import { Prisma, withTransaction, type AspectRatio as DbAspectRatio } from '@stylelicense/db';
+import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
 import type { AppDeps } from '../deps';
 import { publishAll } from '../messaging/events';
 import { uuidv7 } from '../common/ids';
@@ -22,7 +23,6 @@ import type { Actor } from '../common/visibility';
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
 
 const TO_DB_ASPECT: Record<AspectRatio, DbAspectRatio> = { '1:1': 'square', '2:2': 'squareLarge', '1:2': 'portrait' };
-export const GENERATION_JOB_QUEUE = 'jobs.generation';
 
 export interface GenerationView {
   id: string;
@@ -124,7 +124,7 @@ export async function createGeneration(deps: Deps, actor: Actor, input: CreateGe
     });
     await holdForGeneration(tx, { userId: actor.userId, generationId, styleId: style.id, amount: style.generationCostTokens });
     await linkGenerationTags(tx, generationId, promptTags);
-    await enqueueOutboxMessage(tx, { destination: GENERATION_JOB_QUEUE, payload: job, messageId: generationId, headers: { 'x-attempt': 1 } });
+    await enqueueOutboxMessage(tx, { destination: JOB_QUEUES.generation, payload: job, messageId: generationId, headers: { [ATTEMPT_HEADER]: 1 } });
   });
   const event: DomainEvent = {
     v: 1,

@@ -10,7 +10,7 @@ import {
   type GenerationStatus,
 } from '@stylelicense/contracts';
 import { Prisma, queryRows, type Database, type TransactionClient } from '@stylelicense/db';
-import { JOB_QUEUES } from '@stylelicense/queue';
+import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
 import { refundGeneration, settleGeneration } from '../tokens/ledger';
 import { notify } from '../notifications/notifications';
 import { enqueueOutboxMessage } from '../messaging/outbox';
@@ -180,7 +180,7 @@ export async function applyGenerationFailed(
         destination: JOB_QUEUES.generation,
         payload: { ...job, attempt, requestedAt: new Date().toISOString() },
         messageId: randomUUID(),
-        headers: { 'x-attempt': attempt },
+        headers: { [ATTEMPT_HEADER]: attempt },
         availableAt: new Date(Date.now() + delayMs),
       });
       return {

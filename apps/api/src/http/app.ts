@@ -12,9 +12,10 @@ import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';
 import { publicResponseCache } from './public-response-cache';
-import { consume, setRateLimitHeaders } from './rate-limit';
-import { sessionCookieName } from './session-cookie';
-import { createContextFactory, type ViewerResolver } from '../trpc/context';
+import { consume } from '../platform/rate-limits';
+import { setRateLimitHeaders } from './rate-limit';
+import { sessionCookieName, type ViewerResolver } from './session-cookie';
+import { createContextFactory } from './trpc-context';
 import { toApiError } from '../trpc/errors';
 
 export interface AppOptions {

@@ -5,10 +5,10 @@ import { isDomainError } from '@stylelicense/contracts';
 import type { AppDeps } from '../deps';
 import { signInWithProfile, type ExternalProfile } from '../identity/accounts';
 import type { RateLimitStore } from '../platform/rate-limits';
-import { createSession } from '../identity/sessions';
+import { createSession, sessionPolicy } from '../identity/sessions';
 import { clearCookie, cookieOptions, readCookie } from './cookies';
 import { rateLimitRoute } from './rate-limit';
-import { sessionPolicy, setSessionCookie } from './session-cookie';
+import { setSessionCookie } from './session-cookie';
 
 const STATE_COOKIE = 'sl_oauth_state';
 const VERIFIER_COOKIE = 'sl_oauth_verifier';

@@ -30,8 +30,8 @@ interface Entry {
 }
 
 /** Marks a request that rebuilds a cached page, so the read cache below reads the database afresh. */
-export function isPageRefill(res: Response | undefined): boolean {
-  return res?.locals.publicPageRefill === true;
+export function isPageRefill(res: Response): boolean {
+  return res.locals.publicPageRefill === true;
 }
 
 /**

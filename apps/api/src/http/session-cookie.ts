@@ -1,17 +1,13 @@
 import type { Request, Response } from 'express';
 import type { Database } from '@stylelicense/db';
 import type { ApiConfig } from '../env';
-import { validateSessionToken, type IssuedSession, type SessionPolicy } from '../identity/sessions';
-import type { ViewerResolver } from '../trpc/context';
+import { sessionPolicy, validateSessionToken, type IssuedSession } from '../identity/sessions';
+import type { SessionCookie, Viewer } from '../trpc/context';
 import { clearCookie, cookieOptions, readCookie } from './cookies';
 
 /** `__Host-` (Secure, Path=/, no Domain: cannot be set by a sibling subdomain) where HTTPS is required. */
 export function sessionCookieName(config: ApiConfig): string {
   return config.MODE === 'production' ? '__Host-sl_session' : 'sl_session';
-}
-
-export function sessionPolicy(config: ApiConfig): SessionPolicy {
-  return { ttlMs: config.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000 };
 }
 
 export function setSessionCookie(res: Response, config: ApiConfig, session: Pick<IssuedSession, 'token' | 'expiresAt'>): void {
@@ -22,10 +18,21 @@ export function clearSessionCookie(res: Response, config: ApiConfig): void {
   clearCookie(res, sessionCookieName(config), cookieOptions(config.MODE === 'production'));
 }
 
-/** Marks a request whose session cookie named an expired session, so guards answer SESSION_EXPIRED. */
-export function sessionExpired(res: Response | undefined): boolean {
-  return res?.locals.sessionExpired === true;
+/** Set by the viewer resolver when the session cookie named an expired session. */
+export function sessionExpired(res: Response): boolean {
+  return res.locals.sessionExpired === true;
 }
+
+/** The session cookie of one exchange, as procedures see it. */
+export function sessionCookieOf(res: Response, config: ApiConfig): SessionCookie {
+  return {
+    set: (session) => setSessionCookie(res, config, session),
+    clear: () => clearSessionCookie(res, config),
+  };
+}
+
+/** Who is calling, from the request (the session cookie, or a test's stand-in). */
+export type ViewerResolver = (req: Request, res: Response) => Promise<Viewer | null>;
 
 /**
  * Resolves `ctx.viewer` from the session cookie: renews the cookie when the session slid forward,

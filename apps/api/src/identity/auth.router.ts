@@ -1,9 +1,8 @@
 import { DomainError } from '@stylelicense/contracts';
 import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
-import { clearSessionCookie, sessionPolicy, setSessionCookie } from '../http/session-cookie';
 import { devSignIn } from './accounts';
-import { createSession, invalidateSession, invalidateUserSessions } from './sessions';
+import { createSession, invalidateSession, invalidateUserSessions, sessionPolicy } from './sessions';
 import { me } from './users';
 import { authedProcedure, publicProcedure, router, signInRateLimit } from '../trpc/init';
 
@@ -23,23 +22,23 @@ export const authRouter = router({
       const session = await createSession(ctx.deps.db, sessionPolicy(ctx.deps.config), {
         userId: user.id,
         ipAddress: ctx.ip,
-        userAgent: ctx.req?.headers['user-agent'],
+        userAgent: ctx.userAgent,
       });
-      if (ctx.res) setSessionCookie(ctx.res, ctx.deps.config, session);
+      ctx.sessionCookie?.set(session);
       return { userId: user.id, username: user.username, created };
     }),
 
   /** Ends this session. */
   signOut: authedProcedure.mutation(async ({ ctx }) => {
     await invalidateSession(ctx.deps.db, ctx.viewer.sessionId);
-    if (ctx.res) clearSessionCookie(ctx.res, ctx.deps.config);
+    ctx.sessionCookie?.clear();
     return { signedOut: 1 };
   }),
 
   /** Ends every session of this user, on every device. */
   signOutAll: authedProcedure.mutation(async ({ ctx }) => {
     const signedOut = await invalidateUserSessions(ctx.deps.db, ctx.viewer.userId);
-    if (ctx.res) clearSessionCookie(ctx.res, ctx.deps.config);
+    ctx.sessionCookie?.clear();
     return { signedOut };
   }),
 });

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database, Role } from '@stylelicense/db';
+import type { ApiConfig } from '../env';
 
 /**
  * Sessions after Lucia's guide (the `lucia` package itself is end-of-life): the token the browser
@@ -10,6 +11,10 @@ import type { Database, Role } from '@stylelicense/db';
 export interface SessionPolicy {
   /** Full lifetime in ms; renewed when less than half is left. */
   ttlMs: number;
+}
+
+export function sessionPolicy(config: Pick<ApiConfig, 'SESSION_TTL_DAYS'>): SessionPolicy {
+  return { ttlMs: config.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000 };
 }
 
 export interface IssuedSession {

@@ -1,6 +1,5 @@
 import type { Database } from '@stylelicense/db';
 import type { Broker } from '@stylelicense/queue';
-import type { Router } from 'express';
 import type { ApiConfig } from '../env';
 import type { Logger } from '../logger';
 import { brokerProbe, connectBroker } from './broker';
@@ -9,19 +8,17 @@ import { InProcessEventBus, publishAll, type EventBus } from './events';
 import type { ReadinessProbe } from '../platform/health';
 import { sweepExpiredTrainingLeases } from '../styles/lease';
 import { createOutboxRelay, outboxProbe, type OutboxRelay } from './outbox-relay';
-import { purgeWebhookReceipts, webhookRouter } from '../http/webhooks';
+import { purgeWebhookReceipts } from './webhook-receipts';
 
 /** Same as the queue's default maxAttempts: the first run and two more. */
 const TRAINING_MAX_ATTEMPTS = 3;
 
-/** The API's half of the job pipeline: broker, outbox relay, event bus, worker webhooks. */
+/** The API's half of the job pipeline: broker, outbox relay, event bus, and their sweeps (the workers' webhooks land in http/webhooks.ts). */
 export interface JobPipeline {
   broker: Broker;
   events: EventBus;
   relay: OutboxRelay;
   probes: ReadinessProbe[];
-  /** `/api/webhooks/…`, mounted before tRPC. */
-  webhooks: Router;
   /** Relay first (its round finishes), then the bus, then the broker connection. */
   stop(): Promise<void>;
 }
@@ -57,14 +54,6 @@ export async function startJobPipeline({
     listenUrl: config.MODE === 'embedded' ? undefined : config.DATABASE_URL,
   });
   relay.start();
-  const webhooks = webhookRouter({
-    db,
-    log,
-    events,
-    secrets: { training: config.WEBHOOK_SECRET_TRAINING, inference: config.WEBHOOK_SECRET_INFERENCE },
-    retry: { delaysMs: config.GENERATION_RETRY_DELAYS_MS },
-    onOutboxWrite: () => relay.wake(),
-  });
   // Receipts matter only inside the replay window; keep a day of them for investigation.
   const housekeeping = setInterval(() => {
     purgeWebhookReceipts(db).catch((error: unknown) =>
@@ -93,7 +82,6 @@ export async function startJobPipeline({
     events,
     relay,
     probes: [brokerProbe(broker), outboxProbe(relay)],
-    webhooks,
     stop() {
       stopping ??= (async () => {
         clearInterval(housekeeping);

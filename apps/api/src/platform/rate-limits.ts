@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { DomainError } from '@stylelicense/contracts';
 import { Redis } from 'ioredis';
 import type { ReadinessProbe } from './health';
 
@@ -100,5 +101,46 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   async close(): Promise<void> {
     this.redis.disconnect();
+  }
+}
+
+export type RateLimitKind = 'signIn' | 'generation' | 'user' | 'anonymous';
+
+/** SPEC headers on every limited response: X-RateLimit-Limit/Remaining/Reset (+ Retry-After on 429). */
+export function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+  const headers: Record<string, string> = {
+    'X-RateLimit-Limit': String(decision.limit),
+    'X-RateLimit-Remaining': String(decision.remaining),
+    'X-RateLimit-Reset': String(Math.ceil(decision.resetAt / 1000)),
+  };
+  if (!decision.allowed) headers['Retry-After'] = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+  return headers;
+}
+
+export function rateLimitError(kind: RateLimitKind, decision: RateLimitDecision): DomainError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+  return new DomainError('RATE_LIMIT_EXCEEDED', `Too many requests; try again in ${retryAfterSeconds} s.`, {
+    limit: decision.limit,
+    retryAfterSeconds,
+    scope: kind,
+  });
+}
+
+/**
+ * Counts one call against `rule` for `key`. A store outage lets calls through (limits protect the
+ * service; they must not take it down) and is logged by the caller's `onStoreError`.
+ */
+export async function consume(
+  store: RateLimitStore,
+  kind: RateLimitKind,
+  key: string,
+  rule: RateLimitRule,
+  onStoreError: (error: unknown) => void,
+): Promise<RateLimitDecision | null> {
+  try {
+    return await store.hit(`${kind}:${key}`, rule);
+  } catch (error) {
+    onStoreError(error);
+    return null;
   }
 }

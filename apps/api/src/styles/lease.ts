@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { trainingJobSchema, type DomainEvent } from '@stylelicense/contracts';
 import { withTransaction, type Database, type TransactionClient } from '@stylelicense/db';
-import { JOB_QUEUES } from '@stylelicense/queue';
+import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
 import { notify } from '../notifications/notifications';
 import { enqueueOutboxMessage } from '../messaging/outbox';
 
@@ -70,7 +70,7 @@ async function recoverStyle(
       destination: JOB_QUEUES.training,
       payload: { ...job, attempt, requestedAt: occurredAt },
       messageId: randomUUID(),
-      headers: { 'x-attempt': attempt },
+      headers: { [ATTEMPT_HEADER]: attempt },
     });
     const event: DomainEvent = {
       v: 1,

@@ -1,6 +1,7 @@
 import { DomainError, trainingJobSchema, type LicenseType, type TrainingProgress, type TrainingStatus } from '@stylelicense/contracts';
 import { withTransaction } from '@stylelicense/db';
 import { storageKeys } from '@stylelicense/storage';
+import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
 import type { AppDeps } from '../deps';
 import { uuidv7 } from '../common/ids';
 import { downloadUrl } from '../common/media';
@@ -11,7 +12,6 @@ import { linkArtworkTags, linkStyleTags, normalizeTag, normalizeTags, tagsOf } f
 import type { Actor } from '../common/visibility';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
-export const TRAINING_JOB_QUEUE = 'jobs.training';
 const SAMPLE_ARTWORKS = 6;
 
 export interface CreateStyleInput {
@@ -89,7 +89,7 @@ export async function createStyle(deps: Deps, actor: Actor, input: CreateStyleIn
       });
       await linkStyleTags(tx, styleId, styleTags);
       await linkArtworkTags(tx, artworks.map((a) => ({ artworkId: a.id, tags: a.tags })));
-      await enqueueOutboxMessage(tx, { destination: TRAINING_JOB_QUEUE, payload: job, messageId: styleId, headers: { 'x-attempt': 1 } });
+      await enqueueOutboxMessage(tx, { destination: JOB_QUEUES.training, payload: job, messageId: styleId, headers: { [ATTEMPT_HEADER]: 1 } });
     });
   } catch (error) {
     await deleteStaged(deps.storage, storageKeys.trainingPrefix(styleId));

@@ -1,7 +1,6 @@
 import { DomainError } from '@stylelicense/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { sessionExpired } from '../http/session-cookie';
 import { serializeOncePerSharedResult } from './public-cache';
 import type { Context, Viewer } from './context';
 import { rpcCodeFor, toApiError } from './errors';
@@ -56,7 +55,7 @@ export const signInRateLimit = t.middleware(async ({ ctx, next }) => {
 /** A signed-in user. */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.viewer) {
-    const cause = sessionExpired(ctx.res)
+    const cause = ctx.sessionExpired
       ? new DomainError('SESSION_EXPIRED', 'Your session has expired; sign in again.')
       : new DomainError('UNAUTHORIZED', 'Sign in first.');
     throw new TRPCError({ code: 'UNAUTHORIZED', cause });

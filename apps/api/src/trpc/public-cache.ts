@@ -1,6 +1,4 @@
-import type { Response } from 'express';
 import type { AppDeps } from '../deps';
-import { isPageRefill } from '../http/public-response-cache';
 
 /**
  * A few seconds of memory for what every anonymous visitor sees alike (catalogue, feed and search
@@ -68,12 +66,12 @@ const caches = new WeakMap<AppDeps['config'], PublicReadCache>();
  * a result older than the TTL.
  */
 export function publicRead<T>(
-  { deps, viewer, res }: { deps: Pick<AppDeps, 'config'>; viewer: unknown; res?: Response },
+  { deps, viewer, pageRefill }: { deps: Pick<AppDeps, 'config'>; viewer: unknown; pageRefill?: boolean },
   key: string,
   load: () => Promise<T>,
 ): Promise<T> {
   if (viewer) return load();
   let cache = caches.get(deps.config);
   if (!cache) caches.set(deps.config, (cache = new PublicReadCache(deps.config.PUBLIC_CACHE_SECONDS * 1000)));
-  return isPageRefill(res) ? cache.refresh(key, load) : cache.get(key, load);
+  return pageRefill ? cache.refresh(key, load) : cache.get(key, load);
 }

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { consume, rateLimitError, setRateLimitHeaders, type RateLimitKind } from '../http/rate-limit';
+import { consume, rateLimitError, rateLimitHeaders, type RateLimitKind } from '../platform/rate-limits';
 import type { Context } from './context';
 
 /**
@@ -17,6 +17,6 @@ export async function enforceRateLimit(ctx: Context, kind: RateLimitKind): Promi
   const key = kind === 'signIn' || kind === 'anonymous' || !ctx.viewer ? `ip:${ctx.ip}` : `user:${ctx.viewer.userId}`;
   const decision = await consume(rateLimits, kind, key, rule, (error) => ctx.log.warn({ err: error }, 'rate-limit store unavailable'));
   if (!decision) return;
-  setRateLimitHeaders(ctx.res, decision);
+  ctx.setHeaders?.(rateLimitHeaders(decision));
   if (!decision.allowed) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', cause: rateLimitError(kind, decision) });
 }
