@@ -1,5 +1,4 @@
 import {
-  createWebhookSender,
   MESSAGE_VERSION,
   WEBHOOK_ROUTES,
   type TrainingCompleteWebhook,
@@ -35,25 +34,13 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
   const { log } = options;
   // `maxAttempts` also bounds the `started` report's tries before the job stays with the broker.
   const channel = createReportChannel({ ...options, source: 'training' });
-  const { common, retry } = channel;
   let progressChain: Promise<void> = Promise.resolve();
 
   return {
     async started(report) {
-      // The adapter answers 200 with `{ status, reason }`; the sender only says "delivered", so
-      // this one request keeps a copy of the answer.
-      let answer = '';
-      const sender = createWebhookSender({
-        ...common,
-        retry,
-        fetch: async (input, init) => {
-          const response = await fetch(input, init);
-          if (response.ok) answer = await response.clone().text().catch(() => '');
-          return response;
-        },
-      });
-      await sender.send(WEBHOOK_ROUTES.trainingStarted.path, { v: MESSAGE_VERSION, ...report });
-      const parsed = parseAnswer(answer);
+      // The adapter answers 200 with `{ status, reason }`.
+      const answer = await channel.send(WEBHOOK_ROUTES.trainingStarted.path, { v: MESSAGE_VERSION, ...report });
+      const parsed = readAnswer(answer.body);
       return parsed.status === 'ignored' ? { status: 'ignored', reason: parsed.reason } : { status: 'applied' };
     },
     progress(report) {
@@ -76,13 +63,8 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
   };
 }
 
-function parseAnswer(text: string): { status?: string; reason?: string } {
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (typeof value !== 'object' || value === null) return {};
-    const { status, reason } = value as { status?: unknown; reason?: unknown };
-    return { status: typeof status === 'string' ? status : undefined, reason: typeof reason === 'string' ? reason : undefined };
-  } catch {
-    return {};
-  }
+function readAnswer(body: unknown): { status?: string; reason?: string } {
+  if (typeof body !== 'object' || body === null) return {};
+  const { status, reason } = body as { status?: unknown; reason?: unknown };
+  return { status: typeof status === 'string' ? status : undefined, reason: typeof reason === 'string' ? reason : undefined };
 }

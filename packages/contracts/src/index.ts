@@ -1,11 +1,114 @@
-export * from './errors';
-export * from './job-failures';
-export * from './enums';
-export * from './messages/envelope';
-export * from './messages/jobs';
-export * from './messages/progress';
-export * from './messages/results';
-export * from './messages/events';
-export * from './webhooks/signature';
-export * from './webhooks/sender';
-export * from './webhooks/spool';
+export {
+  DomainError,
+  ERROR_CODES,
+  httpStatusFor,
+  isDomainError,
+  isErrorCode,
+  type ErrorCode,
+} from './errors';
+export {
+  isRetryableFailure,
+  JOB_FAILURE_CODES,
+  JobFailure,
+  jobFailureCodeSchema,
+  type JobFailureCode,
+} from './job-failures';
+export {
+  ASPECT_RATIOS,
+  aspectRatioSchema,
+  dimensionsFor,
+  FINAL_GENERATION_STATUSES,
+  FINAL_TRAINING_STATUSES,
+  GENERATION_STATUSES,
+  generationStatusSchema,
+  LICENSE_TYPES,
+  licenseTypeSchema,
+  NOTIFICATION_TYPES,
+  notificationTypeSchema,
+  ROLES,
+  roleSchema,
+  TRAINING_STATUSES,
+  trainingStatusSchema,
+  TRANSACTION_STATUSES,
+  TRANSACTION_TYPES,
+  transactionStatusSchema,
+  transactionTypeSchema,
+  type AspectRatio,
+  type GenerationStatus,
+  type LicenseType,
+  type NotificationType,
+  type Role,
+  type TrainingStatus,
+  type TransactionStatus,
+  type TransactionType,
+} from './enums';
+export {
+  idSchema,
+  MESSAGE_VERSION,
+  parseMessage,
+  storageKeySchema,
+  SUPPORTED_MESSAGE_VERSIONS,
+  timestampSchema,
+  versioned,
+} from './messages/envelope';
+export {
+  generationJobSchema,
+  trainingArtworkSchema,
+  trainingJobSchema,
+  type GenerationJob,
+  type GenerationJobInput,
+  type TrainingJob,
+  type TrainingJobInput,
+} from './messages/jobs';
+export {
+  generationProgressSchema,
+  percentOf,
+  trainingProgressSchema,
+  type GenerationProgress,
+  type TrainingProgress,
+} from './messages/progress';
+export {
+  generationCompleteWebhookSchema,
+  generationFailedWebhookSchema,
+  generationMetadataSchema,
+  generationProgressWebhookSchema,
+  jobFailureReport,
+  jobFailureSchema,
+  trainingCompleteWebhookSchema,
+  trainingFailedWebhookSchema,
+  trainingMetricsSchema,
+  trainingProgressWebhookSchema,
+  trainingStartedWebhookSchema,
+  WEBHOOK_ROUTES,
+  WEBHOOK_SOURCES,
+  type GenerationCompleteWebhook,
+  type GenerationFailedWebhook,
+  type GenerationProgressWebhook,
+  type JobFailureReport,
+  type TrainingCompleteWebhook,
+  type TrainingFailedWebhook,
+  type TrainingProgressWebhook,
+  type TrainingStartedWebhook,
+  type WebhookRoute,
+  type WebhookSource,
+} from './messages/results';
+export {
+  domainEventSchema,
+  eventRoutingKey,
+  generationUpdateEventSchema,
+  notificationEventSchema,
+  trainingUpdateEventSchema,
+  type DomainEvent,
+  type DomainEventType,
+} from './messages/events';
+export {
+  generateWebhookSecret,
+  newWebhookId,
+  parseWebhookSecret,
+  signWebhook,
+  verifyWebhook,
+  WEBHOOK_TOLERANCE_SECONDS,
+  webhookHeaders,
+  type VerifiedWebhook,
+  type WebhookHeaders,
+} from './webhooks/signature';

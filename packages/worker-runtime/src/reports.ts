@@ -1,5 +1,7 @@
-import { createDurableWebhookSender, createWebhookSender, isDomainError, type WebhookSender } from '@stylelicense/contracts';
+import { isDomainError } from '@stylelicense/contracts';
 import type { WorkerLog } from './log';
+import { createWebhookSender, type WebhookDelivery, type WebhookSender } from './webhook-sender';
+import { createDurableWebhookSender } from './webhook-spool';
 
 export interface ReporterOptions {
   apiUrl: string;
@@ -12,9 +14,11 @@ export interface ReporterOptions {
 }
 
 export interface ReportChannel {
-  /** Sender settings both kinds of report share (the worker adds its own for special reports). */
-  common: { baseUrl: string; secret: string; source: string; requestTimeoutMs: number };
-  retry: { maxAttempts: number };
+  /**
+   * For a report whose answer the worker acts on: the final reports' retries, no spool.
+   * Resolves to the API's answer; throws when the API refuses it or cannot be reached.
+   */
+  send(path: string, payload: object): Promise<WebhookDelivery>;
   /** Two quick tries: a job must never wait on the progress bar. */
   progressSender: WebhookSender;
   /** Delivered, or kept in the spool and replayed until the API takes it. */
@@ -40,6 +44,7 @@ export function createReportChannel(
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
   };
   const retry = { maxAttempts: options.maxAttempts ?? 6 };
+  const answerSender = createWebhookSender({ ...common, retry });
   const progressSender = createWebhookSender({
     ...common,
     ...(options.progressTimeoutMs === undefined ? {} : { requestTimeoutMs: Math.min(common.requestTimeoutMs, options.progressTimeoutMs) }),
@@ -54,8 +59,7 @@ export function createReportChannel(
   finalSender.start();
 
   return {
-    common,
-    retry,
+    send: (path, payload) => answerSender.send(path, payload),
     progressSender,
     async sendFinal(path, payload) {
       try {

@@ -43,16 +43,18 @@ afterEach(async () => {
 });
 
 describe('report channel', () => {
-  it('delivers final reports signed as the worker’s source, and progress through the quick sender', async () => {
+  it('delivers final reports signed as the worker’s source, progress through the quick sender, and answers from send', async () => {
     const api = await fakeApi(() => 200);
     const { log } = recordingLog();
     const channel = createReportChannel({ apiUrl: api.url, secret, spoolDir, log, source: 'inference' });
     try {
       await expect(channel.sendFinal('/webhooks/done', { v: 1, id: 'a' })).resolves.toEqual({ delivered: true });
       await channel.progressSender.send('/webhooks/progress', { v: 1, pct: 50 });
+      await expect(channel.send('/webhooks/started', { v: 1 })).resolves.toMatchObject({ status: 200, body: {} });
       expect(api.received).toEqual([
         { path: '/webhooks/done', source: 'inference', body: { v: 1, id: 'a' } },
         { path: '/webhooks/progress', source: 'inference', body: { v: 1, pct: 50 } },
+        { path: '/webhooks/started', source: 'inference', body: { v: 1 } },
       ]);
     } finally {
       await channel.close();

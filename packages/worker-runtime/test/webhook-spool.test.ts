@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDurableWebhookSender, generateWebhookSecret, verifyWebhook } from '../src';
+import { generateWebhookSecret, verifyWebhook } from '@stylelicense/contracts';
+import { createDurableWebhookSender } from '../src/webhook-spool';
 import { ScriptedWebhookServer } from './webhook-server';
 
 const secret = generateWebhookSecret();

@@ -1,8 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isDomainError } from '../errors';
-import { createWebhookSender, type WebhookSenderOptions } from './sender';
-import { newWebhookId } from './signature';
+import { isDomainError, newWebhookId } from '@stylelicense/contracts';
+import { createWebhookSender, type WebhookSenderOptions } from './webhook-sender';
 
 // A worker must not lose a finished result because the API is down: undelivered webhooks
 // are written to a spool directory (one JSON file each) and replayed in order later.

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebhookSender, DomainError, generateWebhookSecret, verifyWebhook } from '../src';
+import { DomainError, generateWebhookSecret, verifyWebhook } from '@stylelicense/contracts';
+import { createWebhookSender } from '../src/index';
 import { ScriptedWebhookServer } from './webhook-server';
 
 const secret = generateWebhookSecret();
@@ -21,6 +22,7 @@ describe('webhook sender', () => {
 
     expect(delivery.attempts).toBe(4);
     expect(delivery.status).toBe(200);
+    expect(delivery.body).toEqual({ status: 200 });
     expect(server.received).toHaveLength(4);
     const ids = new Set(server.received.map((request) => request.headers['webhook-id']));
     expect([...ids]).toEqual([delivery.webhookId]);

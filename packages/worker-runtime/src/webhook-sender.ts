@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DomainError } from '../errors';
-import { newWebhookId, parseWebhookSecret, webhookHeaders } from './signature';
+import { DomainError, newWebhookId, parseWebhookSecret, webhookHeaders } from '@stylelicense/contracts';
 
 export interface WebhookRetryPolicy {
   /** Total tries, the first included. */
@@ -27,16 +26,20 @@ export interface WebhookSenderOptions {
   requestTimeoutMs?: number;
 }
 
+/** The API's answer to a delivered webhook. */
 export interface WebhookDelivery {
   webhookId: string;
   status: number;
   attempts: number;
+  /** The answer's JSON body; undefined when it is empty or not JSON. */
+  body: unknown;
 }
 
 export interface WebhookSender {
   /**
    * Signs and POSTs `payload` as JSON. One webhook id per logical event, reused by every
    * retry so the receiver can deduplicate; pass `webhookId` to keep it across restarts.
+   * Resolves to the API's 2xx answer.
    */
   send(path: string, payload: unknown, options?: { webhookId?: string }): Promise<WebhookDelivery>;
 }
@@ -54,6 +57,15 @@ function backoffMs(policy: WebhookRetryPolicy, attempt: number, retryAfter: stri
   }
   const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
   return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createWebhookSender(options: WebhookSenderOptions): WebhookSender {
@@ -85,7 +97,7 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           signal: AbortSignal.timeout(timeoutMs),
         });
         const text = await response.text().catch(() => '');
-        if (response.ok) return { webhookId, status: response.status, attempts: attempt };
+        if (response.ok) return { webhookId, status: response.status, attempts: attempt, body: parseJson(text) };
         if (!isRetryableStatus(response.status)) {
           throw new DomainError(
             'WEBHOOK_REJECTED',
