@@ -18,6 +18,8 @@ export const idSchema = z
   .regex(/^[A-Za-z0-9_-]+$/, 'ids contain only letters, digits, "_" and "-"');
 export const storageKeySchema = z.string().min(1).max(1024);
 export const timestampSchema = z.iso.datetime({ offset: true });
+/** Which try of a job this is, 1 on the first. */
+export const attemptSchema = z.int().min(1).max(20);
 
 function decode(raw: unknown): unknown {
   if (typeof raw === 'string' || raw instanceof Uint8Array) {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { aspectRatioSchema, ASPECT_RATIOS, licenseTypeSchema } from '../enums';
-import { idSchema, storageKeySchema, timestampSchema, versioned } from './envelope';
+import { attemptSchema, idSchema, storageKeySchema, timestampSchema, versioned } from './envelope';
 
 const tagSchema = z.string().min(1).max(100);
-const attemptSchema = z.int().min(1).max(20);
 
 export const trainingArtworkSchema = z.object({
   artworkId: idSchema,

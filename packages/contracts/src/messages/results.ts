@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { JOB_FAILURE_CODES, jobFailureCodeSchema, type JobFailureCode } from '../job-failures';
-import { idSchema, storageKeySchema, timestampSchema, versioned } from './envelope';
+import { attemptSchema, idSchema, storageKeySchema, timestampSchema, versioned } from './envelope';
 import { generationProgressSchema, trainingProgressSchema } from './progress';
 
-// Bodies of the webhooks workers send to the API (see WEBHOOK_PATHS).
-
-const attemptSchema = z.int().min(1).max(20);
+// Bodies of the webhooks workers send to the API (see WEBHOOK_ROUTES).
 
 export const jobFailureSchema = z.object({
   code: jobFailureCodeSchema,
