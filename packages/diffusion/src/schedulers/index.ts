@@ -4,7 +4,7 @@ import type { NoiseScheduleConfig } from './noise-schedule';
 import type { Scheduler, SchedulerName } from './scheduler';
 import { DpmSolverMultistepScheduler, EulerAncestralScheduler } from './sigma-samplers';
 
-export * from './scheduler';
+export { SCHEDULER_NAMES, type Scheduler, type SchedulerName } from './scheduler';
 export { SeededNoise } from './noise';
 export { parseScheduleConfig, defaultScheduleConfig, type NoiseScheduleConfig } from './noise-schedule';
 
