@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { withTransaction } from '@stylelicense/db';
 import { createTestDatabase } from '@stylelicense/db/testing';
-import { JOB_QUEUES } from '@stylelicense/queue';
+import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
 import amqplib from 'amqplib';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -94,7 +94,7 @@ async function relayThroughput(): Promise<void> {
     const raw = await rawPublishRate(rabbit.prefix, JOBS);
     const fill = () => database.db.$executeRaw`
       INSERT INTO outbox_messages (message_id, destination, payload, headers)
-      SELECT gen_random_uuid(), ${queue}, ${JSON.stringify(job(0))}::jsonb || jsonb_build_object('seed', n), '{"x-attempt": 1}'::jsonb
+      SELECT gen_random_uuid(), ${queue}, ${JSON.stringify(job(0))}::jsonb || jsonb_build_object('seed', n), ${JSON.stringify({ [ATTEMPT_HEADER]: 1 })}::jsonb
         FROM generate_series(1, ${JOBS}) AS n`;
     // One relay, then two (two API instances, each its own pool and broker connection) on a fresh backlog.
     const rates: number[] = [];
