@@ -9,11 +9,14 @@ import {
   parkingQueueOf,
   publishTarget,
   resolveTopology,
+  type Topology,
   type TopologyOptions,
 } from '../topology';
 import type {
   Broker,
+  BrokerHealth,
   ConsumeOptions,
+  EventHandler,
   EventSubscription,
   JobConsumer,
   JobHandler,
@@ -63,6 +66,29 @@ function acquireProcessHub(options: TopologyOptions): { hub: InProcessHub; relea
   };
 }
 
+/** Everything one in-process broker holds; the functions below share it. */
+interface InProcessState {
+  readonly hub: InProcessHub;
+  readonly topology: Topology;
+  /** The process-wide hub this broker holds a share of; undefined with a hub of its own. */
+  readonly shared: { release(): void } | undefined;
+  readonly consumers: Set<ConsumerState>;
+  closed: boolean;
+}
+
+/** One consumer of a job queue (or its parking queue). */
+interface ConsumerState {
+  readonly broker: InProcessState;
+  readonly queue: string;
+  readonly jobQueue: string;
+  readonly parking: boolean;
+  readonly handler: JobHandler;
+  readonly local: LocalConsumer;
+  readonly inFlight: Map<QueuedJob, Promise<void>>;
+  /** A job is settled once: acked (done, claimed, rerouted) or handed back after a kill. */
+  readonly settled: Set<QueuedJob>;
+}
+
 /**
  * The embedded default: same semantics as the RabbitMQ driver (retry tiers, parking,
  * redelivery of unsettled jobs, topic events), in memory. Jobs do not survive a process exit;
@@ -71,158 +97,179 @@ function acquireProcessHub(options: TopologyOptions): { hub: InProcessHub; relea
 export function createInProcessBroker(options: InProcessBrokerOptions = {}): Broker & { hub: InProcessHub } {
   const shared = options.hub ? undefined : acquireProcessHub(options);
   const hub = options.hub ?? (shared as { hub: InProcessHub }).hub;
-  const topology = hub.topology;
-  const consumers = new Set<{ cancel(options?: { graceMs?: number }): Promise<void> }>();
-  let closed = false;
-
-  function assertOpen(): void {
-    if (closed) throw new DomainError('QUEUE_CLOSED', 'the broker connection is closed');
-  }
-
-  async function consume(
-    queue: string,
-    handler: JobHandler,
-    consumeOptions: ConsumeOptions = {},
-  ): Promise<JobConsumer> {
-    assertOpen();
-    const { jobQueue, parking } = consumableQueue(topology, queue);
-    const inFlight = new Map<QueuedJob, Promise<void>>();
-    // A job is settled once: acked (done, claimed, rerouted) or handed back after a kill.
-    const settled = new Set<QueuedJob>();
-    const settle = (job: QueuedJob): boolean => {
-      if (settled.has(job)) return false;
-      settled.add(job);
-      return true;
-    };
-
-    function reroute(job: QueuedJob, attempt: number, error: unknown): void {
-      if (parking) {
-        hub.requeue(queue, job);
-        return;
-      }
-      const outcome = failureOutcome(error, attempt, topology.retryDelaysMs, topology.maxAttempts);
-      const headers = { ...job.headers, [LAST_ERROR_HEADER]: errorSummary(error) };
-      if (outcome.action === 'retry') {
-        hub.enqueue(
-          jobQueue,
-          { ...job, deliveryCount: 0, headers: { ...headers, [ATTEMPT_HEADER]: attempt + 1 } },
-          outcome.delayMs,
-        );
-      } else {
-        hub.enqueue(parkingQueueOf(jobQueue), {
-          ...job,
-          deliveryCount: 0,
-          headers: { ...headers, [PARKED_REASON_HEADER]: outcome.reason },
-        });
-      }
-    }
-
-    // As with a quorum queue's x-delivery-limit: a job returned unsettled more often than the
-    // limit (a poison job that keeps killing its consumer) is parked instead of redelivered.
-    function handBack(job: QueuedJob): void {
-      if (parking || job.deliveryCount <= topology.deliveryLimit) {
-        hub.requeue(queue, job);
-        return;
-      }
-      hub.enqueue(parkingQueueOf(jobQueue), {
-        ...job,
-        deliveryCount: 0,
-        headers: { ...job.headers, [PARKED_REASON_HEADER]: 'delivery-limit' },
-      });
-    }
-
-    async function run(job: QueuedJob): Promise<void> {
-      const attempt = Number(job.headers[ATTEMPT_HEADER] ?? 1);
-      let claimed = false;
-      const delivery = {
-        body: JSON.parse(job.body) as unknown,
-        messageId: job.messageId,
-        headers: { ...job.headers },
-        attempt,
-        deliveryCount: job.deliveryCount,
-        get claimed() {
-          return claimed;
-        },
-        async claim() {
-          if (!claimed && settle(job)) claimed = true;
-        },
-      };
-      try {
-        await handler(delivery);
-        settle(job);
-      } catch (error) {
-        // After a kill the job was handed back already; a claimed job is ours to reroute.
-        if (claimed || settle(job)) reroute(job, attempt, error);
-      } finally {
-        consumer.inFlight -= 1;
-        hub.dispatch(queue);
-      }
-    }
-
-    const consumer: LocalConsumer = {
-      prefetch: consumeOptions.prefetch ?? 1,
-      inFlight: 0,
-      cancelled: false,
-      deliver(job) {
-        const running = run(job).finally(() => inFlight.delete(job));
-        inFlight.set(job, running);
-      },
-    };
-
-    const handle: JobConsumer = {
-      queue,
-      async cancel(cancelOptions = {}) {
-        if (consumer.cancelled) return;
-        consumer.cancelled = true;
-        hub.removeConsumer(queue, consumer);
-        const graceMs = cancelOptions.graceMs ?? 30_000;
-        const finished = await settlesWithin(Promise.all(inFlight.values()), graceMs);
-        if (!finished) {
-          // Like a closed channel: unsettled jobs go back to the queue for another consumer.
-          for (const job of inFlight.keys()) if (settle(job)) handBack(job);
-        }
-        consumers.delete(handle);
-      },
-    };
-    consumers.add(handle);
-    hub.addConsumer(queue, consumer);
-    return handle;
-  }
+  const state: InProcessState = { hub, topology: hub.topology, shared, consumers: new Set(), closed: false };
 
   return {
     driver: 'in-process',
     hub,
-    async publish(queue: string, message: unknown, publishOptions: PublishOptions = {}) {
-      assertOpen();
-      const target = publishTarget(topology, queue, publishOptions.delayMs);
-      const job: QueuedJob = {
-        body: JSON.stringify(message),
-        messageId: publishOptions.messageId ?? randomUUID(),
-        headers: { ...publishOptions.headers },
-        deliveryCount: 0,
-      };
-      hub.enqueue(queue, job, target === queue ? 0 : publishOptions.delayMs);
+    publish: (queue, message, publishOptions) => publish(state, queue, message, publishOptions),
+    consume: (queue, handler, consumeOptions) => consume(state, queue, handler, consumeOptions),
+    publishEvent: (routingKey, event) => publishEvent(state, routingKey, event),
+    subscribeEvents: (pattern, handler) => subscribeEvents(state, pattern, handler),
+    checkHealth: () => checkHealth(state),
+    close: (closeOptions) => close(state, closeOptions),
+  };
+}
+
+function assertOpen(state: InProcessState): void {
+  if (state.closed) throw new DomainError('QUEUE_CLOSED', 'the broker connection is closed');
+}
+
+async function publish(
+  state: InProcessState,
+  queue: string,
+  message: unknown,
+  publishOptions: PublishOptions = {},
+): Promise<void> {
+  assertOpen(state);
+  const target = publishTarget(state.topology, queue, publishOptions.delayMs);
+  const job: QueuedJob = {
+    body: JSON.stringify(message),
+    messageId: publishOptions.messageId ?? randomUUID(),
+    headers: { ...publishOptions.headers },
+    deliveryCount: 0,
+  };
+  state.hub.enqueue(queue, job, target === queue ? 0 : publishOptions.delayMs);
+}
+
+async function consume(
+  state: InProcessState,
+  queue: string,
+  handler: JobHandler,
+  consumeOptions: ConsumeOptions = {},
+): Promise<JobConsumer> {
+  assertOpen(state);
+  const { jobQueue, parking } = consumableQueue(state.topology, queue);
+  const consumer: ConsumerState = {
+    broker: state,
+    queue,
+    jobQueue,
+    parking,
+    handler,
+    local: {
+      prefetch: consumeOptions.prefetch ?? 1,
+      inFlight: 0,
+      cancelled: false,
+      deliver: (job) => deliver(consumer, job),
     },
-    consume,
-    async publishEvent(routingKey: string, event: unknown) {
-      assertOpen();
-      hub.emit(routingKey, JSON.stringify(event));
+    inFlight: new Map(),
+    settled: new Set(),
+  };
+  state.consumers.add(consumer);
+  state.hub.addConsumer(queue, consumer.local);
+  return { queue, cancel: (cancelOptions) => cancel(consumer, cancelOptions) };
+}
+
+function deliver(consumer: ConsumerState, job: QueuedJob): void {
+  const running = run(consumer, job).finally(() => consumer.inFlight.delete(job));
+  consumer.inFlight.set(job, running);
+}
+
+function settle(consumer: ConsumerState, job: QueuedJob): boolean {
+  if (consumer.settled.has(job)) return false;
+  consumer.settled.add(job);
+  return true;
+}
+
+async function run(consumer: ConsumerState, job: QueuedJob): Promise<void> {
+  const attempt = Number(job.headers[ATTEMPT_HEADER] ?? 1);
+  let claimed = false;
+  const delivery = {
+    body: JSON.parse(job.body) as unknown,
+    messageId: job.messageId,
+    headers: { ...job.headers },
+    attempt,
+    deliveryCount: job.deliveryCount,
+    get claimed() {
+      return claimed;
     },
-    async subscribeEvents(pattern, handler): Promise<EventSubscription> {
-      assertOpen();
-      const subscription = hub.subscribe(pattern, handler);
-      return { pattern, unsubscribe: async () => hub.unsubscribe(subscription) };
-    },
-    async checkHealth() {
-      return closed
-        ? { ok: false, driver: 'in-process', latencyMs: 0, error: 'closed' }
-        : { ok: true, driver: 'in-process', latencyMs: 0 };
-    },
-    async close(closeOptions = {}) {
-      if (closed) return;
-      closed = true;
-      await Promise.all([...consumers].map((consumer) => consumer.cancel(closeOptions)));
-      shared?.release();
+    async claim() {
+      if (!claimed && settle(consumer, job)) claimed = true;
     },
   };
+  try {
+    await consumer.handler(delivery);
+    settle(consumer, job);
+  } catch (error) {
+    // After a kill the job was handed back already; a claimed job is ours to reroute.
+    if (claimed || settle(consumer, job)) reroute(consumer, job, attempt, error);
+  } finally {
+    consumer.local.inFlight -= 1;
+    consumer.broker.hub.dispatch(consumer.queue);
+  }
+}
+
+function reroute(consumer: ConsumerState, job: QueuedJob, attempt: number, error: unknown): void {
+  const { hub, topology } = consumer.broker;
+  if (consumer.parking) {
+    hub.requeue(consumer.queue, job);
+    return;
+  }
+  const outcome = failureOutcome(error, attempt, topology.retryDelaysMs, topology.maxAttempts);
+  const headers = { ...job.headers, [LAST_ERROR_HEADER]: errorSummary(error) };
+  if (outcome.action === 'retry') {
+    hub.enqueue(
+      consumer.jobQueue,
+      { ...job, deliveryCount: 0, headers: { ...headers, [ATTEMPT_HEADER]: attempt + 1 } },
+      outcome.delayMs,
+    );
+  } else {
+    hub.enqueue(parkingQueueOf(consumer.jobQueue), {
+      ...job,
+      deliveryCount: 0,
+      headers: { ...headers, [PARKED_REASON_HEADER]: outcome.reason },
+    });
+  }
+}
+
+// As with a quorum queue's x-delivery-limit: a job returned unsettled more often than the
+// limit (a poison job that keeps killing its consumer) is parked instead of redelivered.
+function handBack(consumer: ConsumerState, job: QueuedJob): void {
+  const { hub, topology } = consumer.broker;
+  if (consumer.parking || job.deliveryCount <= topology.deliveryLimit) {
+    hub.requeue(consumer.queue, job);
+    return;
+  }
+  hub.enqueue(parkingQueueOf(consumer.jobQueue), {
+    ...job,
+    deliveryCount: 0,
+    headers: { ...job.headers, [PARKED_REASON_HEADER]: 'delivery-limit' },
+  });
+}
+
+async function cancel(consumer: ConsumerState, cancelOptions: { graceMs?: number } = {}): Promise<void> {
+  if (consumer.local.cancelled) return;
+  consumer.local.cancelled = true;
+  consumer.broker.hub.removeConsumer(consumer.queue, consumer.local);
+  const graceMs = cancelOptions.graceMs ?? 30_000;
+  const finished = await settlesWithin(Promise.all(consumer.inFlight.values()), graceMs);
+  if (!finished) {
+    // Like a closed channel: unsettled jobs go back to the queue for another consumer.
+    for (const job of consumer.inFlight.keys()) if (settle(consumer, job)) handBack(consumer, job);
+  }
+  consumer.broker.consumers.delete(consumer);
+}
+
+async function publishEvent(state: InProcessState, routingKey: string, event: unknown): Promise<void> {
+  assertOpen(state);
+  state.hub.emit(routingKey, JSON.stringify(event));
+}
+
+async function subscribeEvents(state: InProcessState, pattern: string, handler: EventHandler): Promise<EventSubscription> {
+  assertOpen(state);
+  const subscription = state.hub.subscribe(pattern, handler);
+  return { pattern, unsubscribe: async () => state.hub.unsubscribe(subscription) };
+}
+
+async function checkHealth(state: InProcessState): Promise<BrokerHealth> {
+  return state.closed
+    ? { ok: false, driver: 'in-process', latencyMs: 0, error: 'closed' }
+    : { ok: true, driver: 'in-process', latencyMs: 0 };
+}
+
+async function close(state: InProcessState, closeOptions: { graceMs?: number } = {}): Promise<void> {
+  if (state.closed) return;
+  state.closed = true;
+  await Promise.all([...state.consumers].map((consumer) => cancel(consumer, closeOptions)));
+  state.shared?.release();
 }

@@ -13,6 +13,7 @@ import type {
   Broker,
   BrokerHealth,
   ConsumeOptions,
+  EventHandler,
   EventSubscription,
   JobConsumer,
   JobHandler,
@@ -58,31 +59,60 @@ export interface RabbitBroker extends Broker {
   deleteTopology(): Promise<void>;
 }
 
+/** Everything one RabbitMQ broker holds; the functions below share it. */
+interface RabbitState {
+  readonly options: RabbitBrokerOptions;
+  readonly topology: Topology;
+  readonly exchange: string;
+  readonly connection: RecoveringChannelModel;
+  readonly publisher: ConfirmPublisher;
+  readonly events: EventSubscriber;
+  readonly consumers: Set<RabbitConsumer>;
+  /** The live connection's channels; undefined while disconnected. */
+  model: ChannelModel | undefined;
+  connectCount: number;
+  closing: boolean;
+}
+
 export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<RabbitBroker> {
   const topology = resolveTopology(options);
-  const exchange = eventsExchangeName(topology);
-  const emit = (event: RabbitConnectionEvent) => options.onEvent?.(event);
-  const consumers = new Set<RabbitConsumer>();
-  let model: ChannelModel | undefined;
-  let connectCount = 0;
-  let closing = false;
-
-  // Channels that close on their own (not with the connection) are reopened on the live connection.
-  const reattach = (what: { attach(model: ChannelModel): Promise<void> }) => {
-    const current = model;
-    if (!current || closing) return;
-    setTimeout(() => {
-      if (model !== current || closing) return;
-      what.attach(current).catch((error: unknown) => emit({ type: 'reattach-failed', error: String(error) }));
-    }, 100);
+  const connection = await openConnection(options, topology);
+  const state: RabbitState = {
+    options,
+    topology,
+    exchange: eventsExchangeName(topology),
+    connection,
+    publisher: new ConfirmPublisher(options.publishTimeoutMs ?? 30_000, () => reattach(state, state.publisher)),
+    events: new EventSubscriber(eventsExchangeName(topology), topology.prefix, () => reattach(state, state.events)),
+    consumers: new Set(),
+    model: undefined,
+    connectCount: 0,
+    closing: false,
   };
+  followConnection(state);
+  await firstConnection(state);
 
-  const publisher = new ConfirmPublisher(options.publishTimeoutMs ?? 30_000, () => reattach(publisher));
-  const events = new EventSubscriber(exchange, topology.prefix, () => reattach(events));
+  return {
+    driver: 'rabbitmq',
+    topology,
+    get connectCount() {
+      return state.connectCount;
+    },
+    publisherStats: state.publisher.stats,
+    publish: (queue, message, publishOptions) => publishJob(state, queue, message, publishOptions),
+    consume: (queue, handler, consumeOptions) => consume(state, queue, handler, consumeOptions),
+    publishEvent: (routingKey, event) => publishEvent(state, routingKey, event),
+    subscribeEvents: (pattern, handler) => subscribeEvents(state, pattern, handler),
+    checkHealth: () => checkHealth(state),
+    deleteTopology: () => removeTopology(state),
+    close: (closeOptions) => close(state, closeOptions),
+  };
+}
 
-  // amqplib ≥ 2.1 reconnects by itself (`recovery`); channels, consumers and the
-  // topology are ours to rebuild on every new connection.
-  const connection: RecoveringChannelModel = await amqplib.connect(options.url, {
+// amqplib ≥ 2.1 reconnects by itself (`recovery`); channels, consumers and the
+// topology are ours to rebuild on every new connection.
+function openConnection(options: RabbitBrokerOptions, topology: Topology): Promise<RecoveringChannelModel> {
+  return amqplib.connect(options.url, {
     clientProperties: { connection_name: options.connectionName ?? 'stylelicense' },
     // Without it Nagle's algorithm holds small frames (acks, single publishes) ~40 ms.
     noDelay: true,
@@ -101,153 +131,172 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
       },
     },
   });
+}
 
+function emit(state: RabbitState, event: RabbitConnectionEvent): void {
+  state.options.onEvent?.(event);
+}
+
+// Channels that close on their own (not with the connection) are reopened on the live connection.
+function reattach(state: RabbitState, what: { attach(model: ChannelModel): Promise<void> }): void {
+  const current = state.model;
+  if (!current || state.closing) return;
+  setTimeout(() => {
+    if (state.model !== current || state.closing) return;
+    what.attach(current).catch((error: unknown) => emit(state, { type: 'reattach-failed', error: String(error) }));
+  }, 100);
+}
+
+function followConnection(state: RabbitState): void {
+  const { connection, publisher } = state;
   connection.on('connect', (fresh: ChannelModel) => {
-    model = fresh;
-    connectCount += 1;
-    emit({ type: 'connected' });
-    const parts = [publisher, events, ...consumers];
+    state.model = fresh;
+    state.connectCount += 1;
+    emit(state, { type: 'connected' });
+    const parts = [publisher, state.events, ...state.consumers];
     for (const part of parts)
-      part.attach(fresh).catch((error: unknown) => emit({ type: 'reattach-failed', error: String(error) }));
+      part.attach(fresh).catch((error: unknown) => emit(state, { type: 'reattach-failed', error: String(error) }));
   });
   connection.on('disconnect', (error: Error) => {
-    model = undefined;
-    emit({ type: 'disconnected', error: error.message });
+    state.model = undefined;
+    emit(state, { type: 'disconnected', error: error.message });
   });
-  connection.on('connect-failed', (error: Error) => emit({ type: 'connect-failed', error: error.message }));
+  connection.on('connect-failed', (error: Error) => emit(state, { type: 'connect-failed', error: error.message }));
   connection.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
-    emit({ type: 'reconnect-scheduled', attempt: info.attempt, delayMs: info.delay }),
+    emit(state, { type: 'reconnect-scheduled', attempt: info.attempt, delayMs: info.delay }),
   );
   connection.on('blocked', (reason: string) => {
     publisher.setBlocked(true);
-    emit({ type: 'blocked', reason });
+    emit(state, { type: 'blocked', reason });
   });
   connection.on('unblocked', () => {
     publisher.setBlocked(false);
-    emit({ type: 'unblocked' });
+    emit(state, { type: 'unblocked' });
   });
   connection.on('error', () => undefined); // surfaced through 'disconnect'
+}
 
+async function firstConnection(state: RabbitState): Promise<void> {
+  const { connection } = state;
   try {
     await connection.waitForConnect();
-    await publisher.attach(model ?? (await waitForModel()));
+    await state.publisher.attach(state.model ?? (await nextModel(connection)));
   } catch (error) {
     await connection.close().catch(() => undefined);
     throw new DomainError('QUEUE_UNAVAILABLE', `cannot connect to RabbitMQ: ${String(error)}`, undefined, {
       cause: error,
     });
   }
+}
 
-  async function waitForModel(): Promise<ChannelModel> {
-    return new Promise((resolve) => connection.once('connect', resolve));
+function nextModel(connection: RecoveringChannelModel): Promise<ChannelModel> {
+  return new Promise((resolve) => connection.once('connect', resolve));
+}
+
+function assertOpen(state: RabbitState): void {
+  if (state.closing) throw new DomainError('QUEUE_CLOSED', 'the broker connection is closed');
+}
+
+function publishJob(
+  state: RabbitState,
+  queue: string,
+  message: unknown,
+  publishOptions: PublishOptions = {},
+): Promise<void> {
+  const { topology } = state;
+  let target: string;
+  let content: Buffer;
+  try {
+    assertOpen(state);
+    target = topology.prefix + publishTarget(topology, queue, publishOptions.delayMs);
+    content = Buffer.from(JSON.stringify(message));
+  } catch (error) {
+    return Promise.reject(error);
   }
+  return state.publisher.publish('', target, content, {
+    messageId: publishOptions.messageId ?? randomUUID(),
+    headers: { [ATTEMPT_HEADER]: 1, ...publishOptions.headers },
+    persistent: true,
+    mandatory: true,
+    contentType: 'application/json',
+    timestamp: Math.floor(Date.now() / 1000),
+  });
+}
 
-  function assertOpen(): void {
-    if (closing) throw new DomainError('QUEUE_CLOSED', 'the broker connection is closed');
-  }
-
-  return {
-    driver: 'rabbitmq',
+async function consume(
+  state: RabbitState,
+  queue: string,
+  handler: JobHandler,
+  consumeOptions: ConsumeOptions = {},
+): Promise<JobConsumer> {
+  assertOpen(state);
+  const { topology } = state;
+  const { jobQueue, parking } = consumableQueue(topology, queue);
+  const consumer = new RabbitConsumer(
+    queue,
+    topology.prefix + queue,
+    jobQueue,
+    parking,
+    handler,
+    consumeOptions.prefetch ?? 1,
     topology,
-    get connectCount() {
-      return connectCount;
-    },
-    publisherStats: publisher.stats,
+    state.publisher,
+    (closed) => reattach(state, closed),
+    (cancelled) => state.consumers.delete(cancelled),
+  );
+  state.consumers.add(consumer);
+  if (state.model) await consumer.attach(state.model);
+  return consumer;
+}
 
-    publish(queue: string, message: unknown, publishOptions: PublishOptions = {}): Promise<void> {
-      let target: string;
-      let content: Buffer;
-      try {
-        assertOpen();
-        target = topology.prefix + publishTarget(topology, queue, publishOptions.delayMs);
-        content = Buffer.from(JSON.stringify(message));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return publisher.publish('', target, content, {
-        messageId: publishOptions.messageId ?? randomUUID(),
-        headers: { [ATTEMPT_HEADER]: 1, ...publishOptions.headers },
-        persistent: true,
-        mandatory: true,
-        contentType: 'application/json',
-        timestamp: Math.floor(Date.now() / 1000),
-      });
-    },
+async function publishEvent(state: RabbitState, routingKey: string, event: unknown): Promise<void> {
+  assertOpen(state);
+  // Events are transient and need no listener; they are still confirmed.
+  await state.publisher.publish(state.exchange, routingKey, Buffer.from(JSON.stringify(event)), {
+    messageId: randomUUID(),
+    persistent: false,
+    mandatory: false,
+    contentType: 'application/json',
+  });
+}
 
-    async consume(
-      queue: string,
-      handler: JobHandler,
-      consumeOptions: ConsumeOptions = {},
-    ): Promise<JobConsumer> {
-      assertOpen();
-      const { jobQueue, parking } = consumableQueue(topology, queue);
-      const consumer = new RabbitConsumer(
-        queue,
-        topology.prefix + queue,
-        jobQueue,
-        parking,
-        handler,
-        consumeOptions.prefetch ?? 1,
-        topology,
-        publisher,
-        (closed) => reattach(closed),
-        (cancelled) => consumers.delete(cancelled),
-      );
-      consumers.add(consumer);
-      if (model) await consumer.attach(model);
-      return consumer;
-    },
+async function subscribeEvents(state: RabbitState, pattern: string, handler: EventHandler): Promise<EventSubscription> {
+  assertOpen(state);
+  return state.events.subscribe(state.model, pattern, handler);
+}
 
-    async publishEvent(routingKey: string, event: unknown) {
-      assertOpen();
-      // Events are transient and need no listener; they are still confirmed.
-      await publisher.publish(exchange, routingKey, Buffer.from(JSON.stringify(event)), {
-        messageId: randomUUID(),
-        persistent: false,
-        mandatory: false,
-        contentType: 'application/json',
-      });
-    },
+async function checkHealth(state: RabbitState): Promise<BrokerHealth> {
+  const started = performance.now();
+  const channel = state.publisher.currentChannel;
+  if (state.closing || !channel) {
+    return { ok: false, driver: 'rabbitmq', latencyMs: 0, error: state.closing ? 'closed' : 'not connected' };
+  }
+  try {
+    await channel.checkExchange(state.exchange);
+    return { ok: true, driver: 'rabbitmq', latencyMs: performance.now() - started };
+  } catch (error) {
+    return {
+      ok: false,
+      driver: 'rabbitmq',
+      latencyMs: performance.now() - started,
+      error: String(error),
+    };
+  }
+}
 
-    async subscribeEvents(pattern, handler): Promise<EventSubscription> {
-      assertOpen();
-      return events.subscribe(model, pattern, handler);
-    },
+async function removeTopology(state: RabbitState): Promise<void> {
+  const current = state.model;
+  if (!current) throw new DomainError('QUEUE_UNAVAILABLE', 'not connected to RabbitMQ');
+  const channel = await current.createChannel();
+  await deleteTopology(channel, state.topology);
+  await channel.close();
+}
 
-    async checkHealth(): Promise<BrokerHealth> {
-      const started = performance.now();
-      const channel = publisher.currentChannel;
-      if (closing || !channel) {
-        return { ok: false, driver: 'rabbitmq', latencyMs: 0, error: closing ? 'closed' : 'not connected' };
-      }
-      try {
-        await channel.checkExchange(exchange);
-        return { ok: true, driver: 'rabbitmq', latencyMs: performance.now() - started };
-      } catch (error) {
-        return {
-          ok: false,
-          driver: 'rabbitmq',
-          latencyMs: performance.now() - started,
-          error: String(error),
-        };
-      }
-    },
-
-    async deleteTopology() {
-      const current = model;
-      if (!current) throw new DomainError('QUEUE_UNAVAILABLE', 'not connected to RabbitMQ');
-      const channel = await current.createChannel();
-      await deleteTopology(channel, topology);
-      await channel.close();
-    },
-
-    async close(closeOptions = {}) {
-      if (closing) return;
-      await Promise.all([...consumers].map((consumer) => consumer.cancel(closeOptions)));
-      closing = true;
-      await events.close();
-      publisher.close();
-      await connection.close();
-    },
-  };
+async function close(state: RabbitState, closeOptions: { graceMs?: number } = {}): Promise<void> {
+  if (state.closing) return;
+  await Promise.all([...state.consumers].map((consumer) => consumer.cancel(closeOptions)));
+  state.closing = true;
+  await state.events.close();
+  state.publisher.close();
+  await state.connection.close();
 }
