@@ -1,10 +1,6 @@
 import { DomainError } from '@stylelicense/contracts';
-import type { Role, TransactionClient } from '@stylelicense/db';
-
-export interface Actor {
-  userId: string;
-  role: Role;
-}
+import type { TransactionClient } from '@stylelicense/db';
+import type { Viewer } from './viewer';
 
 /**
  * Who may see a generation: its owner and admins always; everyone else only once it is public,
@@ -14,13 +10,13 @@ export interface Actor {
 export async function assertGenerationVisible(
   tx: Pick<TransactionClient, '$queryRaw'>,
   generationId: string,
-  actor: Actor | null,
+  viewer: Viewer | null,
 ): Promise<{ ownerId: string }> {
   const rows = await tx.$queryRaw<Array<{ user_id: string; listed: boolean }>>`
     SELECT user_id::text, (is_public AND NOT is_hidden AND status = 'completed') AS listed
     FROM generations WHERE id = ${generationId}::uuid`;
   const row = rows[0];
-  const allowed = row && (row.listed || (actor && (actor.userId === row.user_id || actor.role === 'admin')));
+  const allowed = row && (row.listed || (viewer && (viewer.userId === row.user_id || viewer.role === 'admin')));
   if (!row || !allowed) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', { generationId });
   return { ownerId: row.user_id };
 }

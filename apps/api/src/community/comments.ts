@@ -1,11 +1,12 @@
 import { DomainError } from '@stylelicense/contracts';
-import { withTransaction, type Database } from '@stylelicense/db';
+import { withTransaction } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import { publishAll } from '../messaging/events';
 import { uuidv7 } from '../common/ids';
 import { notify } from '../notifications/notifications';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
-import { assertGenerationVisible, type Actor } from '../common/visibility';
+import type { Viewer } from '../common/viewer';
+import { assertGenerationVisible } from '../common/visibility';
 
 export interface CommentView {
   id: string;
@@ -54,18 +55,18 @@ function cleanContent(content: string): string {
 }
 
 /**
- * Comments on a generation the actor can see, or replies to a top-level comment (one level only:
+ * Comments on a generation the viewer can see, or replies to a top-level comment (one level only:
  * REPLY_DEPTH_EXCEEDED). comment_count moves in the same transaction. The generation's owner and,
  * for a reply, the parent's author are notified (never about their own comment).
  */
 export async function addComment(
   { db, events: bus }: Pick<AppDeps, 'db' | 'events'>,
-  actor: Actor,
+  viewer: Viewer,
   { generationId, content, parentId }: { generationId: string; content: string; parentId?: string | null },
 ): Promise<CommentView> {
   const text = cleanContent(content);
   const { comment, events } = await withTransaction(db, async (tx) => {
-    const { ownerId } = await assertGenerationVisible(tx, generationId, actor);
+    const { ownerId } = await assertGenerationVisible(tx, generationId, viewer);
     let parentAuthor: string | null = null;
     if (parentId) {
       // KEY SHARE: a concurrent delete of the parent waits for us (and then removes our reply with it).
@@ -76,14 +77,14 @@ export async function addComment(
       parentAuthor = parent.user_id;
     }
     const created = await tx.comment.create({
-      data: { id: uuidv7(), generationId, userId: actor.userId, parentId: parentId ?? null, content: text },
+      data: { id: uuidv7(), generationId, userId: viewer.userId, parentId: parentId ?? null, content: text },
       select: commentSelect,
     });
     await tx.$executeRaw`UPDATE generations SET comment_count = comment_count + 1 WHERE id = ${generationId}::uuid`;
     const metadata = { commentId: created.id, excerpt: text.slice(0, 140) };
-    const events = [await notify(tx, { recipientId: ownerId, actorId: actor.userId, type: 'comment', targetType: 'generation', targetId: generationId, metadata })];
+    const events = [await notify(tx, { recipientId: ownerId, actorId: viewer.userId, type: 'comment', targetType: 'generation', targetId: generationId, metadata })];
     if (parentAuthor && parentAuthor !== ownerId) {
-      events.push(await notify(tx, { recipientId: parentAuthor, actorId: actor.userId, type: 'comment', targetType: 'comment', targetId: parentId!, metadata }));
+      events.push(await notify(tx, { recipientId: parentAuthor, actorId: viewer.userId, type: 'comment', targetType: 'comment', targetId: parentId!, metadata }));
     }
     return { comment: toView(created), events };
   });
@@ -92,20 +93,20 @@ export async function addComment(
 }
 
 /** Only the author edits; anyone else gets COMMENT_NOT_FOUND. */
-export async function editComment(db: Database, actor: Actor, { commentId, content }: { commentId: string; content: string }): Promise<CommentView> {
+export async function editComment({ db }: Pick<AppDeps, 'db'>, viewer: Viewer, { commentId, content }: { commentId: string; content: string }): Promise<CommentView> {
   const text = cleanContent(content);
-  const { count } = await db.comment.updateMany({ where: { id: commentId, userId: actor.userId }, data: { content: text } });
+  const { count } = await db.comment.updateMany({ where: { id: commentId, userId: viewer.userId }, data: { content: text } });
   if (count === 0) throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
   return toView((await db.comment.findUniqueOrThrow({ where: { id: commentId }, select: commentSelect })) as CommentRow);
 }
 
 /** The author or an admin deletes a comment together with its replies; comment_count drops by all of them. */
-export async function deleteComment(db: Database, actor: Actor, commentId: string): Promise<{ deleted: number }> {
+export async function deleteComment({ db }: Pick<AppDeps, 'db'>, viewer: Viewer, { commentId }: { commentId: string }): Promise<{ deleted: number }> {
   return withTransaction(db, async (tx) => {
     // Lock first so a reply being written concurrently is either in our count or refused.
     const [comment] = await tx.$queryRaw<Array<{ user_id: string; generation_id: string }>>`
       SELECT user_id::text, generation_id::text FROM comments WHERE id = ${commentId}::uuid FOR UPDATE`;
-    if (!comment || (comment.user_id !== actor.userId && actor.role !== 'admin')) {
+    if (!comment || (comment.user_id !== viewer.userId && viewer.role !== 'admin')) {
       throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
     }
     const deleted = await tx.$executeRaw`DELETE FROM comments WHERE id = ${commentId}::uuid OR parent_id = ${commentId}::uuid`;
@@ -116,11 +117,11 @@ export async function deleteComment(db: Database, actor: Actor, commentId: strin
 
 /** Top-level comments, newest first, each with all its replies (oldest first). */
 export async function listComments(
-  db: Database,
-  actor: Actor | null,
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer | null,
   { generationId, limit, cursor }: { generationId: string; limit: number; cursor?: string | null },
 ): Promise<Page<ThreadView>> {
-  await assertGenerationVisible(db, generationId, actor);
+  await assertGenerationVisible(db, generationId, viewer);
   const rows = await db.comment.findMany({
     where: { generationId, parentId: null, ...timeCursor.where(cursor) },
     orderBy: timeCursor.orderBy,

@@ -6,14 +6,14 @@ import { follow, listFollows, unfollow } from './follows';
 const userIdInput = z.object({ userId: z.uuid() });
 
 export const followsRouter = router({
-  follow: authedProcedure.input(userIdInput).mutation(({ ctx, input }) => follow(ctx.deps, ctx.viewer.userId, input.userId)),
-  unfollow: authedProcedure.input(userIdInput).mutation(({ ctx, input }) => unfollow(ctx.deps.db, ctx.viewer.userId, input.userId)),
+  follow: authedProcedure.input(userIdInput).mutation(({ ctx, input }) => follow(ctx.deps, ctx.viewer, input)),
+  unfollow: authedProcedure.input(userIdInput).mutation(({ ctx, input }) => unfollow(ctx.deps, ctx.viewer, input)),
   /** Whom I follow. */
   following: authedProcedure
     .input(paginationInput)
-    .query(({ ctx, input }) => listFollows(ctx.deps.db, ctx.viewer.userId, { direction: 'following', ...input })),
+    .query(({ ctx, input }) => listFollows(ctx.deps, ctx.viewer, { direction: 'following', ...input })),
   /** Who follows me. */
   followers: authedProcedure
     .input(paginationInput)
-    .query(({ ctx, input }) => listFollows(ctx.deps.db, ctx.viewer.userId, { direction: 'followers', ...input })),
+    .query(({ ctx, input }) => listFollows(ctx.deps, ctx.viewer, { direction: 'followers', ...input })),
 });

@@ -1,6 +1,7 @@
 import { DomainError } from '@stylelicense/contracts';
-import { withTransaction, type Database } from '@stylelicense/db';
+import { withTransaction } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
+import type { Viewer } from '../common/viewer';
 import { publishAll } from '../messaging/events';
 import { notify } from '../notifications/notifications';
 import { encodeCursor, decodeCursor, pageOf, type Page } from '../common/pagination';
@@ -12,9 +13,10 @@ import { z } from 'zod';
  */
 export async function follow(
   { db, events }: Pick<AppDeps, 'db' | 'events'>,
-  followerId: string,
-  followingId: string,
+  viewer: Viewer,
+  { userId: followingId }: { userId: string },
 ): Promise<{ following: true }> {
+  const followerId = viewer.userId;
   if (followerId === followingId) throw new DomainError('SELF_FOLLOW_NOT_ALLOWED', 'You cannot follow yourself.');
   const event = await withTransaction(db, async (tx) => {
     const target = await tx.user.findUnique({ where: { id: followingId }, select: { isActive: true } });
@@ -38,7 +40,12 @@ export async function follow(
 }
 
 /** Unfollows; unfollowing someone you do not follow changes nothing. */
-export async function unfollow(db: Database, followerId: string, followingId: string): Promise<{ following: false }> {
+export async function unfollow(
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
+  { userId: followingId }: { userId: string },
+): Promise<{ following: false }> {
+  const followerId = viewer.userId;
   await withTransaction(db, async (tx) => {
     const deleted = await tx.$executeRaw`
       DELETE FROM follows WHERE follower_id = ${followerId}::uuid AND following_id = ${followingId}::uuid`;
@@ -61,10 +68,11 @@ const followCursor = z.object({ t: z.string().datetime(), id: z.string().uuid() 
 
 /** Whom `userId` follows (direction 'following') or who follows them ('followers'), newest first. */
 export async function listFollows(
-  db: Database,
-  userId: string,
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
   { direction, limit, cursor }: { direction: 'following' | 'followers'; limit: number; cursor?: string | null },
 ): Promise<Page<FollowedUser>> {
+  const userId = viewer.userId;
   const after = cursor ? decodeCursor(cursor, followCursor) : null;
   const mine = direction === 'following' ? 'follower_id' : 'following_id';
   const other = direction === 'following' ? 'following_id' : 'follower_id';

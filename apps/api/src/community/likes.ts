@@ -1,34 +1,35 @@
 import { DomainError } from '@stylelicense/contracts';
-import { withTransaction, type Database } from '@stylelicense/db';
+import { withTransaction } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import { publishAll } from '../messaging/events';
 import { notify } from '../notifications/notifications';
-import { assertGenerationVisible, type Actor } from '../common/visibility';
+import type { Viewer } from '../common/viewer';
+import { assertGenerationVisible } from '../common/visibility';
 
 /**
- * Likes a generation the actor can see (public, or their own). Insert and like_count increment
+ * Likes a generation the viewer can see (public, or their own). Insert and like_count increment
  * share one transaction and the primary key decides duplicates, so the count equals the rows
  * however many likes race. The owner is notified once per liker, however often they toggle.
  */
 export async function like(
   { db, events }: Pick<AppDeps, 'db' | 'events'>,
-  actor: Actor,
-  generationId: string,
+  viewer: Viewer,
+  { generationId }: { generationId: string },
 ): Promise<{ liked: true; likeCount: number }> {
   const { likeCount, event } = await withTransaction(db, async (tx) => {
-    const { ownerId } = await assertGenerationVisible(tx, generationId, actor);
+    const { ownerId } = await assertGenerationVisible(tx, generationId, viewer);
     const inserted = await tx.$executeRaw`
-      INSERT INTO likes (user_id, generation_id) VALUES (${actor.userId}::uuid, ${generationId}::uuid) ON CONFLICT DO NOTHING`;
+      INSERT INTO likes (user_id, generation_id) VALUES (${viewer.userId}::uuid, ${generationId}::uuid) ON CONFLICT DO NOTHING`;
     if (inserted === 0) throw new DomainError('DUPLICATE_LIKE', 'You already like this.', { generationId });
     const [counted] = await tx.$queryRaw<Array<{ like_count: number }>>`
       UPDATE generations SET like_count = like_count + 1 WHERE id = ${generationId}::uuid RETURNING like_count`;
     const event = await notify(tx, {
       recipientId: ownerId,
-      actorId: actor.userId,
+      actorId: viewer.userId,
       type: 'like',
       targetType: 'generation',
       targetId: generationId,
-      dedupeKey: `like:${generationId}:${actor.userId}`,
+      dedupeKey: `like:${generationId}:${viewer.userId}`,
     });
     return { likeCount: counted!.like_count, event };
   });
@@ -36,12 +37,16 @@ export async function like(
   return { liked: true, likeCount };
 }
 
-/** Removes the actor's like; unliking what you do not like changes nothing. */
-export async function unlike(db: Database, actor: Actor, generationId: string): Promise<{ liked: false; likeCount: number }> {
+/** Removes the viewer's like; unliking what you do not like changes nothing. */
+export async function unlike(
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
+  { generationId }: { generationId: string },
+): Promise<{ liked: false; likeCount: number }> {
   return withTransaction(db, async (tx) => {
-    await assertGenerationVisible(tx, generationId, actor);
+    await assertGenerationVisible(tx, generationId, viewer);
     const deleted = await tx.$executeRaw`
-      DELETE FROM likes WHERE user_id = ${actor.userId}::uuid AND generation_id = ${generationId}::uuid`;
+      DELETE FROM likes WHERE user_id = ${viewer.userId}::uuid AND generation_id = ${generationId}::uuid`;
     const [counted] =
       deleted > 0
         ? await tx.$queryRaw<Array<{ like_count: number }>>`

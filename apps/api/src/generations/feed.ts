@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { selectGenerations, toViews, type Deps, type GenerationRow, type GenerationView } from './generations';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
 import { normalizeTags } from '../styles/tags';
-import type { Actor } from '../common/visibility';
+import type { Viewer } from '../common/viewer';
 
 export type FeedSort = 'recent' | 'popular';
 
@@ -19,7 +19,7 @@ export const LISTED_GENERATIONS = Prisma.sql`g.is_public AND NOT g.is_hidden AND
  */
 export async function listFeed(
   deps: Deps,
-  actor: Actor | null,
+  viewer: Viewer | null,
   { sort, tags = [], limit, cursor }: { sort: FeedSort; tags?: string[]; limit: number; cursor?: string | null },
 ): Promise<Page<GenerationView>> {
   const conditions = [LISTED_GENERATIONS];
@@ -44,12 +44,12 @@ export async function listFeed(
   const rows = await queryRows<GenerationRow>(
     deps.db,
     'generations.feed',
-    selectGenerations(actor?.userId ?? null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
+    selectGenerations(viewer?.userId ?? null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
   );
   const page = pageOf(rows, limit, (last) =>
     encodeCursor({ ...(sort === 'popular' ? { l: last.like_count } : {}), t: last.created_at.toISOString(), id: last.id }),
   );
-  return { ...page, items: await toViews(deps, actor, page.items) };
+  return { ...page, items: await toViews(deps, viewer, page.items) };
 }
 
 /** ORDER BY + LIMIT of the feed; matches the partial indexes (exported for the bench's ceiling). */

@@ -18,7 +18,7 @@ import { downloadUrl } from '../common/media';
 import { enqueueOutboxMessage } from '../messaging/outbox';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import { linkGenerationTags, normalizeTags } from '../styles/tags';
-import type { Actor } from '../common/visibility';
+import type { Viewer } from '../common/viewer';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
 
@@ -67,7 +67,7 @@ export interface CreateGenerationInput {
  * period (STYLE_NOT_READY otherwise). One transaction writes the generation, takes the tokens
  * (INSUFFICIENT_TOKENS, never below zero), links the prompt tags and queues the job in the outbox.
  */
-export async function createGeneration(deps: Deps, actor: Actor, input: CreateGenerationInput): Promise<GenerationView> {
+export async function createGeneration(deps: Deps, viewer: Viewer, input: CreateGenerationInput): Promise<GenerationView> {
   const promptTags = normalizeTags(input.promptTags);
   if (promptTags.length === 0) throw new DomainError('VALIDATION_ERROR', 'Give at least one prompt tag.', { field: 'promptTags' });
   const style = await deps.db.style.findUnique({
@@ -93,7 +93,7 @@ export async function createGeneration(deps: Deps, actor: Actor, input: CreateGe
     v: 1,
     generationId,
     styleId: style.id,
-    userId: actor.userId,
+    userId: viewer.userId,
     loraModelKey: style.modelPath,
     promptTags,
     description: input.description?.trim() || null,
@@ -114,7 +114,7 @@ export async function createGeneration(deps: Deps, actor: Actor, input: CreateGe
     await tx.generation.create({
       data: {
         id: generationId,
-        userId: actor.userId,
+        userId: viewer.userId,
         styleId: style.id,
         aspectRatio: TO_DB_ASPECT[input.aspectRatio],
         seed: BigInt(seed),
@@ -122,21 +122,21 @@ export async function createGeneration(deps: Deps, actor: Actor, input: CreateGe
         description: input.description?.trim() ?? '',
       },
     });
-    await holdForGeneration(tx, { userId: actor.userId, generationId, styleId: style.id, amount: style.generationCostTokens });
+    await holdForGeneration(tx, { userId: viewer.userId, generationId, styleId: style.id, amount: style.generationCostTokens });
     await linkGenerationTags(tx, generationId, promptTags);
     await enqueueOutboxMessage(tx, { destination: JOB_QUEUES.generation, payload: job, messageId: generationId, headers: { [ATTEMPT_HEADER]: 1 } });
   });
   const event: DomainEvent = {
     v: 1,
     type: 'generation.updated',
-    ownerId: actor.userId,
+    ownerId: viewer.userId,
     generationId,
     status: 'queued',
     progress: null,
     occurredAt: now.toISOString(),
   };
   await publishAll(deps.events, [event]);
-  return getGeneration(deps, actor, generationId);
+  return getGeneration(deps, viewer, { generationId });
 }
 
 export interface GenerationRow {
@@ -185,8 +185,8 @@ export function selectGenerations(viewerId: string | null, where: Prisma.Sql, or
     ${orderAndLimit}`;
 }
 
-export async function toViews(deps: Deps, actor: Actor | null, rows: GenerationRow[]): Promise<GenerationView[]> {
-  const ownIds = rows.filter((r) => actor && (actor.userId === r.user_id || actor.role === 'admin')).map((r) => r.id);
+export async function toViews(deps: Deps, viewer: Viewer | null, rows: GenerationRow[]): Promise<GenerationView[]> {
+  const ownIds = rows.filter((r) => viewer && (viewer.userId === r.user_id || viewer.role === 'admin')).map((r) => r.id);
   const refunded = new Set<string>();
   if (ownIds.length) {
     const found = await deps.db.transaction.findMany({
@@ -233,14 +233,14 @@ export async function toViews(deps: Deps, actor: Actor | null, rows: GenerationR
 }
 
 /** Owner and admins see everything; others only a public, visible, completed generation. */
-export async function getGeneration(deps: Deps, actor: Actor | null, generationId: string): Promise<GenerationView> {
-  const rows = await deps.db.$queryRaw<GenerationRow[]>(selectGenerations(actor?.userId ?? null, Prisma.sql`g.id = ${generationId}::uuid`, Prisma.empty));
+export async function getGeneration(deps: Deps, viewer: Viewer | null, { generationId }: { generationId: string }): Promise<GenerationView> {
+  const rows = await deps.db.$queryRaw<GenerationRow[]>(selectGenerations(viewer?.userId ?? null, Prisma.sql`g.id = ${generationId}::uuid`, Prisma.empty));
   const row = rows[0];
-  const own = row && actor && (actor.userId === row.user_id || actor.role === 'admin');
+  const own = row && viewer && (viewer.userId === row.user_id || viewer.role === 'admin');
   if (!row || (!own && !(row.is_public && !row.is_hidden && row.status === 'completed'))) {
     throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', { generationId });
   }
-  return (await toViews(deps, actor, [row]))[0]!;
+  return (await toViews(deps, viewer, [row]))[0]!;
 }
 
 export interface UpdateGenerationInput {
@@ -251,9 +251,9 @@ export interface UpdateGenerationInput {
 }
 
 /** Publish/unpublish, hide (there is no delete) and describe: the owner only. */
-export async function updateGeneration(deps: Deps, actor: Actor, input: UpdateGenerationInput): Promise<GenerationView> {
+export async function updateGeneration(deps: Deps, viewer: Viewer, input: UpdateGenerationInput): Promise<GenerationView> {
   const { count } = await deps.db.generation.updateMany({
-    where: { id: input.generationId, userId: actor.userId },
+    where: { id: input.generationId, userId: viewer.userId },
     data: {
       ...(input.isPublic !== undefined ? { isPublic: input.isPublic } : {}),
       ...(input.isHidden !== undefined ? { isHidden: input.isHidden } : {}),
@@ -261,7 +261,7 @@ export async function updateGeneration(deps: Deps, actor: Actor, input: UpdateGe
     },
   });
   if (count === 0) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', { generationId: input.generationId });
-  return getGeneration(deps, actor, input.generationId);
+  return getGeneration(deps, viewer, input);
 }
 
 export type Visibility = 'public' | 'private' | 'hidden' | 'visible' | 'all';
@@ -269,10 +269,10 @@ export type Visibility = 'public' | 'private' | 'hidden' | 'visible' | 'all';
 /** The caller's own generations, newest first; hidden ones only when asked for. */
 export async function listMyGenerations(
   deps: Deps,
-  actor: Actor,
+  viewer: Viewer,
   { status, visibility = 'visible', limit, cursor }: { status?: GenerationStatus; visibility?: Visibility; limit: number; cursor?: string | null },
 ): Promise<Page<GenerationView>> {
-  const conditions = [Prisma.sql`g.user_id = ${actor.userId}::uuid`];
+  const conditions = [Prisma.sql`g.user_id = ${viewer.userId}::uuid`];
   if (status) conditions.push(Prisma.sql`g.status = ${status}::"GenerationStatus"`);
   if (visibility === 'public') conditions.push(Prisma.sql`g.is_public AND NOT g.is_hidden`);
   if (visibility === 'private') conditions.push(Prisma.sql`NOT g.is_public AND NOT g.is_hidden`);
@@ -283,8 +283,8 @@ export async function listMyGenerations(
     conditions.push(Prisma.sql`(g.created_at, g.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
   }
   const rows = await deps.db.$queryRaw<GenerationRow[]>(
-    selectGenerations(actor.userId, Prisma.join(conditions, ' AND '), Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${limit + 1}`),
+    selectGenerations(viewer.userId, Prisma.join(conditions, ' AND '), Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${limit + 1}`),
   );
   const page = pageOf(rows, limit, (last) => timeCursor.of({ createdAt: last.created_at, id: last.id }));
-  return { ...page, items: await toViews(deps, actor, page.items) };
+  return { ...page, items: await toViews(deps, viewer, page.items) };
 }

@@ -24,7 +24,7 @@ export const generationsRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => createGeneration(ctx.deps, ctx.viewer, input)),
-  byId: publicProcedure.input(generationIdInput).query(({ ctx, input }) => getGeneration(ctx.deps, ctx.viewer, input.generationId)),
+  byId: publicProcedure.input(generationIdInput).query(({ ctx, input }) => getGeneration(ctx.deps, ctx.viewer, input)),
   mine: authedProcedure
     .input(
       paginationInput.extend({
@@ -52,7 +52,7 @@ export const generationsRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       const topic = topicOf({ type: 'generation.updated', ownerId: ctx.viewer.userId });
       const ownGeneration = async () => {
-        const generation = await getGeneration(ctx.deps, ctx.viewer, input.generationId);
+        const generation = await getGeneration(ctx.deps, ctx.viewer, input);
         if (generation.author.id !== ctx.viewer.userId) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.');
       };
       for await (const { id, event } of authorizedStream(ctx.deps.events, topic, { fromId: input.lastEventId, signal }, ownGeneration)) {

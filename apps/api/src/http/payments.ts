@@ -17,7 +17,7 @@ export function paymentRoutes(deps: AppDeps): Router {
   };
   const finish = async (res: Response, request: { paymentKey: string; orderId: string; amount: number }) => {
     try {
-      await confirmPurchase(deps, request);
+      await confirmPurchase(deps, null, request);
       toWeb(res, { purchase: 'paid', orderId: request.orderId });
     } catch (error) {
       if (!isDomainError(error)) throw error;

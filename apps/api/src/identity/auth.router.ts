@@ -8,7 +8,7 @@ import { authedProcedure, publicProcedure, router, signInRateLimit } from '../tr
 
 export const authRouter = router({
   /** The signed-in user with role, balances and artist profile. */
-  me: authedProcedure.query(({ ctx }) => me(ctx.deps.db, ctx.viewer.userId)),
+  me: authedProcedure.query(({ ctx }) => me(ctx.deps, ctx.viewer)),
 
   /** Development sign-in (pick or create a demo user); refused in production. */
   devSignIn: publicProcedure

@@ -1,12 +1,14 @@
 import { DomainError } from '@stylelicense/contracts';
-import { Prisma, withTransaction, type Database } from '@stylelicense/db';
+import { Prisma, withTransaction } from '@stylelicense/db';
 import { verifySignatureImage } from '@stylelicense/imaging';
-import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
+import { storageKeys } from '@stylelicense/storage';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
 import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import type { Viewer } from '../common/viewer';
 
 /** A public profile: who they are, what they made, whom they follow, and their artist block. */
-export async function userProfile(db: Database, userId: string) {
+export async function userProfile({ db }: Pick<AppDeps, 'db'>, _viewer: Viewer | null, { userId }: { userId: string }) {
   const user = await db.user.findUnique({
     where: { id: userId },
     select: {
@@ -31,7 +33,8 @@ export async function userProfile(db: Database, userId: string) {
 }
 
 /** The signed-in user: profile, role, balances and their artist profile (with private fields). */
-export async function me(db: Database, userId: string) {
+export async function me({ db }: Pick<AppDeps, 'db'>, viewer: Viewer) {
+  const userId = viewer.userId;
   const user = await db.user.findUnique({
     where: { id: userId },
     select: {
@@ -55,7 +58,8 @@ export const profileUpdate = z.object({
   bio: z.string().max(500).optional(),
 });
 
-export async function updateProfile(db: Database, userId: string, changes: z.infer<typeof profileUpdate>) {
+export async function updateProfile({ db }: Pick<AppDeps, 'db'>, viewer: Viewer, changes: z.infer<typeof profileUpdate>) {
+  const userId = viewer.userId;
   try {
     await db.user.update({ where: { id: userId }, data: { username: changes.username, bio: changes.bio?.trim() } });
   } catch (error) {
@@ -64,7 +68,7 @@ export async function updateProfile(db: Database, userId: string, changes: z.inf
     }
     throw error;
   }
-  return me(db, userId);
+  return me({ db }, viewer);
 }
 
 /**
@@ -72,10 +76,11 @@ export async function updateProfile(db: Database, userId: string, changes: z.inf
  * signature (PNG with transparency, checked by its bytes) stored privately under signatures/.
  */
 export async function upgradeToArtist(
-  { db, storage }: { db: Database; storage: ObjectStorage },
-  userId: string,
+  { db, storage }: Pick<AppDeps, 'db' | 'storage'>,
+  viewer: Viewer,
   input: { artistName: string; email?: string; signaturePng: Uint8Array },
 ) {
+  const userId = viewer.userId;
   if (await db.artist.findUnique({ where: { userId }, select: { userId: true } })) {
     throw new DomainError('CONFLICT', 'You are already an artist.');
   }
@@ -99,17 +104,18 @@ export async function upgradeToArtist(
     }
     throw error;
   }
-  return me(db, userId);
+  return me({ db }, viewer);
 }
 
 const followPosition = z.object({ t: z.string().datetime(), id: z.string().uuid() });
 
 /** Whom `userId` follows, most recent first. */
 export async function listFollowing(
-  db: Database,
-  userId: string,
-  { limit, cursor }: { limit: number; cursor?: string | null },
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer | null,
+  { userId = viewer?.userId, limit, cursor }: { userId?: string; limit: number; cursor?: string | null },
 ): Promise<Page<{ followedAt: Date; user: { id: string; username: string; profileImage: string | null; artist: { artistName: string; followerCount: number } | null } }>> {
+  if (!userId) throw new DomainError('UNAUTHORIZED', 'Sign in or name a user.');
   const after = cursor ? decodeCursor(cursor, followPosition) : null;
   const rows = await db.follow.findMany({
     where: {

@@ -2,6 +2,8 @@ import { DomainError, type DomainEvent, type NotificationType } from '@stylelice
 import type { Database, NotificationTarget, TransactionClient } from '@stylelicense/db';
 import { uuidv7 } from '../common/ids';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
+import type { AppDeps } from '../deps';
+import type { Viewer } from '../common/viewer';
 
 export interface NotifyInput {
   recipientId: string;
@@ -72,12 +74,12 @@ const notificationSelect = {
 } as const;
 
 export async function listNotifications(
-  db: Database,
-  userId: string,
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
   { limit, cursor, unreadOnly }: { limit: number; cursor?: string | null; unreadOnly?: boolean },
 ): Promise<Page<NotificationView>> {
   const rows = await db.notification.findMany({
-    where: { recipientId: userId, ...(unreadOnly ? { isRead: false } : {}), ...timeCursor.where(cursor) },
+    where: { recipientId: viewer.userId, ...(unreadOnly ? { isRead: false } : {}), ...timeCursor.where(cursor) },
     orderBy: timeCursor.orderBy,
     take: limit + 1,
     select: notificationSelect,
@@ -89,22 +91,27 @@ export async function listNotifications(
   );
 }
 
-export async function countUnread(db: Database, userId: string): Promise<number> {
-  return db.notification.count({ where: { recipientId: userId, isRead: false } });
+export async function countUnread({ db }: Pick<AppDeps, 'db'>, viewer: Viewer): Promise<{ count: number }> {
+  return { count: await db.notification.count({ where: { recipientId: viewer.userId, isRead: false } }) };
 }
 
 /** Only the recipient may mark a notification; anyone else gets NOT_FOUND (no existence leak). */
-export async function markRead(db: Database, userId: string, notificationId: string): Promise<void> {
+export async function markRead(
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
+  { notificationId }: { notificationId: string },
+): Promise<{ ok: true }> {
   // read_at is set once, on the first read: the purge counts from it.
   const count = await db.$executeRaw`
     UPDATE notifications SET is_read = true, read_at = COALESCE(read_at, now())
-    WHERE id = ${notificationId}::uuid AND recipient_id = ${userId}::uuid`;
+    WHERE id = ${notificationId}::uuid AND recipient_id = ${viewer.userId}::uuid`;
   if (count === 0) throw new DomainError('NOT_FOUND', 'No such notification.', { notificationId });
+  return { ok: true };
 }
 
-export async function markAllRead(db: Database, userId: string): Promise<{ updated: number }> {
+export async function markAllRead({ db }: Pick<AppDeps, 'db'>, viewer: Viewer): Promise<{ updated: number }> {
   const { count } = await db.notification.updateMany({
-    where: { recipientId: userId, isRead: false },
+    where: { recipientId: viewer.userId, isRead: false },
     data: { isRead: true, readAt: new Date() },
   });
   return { updated: count };

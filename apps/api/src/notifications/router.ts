@@ -8,15 +8,12 @@ import { authedProcedure, router } from '../trpc/init';
 export const notificationsRouter = router({
   list: authedProcedure
     .input(paginationInput.extend({ unreadOnly: z.boolean().default(false) }))
-    .query(({ ctx, input }) => listNotifications(ctx.deps.db, ctx.viewer.userId, input)),
-  unreadCount: authedProcedure.query(async ({ ctx }) => ({ count: await countUnread(ctx.deps.db, ctx.viewer.userId) })),
+    .query(({ ctx, input }) => listNotifications(ctx.deps, ctx.viewer, input)),
+  unreadCount: authedProcedure.query(({ ctx }) => countUnread(ctx.deps, ctx.viewer)),
   markRead: authedProcedure
     .input(z.object({ notificationId: z.uuid() }))
-    .mutation(async ({ ctx, input }) => {
-      await markRead(ctx.deps.db, ctx.viewer.userId, input.notificationId);
-      return { ok: true as const };
-    }),
-  markAllRead: authedProcedure.mutation(({ ctx }) => markAllRead(ctx.deps.db, ctx.viewer.userId)),
+    .mutation(({ ctx, input }) => markRead(ctx.deps, ctx.viewer, input)),
+  markAllRead: authedProcedure.mutation(({ ctx }) => markAllRead(ctx.deps, ctx.viewer)),
   /** New notifications as they happen (SSE); reconnecting with the last event id replays what was missed. */
   onNew: authedProcedure
     .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())

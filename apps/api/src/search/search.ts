@@ -4,6 +4,8 @@ import type { ObjectStorage } from '@stylelicense/storage';
 import { z } from 'zod';
 import { downloadUrl } from '../common/media';
 import { decodeCursor, encodeCursor } from '../common/pagination';
+import type { AppDeps } from '../deps';
+import type { Viewer } from '../common/viewer';
 
 export type SearchType = 'styles' | 'artists' | 'all';
 
@@ -55,7 +57,8 @@ function escapeLike(q: string): string {
  * or prefix match ranks first. Every candidate set comes from a trigram GIN index.
  */
 export async function search(
-  { db, storage }: { db: Database; storage: ObjectStorage },
+  { db, storage }: Pick<AppDeps, 'db' | 'storage'>,
+  _viewer: Viewer | null,
   { q, type, limit, cursor }: { q: string; type: SearchType; limit: number; cursor?: string | null },
 ): Promise<SearchResult> {
   const query = q.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');

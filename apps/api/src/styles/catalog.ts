@@ -5,7 +5,7 @@ import { downloadUrl } from '../common/media';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
 import type { Deps } from './styles';
 import { normalizeTags } from './tags';
-import type { Actor } from '../common/visibility';
+import type { Viewer } from '../common/viewer';
 
 export type StyleSort = 'recent' | 'popular';
 
@@ -51,12 +51,12 @@ const LISTED = Prisma.sql`s.is_active AND NOT s.is_flagged AND s.training_status
  */
 export async function listStyles(
   deps: Deps,
-  actor: Actor | null,
+  viewer: Viewer | null,
   { sort, tags = [], artistId, status, limit, cursor }: { sort: StyleSort; tags?: string[]; artistId?: string; status?: TrainingStatus; limit: number; cursor?: string | null },
 ): Promise<Page<StyleCard>> {
   const conditions: Prisma.Sql[] = [];
   if (status) {
-    const own = actor && artistId && (actor.userId === artistId || actor.role === 'admin');
+    const own = viewer && artistId && (viewer.userId === artistId || viewer.role === 'admin');
     if (!own) throw new DomainError('FORBIDDEN', 'Only the artist may filter their styles by status.', { field: 'status' });
     conditions.push(Prisma.sql`s.training_status = ${status}::"TrainingStatus"`);
   } else {

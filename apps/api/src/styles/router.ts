@@ -20,7 +20,7 @@ export const stylesRouter = router({
   /** Presigned uploads for 10–100 images into the artist's staging area. */
   uploadUrls: artistProcedure
     .input(z.object({ images: imageList(z.object({ contentType: z.enum(ARTWORK_CONTENT_TYPES) })) }))
-    .mutation(({ ctx, input }) => issueUploadUrls(ctx.deps.storage, ctx.viewer.userId, input.images)),
+    .mutation(({ ctx, input }) => issueUploadUrls(ctx.deps, ctx.viewer, input)),
   create: artistProcedure
     .input(
       z.object({
@@ -47,7 +47,7 @@ export const stylesRouter = router({
       }),
     )
     .query(({ ctx, input }) => publicRead(ctx, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input))),
-  byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input.styleId)),
+  byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input)),
   mine: artistProcedure.input(paginationInput).query(({ ctx, input }) => listMyStyles(ctx.deps, ctx.viewer, input)),
   update: artistProcedure
     .input(
@@ -61,14 +61,14 @@ export const stylesRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => updateStyle(ctx.deps, ctx.viewer, input)),
-  deactivate: artistProcedure.input(styleIdInput).mutation(({ ctx, input }) => deactivateStyle(ctx.deps, ctx.viewer, input.styleId)),
+  deactivate: artistProcedure.input(styleIdInput).mutation(({ ctx, input }) => deactivateStyle(ctx.deps, ctx.viewer, input)),
   /** Training status and progress of one of my styles (SSE), resumable with the last event id. */
   onProgress: authedProcedure
     .input(styleIdInput.extend({ lastEventId: z.string().max(64).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const topic = topicOf({ type: 'training.updated', ownerId: ctx.viewer.userId });
       const ownStyle = async () => {
-        const style = await getStyle(ctx.deps, ctx.viewer, input.styleId);
+        const style = await getStyle(ctx.deps, ctx.viewer, input);
         if (style.artist.id !== ctx.viewer.userId) throw new DomainError('STYLE_NOT_FOUND', 'No such style.');
       };
       for await (const { id, event } of authorizedStream(ctx.deps.events, topic, { fromId: input.lastEventId, signal }, ownStyle)) {

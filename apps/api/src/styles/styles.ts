@@ -9,7 +9,7 @@ import { enqueueOutboxMessage } from '../messaging/outbox';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import { assertImageCount, assertOwnUpload, deleteStaged, verifyStagedArtworks } from './uploads';
 import { linkArtworkTags, linkStyleTags, normalizeTag, normalizeTags, tagsOf } from './tags';
-import type { Actor } from '../common/visibility';
+import type { Viewer } from '../common/viewer';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
 const SAMPLE_ARTWORKS = 6;
@@ -31,8 +31,8 @@ export interface CreateStyleInput {
  * and every artwork) and the training job (outbox) are written in ONE transaction. The staging
  * folder is removed afterwards; on failure, the copies are.
  */
-export async function createStyle(deps: Deps, actor: Actor, input: CreateStyleInput): Promise<StyleView> {
-  assertOwnUpload(input.uploadId, actor.userId);
+export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyleInput): Promise<StyleView> {
+  assertOwnUpload(input.uploadId, viewer.userId);
   assertImageCount(input.artworks.length);
   const indexes = input.artworks.map((a) => a.index);
   if (new Set(indexes).size !== indexes.length) throw new DomainError('VALIDATION_ERROR', 'Each image may be used once.', { field: 'artworks' });
@@ -40,9 +40,9 @@ export async function createStyle(deps: Deps, actor: Actor, input: CreateStyleIn
   const nameTag = normalizeTag(name);
   const styleTags = normalizeTags([nameTag, ...input.tags]);
   const artworks = input.artworks.map((a) => ({ ...a, id: uuidv7(), tags: normalizeTags([nameTag, ...(a.tags ?? [])]) }));
-  const artist = await deps.db.artist.findUnique({ where: { userId: actor.userId }, select: { artistName: true } });
+  const artist = await deps.db.artist.findUnique({ where: { userId: viewer.userId }, select: { artistName: true } });
   if (!artist) throw new DomainError('ARTIST_ONLY', 'Complete your artist profile first.');
-  await assertCanCreate(deps, actor.userId, name);
+  await assertCanCreate(deps, viewer.userId, name);
 
   const verified = await verifyStagedArtworks(deps.storage, input.uploadId, indexes);
   const styleId = uuidv7();
@@ -52,7 +52,7 @@ export async function createStyle(deps: Deps, actor: Actor, input: CreateStyleIn
     v: 1,
     jobId: styleId,
     styleId,
-    artistId: actor.userId,
+    artistId: viewer.userId,
     styleName: name,
     styleTags,
     artworks: artworks.map((a, n) => ({ artworkId: a.id, imageKey: trainingKey(n), caption: a.caption?.trim() || null, tags: a.tags })),
@@ -62,12 +62,12 @@ export async function createStyle(deps: Deps, actor: Actor, input: CreateStyleIn
   try {
     await withTransaction(deps.db, async (tx) => {
       // Serialises one artist's creations, so the limit and the unique name are checked race-free.
-      await tx.$queryRaw`SELECT 1 FROM artists WHERE user_id = ${actor.userId}::uuid FOR UPDATE`;
-      await assertCanCreate({ ...deps, db: tx as unknown as Deps['db'] }, actor.userId, name);
+      await tx.$queryRaw`SELECT 1 FROM artists WHERE user_id = ${viewer.userId}::uuid FOR UPDATE`;
+      await assertCanCreate({ ...deps, db: tx as unknown as Deps['db'] }, viewer.userId, name);
       await tx.style.create({
         data: {
           id: styleId,
-          artistId: actor.userId,
+          artistId: viewer.userId,
           name,
           description: input.description.trim(),
           thumbnail: trainingKey(0),
@@ -96,7 +96,7 @@ export async function createStyle(deps: Deps, actor: Actor, input: CreateStyleIn
     throw error;
   }
   await deleteStaged(deps.storage, storageKeys.uploadPrefix(input.uploadId));
-  return getStyle(deps, actor, styleId);
+  return getStyle(deps, viewer, { styleId });
 }
 
 async function assertCanCreate(deps: Pick<Deps, 'db' | 'config'>, artistId: string, name: string): Promise<void> {
@@ -136,7 +136,7 @@ export interface StyleView {
 }
 
 /** Listed styles (trained, active, unflagged) for everyone; any of their own for the artist; all for admins. */
-export async function getStyle(deps: Deps, actor: Actor | null, styleId: string): Promise<StyleView> {
+export async function getStyle(deps: Deps, viewer: Viewer | null, { styleId }: { styleId: string }): Promise<StyleView> {
   const style = await deps.db.style.findUnique({
     where: { id: styleId },
     include: {
@@ -144,7 +144,7 @@ export async function getStyle(deps: Deps, actor: Actor | null, styleId: string)
       artworks: { where: { isValid: true }, orderBy: { sequence: 'asc' }, take: SAMPLE_ARTWORKS },
     },
   });
-  const own = !!style && !!actor && (actor.userId === style.artistId || actor.role === 'admin');
+  const own = !!style && !!viewer && (viewer.userId === style.artistId || viewer.role === 'admin');
   const listed = !!style && style.trainingStatus === 'completed' && style.isActive && !style.isFlagged;
   if (!style || (!own && !listed)) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
   const [tags, publicGenerations] = await Promise.all([
@@ -197,8 +197,8 @@ export interface UpdateStyleInput {
 }
 
 /** The owner (or an admin) edits price, description, licence and activity once training completed; never the name. */
-export async function updateStyle(deps: Deps, actor: Actor, { styleId, ...changes }: UpdateStyleInput): Promise<StyleView> {
-  const style = await ownStyle(deps, actor, styleId);
+export async function updateStyle(deps: Deps, viewer: Viewer, { styleId, ...changes }: UpdateStyleInput): Promise<StyleView> {
+  const style = await ownStyle(deps, viewer, styleId);
   if (style.trainingStatus !== 'completed') {
     throw new DomainError('TRAINING_IN_PROGRESS', 'A style can be edited once its training has completed.', { trainingStatus: style.trainingStatus });
   }
@@ -212,19 +212,19 @@ export async function updateStyle(deps: Deps, actor: Actor, { styleId, ...change
       ...(changes.validTo !== undefined ? { validTo: changes.validTo } : {}),
     },
   });
-  return getStyle(deps, actor, styleId);
+  return getStyle(deps, viewer, { styleId });
 }
 
 /** Styles are never deleted (generations refer to them): deactivating takes one off the market. */
-export async function deactivateStyle(deps: Deps, actor: Actor, styleId: string): Promise<StyleView> {
-  await ownStyle(deps, actor, styleId);
+export async function deactivateStyle(deps: Deps, viewer: Viewer, { styleId }: { styleId: string }): Promise<StyleView> {
+  await ownStyle(deps, viewer, styleId);
   await deps.db.style.update({ where: { id: styleId }, data: { isActive: false } });
-  return getStyle(deps, actor, styleId);
+  return getStyle(deps, viewer, { styleId });
 }
 
-async function ownStyle(deps: Deps, actor: Actor, styleId: string) {
+async function ownStyle(deps: Deps, viewer: Viewer, styleId: string) {
   const style = await deps.db.style.findUnique({ where: { id: styleId }, select: { artistId: true, trainingStatus: true } });
-  if (!style || (style.artistId !== actor.userId && actor.role !== 'admin')) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
+  if (!style || (style.artistId !== viewer.userId && viewer.role !== 'admin')) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
   return style;
 }
 
@@ -244,16 +244,16 @@ export interface MyStyle {
 }
 
 /** The artist's own styles in every state, newest first, each with what it has earned. */
-export async function listMyStyles(deps: Deps, actor: Actor, { limit, cursor }: { limit: number; cursor?: string | null }): Promise<Page<MyStyle>> {
+export async function listMyStyles(deps: Deps, viewer: Viewer, { limit, cursor }: { limit: number; cursor?: string | null }): Promise<Page<MyStyle>> {
   const rows = await deps.db.style.findMany({
-    where: { artistId: actor.userId, ...timeCursor.where(cursor) },
+    where: { artistId: viewer.userId, ...timeCursor.where(cursor) },
     orderBy: timeCursor.orderBy,
     take: limit + 1,
   });
   const page = pageOf(rows, limit, timeCursor.of);
   const earned = await deps.db.transaction.groupBy({
     by: ['styleId'],
-    where: { type: 'earning', receiverId: actor.userId, status: 'completed', styleId: { in: page.items.map((s) => s.id) } },
+    where: { type: 'earning', receiverId: viewer.userId, status: 'completed', styleId: { in: page.items.map((s) => s.id) } },
     _sum: { amount: true },
   });
   const earnedBy = new Map(earned.map((e) => [e.styleId, e._sum.amount ?? 0]));

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '@stylelicense/contracts';
 import { ARTWORK_LIMITS, verifyArtwork, type VerifiedArtwork } from '@stylelicense/imaging';
 import { storageKeys, sweepObjects, type ObjectStorage, type PresignedUpload } from '@stylelicense/storage';
+import type { AppDeps } from '../deps';
+import type { Viewer } from '../common/viewer';
 
 /** SPEC.md: a style is trained on 10–100 of the artist's images. */
 export const STYLE_IMAGE_COUNT = { min: 10, max: 100 } as const;
@@ -24,10 +26,11 @@ export function assertImageCount(count: number): void {
  * the browser sends bytes straight to storage; `styles.create` verifies them later.
  */
 export async function issueUploadUrls(
-  storage: ObjectStorage,
-  artistId: string,
-  images: ReadonlyArray<{ contentType: (typeof ARTWORK_CONTENT_TYPES)[number] }>,
+  { storage }: Pick<AppDeps, 'storage'>,
+  viewer: Viewer,
+  { images }: { images: ReadonlyArray<{ contentType: (typeof ARTWORK_CONTENT_TYPES)[number] }> },
 ): Promise<{ uploadId: string; uploads: Array<PresignedUpload & { index: number }> }> {
+  const artistId = viewer.userId;
   assertImageCount(images.length);
   const uploadId = `${artistId}_${randomBytes(12).toString('hex')}`;
   const uploads = await Promise.all(

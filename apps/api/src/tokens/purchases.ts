@@ -1,5 +1,6 @@
 import { DomainError } from '@stylelicense/contracts';
 import { withTransaction, type Database, type Prisma, type Purchase } from '@stylelicense/db';
+import type { Viewer } from '../common/viewer';
 import type { Logger } from '../logger';
 import { creditPurchase } from './ledger';
 import { PaymentDeclined, type PaymentProvider, type ProviderPayment } from './payments/provider';
@@ -31,8 +32,11 @@ function paymentFailed(message: string, details: Record<string, unknown>): Domai
  */
 export async function confirmPurchase(
   deps: PurchaseDeps,
-  { paymentKey, orderId, amount, buyerId }: { paymentKey: string; orderId: string; amount: number; buyerId?: string },
+  viewer: Viewer | null,
+  { paymentKey, orderId, amount }: { paymentKey: string; orderId: string; amount: number },
 ): Promise<ConfirmedPurchase> {
+  // From checkout's redirect nobody is signed in on the request; the web app's confirmation names the buyer.
+  const buyerId = viewer?.userId;
   const purchase = await deps.db.purchase.findUnique({ where: { providerOrderId: orderId } });
   if (!purchase || (buyerId && purchase.buyerId !== buyerId)) throw paymentFailed('No such order.', { orderId, reason: 'unknown_order' });
   if (purchase.status === 'paid') return alreadyPaid(deps.db, purchase, paymentKey);

@@ -5,12 +5,12 @@ import { createPurchase, listTransactions, tokenBalance, tokenPackages } from '.
 import { authedProcedure, publicProcedure, router } from '../trpc/init';
 
 export const tokensRouter = router({
-  balance: authedProcedure.query(({ ctx }) => tokenBalance(ctx.deps.db, ctx.viewer.userId)),
+  balance: authedProcedure.query(({ ctx }) => tokenBalance(ctx.deps, ctx.viewer)),
 
   /** My ledger entries, newest first, with sender/receiver/style/generation summaries. */
   transactions: authedProcedure
     .input(paginationInput.extend({ type: z.enum(['all', 'purchase', 'generation']).default('all') }))
-    .query(({ ctx, input }) => listTransactions(ctx.deps.db, ctx.viewer.userId, input)),
+    .query(({ ctx, input }) => listTransactions(ctx.deps, ctx.viewer, input)),
 
   /** The packages on sale (prices are the server's). */
   packages: publicProcedure.query(() => tokenPackages()),
@@ -18,10 +18,10 @@ export const tokensRouter = router({
   /** Start buying a package: a pending purchase, its order id and where to pay (valid 15 minutes). */
   purchase: authedProcedure
     .input(z.object({ packageId: z.string().min(1).max(50) }))
-    .mutation(({ ctx, input }) => createPurchase(ctx.deps.db, ctx.deps.payments, { userId: ctx.viewer.userId, packageId: input.packageId })),
+    .mutation(({ ctx, input }) => createPurchase(ctx.deps, ctx.viewer, input)),
 
   /** The web app's return from checkout: confirm the payment (credited once per payment key). */
   confirmPurchase: authedProcedure
     .input(z.object({ paymentKey: z.string().min(1).max(200), orderId: z.string().min(6).max(64), amount: z.number().int().positive() }))
-    .mutation(({ ctx, input }) => confirmPurchase(ctx.deps, { ...input, buyerId: ctx.viewer.userId })),
+    .mutation(({ ctx, input }) => confirmPurchase(ctx.deps, ctx.viewer, input)),
 });

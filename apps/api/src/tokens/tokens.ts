@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DomainError } from '@stylelicense/contracts';
-import type { Database, Prisma } from '@stylelicense/db';
-import type { PaymentProvider } from './payments/provider';
+import type { Prisma } from '@stylelicense/db';
+import type { AppDeps } from '../deps';
+import type { Viewer } from '../common/viewer';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 
 /** Token packages live on the server only; clients send an id, never a price. */
@@ -27,7 +28,8 @@ export function findPackage(packageId: string): TokenPackage {
   return found;
 }
 
-export async function tokenBalance(db: Database, userId: string) {
+export async function tokenBalance({ db }: Pick<AppDeps, 'db'>, viewer: Viewer) {
+  const userId = viewer.userId;
   const user = await db.user.findUnique({
     where: { id: userId },
     select: { tokenBalance: true, artist: { select: { earnedTokenBalance: true } } },
@@ -48,10 +50,11 @@ const party = { select: { id: true, username: true, profileImage: true } } as co
 
 /** The caller's ledger entries (sent or received), newest first, with who/what each one concerns. */
 export async function listTransactions(
-  db: Database,
-  userId: string,
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
   { type, limit, cursor }: { type: TransactionFilter; limit: number; cursor?: string | null },
 ): Promise<Page<ReturnType<typeof toEntry>>> {
+  const userId = viewer.userId;
   const rows = await db.transaction.findMany({
     where: { AND: [{ OR: [{ senderId: userId }, { receiverId: userId }] }, FILTER_TYPES[type], timeCursor.where(cursor)] },
     orderBy: timeCursor.orderBy,
@@ -95,7 +98,8 @@ function toEntry(
 }
 
 /** A pending purchase of a package: the order id the provider will carry, and where to pay. */
-export async function createPurchase(db: Database, payments: PaymentProvider, { userId, packageId }: { userId: string; packageId: string }) {
+export async function createPurchase({ db, payments }: Pick<AppDeps, 'db' | 'payments'>, viewer: Viewer, { packageId }: { packageId: string }) {
+  const userId = viewer.userId;
   const pkg = findPackage(packageId);
   // Toss order ids: 6–64 characters of letters, digits, '-' and '_'.
   const orderId = `sl_${Date.now().toString(36)}_${randomBytes(12).toString('base64url')}`;
