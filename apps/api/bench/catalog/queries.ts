@@ -1,8 +1,7 @@
 import type { Prisma } from '@stylelicense/db';
-import { feedOrder, LISTED_GENERATIONS } from '../../src/generations/feed';
-import { selectGenerations } from '../../src/generations/generations';
-import { peopleSearchQuery, styleSearchQuery } from '../../src/search/search';
-import { LISTED_STYLES, styleCardsQuery } from '../../src/styles/catalog';
+import { feedOrder, LISTED_GENERATIONS, selectGenerations } from '../../src/generations/queries';
+import { peopleSearchQuery, styleSearchQuery } from '../../src/search/queries';
+import { LISTED_STYLES, styleCardsQuery } from '../../src/styles/queries';
 
 /** One statement as `pg` takes it. */
 export interface CeilingQuery {

@@ -1,16 +1,12 @@
 import { Prisma, queryRows } from '@stylelicense/db';
 import { z } from 'zod';
-import { selectGenerations, toViews, type Deps, type GenerationRow, type GenerationView } from './generations';
+import { toViews, type Deps, type GenerationRow, type GenerationView } from './generations';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
 import { normalizeTags } from '../styles/tags';
 import type { Viewer } from '../common/viewer';
-
-export type FeedSort = 'recent' | 'popular';
+import { feedOrder, LISTED_GENERATIONS, selectGenerations, type FeedSort } from './queries';
 
 const feedPosition = z.object({ l: z.number().int().min(0).optional(), t: z.string().datetime(), id: z.uuid() });
-
-/** The rows the public feed may show; matches the partial indexes generations_feed_*_idx. */
-export const LISTED_GENERATIONS = Prisma.sql`g.is_public AND NOT g.is_hidden AND g.status = 'completed'`;
 
 /**
  * The public feed: public, visible, completed generations, newest first or most liked (then
@@ -50,11 +46,4 @@ export async function listFeed(
     encodeCursor({ ...(sort === 'popular' ? { l: last.like_count } : {}), t: last.created_at.toISOString(), id: last.id }),
   );
   return { ...page, items: await toViews(deps, viewer, page.items) };
-}
-
-/** ORDER BY + LIMIT of the feed; matches the partial indexes (exported for the bench's ceiling). */
-export function feedOrder(sort: FeedSort, take: number): Prisma.Sql {
-  return sort === 'popular'
-    ? Prisma.sql`ORDER BY g.like_count DESC, g.created_at DESC, g.id DESC LIMIT ${take}`
-    : Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${take}`;
 }

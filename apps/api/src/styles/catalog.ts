@@ -6,8 +6,7 @@ import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/paginat
 import type { Deps } from './styles';
 import { normalizeTags } from './tags';
 import type { Viewer } from '../common/viewer';
-
-export type StyleSort = 'recent' | 'popular';
+import { LISTED_STYLES, styleCardsQuery, type StyleSort } from './queries';
 
 export interface StyleCard {
   id: string;
@@ -41,9 +40,6 @@ interface CardRow {
 
 const position = z.object({ f: z.number().int().min(0).optional(), t: z.string().datetime(), id: z.uuid() });
 
-/** What the public catalogue shows; matches the partial index styles_listed_recent_idx. */
-const LISTED = Prisma.sql`s.is_active AND NOT s.is_flagged AND s.training_status = 'completed'`;
-
 /**
  * The catalogue: listed styles newest first, or popular (the artist's followers, then newest);
  * only styles carrying every tag given; one artist's. An artist (or an admin) may list their own
@@ -60,7 +56,7 @@ export async function listStyles(
     if (!own) throw new DomainError('FORBIDDEN', 'Only the artist may filter their styles by status.', { field: 'status' });
     conditions.push(Prisma.sql`s.training_status = ${status}::"TrainingStatus"`);
   } else {
-    conditions.push(LISTED);
+    conditions.push(LISTED_STYLES);
   }
   if (artistId) conditions.push(Prisma.sql`s.artist_id = ${artistId}::uuid`);
   const names = normalizeTags(tags);
@@ -103,19 +99,3 @@ export async function listStyles(
   };
 }
 
-/** The catalogue's one statement (tags included: one round trip per page) (exported for the bench's ceiling, which sends it through `pg`). */
-export function styleCardsQuery(conditions: Prisma.Sql[], sort: StyleSort, take: number): Prisma.Sql {
-  const order =
-    sort === 'popular' ? Prisma.sql`a.follower_count DESC, s.created_at DESC, s.id DESC` : Prisma.sql`s.created_at DESC, s.id DESC`;
-  return Prisma.sql`
-    SELECT s.id::text, s.name, s.description, s.thumbnail, s.license_type::text AS license_type, s.generation_cost_tokens,
-           s.usage_count, s.training_status::text AS training_status, a.user_id::text AS artist_id, a.artist_name, a.follower_count,
-           s.created_at,
-           ARRAY(SELECT t.name FROM style_tags st JOIN tags t ON t.id = st.tag_id WHERE st.style_id = s.id ORDER BY st.sequence) AS tags
-    FROM styles s JOIN artists a ON a.user_id = s.artist_id
-    WHERE ${Prisma.join(conditions, ' AND ')}
-    ORDER BY ${order}
-    LIMIT ${take}`;
-}
-
-export { LISTED as LISTED_STYLES };
