@@ -1,7 +1,14 @@
 // The same flow on the real RabbitMQ (loopback), under a queue prefix of its own, at 1:2.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createRabbitBroker, JOB_QUEUES, parkingQueueOf, retryQueueOf, type RabbitBroker } from '@stylelicense/queue';
+import {
+  ATTEMPT_HEADER,
+  createRabbitBroker,
+  JOB_QUEUES,
+  parkingQueueOf,
+  retryQueueOf,
+  type RabbitBroker,
+} from '@stylelicense/queue';
 import amqplib from 'amqplib';
 import { storageKeys } from '@stylelicense/storage';
 import sharp from 'sharp';
@@ -52,7 +59,7 @@ describe('on RabbitMQ', () => {
     worker = await startInferenceWorker({ broker, storage, config: workerConfig(dir.path, receiver, modelDir), log: silentLog });
 
     const job = generationJob(style, { aspectRatio: '1:2', width: 512, height: 1024, seed: 77, attempt: 3 });
-    await broker.publish(JOB_QUEUES.generation, job, { headers: { 'x-attempt': 3 } });
+    await broker.publish(JOB_QUEUES.generation, job, { headers: { [ATTEMPT_HEADER]: 3 } });
     const completed = await receiver.waitFor(isRoute('generationComplete', job.generationId), 90_000);
     const resultKey = storageKeys.result(job.generationId, 'png');
     expect(completed.payload).toMatchObject({
