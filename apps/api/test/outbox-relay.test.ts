@@ -61,8 +61,10 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
     await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(40);
     expect(seen.map((delivery) => delivery.messageId)).toEqual(ids);
     expect(seen.map((delivery) => (delivery.body as { n: number }).n)).toEqual([...Array(40).keys()]);
-    const rows = await database.db.outboxMessage.findMany({ orderBy: { id: 'asc' } });
-    expect(rows.every((row) => row.status === 'sent' && row.sentAt !== null)).toBe(true);
+    // The consumer can hold a batch before the relay's "sent" update commits: wait for the update.
+    const allSent = async () =>
+      (await database.db.outboxMessage.findMany()).every((row) => row.status === 'sent' && row.sentAt !== null);
+    await expect.poll(allSent, { timeout: 10_000 }).toBe(true);
     expect(await relayer.lag()).toEqual({ pending: 0, due: 0, oldestDueAgeMs: 0 });
   });
 
