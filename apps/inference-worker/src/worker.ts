@@ -75,7 +75,7 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       return await generate(job, resultKey, signal);
     } catch (error) {
       if (shutdown?.aborted) throw new HandedBack(`worker shutting down; generation ${job.generationId} handed back`);
-      const reason = signal.aborted ? signal.reason : error;
+      const reason: unknown = signal.aborted ? signal.reason : error;
       const classified = classifyFailure(reason);
       log.warn(
         { generationId: job.generationId, attempt: job.attempt, code: classified.code, retryable: classified.retryable, err: error },
@@ -229,6 +229,6 @@ function fromObjectMetadata(stored: Record<string, string>): ResultMetadata | nu
   return Object.fromEntries(entries) as ResultMetadata;
 }
 
-function roundTimings(timings: JobTimings): Record<string, number> {
-  return Object.fromEntries(Object.entries(timings).map(([name, ms]) => [name, Math.round(ms)]));
+function roundTimings(timings: Record<keyof JobTimings, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries<number>(timings).map(([name, ms]) => [name, Math.round(ms)]));
 }

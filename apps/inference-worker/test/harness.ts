@@ -14,7 +14,7 @@ import {
   type WebhookRoute,
 } from '@stylelicense/contracts';
 import { buildSyntheticModel, decodeModel, SeededNoise } from '@stylelicense/diffusion';
-import { encodeSafetensors, type TensorInputs } from '@stylelicense/safetensors';
+import { encodeSafetensors } from '@stylelicense/safetensors';
 import { createStorage, storageKeys, type ObjectStorage } from '@stylelicense/storage';
 import sharp from 'sharp';
 import type { InferenceWorkerConfig, WorkerLog } from '../src/config';
@@ -45,7 +45,7 @@ export async function tinyLora(modelDir: string, seed = 3): Promise<Uint8Array> 
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], values: [rank] };
   }
   if (Object.keys(tensors).length === 0) throw new Error('tiny UNet has no attention block to adapt');
-  return encodeSafetensors(tensors as TensorInputs);
+  return encodeSafetensors(tensors);
 }
 
 /** A 200×80 signature: an opaque magenta bar over a half-transparent one, the rest transparent. */
@@ -158,7 +158,7 @@ export async function startWebhookReceiver() {
         return refuse(401, String(error));
       }
       try {
-        payload = parseMessage(entry.route.schema, body) as Record<string, unknown>;
+        payload = parseMessage(entry.route.schema, body);
       } catch (error) {
         return refuse(400, String(error));
       }

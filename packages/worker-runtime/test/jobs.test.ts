@@ -6,7 +6,7 @@ const prefix = () => `wr-jobs-${process.pid}-${Math.random().toString(36).slice(
 
 describe('taking jobs one at a time', () => {
   it('works one job at a time, in order, and counts the job in hand', async () => {
-    const broker = await createInProcessBroker({ prefix: prefix() });
+    const broker = createInProcessBroker({ prefix: prefix() });
     const seen: string[] = [];
     const inHandDuringWork: number[] = [];
     let running = 0;
@@ -31,7 +31,7 @@ describe('taking jobs one at a time', () => {
   });
 
   it('on stop lets the job in hand run out the grace period, then aborts it with the reason', async () => {
-    const broker = await createInProcessBroker({ prefix: prefix() });
+    const broker = createInProcessBroker({ prefix: prefix() });
     let started!: () => void;
     const jobStarted = new Promise<void>((resolve) => (started = resolve));
     let abortedWith: unknown;

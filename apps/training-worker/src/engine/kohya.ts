@@ -123,7 +123,8 @@ export function createKohyaEngine(options: KohyaEngineOptions): KohyaEngine {
     if (signal?.aborted) throw cancellation(signal.reason);
     await assertInstalled(scriptPath, baseModelPath);
     const tracker = new ProgressTracker(plan, onProgress);
-    let outOfMemory: string | null = null;
+    // Set from the output callback, which TypeScript's narrowing cannot see.
+    let outOfMemory = null as string | null;
     const timeLimitMs = trainOptions.timeLimitMs ?? options.timeLimitMs;
 
     const run: TrainerRun = await runTrainerProcess(command, {

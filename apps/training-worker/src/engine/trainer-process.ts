@@ -51,7 +51,8 @@ export async function runTrainerProcess(
   const started = Date.now();
   // Opened up front so a bad log path fails here, not as an unhandled stream error mid-run.
   const log = (await open(options.logPath, 'a')).createWriteStream();
-  let logError: Error | null = null;
+  // Set from the stream's error event, which TypeScript's narrowing cannot see.
+  let logError = null as Error | null;
   log.on('error', (error) => {
     logError ??= error;
   });

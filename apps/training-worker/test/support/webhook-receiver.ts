@@ -51,7 +51,7 @@ export async function startWebhookReceiver(secret: string) {
     }
     let body: ReceivedWebhook['body'];
     try {
-      body = parseMessage(WEBHOOK_ROUTES[route].schema, raw) as ReceivedWebhook['body'];
+      body = parseMessage(WEBHOOK_ROUTES[route].schema, raw);
     } catch (error) {
       refused.push({ path, status: 400, reason: String(error) });
       res.writeHead(400).end();
