@@ -8,10 +8,11 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { dimensionsFor, generateWebhookSecret, type AspectRatio } from '@stylelicense/contracts';
 import { DiffusionWorker, silentLogger } from '@stylelicense/diffusion';
+import { makeTempDir } from '@stylelicense/test-kit';
 import { createGenerationReporter } from '../src/reporter';
 import { LoraCache, SignatureCache } from '../src/style-inputs';
 import { createGenerationHandler, type JobTimings } from '../src/worker';
-import { buildTinyModel, filesystemStorage, generationJob, seedStyle, silentLog, tempDir, tinyLora } from '../test/harness';
+import { buildTinyModel, filesystemStorage, generationJob, seedStyle, silentLog, tinyLora } from '../test/harness';
 
 const images = Number(process.env.BENCH_IMAGES ?? 5);
 const steps = Number(process.env.BENCH_STEPS ?? 4);
@@ -20,7 +21,7 @@ const format = (process.env.BENCH_FORMAT ?? 'png') as 'png' | 'webp';
 const aspect = (process.env.BENCH_ASPECT ?? '1:1') as AspectRatio;
 const { width, height } = dimensionsFor(aspect);
 
-const dir = await tempDir('bench');
+const dir = await makeTempDir('inference-bench');
 // The API's side: answers every webhook 200 on loopback (signatures are checked by the tests).
 const api = createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end('{}')));
 await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));

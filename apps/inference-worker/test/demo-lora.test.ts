@@ -1,13 +1,14 @@
 import { parseLora } from '@stylelicense/diffusion';
 import { parseSafetensors } from '@stylelicense/safetensors';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoLoraMaker } from '../src/demo-lora';
-import { buildTinyModel, tempDir } from './harness';
+import { buildTinyModel } from './harness';
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let dir: TempDir;
 let modelDir: string;
 beforeAll(async () => {
-  dir = await tempDir('demo-lora');
+  dir = await makeTempDir('inference-demo-lora');
   modelDir = buildTinyModel(dir.path);
 });
 afterAll(() => dir?.remove());

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
 import { storageKeys } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_MODEL_STEPS } from '../src/env';
@@ -16,15 +17,14 @@ import {
   seedStyle,
   silentLog,
   startWebhookReceiver,
-  tempDir,
   type WebhookReceiver,
 } from './harness';
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let dir: TempDir;
 let receiver: WebhookReceiver;
 
 beforeAll(async () => {
-  dir = await tempDir('embedded');
+  dir = await makeTempDir('inference-embedded');
   receiver = await startWebhookReceiver();
 });
 

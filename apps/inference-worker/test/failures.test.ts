@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DiffusionWorker, silentLogger } from '@stylelicense/diffusion';
 import { PermanentError } from '@stylelicense/queue';
 import { createStorage, storageKeys, type ObjectStorage, type S3Storage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenerationReporter, type GenerationReporter } from '../src/reporter';
@@ -19,19 +20,18 @@ import {
   seedStyle,
   silentLog,
   startWebhookReceiver,
-  tempDir,
   type StyleFixture,
   type WebhookReceiver,
 } from './harness';
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let dir: TempDir;
 let modelDir: string;
 let diffusion: DiffusionWorker;
 let receiver: WebhookReceiver;
 let reporter: GenerationReporter;
 
 beforeAll(async () => {
-  dir = await tempDir('failures');
+  dir = await makeTempDir('inference-failures');
   modelDir = buildTinyModel(dir.path);
   diffusion = await DiffusionWorker.start({ logger: silentLogger });
   receiver = await startWebhookReceiver();

@@ -6,6 +6,7 @@ import { DiffusionEngine, silentLogger } from '@stylelicense/diffusion';
 import { readStampMetadata, signatureBox, stampSignature } from '@stylelicense/imaging';
 import { createInProcessBroker, JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRESS_MILESTONES } from '../src/progress';
@@ -19,14 +20,13 @@ import {
   signaturePng,
   silentLog,
   startWebhookReceiver,
-  tempDir,
   tinyLora,
   workerConfig,
   type StyleFixture,
   type WebhookReceiver,
 } from './harness';
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let dir: TempDir;
 let modelDir: string;
 let storage: ObjectStorage;
 let broker: Broker;
@@ -35,7 +35,7 @@ let worker: InferenceWorker;
 let style: StyleFixture;
 
 beforeAll(async () => {
-  dir = await tempDir('flow');
+  dir = await makeTempDir('inference-flow');
   modelDir = buildTinyModel(dir.path);
   storage = filesystemStorage(join(dir.path, 'storage'));
   await storage.ensureBucket();

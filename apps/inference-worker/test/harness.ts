@@ -1,9 +1,8 @@
 // Real parts for the worker's tests: the synthetic tiny model, a LoRA for it, filesystem storage,
 // a loopback "API" that verifies Standard Webhooks signatures and records what arrives.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   generateWebhookSecret,
@@ -105,11 +104,6 @@ export function generationJob(style: StyleFixture, overrides: Partial<Generation
     requestedAt: new Date().toISOString(),
     ...overrides,
   };
-}
-
-export async function tempDir(label: string): Promise<{ path: string; remove(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), `sl-inference-${label}-`));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
 export function filesystemStorage(root: string): ObjectStorage {

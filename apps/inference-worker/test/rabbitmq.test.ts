@@ -11,6 +11,7 @@ import {
 } from '@stylelicense/queue';
 import amqplib from 'amqplib';
 import { storageKeys } from '@stylelicense/storage';
+import { makeTempDir, testServices, type TempDir } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInferenceWorker, type InferenceWorker } from '../src/start';
@@ -22,21 +23,20 @@ import {
   seedStyle,
   silentLog,
   startWebhookReceiver,
-  tempDir,
   workerConfig,
   type WebhookReceiver,
 } from './harness';
 
-const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const AMQP_URL = testServices.rabbitmq.url;
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let dir: TempDir;
 let broker: RabbitBroker;
 let receiver: WebhookReceiver;
 let worker: InferenceWorker | undefined;
 let prefix: string;
 
 beforeAll(async () => {
-  dir = await tempDir('rabbitmq');
+  dir = await makeTempDir('inference-rabbitmq');
   receiver = await startWebhookReceiver();
   prefix = `inference-test-${randomBytes(4).toString('hex')}.`;
   broker = await createRabbitBroker({ url: AMQP_URL, prefix, connectionName: 'inference-worker-test' });

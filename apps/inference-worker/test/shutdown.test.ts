@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { createInProcessBroker, JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startHealthServer } from '../src/health';
 import { startInferenceWorker, type InferenceWorker } from '../src/start';
@@ -13,13 +14,12 @@ import {
   seedStyle,
   silentLog,
   startWebhookReceiver,
-  tempDir,
   workerConfig,
   type StyleFixture,
   type WebhookReceiver,
 } from './harness';
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
+let dir: TempDir;
 let modelDir: string;
 let storage: ObjectStorage;
 let receiver: WebhookReceiver;
@@ -27,7 +27,7 @@ let style: StyleFixture;
 let broker: Broker | undefined;
 
 beforeAll(async () => {
-  dir = await tempDir('shutdown');
+  dir = await makeTempDir('inference-shutdown');
   modelDir = buildTinyModel(dir.path);
   storage = filesystemStorage(join(dir.path, 'storage'));
   await storage.ensureBucket();

@@ -2,9 +2,10 @@
 // against a ceiling in the same run: plain sharp decode + resize of the same files, same parallelism,
 // nothing else (no sniffing, orientation, crop, encode, caption or file writes).
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import { prepareDataset, type ArtworkRecord } from '../src/index';
 
@@ -73,7 +74,7 @@ async function baseline(files: string[], concurrency: number): Promise<void> {
 }
 
 async function prepare(files: string[], concurrency: number): Promise<number> {
-  const out = await mkdtemp(join(tmpdir(), 'bench-dataset-out-'));
+  const out = await makeTempDir('bench-dataset-out');
   try {
     const artworks: ArtworkRecord[] = files.map((file, i) => ({
       id: `a${i}`,
@@ -85,12 +86,12 @@ async function prepare(files: string[], concurrency: number): Promise<number> {
       styleName: 'Bench Style',
       artworks,
       loadBytes: async (key) => readFile(key),
-      datasetDir: out,
+      datasetDir: out.path,
       concurrency,
     });
     return dataset.accepted.length;
   } finally {
-    await rm(out, { recursive: true, force: true });
+    await out.remove();
   }
 }
 

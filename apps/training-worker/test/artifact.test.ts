@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
 import { writeSafetensorsFile, type TensorInput } from '@stylelicense/safetensors';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateLoraArtifact } from '../src/index';
 
@@ -26,13 +26,15 @@ const UNET = 'lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to
 const TE = 'lora_te_text_model_encoder_layers_0_self_attn_q_proj';
 
 describe('validateLoraArtifact', () => {
+  let tempDir: TempDir;
   let dir: string;
   let n = 0;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'artifact-'));
+    tempDir = await makeTempDir('artifact');
+    dir = tempDir.path;
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await tempDir.remove();
   });
 
   const write = async (tensors: Tensors) => {

@@ -1,6 +1,6 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -36,6 +36,7 @@ async function pixel(path: string, x: number, y: number): Promise<number[]> {
 }
 
 describe('prepareDataset', () => {
+  let tempDir: TempDir;
   let dir: string;
   const objects = new Map<string, Uint8Array>();
   const loadBytes = async (key: string) => {
@@ -45,7 +46,8 @@ describe('prepareDataset', () => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dataset-test-'));
+    tempDir = await makeTempDir('dataset-test');
+    dir = tempDir.path;
     objects.set('rotated.jpg', await rotatedJpeg());
     objects.set('tiny.png', await solid(200, 200, RED).png().toBuffer());
     const good = await solid(800, 800, RED).jpeg().toBuffer();
@@ -69,7 +71,7 @@ describe('prepareDataset', () => {
     for (let i = 0; i < 10; i++) objects.set(`plain-${i}.jpg`, await solid(640, 512, BLUE).jpeg().toBuffer());
   });
   afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await tempDir.remove();
   });
 
   const artwork = (id: string, storageKey: string, tags: string[] = [], caption?: string): ArtworkRecord => ({

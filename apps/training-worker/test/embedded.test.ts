@@ -1,23 +1,24 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedWorker } from '../src/index';
 import { memoryLog, putArtworks, SECRET, TEN_GOOD, testStorage, trainingJob, uniqueId, TEST_TOPOLOGY } from './support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
+let tempDir: TempDir;
 let root: string;
 let receiver: WebhookReceiver;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'training-embedded-'));
+  tempDir = await makeTempDir('training-embedded');
+  root = tempDir.path;
   receiver = await startWebhookReceiver(SECRET);
 });
 
 afterAll(async () => {
   await receiver.close();
-  await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 describe('embedded default (in-process broker, no trainer engine)', () => {

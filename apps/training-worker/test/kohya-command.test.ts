@@ -1,17 +1,19 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKohyaEngine, scheduleForImageCount, type TrainingJob } from '../src/index';
 
 describe('kohya engine plan', () => {
+  let tempDir: TempDir;
   let workDir: string;
   beforeAll(async () => {
-    workDir = await mkdtemp(join(tmpdir(), 'kohya-plan-'));
+    tempDir = await makeTempDir('kohya-plan');
+    workDir = tempDir.path;
   });
   afterAll(async () => {
-    await rm(workDir, { recursive: true, force: true });
+    await tempDir.remove();
   });
 
   const engine = createKohyaEngine({

@@ -1,22 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JOB_QUEUES } from '@stylelicense/queue';
 import { createStorage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMQP_URL, putArtworks, rabbitFixture, SECRET, TEN_GOOD, trainingJob, uniqueId } from './support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
+let tempDir: TempDir;
 let root: string;
 let receiver: WebhookReceiver;
 let fixture: ReturnType<typeof rabbitFixture>;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'training-main-'));
+  tempDir = await makeTempDir('training-main');
+  root = tempDir.path;
   receiver = await startWebhookReceiver(SECRET);
   fixture = rabbitFixture({}); // main.ts declares the production topology (queue defaults)
 });
@@ -24,7 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture.cleanup();
   await receiver.close();
-  await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 /** Resolves with the health URL from the "training worker ready" log line. */

@@ -1,15 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { generateWebhookSecret } from '@stylelicense/contracts';
 import { JOB_QUEUES, parkingQueueOf, PARKED_REASON_HEADER, type JobDelivery, type RabbitBroker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTrainingWorker, type TrainingWorker } from '../src/index';
 import { createProcessTestEngine } from './fixtures/process-engine';
 import { memoryLog, putArtworks, rabbitFixture, SECRET, TEN_GOOD, testConfig, testStorage, trainingJob, uniqueId } from './support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
+let tempDir: TempDir;
 let root: string;
 let storage: ObjectStorage;
 let receiver: WebhookReceiver;
@@ -18,7 +17,8 @@ let api: RabbitBroker;
 const parked: JobDelivery[] = [];
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'training-parked-'));
+  tempDir = await makeTempDir('training-parked');
+  root = tempDir.path;
   storage = testStorage(root);
   await storage.ensureBucket();
   receiver = await startWebhookReceiver(SECRET);
@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture.cleanup();
   await receiver.close();
-  await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 async function withWorker(overrides: Parameters<typeof testConfig>[2], run: (worker: TrainingWorker) => Promise<void>) {

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
 import { readSafetensorsHeader } from '@stylelicense/safetensors';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -44,13 +44,15 @@ async function failureOf(promise: Promise<unknown>): Promise<JobFailure> {
 }
 
 describe('process engine (kohya process protocol against a fake trainer)', () => {
+  let tempDir: TempDir;
   let root: string;
   let dataset: TrainingJob['dataset'];
   let jobCount = 0;
   const images = new Map<string, Uint8Array>();
 
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'process-engine-'));
+    tempDir = await makeTempDir('process-engine');
+    root = tempDir.path;
     for (let i = 0; i < 10; i++) {
       images.set(
         `k${i}`,
@@ -75,7 +77,7 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
     };
   });
   afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
+    await tempDir.remove();
   });
 
   const newJob = async (): Promise<TrainingJob> => {

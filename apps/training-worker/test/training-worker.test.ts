@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JOB_QUEUES, type RabbitBroker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { styleFileKeys, startTrainingWorker, validateLoraArtifact, type TrainingWorker } from '../src/index';
@@ -21,6 +21,7 @@ import {
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 import { isAlive, readPidsWhileRunning } from './support/processes';
 
+let tempDir: TempDir;
 let root: string;
 let storage: ObjectStorage;
 let receiver: WebhookReceiver;
@@ -29,7 +30,8 @@ let api: RabbitBroker;
 const running: TrainingWorker[] = [];
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'training-worker-'));
+  tempDir = await makeTempDir('training-worker');
+  root = tempDir.path;
   storage = testStorage(root);
   await storage.ensureBucket();
   receiver = await startWebhookReceiver((await import('./support/harness')).SECRET);
@@ -44,7 +46,7 @@ afterEach(async () => {
 afterAll(async () => {
   await fixture.cleanup();
   await receiver.close();
-  await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 async function startWorker(mode: FakeTrainerMode, overrides: Parameters<typeof testConfig>[2] = {}, engine: Parameters<typeof createProcessTestEngine>[0] = { mode }) {

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JOB_QUEUES, type RabbitBroker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTrainingWorker, styleFileKeys, type TrainingWorker } from '../src/index';
 import { createProcessTestEngine } from './fixtures/process-engine';
@@ -13,6 +12,7 @@ import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-re
 
 const workerProcess = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url));
 
+let tempDir: TempDir;
 let root: string;
 let storage: ObjectStorage;
 let receiver: WebhookReceiver;
@@ -20,7 +20,8 @@ let fixture: ReturnType<typeof rabbitFixture>;
 let api: RabbitBroker;
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'training-crash-'));
+  tempDir = await makeTempDir('training-crash');
+  root = tempDir.path;
   storage = testStorage(root);
   await storage.ensureBucket();
   receiver = await startWebhookReceiver(SECRET);
@@ -31,7 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fixture.cleanup();
   await receiver.close();
-  await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 describe('worker crashes', () => {

@@ -1,20 +1,18 @@
 // The whole product on loopback: PostgreSQL (a fresh migrated database), RabbitMQ (a queue prefix
 // of its own), S3 (s3rver in this process), and the three apps as child processes sharing them.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateWebhookSecret } from '@stylelicense/contracts';
 import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
 import { createRabbitBroker } from '@stylelicense/queue';
 import { createStorage, type ObjectStorage } from '@stylelicense/storage';
+import { freePort, makeTempDir, requireService, testServices } from '@stylelicense/test-kit';
 import S3rver from 's3rver';
 import { startApp, stopApp, type AppProcess } from './processes';
 import { waitFor } from './waiting';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const AMQP_URL = testServices.rabbitmq.url;
 export const WEB_ORIGIN = 'http://localhost:5173';
 const SD_SCRIPTS_FIXTURE = fileURLToPath(new URL('../fixtures/sd-scripts', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
@@ -30,14 +28,6 @@ export interface Stack {
   stop(options?: { keepRunDir?: boolean }): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function answers(url: string): Promise<true | undefined> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   return response.ok ? true : undefined;
@@ -49,8 +39,9 @@ async function answers(url: string): Promise<true | undefined> {
  * first start, which is also the base model the stand-in trainer adapts.
  */
 export async function startStack(): Promise<Stack> {
+  await requireService(testServices.rabbitmq);
   const run = randomBytes(4).toString('hex');
-  const runDir = await mkdtemp(join(tmpdir(), `sl-e2e-${run}-`));
+  const { path: runDir, remove: removeRunDir } = await makeTempDir(`e2e-${run}`);
   const apps: AppProcess[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -195,7 +186,7 @@ export async function startStack(): Promise<Stack> {
       runDir,
       async stop({ keepRunDir = false } = {}) {
         await stop();
-        if (!keepRunDir) await rm(runDir, { recursive: true, force: true });
+        if (!keepRunDir) await removeRunDir();
       },
     };
   } catch (error) {

@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLogger, loadConfig, startApi, type ApiRuntime } from '@stylelicense/api';
 import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
 import { uploadToPresignedUrl } from '@stylelicense/storage';
+import { freePort, makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { EventSource } from 'eventsource';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,20 +10,12 @@ import { createStyleLicenseClient, errorCodeOf, type StyleLicenseClient } from '
 const WEB_ORIGIN = 'http://localhost:5173';
 let database: TestDatabase;
 let runtime: ApiRuntime;
-let dataDir: string;
+let dataDir: TempDir;
 let url: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  dataDir = await mkdtemp(join(tmpdir(), 'sl-client-'));
+  dataDir = await makeTempDir('client');
   const port = await freePort();
   const config = loadConfig({
     MODE: 'test',
@@ -34,7 +23,7 @@ beforeAll(async () => {
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     WEB_ORIGIN,
-    DATA_DIR: dataDir,
+    DATA_DIR: dataDir.path,
     DATABASE_URL: database.url,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_SIGN_IN: '100/60',
@@ -45,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await database?.drop();
-  await rm(dataDir, { recursive: true, force: true });
+  await dataDir?.remove();
 });
 
 /** A signed-in client: dev sign-in over HTTP, the session cookie kept in a one-cookie jar. */

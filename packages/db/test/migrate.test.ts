@@ -1,6 +1,6 @@
-import { cp, mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, MIGRATIONS_DIR, MigrationError } from '../src';
@@ -18,9 +18,10 @@ async function emptyDatabase() {
 }
 
 async function copyOfMigrations(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'sl-migrations-'));
-  await cp(MIGRATIONS_DIR, dir, { recursive: true });
-  return dir;
+  const { path, remove } = await makeTempDir('migrations');
+  drops.push(remove);
+  await cp(MIGRATIONS_DIR, path, { recursive: true });
+  return path;
 }
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {

@@ -1,9 +1,9 @@
 // Tiny-model text-to-image throughput on this CPU, against the raw UNet `session.run` it is made
 // of, so the pipeline's own overhead (scheduler, CFG, conversions, progress) shows as a ratio.
 // Usage: pnpm --filter @stylelicense/diffusion bench   (env: BENCH_SIZE, BENCH_STEPS, BENCH_IMAGES)
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import { createSession } from '../src/pipeline/execution-provider';
 import { openModelFolder } from '../src/pipeline/model-folder';
 import type { InferenceSession } from '../src/pipeline/ort';
@@ -17,7 +17,8 @@ const size = Number(process.env.BENCH_SIZE ?? 512);
 const steps = Number(process.env.BENCH_STEPS ?? 4);
 const images = Number(process.env.BENCH_IMAGES ?? 3);
 
-const root = await mkdtemp(join(tmpdir(), 'sl-bench-diffusion-'));
+const tempDir = await makeTempDir('bench-diffusion');
+const root = tempDir.path;
 try {
   const modelDir = buildSyntheticModel({ preset: 'tiny', dir: join(root, 'tiny'), seed: 1 }).dir;
   console.log(
@@ -108,5 +109,5 @@ try {
     `end to end:                          ${imageMs.toFixed(0)} ms/image = ${(1000 / imageMs).toFixed(3)} images/s`,
   );
 } finally {
-  await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 }

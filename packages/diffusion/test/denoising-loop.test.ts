@@ -1,10 +1,9 @@
 // The denoising loop reuses its UNet input tensors and output buffers across steps; these check
 // that doing so changes nothing, on the real tiny model in ONNX Runtime.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createSession } from '../src/pipeline/execution-provider';
 import { openModelFolder } from '../src/pipeline/model-folder';
 import type { InferenceSession } from '../src/pipeline/ort';
@@ -12,7 +11,8 @@ import { generateWithModel, type GenerateRequest, type LoadedModel } from '../sr
 import { ClipTokenizer } from '../src/tokenizer/clip-tokenizer';
 import { buildTinyModel, maxPixelDifference } from './pipeline-fixtures';
 
-let root = '';
+const tempDir = await makeTempDir('denoise');
+const root = tempDir.path;
 const models: LoadedModel[] = [];
 
 async function loadModel(dir: string): Promise<LoadedModel> {
@@ -68,15 +68,11 @@ const request = (modelDir: string, overrides: Partial<GenerateRequest> = {}): Ge
   ...overrides,
 });
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'sl-denoise-'));
-});
-
 afterAll(async () => {
   for (const model of models) {
     for (const session of [model.textEncoder, model.unet, model.vaeDecoder]) await session.release();
   }
-  if (root) await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 describe('denoising loop buffers', () => {

@@ -1,7 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSafetensors, type TensorInputs } from '@stylelicense/safetensors';
+import { makeTempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyDelta,
@@ -140,16 +141,13 @@ function expectClose(actual: number[] | undefined, wanted: number[], digits = 4)
   wanted.forEach((w, i) => expect(actual![i]).toBeCloseTo(w, digits));
 }
 
-let dir = '';
-let modelFile = '';
+const tempDir = await makeTempDir('lora');
+const dir = tempDir.path;
+const modelFile = join(dir, 'model.onnx');
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'sl-lora-'));
-  modelFile = join(dir, 'model.onnx');
   await writeFile(modelFile, encodeModel(attentionModel()));
 });
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => tempDir.remove());
 
 describe('reading LoRA files', () => {
   it('reads kohya keys with alpha/rank scaling', () => {
@@ -264,20 +262,20 @@ describe('merging LoRA into ONNX weights', () => {
   });
 
   it('patches weights kept in external data (models over 2 GB) and hands them to ONNX Runtime in memory', async () => {
-    const extDir = await mkdtemp(join(tmpdir(), 'sl-lora-ext-'));
+    const extDir = await makeTempDir('lora-ext');
     try {
-      writeModelWithExternalData(attentionModel(), extDir, 'model.onnx', {
+      writeModelWithExternalData(attentionModel(), extDir.path, 'model.onnx', {
         dataFile: 'model.onnx_data',
         minBytes: 48,
       });
       const layers = parseLora(encodeSafetensors(kohyaTensors())).layers;
-      const merged = await mergeLoraIntoModel(join(extDir, 'model.onnx'), layers, 1);
+      const merged = await mergeLoraIntoModel(join(extDir.path, 'model.onnx'), layers, 1);
       expect(merged.externalData?.map((f) => f.path)).toEqual(['model.onnx_data']);
       const after = await runAll(merged);
       expectClose(after.q, expected('to_q', 1));
       expectClose(after.c, expected('proj_in', 1));
     } finally {
-      await rm(extDir, { recursive: true, force: true });
+      await extDir.remove();
     }
   });
 

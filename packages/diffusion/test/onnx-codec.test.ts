@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -22,8 +22,9 @@ import {
 } from '../src/onnx';
 import { SeededNoise } from '../src/schedulers';
 
-const dir = mkdtempSync(join(tmpdir(), 'onnx-codec-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const tempDir = await makeTempDir('onnx-codec');
+const dir = tempDir.path;
+afterAll(() => tempDir.remove());
 
 /** y = x @ W + b, then GELU-free Relu; W fp32 [3,2], plus an fp16 weight used via Cast. */
 function smallModel() {

@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DiffusionEngine,
@@ -21,7 +21,8 @@ import {
   type LoraWeights,
 } from './pipeline-fixtures';
 
-let root = '';
+const tempDir = await makeTempDir('pipeline');
+const root = tempDir.path;
 let modelDir = '';
 let engine: DiffusionEngine;
 const logged: string[] = [];
@@ -42,15 +43,14 @@ const request = (overrides: Partial<GenerateRequest> = {}): GenerateRequest => (
   ...overrides,
 });
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'sl-pipeline-'));
+beforeAll(() => {
   modelDir = buildTinyModel(join(root, 'tiny'));
   engine = new DiffusionEngine({ provider: { provider: 'cpu' }, logger });
 });
 
 afterAll(async () => {
   await engine?.close();
-  if (root) await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 describe('text to image on the tiny model', () => {

@@ -1,14 +1,15 @@
 // The fused form targets ONNX Runtime's CUDA contrib kernels, which have no CPU
 // implementation: here we check its structure and weights; the GPU run is in bench/.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataType, decodeModel, getInitializerFloats, type OnnxModel, type OnnxNode } from '../src/onnx';
 import { buildSyntheticModel } from '../src/synthetic';
 
-const root = mkdtempSync(join(tmpdir(), 'synthetic-fused-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const tempDir = await makeTempDir('synthetic-fused');
+const root = tempDir.path;
+afterAll(() => tempDir.remove());
 
 let plain: OnnxModel;
 let fused: OnnxModel;

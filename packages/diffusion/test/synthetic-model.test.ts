@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel, getInitializerFloats, toHalfBits } from '../src/onnx';
 import { buildSyntheticModel, type SyntheticModelResult } from '../src/synthetic';
 import { ClipTokenizer } from '../src/tokenizer/clip-tokenizer';
 
-const root = mkdtempSync(join(tmpdir(), 'synthetic-model-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const tempDir = await makeTempDir('synthetic-model');
+const root = tempDir.path;
+afterAll(() => tempDir.remove());
 
 type Feeds = Record<string, ort.Tensor>;
 

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromByteLevel, toByteLevel } from '../src/tokenizer/byte-encoding';
 import { ClipTokenizer } from '../src/tokenizer/clip-tokenizer';
@@ -96,13 +97,12 @@ describe('CLIP tokenizer', () => {
   });
 
   describe('from a tokenizer folder', () => {
-    let dir = '';
-    afterAll(async () => {
-      if (dir) await rm(dir, { recursive: true, force: true });
-    });
+    let tempDir: TempDir | undefined;
+    afterAll(() => tempDir?.remove());
 
     it('reads vocab.json, merges.txt and the pad token', async () => {
-      dir = await mkdtemp(join(tmpdir(), 'sl-tokenizer-'));
+      tempDir = await makeTempDir('tokenizer');
+      const dir = tempDir.path;
       await writeFile(join(dir, 'vocab.json'), JSON.stringify(vocab));
       await writeFile(join(dir, 'merges.txt'), merges);
       await writeFile(join(dir, 'special_tokens_map.json'), JSON.stringify({ pad_token: { content: '!' } }));

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { threadId as mainThreadId } from 'node:worker_threads';
+import { makeTempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DiffusionEngine,
@@ -13,7 +13,8 @@ import {
 } from '../src';
 import { buildTinyModel } from './pipeline-fixtures';
 
-let root = '';
+const tempDir = await makeTempDir('worker');
+const root = tempDir.path;
 let modelDir = '';
 let worker: DiffusionWorker;
 const logged: string[] = [];
@@ -30,7 +31,6 @@ const request = (overrides: Partial<GenerateRequest> = {}): GenerateRequest => (
 });
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'sl-worker-'));
   modelDir = buildTinyModel(join(root, 'tiny'));
   worker = await DiffusionWorker.start({
     provider: { provider: 'cpu' },
@@ -40,7 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close();
-  if (root) await rm(root, { recursive: true, force: true });
+  await tempDir.remove();
 });
 
 describe('inference in a worker thread', () => {

@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeTempDir } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { sniffImageType, verifyArtwork, verifySignatureImage } from '../src';
@@ -41,7 +41,8 @@ describe('verifyArtwork', () => {
   });
 
   it('judges a PNG renamed .jpg by its bytes, and refuses other types whatever their name', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'sl-imaging-'));
+    const tempDir = await makeTempDir('imaging');
+    const dir = tempDir.path;
     try {
       await writeFile(path.join(dir, 'photo.jpg'), await encodedImage('png', 600, 600));
       expect((await verifyArtwork(await readFile(path.join(dir, 'photo.jpg')))).format).toBe('png');
@@ -51,7 +52,7 @@ describe('verifyArtwork', () => {
         reason: 'unsupported_type',
       });
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await tempDir.remove();
     }
     for (const bytes of [
       await encodedImage('gif', 64, 64),

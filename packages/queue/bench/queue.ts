@@ -1,11 +1,12 @@
 // Publish throughput through the broker layer vs raw amqplib confirm-channel publishing, in the
 // same run against the same broker, plus publish→consume latency on loopback.
-//   pnpm --filter @stylelicense/queue bench      (AMQP_URL, BENCH_MESSAGES to override)
+//   pnpm --filter @stylelicense/queue bench      (TEST_AMQP_URL, BENCH_MESSAGES to override)
 import { randomUUID } from 'node:crypto';
+import { requireService, testServices } from '@stylelicense/test-kit';
 import amqplib from 'amqplib';
 import { createInProcessBroker, createRabbitBroker, JOB_QUEUES, type Broker } from '../src';
 
-const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const url = testServices.rabbitmq.url;
 const messages = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const window = 2_000; // publishes in flight at once through the layer
@@ -141,6 +142,7 @@ const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const format = (value: number) => value.toFixed(value >= 100 ? 0 : 2);
 
+await requireService(testServices.rabbitmq);
 const rabbit = await createRabbitBroker({ url, prefix, queues: [queue], connectionName: 'queue-bench' });
 try {
   console.log(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { requireService, testServices } from '@stylelicense/test-kit';
 import {
   createInProcessBroker,
   createInProcessHub,
@@ -10,7 +11,7 @@ import {
   type TopologyOptions,
 } from '../src';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const AMQP_URL = testServices.rabbitmq.url;
 
 /** Fast tiers so a retry test takes a fraction of a second. */
 export const TEST_TOPOLOGY: TopologyOptions = { retryDelaysMs: [200, 400], maxAttempts: 3, deliveryLimit: 3 };
@@ -53,6 +54,7 @@ export function rabbitFixture(
     prefix,
     brokers,
     async connect() {
+      await requireService(testServices.rabbitmq);
       const broker = await createRabbitBroker({
         url: AMQP_URL,
         prefix,

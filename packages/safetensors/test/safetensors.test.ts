@@ -1,6 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   encodeSafetensors,
@@ -231,13 +231,13 @@ describe('encodeSafetensors', () => {
 });
 
 describe('files', () => {
+  let tempDir: TempDir | undefined;
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'safetensors-test-'));
+    tempDir = await makeTempDir('safetensors');
+    dir = tempDir.path;
   });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tempDir?.remove());
 
   it('writes a file and reads back the header alone and the whole file', async () => {
     const path = join(dir, 'lora.safetensors');

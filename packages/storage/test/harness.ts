@@ -1,9 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { makeTempDir } from '@stylelicense/test-kit';
 import S3rver from 's3rver';
 import { createFilesystemStorageHandler, FilesystemStorage, S3Storage } from '../src';
 
@@ -21,7 +19,7 @@ const listen = (server: Server) =>
 export async function startFilesystemStorage(): Promise<
   StorageHarness<FilesystemStorage> & { baseUrl: string }
 > {
-  const root = await mkdtemp(path.join(tmpdir(), 'sl-storage-fs-'));
+  const root = await makeTempDir('storage-fs');
   const route: { handler?: ReturnType<typeof createFilesystemStorageHandler> } = {};
   const server = createServer((req, res) => {
     if (!req.url?.startsWith('/storage/') || route.handler === undefined) {
@@ -34,7 +32,7 @@ export async function startFilesystemStorage(): Promise<
   });
   const port = await listen(server);
   const baseUrl = `http://127.0.0.1:${port}/storage`;
-  const storage = new FilesystemStorage({ root, publicBaseUrl: baseUrl, signingSecret: randomBytes(32) });
+  const storage = new FilesystemStorage({ root: root.path, publicBaseUrl: baseUrl, signingSecret: randomBytes(32) });
   route.handler = createFilesystemStorageHandler(storage);
   return {
     storage,
@@ -42,7 +40,7 @@ export async function startFilesystemStorage(): Promise<
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await rm(root, { recursive: true, force: true });
+      await root.remove();
     },
   };
 }
@@ -51,8 +49,8 @@ export async function startFilesystemStorage(): Promise<
 export async function startS3Storage(): Promise<
   StorageHarness<S3Storage> & { endpoint: string; bucket: string }
 > {
-  const directory = await mkdtemp(path.join(tmpdir(), 'sl-storage-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory });
+  const directory = await makeTempDir('storage-s3');
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: directory.path });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   const bucket = `sl-test-${randomBytes(4).toString('hex')}`;
@@ -71,7 +69,7 @@ export async function startS3Storage(): Promise<
     async close() {
       storage.destroy();
       await server.close();
-      await rm(directory, { recursive: true, force: true });
+      await directory.remove();
     },
   };
 }

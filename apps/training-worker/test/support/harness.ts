@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { generateWebhookSecret, trainingJobSchema, type TrainingJob, type TrainingJobInput } from '@stylelicense/contracts';
 import { createRabbitBroker, type RabbitBroker, type TopologyOptions } from '@stylelicense/queue';
 import { createStorage, storageKeys, type ObjectStorage } from '@stylelicense/storage';
+import { requireService, testServices } from '@stylelicense/test-kit';
 import sharp from 'sharp';
 import type { TrainingWorkerConfig, WorkerLog } from '../../src/index';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const AMQP_URL = testServices.rabbitmq.url;
 
 /** Fast retry tiers so a retried job takes a fraction of a second. */
 export const TEST_TOPOLOGY: TopologyOptions = { retryDelaysMs: [200, 400], maxAttempts: 3, deliveryLimit: 3 };
@@ -24,6 +25,7 @@ export function rabbitFixture(topology: TopologyOptions = TEST_TOPOLOGY) {
   return {
     prefix,
     async connect(): Promise<RabbitBroker> {
+      await requireService(testServices.rabbitmq);
       const broker = await createRabbitBroker({ url: AMQP_URL, prefix, ...topology, connectionName: `training-test ${prefix}` });
       brokers.push(broker);
       return broker;

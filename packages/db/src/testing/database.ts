@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { requireService, testServices } from '@stylelicense/test-kit';
 import pg from 'pg';
 import { createDatabase, type Database } from '../client';
 import { loadMigrations, migrate } from '../migrate';
-import { testDatabaseAdminUrl } from './env';
 
 // An arbitrary constant: processes building the template take turns.
 const TEMPLATE_LOCK_KEY = 72_616_454;
@@ -17,13 +17,14 @@ export interface TestDatabase {
 }
 
 function urlFor(database: string): string {
-  const url = new URL(testDatabaseAdminUrl);
+  const url = new URL(testServices.postgres.url);
   url.pathname = `/${database}`;
   return url.toString();
 }
 
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: testDatabaseAdminUrl });
+  await requireService(testServices.postgres);
+  const client = new pg.Client({ connectionString: testServices.postgres.url });
   await client.connect();
   try {
     return await work(client);
