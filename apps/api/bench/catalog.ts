@@ -3,10 +3,10 @@
 // SQL issued straight through `pg` at the same concurrency. Not a test: prints figures.
 // The seeded database is kept (`sl_bench_catalog_<migrations>`); BENCH_RESEED=1 rebuilds it.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort, testServices } from '@stylelicense/test-kit';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ensureTemplateDatabase, testDatabaseAdminUrl } from '@stylelicense/db/testing';
+import { ensureTemplateDatabase } from '@stylelicense/db/testing';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { SIZE, seedCatalog } from './catalog/seed';
@@ -18,8 +18,8 @@ const POOL = Number(process.env.BENCH_POOL ?? 10);
 
 const template = await ensureTemplateDatabase();
 const name = `sl_bench_catalog_${template.slice('sl_tpl_'.length)}`;
-const urlFor = (database: string) => Object.assign(new URL(testDatabaseAdminUrl), { pathname: `/${database}` }).toString();
-const admin = new pg.Client({ connectionString: testDatabaseAdminUrl });
+const urlFor = (database: string) => Object.assign(new URL(testServices.postgres.url), { pathname: `/${database}` }).toString();
+const admin = new pg.Client({ connectionString: testServices.postgres.url });
 await admin.connect();
 const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
 let seeded = false;
@@ -48,14 +48,6 @@ if (!seeded) {
 await admin.end();
 const databaseUrl = urlFor(name);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 // The API in its own process, configured like production (limits raised: this is a load test):
 // once with the anonymous page cache off (every request reads the database) and once on (default).
 async function startServer(publicCacheSeconds: number): Promise<{ url: string; stop(): Promise<void> }> {
@@ -80,7 +72,7 @@ async function startServer(publicCacheSeconds: number): Promise<{ url: string; s
   });
   const url = await new Promise<string>((resolve, reject) => {
     server.once('exit', (code) => reject(new Error(`API exited with ${code}`)));
-    server.stdout!.on('data', (chunk: Buffer) => {
+    server.stdout.on('data', (chunk: Buffer) => {
       const match = /LISTENING (\S+)/.exec(chunk.toString());
       if (match) resolve(match[1]!);
     });

@@ -1,3 +1,4 @@
+import { testServices } from '@stylelicense/test-kit';
 import { randomUUID } from 'node:crypto';
 import {
   createRabbitBroker,
@@ -7,7 +8,7 @@ import {
   type RabbitBroker,
 } from '@stylelicense/queue';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const AMQP_URL = testServices.rabbitmq.url;
 
 export function uniqueQueuePrefix(): string {
   return `test.api.${randomUUID().slice(0, 8)}.`;

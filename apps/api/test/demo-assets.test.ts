@@ -21,7 +21,7 @@ let testDb: TestDatabase;
 let dataDir: string;
 let storage: ObjectStorage;
 let first: DemoAssetsReport;
-const engine = new DiffusionEngine({ logger: { info: () => {}, warn: () => {} } as never });
+const engine = new DiffusionEngine({ logger: { info: () => {}, warn: () => {} } });
 
 const prepare = () =>
   prepareEmbeddedDemo({
@@ -70,7 +70,7 @@ describe('embedded demo assets', () => {
 
   it("gives each demo artist a signature that passes the upload check", async () => {
     for (const artist of await testDb.db.artist.findMany()) {
-      const verified = await verifySignatureImage(await storage.get(artist.signatureImage!));
+      const verified = await verifySignatureImage(await storage.get(artist.signatureImage));
       expect(verified.width).toBeGreaterThanOrEqual(64);
     }
   });

@@ -30,7 +30,7 @@ async function signIn(browser: Browser, user: GoogleUser, tamper: (q: { code: st
   const login = await browser.fetch('/api/auth/google/login?next=/styles/new');
   expect(login.status).toBe(302);
   const consent = google.authorize(login.headers.get('location')!, user);
-  const callback = await browser.fetch(`/api/auth/google/callback?${new URLSearchParams(tamper(consent))}`);
+  const callback = await browser.fetch(`/api/auth/google/callback?${new URLSearchParams(tamper(consent)).toString()}`);
   expect(callback.status).toBe(302);
   return new URL(callback.headers.get('location')!);
 }

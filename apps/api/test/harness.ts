@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
+import { freePort, makeTempDir } from '@stylelicense/test-kit';
 import { loadConfig, type ApiConfig } from '../src/env';
 import { createLogger } from '../src/logger';
 import { startApi, type ApiRuntime } from '../src/runtime';
@@ -20,12 +17,12 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
   const database = await createTestDatabase();
   // A known port up front, so URLs built from PUBLIC_URL (presigned storage, OAuth callback) work.
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'sl-api-test-'));
+  const dataDir = await makeTempDir('api-test');
   const config = loadConfig({
     MODE: 'test',
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATA_DIR: dataDir,
+    DATA_DIR: dataDir.path,
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     DATABASE_URL: database.url,
@@ -40,15 +37,7 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
     async stop() {
       await runtime.stop();
       await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
+      await dataDir.remove();
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -60,7 +60,7 @@ export class Browser {
     return {
       status: response.status,
       headers: response.headers,
-      data: body.result ? (superjson.deserialize(body.result.data) as T) : undefined,
+      data: body.result ? superjson.deserialize<T>(body.result.data) : undefined,
       error: body.error?.json,
     };
   }

@@ -77,7 +77,7 @@ describe('ledger', () => {
     expect(succeeded).toHaveLength(50);
     expect(refused).toHaveLength(150);
     const first = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
-    expect(first.reason.details).toEqual({ balance: 0, needed: 1 });
+    expect((first.reason as { details: unknown }).details).toEqual({ balance: 0, needed: 1 });
     expect(await balanceOf(user.id)).toBe(0);
     expect(await reconcile(db)).toEqual([]);
   });

@@ -43,7 +43,7 @@ async function startPurchase(browser: Browser, packageId = 'basic_100') {
 
 /** Toss sends the browser back to our success URL with the payment's key, order and amount. */
 async function returnFromToss(browser: Browser, query: { paymentKey: string; orderId: string; amount: number }) {
-  const back = await browser.fetch(`/api/payments/toss/success?${new URLSearchParams({ ...query, amount: String(query.amount) })}`);
+  const back = await browser.fetch(`/api/payments/toss/success?${new URLSearchParams({ ...query, amount: String(query.amount) }).toString()}`);
   expect(back.status).toBe(303);
   return new URL(back.headers.get('location')!);
 }

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { testServices } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from '../src/platform/rate-limits';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testServices.redis.url;
 const rule = { limit: 3, windowMs: 10_000 };
 
 describe.each([
@@ -69,21 +70,21 @@ describe('limits over HTTP', () => {
   it('answers 429 with Retry-After and the X-RateLimit headers for anonymous callers', async () => {
     const api = await start({ RATE_LIMIT_ANONYMOUS: '3/60' });
     const browser = new Browser(api.url);
-    const statuses: number[] = [];
-    let last;
+    const answers = [];
     for (let i = 0; i < 4; i++) {
-      last = await browser.query('tokens.packages');
-      statuses.push(last.status);
+      const answer = await browser.query('tokens.packages');
+      answers.push(answer);
       if (i === 0) {
-        expect(last.headers.get('x-ratelimit-limit')).toBe('3');
-        expect(last.headers.get('x-ratelimit-remaining')).toBe('2');
-        expect(Number(last.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+        expect(answer.headers.get('x-ratelimit-limit')).toBe('3');
+        expect(answer.headers.get('x-ratelimit-remaining')).toBe('2');
+        expect(Number(answer.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
       }
     }
-    expect(statuses).toEqual([200, 200, 200, 429]);
-    expect(last!.error?.data.code).toBe('RATE_LIMIT_EXCEEDED');
-    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(last!.headers.get('x-ratelimit-remaining')).toBe('0');
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 429]);
+    const last = answers[3]!;
+    expect(last.error?.data.code).toBe('RATE_LIMIT_EXCEEDED');
+    expect(Number(last.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last.headers.get('x-ratelimit-remaining')).toBe('0');
   });
 
   it('counts signed-in calls per user', async () => {

@@ -94,7 +94,7 @@ describe('styles.create', () => {
       const id = await stage(artist, Array(10).fill(png));
       await market.deps.storage.put(`uploads/${id}/3`, bad, { contentType: 'image/png' });
       const error = await api.styles.create(styleInput(id, 10)).catch((e: unknown) => e);
-      expect(await codeOf(Promise.reject(error))).toBe(code);
+      expect(await codeOf(Promise.reject(error as Error))).toBe(code);
       expect((error as { cause: { details: { index: number } } }).cause.details.index).toBe(3);
       // The bad object is deleted; nothing was written.
       expect(await market.deps.storage.head(`uploads/${id}/3`)).toBeNull();

@@ -20,7 +20,7 @@ const signed = new WeakMap<ObjectStorage, Map<string, { url: string; until: numb
 export async function downloadUrl(storage: ObjectStorage, key: string | null | undefined): Promise<string | null> {
   if (!key) return null;
   let links = signed.get(storage);
-  if (!links) signed.set(storage, (links = new Map()));
+  if (!links) signed.set(storage, (links = new Map<string, { url: string; until: number }>()));
   const now = Date.now();
   const reused = links.get(key);
   if (reused && reused.until > now) return reused.url;

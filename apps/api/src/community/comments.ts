@@ -97,7 +97,7 @@ export async function editComment({ db }: Pick<AppDeps, 'db'>, viewer: Viewer, {
   const text = cleanContent(content);
   const { count } = await db.comment.updateMany({ where: { id: commentId, userId: viewer.userId }, data: { content: text } });
   if (count === 0) throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
-  return toView((await db.comment.findUniqueOrThrow({ where: { id: commentId }, select: commentSelect })) as CommentRow);
+  return toView(await db.comment.findUniqueOrThrow({ where: { id: commentId }, select: commentSelect }));
 }
 
 /** The author or an admin deletes a comment together with its replies; comment_count drops by all of them. */

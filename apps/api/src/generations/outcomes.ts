@@ -221,7 +221,7 @@ async function lastJobOf(
      WHERE destination = ${JOB_QUEUES.generation} AND payload @> jsonb_build_object('generationId', ${generationId}::text)
      ORDER BY id DESC LIMIT 1`;
   const parsed = generationJobSchema.safeParse(rows[0]?.payload);
-  return parsed.success ? (parsed.data as unknown as Record<string, unknown>) : null;
+  return parsed.success ? (parsed.data) : null;
 }
 
 function isEvent(event: DomainEvent | null): event is DomainEvent {

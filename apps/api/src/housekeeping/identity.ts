@@ -14,7 +14,7 @@ export function startIdentityHousekeeping(db: Database, log: Logger, intervalMs:
       log.warn({ err: error }, 'identity housekeeping failed; will retry');
     }
   };
-  const timer = setInterval(run, intervalMs);
+  const timer = setInterval(() => void run(), intervalMs);
   timer.unref();
   void run();
   return () => clearInterval(timer);

@@ -21,7 +21,7 @@ export function paymentRoutes(deps: AppDeps): Router {
       toWeb(res, { purchase: 'paid', orderId: request.orderId });
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      toWeb(res, { error: error.code, reason: String(error.details?.reason ?? ''), orderId: request.orderId });
+      toWeb(res, { error: error.code, reason: typeof error.details?.reason === 'string' ? error.details.reason : '', orderId: request.orderId });
     }
   };
   const pendingPurchase = async (orderId: unknown) =>
@@ -81,12 +81,13 @@ export function paymentRoutes(deps: AppDeps): Router {
     });
     const form = express.urlencoded({ extended: false, limit: '4kb' });
     routes.post('/api/payments/sandbox/approve', form, async (req, res) => {
-      const purchase = await pendingPurchase(req.body?.orderId);
+      const purchase = await pendingPurchase(formField(req.body, 'orderId'));
       if (!purchase) return toWeb(res, { error: 'PAYMENT_FAILED', reason: 'unknown_order' });
       await finish(res, { paymentKey: provider.newPaymentKey(), orderId: purchase.providerOrderId, amount: purchase.totalPrice });
     });
     routes.post('/api/payments/sandbox/decline', form, async (req, res) => {
-      if (typeof req.body?.orderId === 'string') await abandonPurchase(deps.db, req.body.orderId, 'PAY_PROCESS_CANCELED');
+      const orderId = formField(req.body, 'orderId');
+      if (orderId) await abandonPurchase(deps.db, orderId, 'PAY_PROCESS_CANCELED');
       toWeb(res, { error: 'PAYMENT_FAILED', reason: 'PAY_PROCESS_CANCELED' });
     });
   }
@@ -118,4 +119,10 @@ function sandboxCheckoutPage(orderId: string, tokens: number, price: number): st
 <form method="post" action="approve"><input type="hidden" name="orderId" value="${id}"><button>Approve payment</button></form>
 <form method="post" action="decline"><input type="hidden" name="orderId" value="${id}"><button>Decline</button></form>
 </body></html>`;
+}
+
+/** A string field of a parsed form body, or undefined. */
+function formField(body: unknown, name: string): string | undefined {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : undefined;
 }

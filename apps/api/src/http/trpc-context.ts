@@ -11,7 +11,7 @@ export function createContextFactory(deps: AppDeps, resolveViewer: ViewerResolve
     return {
       deps,
       log: req.log ?? deps.log,
-      requestId: String(req.id ?? ''),
+      requestId: typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : '',
       ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
       viewer,
       userAgent: req.headers['user-agent'],

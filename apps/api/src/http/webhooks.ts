@@ -84,7 +84,7 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
       }
       let report: Report<typeof name>;
       try {
-        report = parseMessage(route.schema, body) as Report<typeof name>;
+        report = parseMessage<(typeof WEBHOOK_ROUTES)[typeof name]['schema']>(route.schema, body);
       } catch (error) {
         if (!isDomainError(error)) throw error;
         const issues =

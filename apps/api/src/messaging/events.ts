@@ -36,9 +36,9 @@ export async function publishAll(bus: EventBus, events: Array<DomainEvent | null
 }
 
 interface Waiter {
-  push(event: BusEvent): void;
+  push: (event: BusEvent) => void;
   /** Re-check whether the subscription should end (bus closed, signal aborted). */
-  wake(): void;
+  wake: () => void;
 }
 
 /**

@@ -155,7 +155,7 @@ function assertPayable(purchase: Purchase): void {
 async function markUnpaid(db: Database, purchaseId: string, status: 'failed' | 'expired', failureCode: string, details: unknown): Promise<void> {
   await db.purchase.updateMany({
     where: { id: purchaseId, status: { in: ['pending', 'authorized'] } },
-    data: { status, failureCode: failureCode.slice(0, 100), ...(details ? { providerDetails: details as Prisma.InputJsonValue } : {}) },
+    data: { status, failureCode: failureCode.slice(0, 100), ...(details ? { providerDetails: details } : {}) },
   });
 }
 

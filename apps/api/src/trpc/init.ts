@@ -1,16 +1,16 @@
 import { DomainError } from '@stylelicense/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
+import superjson, { type SuperJSONResult } from 'superjson';
 import { serializeOncePerSharedResult } from './public-cache';
-import type { Context, Viewer } from './context';
+import type { Context } from './context';
 import { rpcCodeFor, toApiError } from './errors';
 import { enforceRateLimit } from './rate-limit';
 
 const t = initTRPC.context<Context>().create({
   transformer: {
     // superjson both ways; a public page shared from the read cache is serialized once, not per request.
-    serialize: serializeOncePerSharedResult((value) => superjson.serialize(value)),
-    deserialize: (value) => superjson.deserialize(value as Parameters<typeof superjson.deserialize>[0]),
+    serialize: serializeOncePerSharedResult<SuperJSONResult>((value) => superjson.serialize(value)),
+    deserialize: (value) => superjson.deserialize<unknown>(value as Parameters<typeof superjson.deserialize>[0]),
   },
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
@@ -60,7 +60,7 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
       : new DomainError('UNAUTHORIZED', 'Sign in first.');
     throw new TRPCError({ code: 'UNAUTHORIZED', cause });
   }
-  return next({ ctx: { ...ctx, viewer: ctx.viewer as Viewer } });
+  return next({ ctx: { ...ctx, viewer: ctx.viewer } });
 });
 
 /** A signed-in artist (admins act as artists too). */

@@ -13,7 +13,7 @@ export interface TestDatabase {
   url: string;
   /** A Prisma client on this database (created on first use). */
   readonly db: Database;
-  drop(): Promise<void>;
+  drop: () => Promise<void>;
 }
 
 function urlFor(database: string): string {
@@ -101,7 +101,7 @@ export async function createTestDatabase({ poolSize = 10 }: { poolSize?: number 
 }
 
 /** An empty database (no migrations), for tests of the migration runner itself. */
-export async function createEmptyDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createEmptyDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `sl_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
   return {

@@ -78,7 +78,7 @@ export async function findSchemaDrift(url: string, schemaText?: string): Promise
       const actual = db.enums.get(name);
       const expected = e.values.map((v) => v.dbName ?? v.name);
       if (!actual) drift.push(`enum ${name}: missing in database`);
-      else if (actual.join(',') !== expected.join(',')) drift.push(`enum ${name}: database [${actual}] ≠ schema [${expected}]`);
+      else if (actual.join(',') !== expected.join(',')) drift.push(`enum ${name}: database [${actual.join(',')}] ≠ schema [${expected.join(',')}]`);
     }
 
     const modelTables = new Set<string>();

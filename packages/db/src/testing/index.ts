@@ -1,3 +1,2 @@
 export { createTestDatabase, createEmptyDatabase, ensureTemplateDatabase, type TestDatabase } from './database';
 export { findSchemaDrift, SCHEMA_PATH } from './drift';
-export { testDatabaseAdminUrl } from './env';
