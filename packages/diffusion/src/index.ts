@@ -56,7 +56,6 @@ export {
   type WeightDtype,
 } from './synthetic';
 export {
-  ASPECT_RATIO_SIZES,
   checkImageSize,
   consoleLogger,
   describeProvider,
@@ -65,8 +64,6 @@ export {
   isDiffusionError,
   openModelFolder,
   silentLogger,
-  sizeForAspectRatio,
-  type AspectRatio,
   type DiffusionEngineOptions,
   type DiffusionErrorCode,
   type DiffusionLogger,

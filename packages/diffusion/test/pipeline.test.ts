@@ -4,7 +4,6 @@ import { makeTempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DiffusionEngine,
-  sizeForAspectRatio,
   type DiffusionLogger,
   type GenerateRequest,
   type GenerationProgress,
@@ -20,6 +19,7 @@ import {
   writePremergedModel,
   type LoraWeights,
 } from './pipeline-fixtures';
+import { dimensionsFor } from '@stylelicense/contracts';
 
 const tempDir = await makeTempDir('pipeline');
 const root = tempDir.path;
@@ -65,11 +65,11 @@ describe('text to image on the tiny model', () => {
   });
 
   it('renders the product sizes: 1:1 = 512×512, 2:2 = 1024×1024, 1:2 = 512 wide × 1024 tall', async () => {
-    expect(sizeForAspectRatio('1:1')).toEqual({ width: 512, height: 512 });
-    expect(sizeForAspectRatio('2:2')).toEqual({ width: 1024, height: 1024 });
-    expect(sizeForAspectRatio('1:2')).toEqual({ width: 512, height: 1024 });
+    expect(dimensionsFor('1:1')).toEqual({ width: 512, height: 512 });
+    expect(dimensionsFor('2:2')).toEqual({ width: 1024, height: 1024 });
+    expect(dimensionsFor('1:2')).toEqual({ width: 512, height: 1024 });
     for (const ratio of ['1:1', '2:2', '1:2'] as const) {
-      const size = sizeForAspectRatio(ratio);
+      const size = dimensionsFor(ratio);
       // One unguided step keeps this quick; the sizes are what is under test.
       const image = await engine.generate(request({ ...size, steps: 1, guidanceScale: 0 }));
       expect([image.width, image.height]).toEqual([size.width, size.height]);

@@ -8,5 +8,5 @@ export {
   type ExecutionProviderConfig,
 } from './execution-provider';
 export { openModelFolder, type ModelFolder } from './model-folder';
-export { ASPECT_RATIO_SIZES, checkImageSize, sizeForAspectRatio, type AspectRatio } from './sizes';
+export { checkImageSize } from './sizes';
 export type { GenerateHooks, GenerateRequest, GeneratedImage, GenerationProgress } from './text-to-image';
