@@ -22,8 +22,7 @@ export async function signIn(apiUrl: string, username: string): Promise<SignedIn
     origin: WEB_ORIGIN,
     fetch: jarFetch,
     cookie: () => cookie,
-    // The `eventsource` package's handler types say `| null` where lib.dom's do not; same runtime shape.
-    EventSource: EventSource as unknown as typeof globalThis.EventSource,
+    EventSource,
   });
   const { userId, created } = await client.auth.devSignIn.mutate({ username });
   return { client, userId, username, created };

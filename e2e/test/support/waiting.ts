@@ -40,7 +40,7 @@ function failure(
 ): Error {
   const seen = options.lastSeen ? `\nlast seen: ${safeJson(options.lastSeen())}` : '';
   const error = lastError
-    ? `\nlast error: ${lastError instanceof Error ? lastError.message : String(lastError)}`
+    ? `\nlast error: ${lastError instanceof Error ? lastError.message : safeJson(lastError)}`
     : '';
   return new Error(`${headline}${seen}${error}\n${describeApps(options.apps)}`);
 }

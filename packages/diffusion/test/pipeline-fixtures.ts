@@ -1,7 +1,7 @@
 // Shared set-up for pipeline tests: the `tiny` synthetic model and LoRA files for it.
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeSafetensors, type TensorInputs } from '@stylelicense/safetensors';
+import { encodeSafetensors } from '@stylelicense/safetensors';
 import { buildSyntheticModel } from '../src/synthetic';
 import { decodeModel, encodeModel, getInitializerFloats, setInitializerFloats } from '../src/onnx';
 import { SeededNoise } from '../src/schedulers';
@@ -89,7 +89,7 @@ export function kohyaLora(weights: LoraWeights[]): Uint8Array {
     tensors[`${key}.lora_up.weight`] = { dtype: 'F32', shape: [spec.out, LORA_RANK, ...kernel], values: up };
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], values: [LORA_ALPHA] };
   }
-  return encodeSafetensors(tensors as TensorInputs);
+  return encodeSafetensors(tensors);
 }
 
 export function peftLora(weights: LoraWeights[]): Uint8Array {
@@ -101,7 +101,7 @@ export function peftLora(weights: LoraWeights[]): Uint8Array {
     tensors[`${key}.lora_B.weight`] = { dtype: 'F32', shape: [spec.out, LORA_RANK, ...kernel], values: up };
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], values: [LORA_ALPHA] };
   }
-  return encodeSafetensors(tensors as TensorInputs);
+  return encodeSafetensors(tensors);
 }
 
 /**

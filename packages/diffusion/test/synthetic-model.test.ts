@@ -33,7 +33,7 @@ function floatTensor(type: 'float32' | 'float16', data: Float32Array, dims: numb
 async function run(path: string, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(path);
   try {
-    return (await session.run(feeds)) as Record<string, ort.Tensor>;
+    return await session.run(feeds);
   } finally {
     await session.release();
   }

@@ -101,7 +101,7 @@ describe('stampSignature', () => {
             ];
             for (let c = 0; c < 3; c++) {
               if (Math.abs(got[c]! - want[c]!) > 1)
-                throw new Error(`pixel (${x},${y}) is ${got} not ${want}`);
+                throw new Error(`pixel (${x},${y}) is ${got.join(',')} not ${want.join(',')}`);
             }
             opaque++;
           }

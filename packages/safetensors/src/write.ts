@@ -89,7 +89,7 @@ export async function writeSafetensorsFile(
 
 function encodeTensor(name: string, tensor: TensorInput): Uint8Array {
   if (!isDtype(tensor.dtype))
-    throw new SafetensorsError('bad_input', `tensor "${name}" has unknown dtype ${tensor.dtype}`);
+    throw new SafetensorsError('bad_input', `tensor "${name}" has unknown dtype ${String(tensor.dtype)}`);
   let count = 1;
   for (const dim of tensor.shape) {
     if (!Number.isSafeInteger(dim) || dim < 0)

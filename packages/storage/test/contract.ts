@@ -45,7 +45,7 @@ export async function rawUpload(
  */
 export function describeStorageContract(
   name: string,
-  start: () => Promise<{ storage: ObjectStorage; close(): Promise<void> }>,
+  start: () => Promise<{ storage: ObjectStorage; close: () => Promise<void> }>,
 ): void {
   describe(`ObjectStorage contract: ${name}`, () => {
     let storage: ObjectStorage;

@@ -7,7 +7,7 @@ import { createFilesystemStorageHandler, FilesystemStorage, S3Storage } from '..
 
 export interface StorageHarness<T> {
   storage: T;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const listen = (server: Server) =>

@@ -23,9 +23,8 @@ function toAttribute(name: string, v: AttrValue): OnnxAttribute {
   if (typeof v === 'number') return Number.isInteger(v) ? { name, type: 'int', value: v } : { name, type: 'float', value: v };
   if (typeof v === 'string') return { name, type: 'string', value: v };
   if (Array.isArray(v)) {
-    if (v.every((x) => typeof x === 'string')) return { name, type: 'strings', value: v as string[] };
-    const nums = v as number[];
-    return nums.every(Number.isInteger) ? { name, type: 'ints', value: nums } : { name, type: 'floats', value: nums };
+    if (v.every((x) => typeof x === 'string')) return { name, type: 'strings', value: v };
+    return v.every(Number.isInteger) ? { name, type: 'ints', value: v } : { name, type: 'floats', value: v };
   }
   if ('float' in v) return { name, type: 'float', value: v.float };
   if ('floats' in v) return { name, type: 'floats', value: v.floats };

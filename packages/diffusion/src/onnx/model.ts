@@ -21,7 +21,8 @@ export const DataType = {
   UINT64: 13,
   BFLOAT16: 16,
 } as const;
-export type DataTypeValue = (typeof DataType)[keyof typeof DataType] | number;
+/** A TensorProto.DataType: one of `DataType`, or a type id this module does not name. */
+export type DataTypeValue = number;
 
 /** Bytes per element for the fixed-width types (0 for strings / unknown). */
 export function elementSize(dataType: number): number {

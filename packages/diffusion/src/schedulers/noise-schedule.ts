@@ -53,7 +53,7 @@ export function parseScheduleConfig(json: unknown): NoiseScheduleConfig {
     if (!allowed.includes(value as T)) {
       throw new DiffusionError(
         'MODEL_INVALID',
-        `scheduler_config.json: unsupported ${key} "${String(value)}"`,
+        `scheduler_config.json: unsupported ${key} ${JSON.stringify(value)}`,
       );
     }
     return value as T;

@@ -141,7 +141,7 @@ export class DiffusionWorker {
         pending.detach = () => signal.removeEventListener('abort', onAbort);
       }
       this.pending.set(id, pending);
-      worker.postMessage({ ...message, id } as ToThread);
+      worker.postMessage({ ...message, id } satisfies ToThread);
     });
   }
 
