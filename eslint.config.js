@@ -4,15 +4,13 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-// Workspace folder names (apps/api → "api"), to catch relative paths that climb into a sibling workspace.
-const workspaceDirs = ['apps', 'packages'].flatMap((parent) =>
+const foldersIn = (parent) =>
   readdirSync(new URL(parent, import.meta.url), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name),
-);
-const apps = readdirSync(new URL('apps', import.meta.url), { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => `@stylelicense/${entry.name}`);
+    .map((entry) => entry.name);
+// Workspace folder names (apps/api → "api"), to catch relative paths that climb into a sibling workspace.
+const workspaceDirs = [...foldersIn('apps'), ...foldersIn('packages')];
+const apps = foldersIn('apps').map((name) => `@stylelicense/${name}`);
 
 // A relative import whose path passes through one of these folders, e.g. '../http/app', '../../trpc/init'.
 const throughFolder = (...folders) => `^\\.{1,2}/(?:.*/)?(?:${folders.join('|')})(?:/|$)`;
