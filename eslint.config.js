@@ -196,13 +196,13 @@ export default tseslint.config(
     },
   },
   {
-    // Messaging and platform services know nothing about the transports above them.
-    files: [`${api}/messaging/**/*.ts`, `${api}/platform/**/*.ts`],
+    // Messaging, platform services and housekeeping know nothing about the transports above them.
+    files: [`${api}/messaging/**/*.ts`, `${api}/platform/**/*.ts`, `${api}/housekeeping/**/*.ts`],
     rules: {
       '@typescript-eslint/no-restricted-imports': restrict(
         everywhere,
         noExpress,
-        noFolders('messaging/ and platform/ never import http/ or trpc/.', 'http', 'trpc'),
+        noFolders('messaging/, platform/ and housekeeping/ never import http/ or trpc/.', 'http', 'trpc'),
       ),
     },
   },

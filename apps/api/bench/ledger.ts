@@ -20,30 +20,42 @@ try {
   // generations for every hold the run may take.
   const setup = await raw.connect();
   try {
-    await setup.query(`
+    await setup.query(
+      `
       INSERT INTO users (id, username, provider, provider_user_id, token_balance, role, updated_at)
       SELECT gen_random_uuid(), 'bench_' || n, 'dev', 'bench_' || n, 1000000000, CASE WHEN n = 0 THEN 'artist'::"Role" ELSE 'user'::"Role" END, now()
-      FROM generate_series(0, $1::int) n`, [CONCURRENCY]);
+      FROM generate_series(0, $1::int) n`,
+      [CONCURRENCY],
+    );
     await setup.query(`INSERT INTO artists (user_id, artist_name, signature_image, verified_email, updated_at)
       SELECT id, 'Bench Artist', 'signatures/bench.png', 'bench@example.com', now() FROM users WHERE username = 'bench_0'`);
     await setup.query(`INSERT INTO styles (id, artist_id, name, generation_cost_tokens, training_status, updated_at)
       SELECT gen_random_uuid(), id, 'bench style', 1, 'completed', now() FROM users WHERE username = 'bench_0'`);
-    await setup.query(`
+    await setup.query(
+      `
       INSERT INTO generations (id, user_id, style_id, aspect_ratio, seed, consumed_tokens, updated_at)
       SELECT gen_random_uuid(), u.id, s.id, '1:1', g, 1, now()
-      FROM users u CROSS JOIN styles s CROSS JOIN generate_series(1, $1::int) g WHERE u.username <> 'bench_0'`, [PER_WORKER]);
+      FROM users u CROSS JOIN styles s CROSS JOIN generate_series(1, $1::int) g WHERE u.username <> 'bench_0'`,
+      [PER_WORKER],
+    );
   } finally {
     setup.release();
   }
   const styleId = (await raw.query<{ id: string }>('SELECT id FROM styles LIMIT 1')).rows[0]!.id;
-  const buyers = (await raw.query<{ id: string }>("SELECT id FROM users WHERE username <> 'bench_0' ORDER BY username")).rows.map((r) => r.id);
+  const buyers = (
+    await raw.query<{ id: string }>("SELECT id FROM users WHERE username <> 'bench_0' ORDER BY username")
+  ).rows.map((r) => r.id);
   const work = new Map<string, string[]>();
-  for (const row of (await raw.query<{ user_id: string; id: string }>('SELECT user_id, id FROM generations')).rows) {
+  for (const row of (await raw.query<{ user_id: string; id: string }>('SELECT user_id, id FROM generations'))
+    .rows) {
     (work.get(row.user_id) ?? work.set(row.user_id, []).get(row.user_id)!).push(row.id);
   }
 
   /** Runs `step` in CONCURRENCY loops for SECONDS; returns completed steps per second. */
-  async function measure(name: string, step: (worker: number, i: number) => Promise<unknown>): Promise<number> {
+  async function measure(
+    name: string,
+    step: (worker: number, i: number) => Promise<unknown>,
+  ): Promise<number> {
     const deadline = performance.now() + SECONDS * 1000;
     const started = performance.now();
     let done = 0;
@@ -56,7 +68,9 @@ try {
       }),
     );
     const perSecond = done / ((performance.now() - started) / 1000);
-    console.log(`${name.padEnd(52)} ${perSecond.toFixed(0).padStart(7)} /s  (${done} in ${SECONDS} s, ${CONCURRENCY}-way)`);
+    console.log(
+      `${name.padEnd(52)} ${perSecond.toFixed(0).padStart(7)} /s  (${done} in ${SECONDS} s, ${CONCURRENCY}-way)`,
+    );
     return perSecond;
   }
 
@@ -72,9 +86,17 @@ try {
   // named prepared statement straight through the pool it shares with Prisma; given a Prisma
   // transaction client (the composed case, as generations.create does) it goes through Prisma.
   const hold = (client: Parameters<typeof holdForGeneration>[0], worker: number) =>
-    holdForGeneration(client, { userId: buyers[worker]!, generationId: nextGeneration(worker), styleId, amount: 1 });
+    holdForGeneration(client, {
+      userId: buyers[worker]!,
+      generationId: nextGeneration(worker),
+      styleId,
+      amount: 1,
+    });
   const ceilingStep = (worker: number) =>
-    raw.query('UPDATE users SET token_balance = token_balance - $2 WHERE id = $1 AND token_balance >= $2', [buyers[worker], 1]);
+    raw.query('UPDATE users SET token_balance = token_balance - $2 WHERE id = $1 AND token_balance >= $2', [
+      buyers[worker],
+      1,
+    ]);
   // The same bare UPDATE through Prisma: what the client itself costs per statement, for reference.
   const prismaCeilingStep = (worker: number) =>
     db.$executeRaw`UPDATE users SET token_balance = token_balance - ${1} WHERE id = ${buyers[worker]}::uuid AND token_balance >= ${1}`;
@@ -83,9 +105,11 @@ try {
   // second runs at a fraction of its steady rate.
   const quiet = async (step: (worker: number) => Promise<unknown>) => {
     const until = performance.now() + 1500;
-    await Promise.all(buyers.map(async (_, w) => {
-      while (performance.now() < until) await step(w);
-    }));
+    await Promise.all(
+      buyers.map(async (_, w) => {
+        while (performance.now() < until) await step(w);
+      }),
+    );
   };
   await quiet(ceilingStep);
   await quiet(prismaCeilingStep);
@@ -93,26 +117,44 @@ try {
   await quiet((w) => withTransaction(db, (tx) => hold(tx, w)));
 
   // Rounds interleave the three so a busy neighbour on the machine slows all of them alike; medians reported.
-  console.log(`\nledger holds vs the raw conditional UPDATE (PostgreSQL, ${CONCURRENCY} connections each, ${ROUNDS} rounds of ${SECONDS} s)\n`);
+  console.log(
+    `\nledger holds vs the raw conditional UPDATE (PostgreSQL, ${CONCURRENCY} connections each, ${ROUNDS} rounds of ${SECONDS} s)\n`,
+  );
   const ceilings: number[] = [];
   const standalones: number[] = [];
   const composeds: number[] = [];
   const prismaCeilings: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     ceilings.push(await measure(`#${round} raw UPDATE through pg (ceiling)`, ceilingStep));
-    standalones.push(await measure(`#${round} hold, no tx: one named statement, pg pool`, (w) => hold(db, w)));
-    composeds.push(await measure(`#${round} hold inside withTransaction (Prisma tx client)`, (w) => withTransaction(db, (tx) => hold(tx, w))));
-    prismaCeilings.push(await measure(`#${round} (reference) the bare UPDATE through Prisma`, prismaCeilingStep));
+    standalones.push(
+      await measure(`#${round} hold, no tx: one named statement, pg pool`, (w) => hold(db, w)),
+    );
+    composeds.push(
+      await measure(`#${round} hold inside withTransaction (Prisma tx client)`, (w) =>
+        withTransaction(db, (tx) => hold(tx, w)),
+      ),
+    );
+    prismaCeilings.push(
+      await measure(`#${round} (reference) the bare UPDATE through Prisma`, prismaCeilingStep),
+    );
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const [ceiling, standalone, composed] = [median(ceilings), median(standalones), median(composeds)];
   console.log(`\nmedian ceiling (raw UPDATE):            ${ceiling.toFixed(0)} /s`);
-  console.log(`median holds, no tx (pg pool, prepared): ${standalone.toFixed(0)} /s   ratio ${(standalone / ceiling).toFixed(2)}`);
-  console.log(`median holds in a Prisma transaction:   ${composed.toFixed(0)} /s   ratio ${(composed / ceiling).toFixed(2)}`);
+  console.log(
+    `median holds, no tx (pg pool, prepared): ${standalone.toFixed(0)} /s   ratio ${(standalone / ceiling).toFixed(2)}`,
+  );
+  console.log(
+    `median holds in a Prisma transaction:   ${composed.toFixed(0)} /s   ratio ${(composed / ceiling).toFixed(2)}`,
+  );
   const viaPrisma = median(prismaCeilings);
-  console.log(`reference: the bare UPDATE through Prisma ${viaPrisma.toFixed(0)} /s   ratio ${(viaPrisma / ceiling).toFixed(2)} (the client's own cost)`);
+  console.log(
+    `reference: the bare UPDATE through Prisma ${viaPrisma.toFixed(0)} /s   ratio ${(viaPrisma / ceiling).toFixed(2)} (the client's own cost)`,
+  );
 
-  const entries = (await raw.query<{ n: number }>("SELECT count(*)::int AS n FROM transactions WHERE type = 'generation'")).rows[0]!.n;
+  const entries = (
+    await raw.query<{ n: number }>("SELECT count(*)::int AS n FROM transactions WHERE type = 'generation'")
+  ).rows[0]!.n;
   console.log(`ledger entries written: ${entries}`);
 } finally {
   await raw.end();

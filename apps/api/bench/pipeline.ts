@@ -70,7 +70,10 @@ async function rawPublishRate(prefix: string, count: number, window = 2_000): Pr
           name,
           bodies[n]!,
           { persistent: true, mandatory: true, messageId: randomUUID(), contentType: 'application/json' },
-          (error: unknown) => (error ? reject(error instanceof Error ? error : new Error('publish not confirmed', { cause: error })) : resolve()),
+          (error: unknown) =>
+            error
+              ? reject(error instanceof Error ? error : new Error('publish not confirmed', { cause: error }))
+              : resolve(),
         );
       }),
     );

@@ -13,7 +13,11 @@ const files = readdirSync(here)
 const failed: string[] = [];
 for (const file of files) {
   console.log(`\n=== ${file}`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))], { stdio: 'inherit' });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))],
+    { stdio: 'inherit' },
+  );
   if (result.status !== 0) failed.push(file);
 }
 if (failed.length > 0) {

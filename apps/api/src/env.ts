@@ -22,8 +22,16 @@ const rateLimit = z
 /** Webhook secrets "whsec_…", comma-separated while one is being rotated. */
 const webhookSecrets = z
   .string()
-  .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
-  .refine((secrets) => secrets.length > 0 && secrets.every((secret) => isWebhookSecret(secret)), 'expected whsec_<base64 of 24–64 bytes>[,…]');
+  .transform((value) =>
+    value
+      .split(',')
+      .map((secret) => secret.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (secrets) => secrets.length > 0 && secrets.every((secret) => isWebhookSecret(secret)),
+    'expected whsec_<base64 of 24–64 bytes>[,…]',
+  );
 
 function isWebhookSecret(secret: string): boolean {
   try {
@@ -102,14 +110,24 @@ export const configSchema = z.object({
   /** Seconds anonymous catalogue, feed and search pages are served from memory (0 = always read). */
   PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** How often read notifications older than 30 days and orphaned uploads are purged. */
-  HOUSEKEEPING_INTERVAL_MS: z.coerce.number().int().min(1000).default(60 * 60 * 1000),
+  HOUSEKEEPING_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60 * 60 * 1000),
 
   // Job pipeline: broker, outbox relay, worker webhooks.
   /** rabbitmq in production; in-process (the embedded default) when no AMQP_URL is given. */
   QUEUE_DRIVER: z.enum(['rabbitmq', 'in-process']).optional(),
-  AMQP_URL: z.string().regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:5672/vhost').optional(),
+  AMQP_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:5672/vhost')
+    .optional(),
   /** Prepended to every queue and exchange name (several deployments or test runs on one broker). */
-  QUEUE_PREFIX: z.string().regex(/^[\w.-]*$/).default(''),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[\w.-]*$/)
+    .default(''),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
   /** One secret per source; random per process outside production (embedded workers get it in-process). */
@@ -133,7 +151,9 @@ export type ApiConfig = z.infer<typeof configSchema> & {
 export function loadConfig(env: Record<string, string | undefined> = process.env): ApiConfig {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    const problems = parsed.error.issues
+      .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+      .join('\n');
     throw new Error(`Invalid configuration:\n${problems}`);
   }
   const config = parsed.data;
@@ -145,21 +165,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const queueDriver = config.QUEUE_DRIVER ?? (config.AMQP_URL ? 'rabbitmq' : 'in-process');
   const missing = [
     ...(queueDriver === 'rabbitmq' && !config.AMQP_URL ? ['AMQP_URL (QUEUE_DRIVER=rabbitmq)'] : []),
-    ...(production && queueDriver === 'in-process' ? ['AMQP_URL (the in-process queue is refused in production)'] : []),
+    ...(production && queueDriver === 'in-process'
+      ? ['AMQP_URL (the in-process queue is refused in production)']
+      : []),
     ...(production && !config.WEBHOOK_SECRET_TRAINING ? ['WEBHOOK_SECRET_TRAINING (production)'] : []),
     ...(production && !config.WEBHOOK_SECRET_INFERENCE ? ['WEBHOOK_SECRET_INFERENCE (production)'] : []),
-    ...(paymentProvider === 'toss' && !config.TOSS_SECRET_KEY ? ['TOSS_SECRET_KEY (PAYMENT_PROVIDER=toss)'] : []),
-    ...(paymentProvider === 'toss' && !config.TOSS_CLIENT_KEY ? ['TOSS_CLIENT_KEY (PAYMENT_PROVIDER=toss)'] : []),
+    ...(paymentProvider === 'toss' && !config.TOSS_SECRET_KEY
+      ? ['TOSS_SECRET_KEY (PAYMENT_PROVIDER=toss)']
+      : []),
+    ...(paymentProvider === 'toss' && !config.TOSS_CLIENT_KEY
+      ? ['TOSS_CLIENT_KEY (PAYMENT_PROVIDER=toss)']
+      : []),
     ...(config.STORAGE_DRIVER === 's3' && !config.S3_BUCKET ? ['S3_BUCKET (STORAGE_DRIVER=s3)'] : []),
-    ...(production && config.STORAGE_DRIVER === 'fs' && !config.STORAGE_SIGNING_SECRET ? ['STORAGE_SIGNING_SECRET (production)'] : []),
-    ...(production && paymentProvider === 'sandbox' ? ['PAYMENT_PROVIDER=toss (the sandbox is refused in production)'] : []),
+    ...(production && config.STORAGE_DRIVER === 'fs' && !config.STORAGE_SIGNING_SECRET
+      ? ['STORAGE_SIGNING_SECRET (production)']
+      : []),
+    ...(production && paymentProvider === 'sandbox'
+      ? ['PAYMENT_PROVIDER=toss (the sandbox is refused in production)']
+      : []),
   ];
-  if (missing.length) throw new Error(`Invalid configuration:\n${missing.map((m) => `  ${m}: required`).join('\n')}`);
+  if (missing.length)
+    throw new Error(`Invalid configuration:\n${missing.map((m) => `  ${m}: required`).join('\n')}`);
   return {
     ...config,
     PUBLIC_URL: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
     PAYMENT_PROVIDER: paymentProvider,
-    RATE_LIMIT_STORE: config.RATE_LIMIT_STORE ?? (config.MODE === 'embedded' || config.MODE === 'test' ? 'memory' : 'redis'),
+    RATE_LIMIT_STORE:
+      config.RATE_LIMIT_STORE ?? (config.MODE === 'embedded' || config.MODE === 'test' ? 'memory' : 'redis'),
     QUEUE_DRIVER: queueDriver,
     WEBHOOK_SECRET_TRAINING: config.WEBHOOK_SECRET_TRAINING ?? [generateWebhookSecret()],
     WEBHOOK_SECRET_INFERENCE: config.WEBHOOK_SECRET_INFERENCE ?? [generateWebhookSecret()],

@@ -9,6 +9,11 @@ export function createLogger(level: string): Logger {
     base: { service: 'api' },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Credentials never reach the logs.
-    redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'req.headers["webhook-signature"]'],
+    redact: [
+      'req.headers.cookie',
+      'req.headers.authorization',
+      'res.headers["set-cookie"]',
+      'req.headers["webhook-signature"]',
+    ],
   });
 }

@@ -35,7 +35,10 @@ export async function startApi({
   /** Who is calling; defaults to the session cookie. */
   resolveViewer?: ViewerResolver;
 }): Promise<ApiRuntime> {
-  const rateLimits: RateLimitStore = config.RATE_LIMIT_STORE === 'redis' ? new RedisRateLimitStore(config.REDIS_URL) : new MemoryRateLimitStore();
+  const rateLimits: RateLimitStore =
+    config.RATE_LIMIT_STORE === 'redis'
+      ? new RedisRateLimitStore(config.REDIS_URL)
+      : new MemoryRateLimitStore();
   const storage = storageFromConfig(config);
   await storage.ensureBucket();
   const pipeline = await startJobPipeline({ config, db, log });
@@ -71,7 +74,12 @@ export async function startApi({
         }),
       ),
   });
-  const http = await listen(app, { port: config.PORT, host: config.HOST, graceMs: config.SHUTDOWN_GRACE_MS, log });
+  const http = await listen(app, {
+    port: config.PORT,
+    host: config.HOST,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    log,
+  });
   const stopHousekeeping = startIdentityHousekeeping(db, log, config.HOUSEKEEPING_INTERVAL_MS);
   const marketplaceHousekeeping = startMarketplaceHousekeeping(deps, config.HOUSEKEEPING_INTERVAL_MS);
   let stopping: Promise<void> | undefined;

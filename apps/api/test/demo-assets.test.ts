@@ -37,7 +37,12 @@ beforeAll(async () => {
   testDb = await createTestDatabase({ poolSize: 2 });
   expect(await seedDemoData(testDb.db)).not.toBeNull();
   dataDir = await mkdtemp(join(tmpdir(), 'sl-demo-assets-'));
-  storage = createStorage({ driver: 'filesystem', root: join(dataDir, 'storage'), publicBaseUrl: 'http://127.0.0.1:1/api/storage', signingSecret: randomBytes(32) });
+  storage = createStorage({
+    driver: 'filesystem',
+    root: join(dataDir, 'storage'),
+    publicBaseUrl: 'http://127.0.0.1:1/api/storage',
+    signingSecret: randomBytes(32),
+  });
   first = await prepare();
 }, 120_000);
 afterAll(async () => {
@@ -62,13 +67,18 @@ describe('embedded demo assets', () => {
       expect(key, 'every seeded key is set').toBeTruthy();
       expect(await storage.head(key!), key!).not.toBeNull();
     }
-    expect(first.created).toEqual({ signatures: artists.length, loras: styles.length, thumbnails: styles.length, results: generations.length });
+    expect(first.created).toEqual({
+      signatures: artists.length,
+      loras: styles.length,
+      thumbnails: styles.length,
+      results: generations.length,
+    });
     expect(first.skipped).toEqual([]);
     console.log(`demo assets: ${keys.length} objects in ${first.ms} ms (tiny model build included)`);
     expect(first.ms).toBeLessThan(15_000);
   });
 
-  it("gives each demo artist a signature that passes the upload check", async () => {
+  it('gives each demo artist a signature that passes the upload check', async () => {
     for (const artist of await testDb.db.artist.findMany()) {
       const verified = await verifySignatureImage(await storage.get(artist.signatureImage));
       expect(verified.width).toBeGreaterThanOrEqual(64);
@@ -101,7 +111,15 @@ describe('embedded demo assets', () => {
 
   it("gives each demo style a LoRA that loads and visibly changes the tiny model's image", async () => {
     const modelDir = join(dataDir, 'models', 'tiny');
-    const request = { modelDir, prompt: 'a lighthouse at dusk', width: 64, height: 64, steps: 2, guidanceScale: 1, seed: 42 };
+    const request = {
+      modelDir,
+      prompt: 'a lighthouse at dusk',
+      width: 64,
+      height: 64,
+      steps: 2,
+      guidanceScale: 1,
+      seed: 42,
+    };
     const plain = (await engine.generate(request)).pixels;
     const images: Uint8Array[] = [];
     for (const style of await testDb.db.style.findMany({ orderBy: { id: 'asc' } })) {
@@ -122,7 +140,9 @@ describe('embedded demo assets', () => {
   }, 60_000);
 
   it('creates nothing on a second run', async () => {
-    const { resultImage } = await testDb.db.generation.findFirstOrThrow({ where: { resultImage: { not: null } } });
+    const { resultImage } = await testDb.db.generation.findFirstOrThrow({
+      where: { resultImage: { not: null } },
+    });
     const before = await storage.head(resultImage!);
     const second = await prepare();
     expect(second.created).toEqual({ signatures: 0, loras: 0, thumbnails: 0, results: 0 });

@@ -13,8 +13,16 @@ const SPEC = `UNAUTHORIZED 401, SESSION_EXPIRED 401, FORBIDDEN 403, ARTIST_ONLY 
   INVALID_TAG_LANGUAGE 422, RATE_LIMIT_EXCEEDED 429, VALIDATION_ERROR 422`;
 
 describe('SPEC error codes', () => {
-  it.each(SPEC.split(',').map((pair) => pair.trim().split(' ') as [string, string]))('%s answers %s through the formatter', (code, status) => {
-    const body = toApiError(new DomainError(code as never, 'message', { some: 'detail' }));
-    expect(body).toEqual({ code, httpStatus: Number(status), message: 'message', details: { some: 'detail' } });
-  });
+  it.each(SPEC.split(',').map((pair) => pair.trim().split(' ') as [string, string]))(
+    '%s answers %s through the formatter',
+    (code, status) => {
+      const body = toApiError(new DomainError(code as never, 'message', { some: 'detail' }));
+      expect(body).toEqual({
+        code,
+        httpStatus: Number(status),
+        message: 'message',
+        details: { some: 'detail' },
+      });
+    },
+  );
 });

@@ -9,7 +9,16 @@ const training = (ownerId: string, styleId: string, percent: number): DomainEven
   ownerId,
   styleId,
   status: 'training',
-  progress: { epoch: 1, totalEpochs: 2, step: percent, totalSteps: 100, percent, etaSeconds: 10, loss: null, updatedAt: new Date().toISOString() },
+  progress: {
+    epoch: 1,
+    totalEpochs: 2,
+    step: percent,
+    totalSteps: 100,
+    percent,
+    etaSeconds: 10,
+    loss: null,
+    updatedAt: new Date().toISOString(),
+  },
   occurredAt: new Date().toISOString(),
 });
 
@@ -36,7 +45,9 @@ describe('InProcessEventBus', () => {
     await bus.publish(topicOf({ type: 'training.updated', ownerId: 'bob' }), training('bob', 's0', 1));
     for (const percent of [10, 20, 30]) await bus.publish(a, training('alice', 's1', percent));
     const got = await live;
-    expect(got.map((e) => (e.event.type === 'training.updated' ? e.event.progress?.percent : null))).toEqual([10, 20, 30]);
+    expect(got.map((e) => (e.event.type === 'training.updated' ? e.event.progress?.percent : null))).toEqual([
+      10, 20, 30,
+    ]);
     const resumed = await take(bus.subscribe(a, { fromId: got[0]!.id }), 2);
     expect(resumed.map((e) => e.id)).toEqual([got[1]!.id, got[2]!.id]);
     await bus.close();
@@ -81,11 +92,17 @@ describe('live updates through the routers', () => {
     await market.deps.events.publish(topic, training(artist.id, style.id, 10));
     await market.deps.events.publish(topic, training(artist.id, style.id, 20));
     await reading;
-    expect(received.map((r) => (r.data.type === 'training.updated' ? [r.data.styleId, r.data.progress?.percent] : null))).toEqual([
+    expect(
+      received.map((r) =>
+        r.data.type === 'training.updated' ? [r.data.styleId, r.data.progress?.percent] : null,
+      ),
+    ).toEqual([
       [style.id, 10],
       [style.id, 20],
     ]);
-    const resumed = await market.as(artist.viewer).styles.onProgress({ styleId: style.id, lastEventId: received[0]!.id });
+    const resumed = await market
+      .as(artist.viewer)
+      .styles.onProgress({ styleId: style.id, lastEventId: received[0]!.id });
     for await (const item of resumed as AsyncIterable<unknown>) {
       expect(untrack(item).id).toBe(received[1]!.id);
       break;
@@ -98,7 +115,15 @@ describe('live updates through the routers', () => {
     const artist = await addArtist(market.db);
     const style = await addStyle(market.db, artist.id);
     const generation = await market.db.generation.create({
-      data: { userId: owner.id, styleId: style.id, aspectRatio: 'square', seed: 1n, consumedTokens: 1, status: 'completed', isPublic: true },
+      data: {
+        userId: owner.id,
+        styleId: style.id,
+        aspectRatio: 'square',
+        seed: 1n,
+        consumedTokens: 1,
+        status: 'completed',
+        isPublic: true,
+      },
     });
     await market.db.style.update({ where: { id: style.id }, data: { usageCount: { increment: 1 } } });
     const stream = (await market.as(owner.viewer).notifications.onNew()) as AsyncIterable<unknown>;
@@ -108,6 +133,12 @@ describe('live updates through the routers', () => {
     })();
     await new Promise((r) => setTimeout(r, 300)); // the subscription checked ownership and is listening
     await market.as(fan.viewer).likes.like({ generationId: generation.id });
-    expect(await next).toMatchObject({ type: 'notification.created', ownerId: owner.id, notificationType: 'like', actorId: fan.id, targetId: generation.id });
+    expect(await next).toMatchObject({
+      type: 'notification.created',
+      ownerId: owner.id,
+      notificationType: 'like',
+      actorId: fan.id,
+      targetId: generation.id,
+    });
   });
 });

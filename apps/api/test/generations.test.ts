@@ -2,7 +2,16 @@ import { findCounterDrift, findLedgerDiscrepancies } from '@stylelicense/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creditWelcomeBonus, refundGeneration } from '../src/tokens/ledger';
 import { linkGenerationTags } from '../src/styles/tags';
-import { addArtist, addGeneration, addStyle, addUser, codeOf, startMarketplace, type Marketplace, type TestUser } from './marketplace';
+import {
+  addArtist,
+  addGeneration,
+  addStyle,
+  addUser,
+  codeOf,
+  startMarketplace,
+  type Marketplace,
+  type TestUser,
+} from './marketplace';
 
 let market: Marketplace;
 let artist: TestUser;
@@ -29,7 +38,13 @@ describe('generations.create', () => {
     const user = await richUser();
     const created = await market
       .as(user.viewer)
-      .generations.create({ styleId, promptTags: ['Sunset', ' sea  view', 'sunset'], description: '바다 풍경', aspectRatio: '1:2', seed: 7 });
+      .generations.create({
+        styleId,
+        promptTags: ['Sunset', ' sea  view', 'sunset'],
+        description: '바다 풍경',
+        aspectRatio: '1:2',
+        seed: 7,
+      });
     expect(created).toMatchObject({
       status: 'queued',
       aspectRatio: '1:2',
@@ -43,9 +58,25 @@ describe('generations.create', () => {
     expect((await market.db.user.findUniqueOrThrow({ where: { id: user.id } })).tokenBalance).toBe(70);
     const outbox = await market.db.outboxMessage.findUniqueOrThrow({ where: { messageId: created.id } });
     expect(outbox.destination).toBe('jobs.generation');
-    expect(outbox.payload).toMatchObject({ v: 1, generationId: created.id, styleId, userId: user.id, promptTags: ['sunset', 'sea view'], seed: 7, width: 512, height: 1024 });
-    const tags = await market.db.generationTag.findMany({ where: { generationId: created.id }, include: { tag: true }, orderBy: { sequence: 'asc' } });
-    expect(tags.map((t) => [t.sequence, t.tag.name])).toEqual([[1, 'sunset'], [2, 'sea view']]);
+    expect(outbox.payload).toMatchObject({
+      v: 1,
+      generationId: created.id,
+      styleId,
+      userId: user.id,
+      promptTags: ['sunset', 'sea view'],
+      seed: 7,
+      width: 512,
+      height: 1024,
+    });
+    const tags = await market.db.generationTag.findMany({
+      where: { generationId: created.id },
+      include: { tag: true },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(tags.map((t) => [t.sequence, t.tag.name])).toEqual([
+      [1, 'sunset'],
+      [2, 'sea view'],
+    ]);
     expect(await findLedgerDiscrepancies(market.db)).toEqual([]);
     expect(await findCounterDrift(market.db)).toEqual([]);
   });
@@ -53,15 +84,23 @@ describe('generations.create', () => {
   it('refuses without enough tokens and writes nothing', async () => {
     const poor = await addUser(market.db, { tokens: 0 });
     const before = await market.db.generation.count();
-    expect(await codeOf(market.as(poor.viewer).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' }))).toBe('INSUFFICIENT_TOKENS');
+    expect(
+      await codeOf(
+        market.as(poor.viewer).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' }),
+      ),
+    ).toBe('INSUFFICIENT_TOKENS');
     expect(await market.db.generation.count()).toBe(before);
-    expect(await market.db.outboxMessage.count({ where: { payload: { path: ['userId'], equals: poor.id } } })).toBe(0);
+    expect(
+      await market.db.outboxMessage.count({ where: { payload: { path: ['userId'], equals: poor.id } } }),
+    ).toBe(0);
   });
 
   it('never takes a balance below zero when submissions race', async () => {
     const user = await richUser();
     const results = await Promise.allSettled(
-      Array.from({ length: 6 }, () => market.as(user.viewer).generations.create({ styleId, promptTags: ['race'], aspectRatio: '1:1' })),
+      Array.from({ length: 6 }, () =>
+        market.as(user.viewer).generations.create({ styleId, promptTags: ['race'], aspectRatio: '1:1' }),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     expect((await market.db.user.findUniqueOrThrow({ where: { id: user.id } })).tokenBalance).toBe(10);
@@ -74,20 +113,35 @@ describe('generations.create', () => {
       codeOf(market.as((await richUser()).viewer).generations.create(input));
     for (const options of [{ status: 'training' as const }, { isActive: false }, { isFlagged: true }]) {
       const style = await addStyle(market.db, artist.id, options);
-      expect(await call({ styleId: style.id, promptTags: ['cat'], aspectRatio: '1:1' })).toBe('STYLE_NOT_READY');
+      expect(await call({ styleId: style.id, promptTags: ['cat'], aspectRatio: '1:1' })).toBe(
+        'STYLE_NOT_READY',
+      );
     }
-    expect(await call({ styleId: crypto.randomUUID(), promptTags: ['cat'], aspectRatio: '1:1' })).toBe('STYLE_NOT_FOUND');
+    expect(await call({ styleId: crypto.randomUUID(), promptTags: ['cat'], aspectRatio: '1:1' })).toBe(
+      'STYLE_NOT_FOUND',
+    );
     expect(await call({ styleId, promptTags: ['고양이'], aspectRatio: '1:1' })).toBe('INVALID_TAG_LANGUAGE');
     expect(await call({ styleId, promptTags: [], aspectRatio: '1:1' })).toBe('VALIDATION_ERROR');
-    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '3:4' as never })).toBe('VALIDATION_ERROR');
-    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '1:1', seed: -1 })).toBe('VALIDATION_ERROR');
-    expect(await codeOf(market.as(null).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' }))).toBe('UNAUTHORIZED');
+    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '3:4' as never })).toBe(
+      'VALIDATION_ERROR',
+    );
+    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '1:1', seed: -1 })).toBe(
+      'VALIDATION_ERROR',
+    );
+    expect(
+      await codeOf(market.as(null).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' })),
+    ).toBe('UNAUTHORIZED');
   });
 
   it('allows 6 submissions a minute per user', async () => {
     const user = await addUser(market.db, { tokens: 0 });
     const codes = [];
-    for (let i = 0; i < 7; i++) codes.push(await codeOf(market.as(user.viewer).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' })));
+    for (let i = 0; i < 7; i++)
+      codes.push(
+        await codeOf(
+          market.as(user.viewer).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' }),
+        ),
+      );
     expect(codes.slice(0, 6)).toEqual(Array(6).fill('INSUFFICIENT_TOKENS'));
     expect(codes[6]).toBe('RATE_LIMIT_EXCEEDED');
   });
@@ -98,27 +152,45 @@ describe('generations.byId / update / mine', () => {
     const owner = await richUser();
     const other = await addUser(market.db);
     const admin = await addUser(market.db, { role: 'admin' });
-    const created = await market.as(owner.viewer).generations.create({ styleId, promptTags: ['owl'], aspectRatio: '2:2' });
+    const created = await market
+      .as(owner.viewer)
+      .generations.create({ styleId, promptTags: ['owl'], aspectRatio: '2:2' });
     const id = { generationId: created.id };
     await market.db.generation.update({
       where: { id: created.id },
-      data: { status: 'processing', generationProgress: { step: 5, totalSteps: 30, percent: 16.7, etaSeconds: 12 } },
+      data: {
+        status: 'processing',
+        generationProgress: { step: 5, totalSteps: 30, percent: 16.7, etaSeconds: 12 },
+      },
     });
-    expect((await market.as(owner.viewer).generations.byId(id)).owner?.progress).toEqual({ step: 5, totalSteps: 30, percent: 16.7, etaSeconds: 12 });
+    expect((await market.as(owner.viewer).generations.byId(id)).owner?.progress).toEqual({
+      step: 5,
+      totalSteps: 30,
+      percent: 16.7,
+      etaSeconds: 12,
+    });
     expect((await market.as(admin.viewer).generations.byId(id)).owner).not.toBeNull();
     expect(await codeOf(market.as(other.viewer).generations.byId(id))).toBe('GENERATION_NOT_FOUND');
     expect(await codeOf(market.as(null).generations.byId(id))).toBe('GENERATION_NOT_FOUND');
 
     // Others cannot publish, hide or describe it.
-    expect(await codeOf(market.as(other.viewer).generations.update({ ...id, isPublic: true }))).toBe('GENERATION_NOT_FOUND');
+    expect(await codeOf(market.as(other.viewer).generations.update({ ...id, isPublic: true }))).toBe(
+      'GENERATION_NOT_FOUND',
+    );
     expect(await codeOf(market.as(null).generations.update({ ...id, isPublic: true }))).toBe('UNAUTHORIZED');
 
     // Failure and refund, as the pipeline will record them.
     await market.db.$transaction(async (tx) => {
-      await tx.generation.update({ where: { id: created.id }, data: { status: 'failed', failure: { code: 'MODEL_MISSING', message: 'No LoRA file' } } });
+      await tx.generation.update({
+        where: { id: created.id },
+        data: { status: 'failed', failure: { code: 'MODEL_MISSING', message: 'No LoRA file' } },
+      });
       await refundGeneration(tx, { generationId: created.id });
     });
-    expect((await market.as(owner.viewer).generations.byId(id)).owner).toMatchObject({ failure: { code: 'MODEL_MISSING', message: 'No LoRA file' }, refunded: true });
+    expect((await market.as(owner.viewer).generations.byId(id)).owner).toMatchObject({
+      failure: { code: 'MODEL_MISSING', message: 'No LoRA file' },
+      refunded: true,
+    });
   });
 
   it('publishes a completed generation with a presigned result URL, then hides it', async () => {
@@ -126,7 +198,9 @@ describe('generations.byId / update / mine', () => {
     const other = await addUser(market.db);
     const generation = await addGeneration(market.db, { userId: owner.id, styleId });
     const id = { generationId: generation.id };
-    const published = await market.as(owner.viewer).generations.update({ ...id, isPublic: true, description: ' my owl ' });
+    const published = await market
+      .as(owner.viewer)
+      .generations.update({ ...id, isPublic: true, description: ' my owl ' });
     expect(published.owner).toMatchObject({ isPublic: true });
     expect(published.description).toBe('my owl');
     const seen = await market.as(other.viewer).generations.byId(id);
@@ -135,7 +209,9 @@ describe('generations.byId / update / mine', () => {
     expect(JSON.stringify(seen)).not.toContain(generation.resultImage!.replace(/^results\//, '"results/'));
     await market.as(owner.viewer).generations.update({ ...id, isHidden: true });
     expect(await codeOf(market.as(other.viewer).generations.byId(id))).toBe('GENERATION_NOT_FOUND');
-    expect(await codeOf(market.as(owner.viewer).generations.update({ ...id, name: 'x' } as never))).toBe('VALIDATION_ERROR');
+    expect(await codeOf(market.as(owner.viewer).generations.update({ ...id, name: 'x' } as never))).toBe(
+      'VALIDATION_ERROR',
+    );
   });
 
   it('lists my generations with status and visibility filters and a cursor', async () => {
@@ -144,18 +220,37 @@ describe('generations.byId / update / mine', () => {
     const base = Date.now() - 60_000;
     const made = [];
     for (let i = 0; i < 5; i++) {
-      made.push(await addGeneration(market.db, { userId: me.id, styleId, isPublic: i % 2 === 0, status: i === 4 ? 'failed' : 'completed', createdAt: new Date(base + i * 1000) }));
+      made.push(
+        await addGeneration(market.db, {
+          userId: me.id,
+          styleId,
+          isPublic: i % 2 === 0,
+          status: i === 4 ? 'failed' : 'completed',
+          createdAt: new Date(base + i * 1000),
+        }),
+      );
     }
     await addGeneration(market.db, { userId: other.id, styleId, isPublic: true });
     await market.db.generation.update({ where: { id: made[0]!.id }, data: { isHidden: true } });
 
     const first = await market.as(me.viewer).generations.mine({ limit: 2 });
     const second = await market.as(me.viewer).generations.mine({ limit: 2, cursor: first.nextCursor });
-    expect([...first.items, ...second.items].map((g) => g.id)).toEqual([made[4]!.id, made[3]!.id, made[2]!.id, made[1]!.id]);
+    expect([...first.items, ...second.items].map((g) => g.id)).toEqual([
+      made[4]!.id,
+      made[3]!.id,
+      made[2]!.id,
+      made[1]!.id,
+    ]);
     expect(second.hasMore).toBe(false);
-    expect((await market.as(me.viewer).generations.mine({ status: 'failed' })).items.map((g) => g.id)).toEqual([made[4]!.id]);
-    expect((await market.as(me.viewer).generations.mine({ visibility: 'public' })).items.map((g) => g.id)).toEqual([made[4]!.id, made[2]!.id]);
-    expect((await market.as(me.viewer).generations.mine({ visibility: 'hidden' })).items.map((g) => g.id)).toEqual([made[0]!.id]);
+    expect(
+      (await market.as(me.viewer).generations.mine({ status: 'failed' })).items.map((g) => g.id),
+    ).toEqual([made[4]!.id]);
+    expect(
+      (await market.as(me.viewer).generations.mine({ visibility: 'public' })).items.map((g) => g.id),
+    ).toEqual([made[4]!.id, made[2]!.id]);
+    expect(
+      (await market.as(me.viewer).generations.mine({ visibility: 'hidden' })).items.map((g) => g.id),
+    ).toEqual([made[0]!.id]);
     expect(await codeOf(market.as(null).generations.mine({}))).toBe('UNAUTHORIZED');
   });
 });
@@ -165,11 +260,37 @@ describe('generations.feed', () => {
     const feedStyle = await addStyle(market.db, artist.id);
     const users = await Promise.all(Array.from({ length: 3 }, () => addUser(market.db)));
     const base = Date.now() + 3_600_000; // newer than everything else in this file
-    const a = await addGeneration(market.db, { userId: users[0]!.id, styleId: feedStyle.id, isPublic: true, createdAt: new Date(base) });
-    const b = await addGeneration(market.db, { userId: users[1]!.id, styleId: feedStyle.id, isPublic: true, createdAt: new Date(base + 1000) });
-    const c = await addGeneration(market.db, { userId: users[1]!.id, styleId: feedStyle.id, isPublic: true, createdAt: new Date(base + 2000) });
-    await addGeneration(market.db, { userId: users[2]!.id, styleId: feedStyle.id, isPublic: false, createdAt: new Date(base + 3000) });
-    await addGeneration(market.db, { userId: users[2]!.id, styleId: feedStyle.id, isPublic: true, status: 'queued', createdAt: new Date(base + 4000) });
+    const a = await addGeneration(market.db, {
+      userId: users[0]!.id,
+      styleId: feedStyle.id,
+      isPublic: true,
+      createdAt: new Date(base),
+    });
+    const b = await addGeneration(market.db, {
+      userId: users[1]!.id,
+      styleId: feedStyle.id,
+      isPublic: true,
+      createdAt: new Date(base + 1000),
+    });
+    const c = await addGeneration(market.db, {
+      userId: users[1]!.id,
+      styleId: feedStyle.id,
+      isPublic: true,
+      createdAt: new Date(base + 2000),
+    });
+    await addGeneration(market.db, {
+      userId: users[2]!.id,
+      styleId: feedStyle.id,
+      isPublic: false,
+      createdAt: new Date(base + 3000),
+    });
+    await addGeneration(market.db, {
+      userId: users[2]!.id,
+      styleId: feedStyle.id,
+      isPublic: true,
+      status: 'queued',
+      createdAt: new Date(base + 4000),
+    });
     await market.db.$transaction(async (tx) => {
       await linkGenerationTags(tx, a.id, ['feedtag-x', 'feedtag-y']);
       await linkGenerationTags(tx, b.id, ['feedtag-x']);
@@ -185,12 +306,19 @@ describe('generations.feed', () => {
 
     const popular = await market.as(null).generations.feed({ sort: 'popular', limit: 2 });
     expect(popular.items.map((g) => g.id)).toEqual([a.id, b.id]);
-    const next = await market.as(null).generations.feed({ sort: 'popular', limit: 2, cursor: popular.nextCursor });
+    const next = await market
+      .as(null)
+      .generations.feed({ sort: 'popular', limit: 2, cursor: popular.nextCursor });
     expect(next.items[0]!.likeCount).toBe(0);
     expect(next.items.map((g) => g.id)).not.toContain(a.id);
 
-    expect((await market.as(null).generations.feed({ tags: ['FEEDTAG-X'] })).items.map((g) => g.id)).toEqual([b.id, a.id]);
-    expect((await market.as(null).generations.feed({ tags: ['feedtag-x', 'feedtag-y'] })).items.map((g) => g.id)).toEqual([a.id]);
+    expect((await market.as(null).generations.feed({ tags: ['FEEDTAG-X'] })).items.map((g) => g.id)).toEqual([
+      b.id,
+      a.id,
+    ]);
+    expect(
+      (await market.as(null).generations.feed({ tags: ['feedtag-x', 'feedtag-y'] })).items.map((g) => g.id),
+    ).toEqual([a.id]);
     expect((await market.as(null).generations.feed({ tags: ['feedtag-x', 'nope-never'] })).items).toEqual([]);
     expect(await codeOf(market.as(null).generations.feed({ cursor: 'garbage' }))).toBe('VALIDATION_ERROR');
   });

@@ -40,7 +40,9 @@ export class FakeGoogle {
         }
         this.tokenRequests++;
         const fail = (status: number, error: string) => {
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error, error_description: error }));
+          res
+            .writeHead(status, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error, error_description: error }));
         };
         const expected = `Basic ${Buffer.from(`${this.clientId}:${this.clientSecret}`).toString('base64')}`;
         if (req.headers.authorization !== expected) return fail(401, 'invalid_client');
@@ -48,13 +50,30 @@ export class FakeGoogle {
         const grant = this.codes.get(form.get('code') ?? '');
         if (form.get('grant_type') !== 'authorization_code' || !grant) return fail(400, 'invalid_grant');
         this.codes.delete(form.get('code')!);
-        const challenge = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
-        if (challenge !== grant.challenge || form.get('redirect_uri') !== grant.redirectUri) return fail(400, 'invalid_grant');
+        const challenge = createHash('sha256')
+          .update(form.get('code_verifier') ?? '')
+          .digest('base64url');
+        if (challenge !== grant.challenge || form.get('redirect_uri') !== grant.redirectUri)
+          return fail(400, 'invalid_grant');
         const now = Math.floor(Date.now() / 1000);
-        const idToken = unsignedJwt({ iss: 'https://accounts.google.com', aud: this.clientId, iat: now, exp: now + 3600, ...grant.user });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(
-          JSON.stringify({ access_token: 'ya29.fake', token_type: 'Bearer', expires_in: 3599, scope: 'openid email profile', id_token: idToken }),
-        );
+        const idToken = unsignedJwt({
+          iss: 'https://accounts.google.com',
+          aud: this.clientId,
+          iat: now,
+          exp: now + 3600,
+          ...grant.user,
+        });
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              access_token: 'ya29.fake',
+              token_type: 'Bearer',
+              expires_in: 3599,
+              scope: 'openid email profile',
+              id_token: idToken,
+            }),
+          );
       });
     });
     this.server.listen(0, '127.0.0.1');
@@ -67,7 +86,11 @@ export class FakeGoogle {
     const url = new URL(authorizationUrl);
     if (url.searchParams.get('code_challenge_method') !== 'S256') throw new Error('PKCE S256 expected');
     const code = `code_${Math.random().toString(36).slice(2)}`;
-    this.codes.set(code, { user, challenge: url.searchParams.get('code_challenge')!, redirectUri: url.searchParams.get('redirect_uri')! });
+    this.codes.set(code, {
+      user,
+      challenge: url.searchParams.get('code_challenge')!,
+      redirectUri: url.searchParams.get('redirect_uri')!,
+    });
     return { code, state: url.searchParams.get('state')! };
   }
 

@@ -26,16 +26,28 @@ afterAll(async () => {
 });
 
 /** The browser's round trip: our login redirect → Google's consent → our callback. */
-async function signIn(browser: Browser, user: GoogleUser, tamper: (q: { code: string; state: string }) => Record<string, string> = (q) => q) {
+async function signIn(
+  browser: Browser,
+  user: GoogleUser,
+  tamper: (q: { code: string; state: string }) => Record<string, string> = (q) => q,
+) {
   const login = await browser.fetch('/api/auth/google/login?next=/styles/new');
   expect(login.status).toBe(302);
   const consent = google.authorize(login.headers.get('location')!, user);
-  const callback = await browser.fetch(`/api/auth/google/callback?${new URLSearchParams(tamper(consent)).toString()}`);
+  const callback = await browser.fetch(
+    `/api/auth/google/callback?${new URLSearchParams(tamper(consent)).toString()}`,
+  );
   expect(callback.status).toBe(302);
   return new URL(callback.headers.get('location')!);
 }
 
-const mina: GoogleUser = { sub: '1098765432101', email: 'mina.park@gmail.com', email_verified: true, name: 'Mina Park', picture: 'https://lh3.googleusercontent.com/a/mina' };
+const mina: GoogleUser = {
+  sub: '1098765432101',
+  email: 'mina.park@gmail.com',
+  email_verified: true,
+  name: 'Mina Park',
+  picture: 'https://lh3.googleusercontent.com/a/mina',
+};
 
 describe('Google sign-in', () => {
   it('sends the browser to Google with PKCE (S256), state and short-lived HttpOnly flow cookies', async () => {
@@ -49,7 +61,9 @@ describe('Google sign-in', () => {
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     const flow = login.headers.getSetCookie().filter((c) => c.startsWith('sl_oauth_'));
     expect(flow).toHaveLength(3);
-    expect(flow.every((c) => /Max-Age=600/.test(c) && /HttpOnly/.test(c) && /Path=\/api\/auth\/google/.test(c))).toBe(true);
+    expect(
+      flow.every((c) => /Max-Age=600/.test(c) && /HttpOnly/.test(c) && /Path=\/api\/auth\/google/.test(c)),
+    ).toBe(true);
   });
 
   it('creates the user on first sign-in with a derived username, oauth account and welcome bonus', async () => {
@@ -59,8 +73,21 @@ describe('Google sign-in', () => {
     expect(browser.cookies.has('sl_session')).toBe(true);
     expect([...browser.cookies.keys()].some((name) => name.startsWith('sl_oauth_'))).toBe(false);
 
-    const me = await browser.query<{ id: string; username: string; email: string; tokenBalance: number; role: string; profileImage: string }>('auth.me');
-    expect(me.data).toMatchObject({ username: 'mina.park', email: 'mina.park@gmail.com', tokenBalance: 100, role: 'user', profileImage: mina.picture });
+    const me = await browser.query<{
+      id: string;
+      username: string;
+      email: string;
+      tokenBalance: number;
+      role: string;
+      profileImage: string;
+    }>('auth.me');
+    expect(me.data).toMatchObject({
+      username: 'mina.park',
+      email: 'mina.park@gmail.com',
+      tokenBalance: 100,
+      role: 'user',
+      profileImage: mina.picture,
+    });
     const db = api.database.db;
     const account = await db.oAuthAccount.findFirstOrThrow({ where: { userId: me.data!.id } });
     expect(account).toMatchObject({ provider: 'google', providerUserId: mina.sub, emailVerified: true });
@@ -80,7 +107,12 @@ describe('Google sign-in', () => {
 
   it('gives a different person with the same e-mail name a unique, valid username', async () => {
     const browser = new Browser(api.url);
-    await signIn(browser, { sub: '2000', email: 'mina.park@example.org', email_verified: true, name: 'Another Mina' });
+    await signIn(browser, {
+      sub: '2000',
+      email: 'mina.park@example.org',
+      email_verified: true,
+      name: 'Another Mina',
+    });
     const me = await browser.query<{ username: string }>('auth.me');
     expect(me.data!.username).toMatch(/^mina\.park_\d+$/);
 

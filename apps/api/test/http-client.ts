@@ -25,13 +25,19 @@ export class Browser {
       const value = pair.slice(eq + 1).trim();
       const expires = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('expires='));
       const maxAge = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('max-age='));
-      const gone = value === '' || (expires && new Date(expires.slice(8)).getTime() <= Date.now()) || maxAge === 'Max-Age=0';
+      const gone =
+        value === '' ||
+        (expires && new Date(expires.slice(8)).getTime() <= Date.now()) ||
+        maxAge === 'Max-Age=0';
       if (gone) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
   }
 
-  async fetch(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
+  async fetch(
+    path: string,
+    init: RequestInit & { headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
     if (this.cookies.size > 0 && !('cookie' in headers)) headers.cookie = this.cookieHeader();
     const response = await fetch(`${this.baseUrl}${path}`, { redirect: 'manual', ...init, headers });
@@ -40,7 +46,8 @@ export class Browser {
   }
 
   query<T = unknown>(path: string, input?: unknown, headers: Record<string, string> = {}) {
-    const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`;
+    const qs =
+      input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`;
     return this.settle<T>(this.fetch(`/trpc/${path}${qs}`, { headers }));
   }
 
@@ -48,7 +55,11 @@ export class Browser {
     return this.settle<T>(
       this.fetch(`/trpc/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(this.origin ? { origin: this.origin } : {}), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          ...(this.origin ? { origin: this.origin } : {}),
+          ...headers,
+        },
         body: JSON.stringify(superjson.serialize(input ?? null)),
       }),
     );

@@ -19,7 +19,10 @@ describe('API over HTTP', () => {
   it('reports the database with its latency on /api/ready', async () => {
     const res = await fetch(`${api.url}/api/ready`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; checks: Record<string, { status: string; latencyMs: number }> };
+    const body = (await res.json()) as {
+      status: string;
+      checks: Record<string, { status: string; latencyMs: number }>;
+    };
     expect(body.status).toBe('ready');
     expect(body.checks.database!.status).toBe('up');
     expect(body.checks.database!.latencyMs).toBeGreaterThanOrEqual(0);
@@ -42,7 +45,9 @@ describe('API over HTTP', () => {
   it('gives unknown procedures and routes a stable NOT_FOUND code with status 404', async () => {
     const trpc = await fetch(`${api.url}/trpc/nope`);
     expect(trpc.status).toBe(404);
-    expect(((await trpc.json()) as { error: { json: { data: { code: string } } } }).error.json.data.code).toBe('NOT_FOUND');
+    expect(
+      ((await trpc.json()) as { error: { json: { data: { code: string } } } }).error.json.data.code,
+    ).toBe('NOT_FOUND');
     const rest = await fetch(`${api.url}/api/nope`);
     expect(rest.status).toBe(404);
     expect(await rest.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'No such route.' } });
@@ -57,7 +62,10 @@ describe('readiness when the database is gone', () => {
       await api.database.drop();
       const res = await fetch(`${api.url}/api/ready`);
       expect(res.status).toBe(503);
-      const body = (await res.json()) as { status: string; checks: { database: { status: string; error: string } } };
+      const body = (await res.json()) as {
+        status: string;
+        checks: { database: { status: string; error: string } };
+      };
       expect(body.status).toBe('unavailable');
       expect(body.checks.database.status).toBe('down');
       expect(body.checks.database.error).toBeTruthy();

@@ -86,17 +86,30 @@ export interface TestUser {
 }
 
 /** A user with `tokens` tokens (written directly: ledger tests live with the ledger). */
-export async function addUser(db: Database, { role = 'user', tokens = 0 }: { role?: Role; tokens?: number } = {}): Promise<TestUser> {
+export async function addUser(
+  db: Database,
+  { role = 'user', tokens = 0 }: { role?: Role; tokens?: number } = {},
+): Promise<TestUser> {
   const username = `user_${suffix()}`;
-  const user = await db.user.create({ data: { username, provider: 'dev', providerUserId: username, role, tokenBalance: tokens } });
+  const user = await db.user.create({
+    data: { username, provider: 'dev', providerUserId: username, role, tokenBalance: tokens },
+  });
   return { id: user.id, username, viewer: { userId: user.id, role, sessionId: `session-${user.id}` } };
 }
 
-export async function addArtist(db: Database, { artistName }: { artistName?: string } = {}): Promise<TestUser & { artistName: string }> {
+export async function addArtist(
+  db: Database,
+  { artistName }: { artistName?: string } = {},
+): Promise<TestUser & { artistName: string }> {
   const user = await addUser(db, { role: 'artist' });
   const name = artistName ?? `Artist ${suffix()}`;
   await db.artist.create({
-    data: { userId: user.id, artistName: name, signatureImage: `signatures/${user.id}.png`, verifiedEmail: `${user.username}@example.com` },
+    data: {
+      userId: user.id,
+      artistName: name,
+      signatureImage: `signatures/${user.id}.png`,
+      verifiedEmail: `${user.username}@example.com`,
+    },
   });
   return { ...user, artistName: name };
 }
@@ -112,7 +125,14 @@ export async function addStyle(
     isActive = true,
     isFlagged = false,
     createdAt,
-  }: { name?: string; status?: 'pending' | 'training' | 'completed' | 'failed'; cost?: number; isActive?: boolean; isFlagged?: boolean; createdAt?: Date } = {},
+  }: {
+    name?: string;
+    status?: 'pending' | 'training' | 'completed' | 'failed';
+    cost?: number;
+    isActive?: boolean;
+    isFlagged?: boolean;
+    createdAt?: Date;
+  } = {},
 ) {
   return db.style.create({
     data: {
@@ -131,10 +151,23 @@ export async function addStyle(
 /** A generation straight in the database (no ledger hold): for community and feed tests. */
 export async function addGeneration(
   db: Database,
-  { userId, styleId, isPublic = false, status = 'completed', createdAt }: { userId: string; styleId: string; isPublic?: boolean; status?: 'queued' | 'completed' | 'failed'; createdAt?: Date },
+  {
+    userId,
+    styleId,
+    isPublic = false,
+    status = 'completed',
+    createdAt,
+  }: {
+    userId: string;
+    styleId: string;
+    isPublic?: boolean;
+    status?: 'queued' | 'completed' | 'failed';
+    createdAt?: Date;
+  },
 ) {
   // A completed generation counts as a use of its style (the pipeline does this on completion).
-  if (status === 'completed') await db.style.update({ where: { id: styleId }, data: { usageCount: { increment: 1 } } });
+  if (status === 'completed')
+    await db.style.update({ where: { id: styleId }, data: { usageCount: { increment: 1 } } });
   return db.generation.create({
     data: {
       userId,

@@ -63,7 +63,9 @@ describe('outbox relay on PostgreSQL and RabbitMQ', () => {
     expect(seen.map((delivery) => (delivery.body as { n: number }).n)).toEqual([...Array(40).keys()]);
     // The consumer can hold a batch before the relay's "sent" update commits: wait for the update.
     const allSent = async () =>
-      (await database.db.outboxMessage.findMany()).every((row) => row.status === 'sent' && row.sentAt !== null);
+      (await database.db.outboxMessage.findMany()).every(
+        (row) => row.status === 'sent' && row.sentAt !== null,
+      );
     await expect.poll(allSent, { timeout: 10_000 }).toBe(true);
     expect(await relayer.lag()).toEqual({ pending: 0, due: 0, oldestDueAgeMs: 0 });
   });

@@ -28,7 +28,11 @@ describe('the anonymous page cache over HTTP', () => {
     expect(built.data!.items.map((s) => s.id)).toEqual([first.id]);
 
     const second = await addStyle(api.database.db, artist.id, { name: 'second light' });
-    const served = await visitor.query<StylePage>('styles.list', { limit: 10 }, { 'x-request-id': 'trace-cached-1' });
+    const served = await visitor.query<StylePage>(
+      'styles.list',
+      { limit: 10 },
+      { 'x-request-id': 'trace-cached-1' },
+    );
     expect(served.headers.get('x-cache')).toBe('HIT');
     expect(served.headers.get('x-request-id')).toBe('trace-cached-1');
     expect(served.headers.get('x-ratelimit-limit')).toBe('1000');
@@ -81,7 +85,11 @@ describe('the anonymous page cache over HTTP', () => {
     api = await startTestApi({ PUBLIC_CACHE_SECONDS: '60', RATE_LIMIT_ANONYMOUS: '1000/60' });
     const artist = await addArtist(api.database.db);
     await addStyle(api.database.db, artist.id);
-    const responses = await Promise.all(Array.from({ length: 20 }, () => new Browser(api!.url).query<StylePage>('generations.feed', { limit: 7 })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        new Browser(api!.url).query<StylePage>('generations.feed', { limit: 7 }),
+      ),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(responses.filter((r) => r.headers.get('x-cache') === 'MISS')).toHaveLength(1);
     expect(new Set(responses.map((r) => JSON.stringify(r.data))).size).toBe(1);

@@ -49,7 +49,9 @@ describe('Redis shares the counts between API instances', () => {
     const two = new RedisRateLimitStore(REDIS_URL, prefix);
     try {
       const now = Date.now();
-      const hits = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? one : two).hit('user:1', rule, now)));
+      const hits = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 ? one : two).hit('user:1', rule, now)),
+      );
       expect(hits.filter((h) => h.allowed)).toHaveLength(3);
     } finally {
       await one.close();

@@ -34,7 +34,9 @@ describe('search.query', () => {
     expect(styles.every((s, i) => i === 0 || s.score <= styles[i - 1]!.score)).toBe(true);
 
     // A typo still finds it (trigram similarity).
-    expect((await market.as(null).search.query({ q: 'watercolr', type: 'styles' })).styles.map((s) => s.id)).toContain(exact.id);
+    expect(
+      (await market.as(null).search.query({ q: 'watercolr', type: 'styles' })).styles.map((s) => s.id),
+    ).toContain(exact.id);
   });
 
   it('finds artists by artist name and users by username', async () => {
@@ -43,12 +45,18 @@ describe('search.query', () => {
     const user = await addUser(market.db);
     await market.db.user.update({ where: { id: user.id }, data: { username: 'mirae_fan' } });
     const gone = await addUser(market.db);
-    await market.db.user.update({ where: { id: gone.id }, data: { username: 'mirae_gone', isActive: false } });
+    await market.db.user.update({
+      where: { id: gone.id },
+      data: { username: 'mirae_gone', isActive: false },
+    });
 
     const { styles, artists } = await market.as(null).search.query({ q: 'mirae', type: 'artists' });
     expect(styles).toEqual([]);
     const byId = new Map(artists.map((a) => [a.id, a]));
-    expect(byId.get(artist.id)).toMatchObject({ artistName: 'Mirae Studio', matchedBy: ['artistName', 'username'] });
+    expect(byId.get(artist.id)).toMatchObject({
+      artistName: 'Mirae Studio',
+      matchedBy: ['artistName', 'username'],
+    });
     expect(byId.get(user.id)).toMatchObject({ artistName: null, matchedBy: ['username'] });
     expect(byId.has(gone.id)).toBe(false);
 
@@ -59,13 +67,16 @@ describe('search.query', () => {
   it('pages through ranked hits with a cursor, each hit once, and ends', async () => {
     const artist = await addArtist(market.db, { artistName: 'Gouache Guild' });
     const created = [];
-    for (let i = 0; i < 5; i++) created.push(await addStyle(market.db, artist.id, { name: `gouache study ${i}` }));
+    for (let i = 0; i < 5; i++)
+      created.push(await addStyle(market.db, artist.id, { name: `gouache study ${i}` }));
 
     const seen: string[] = [];
     let page = await market.as(null).search.query({ q: 'gouache', type: 'styles', limit: 2 });
     const pages = [page];
     while (page.hasMore) {
-      page = await market.as(null).search.query({ q: 'gouache', type: 'styles', limit: 2, cursor: page.nextCursor });
+      page = await market
+        .as(null)
+        .search.query({ q: 'gouache', type: 'styles', limit: 2, cursor: page.nextCursor });
       pages.push(page);
     }
     for (const p of pages) seen.push(...p.styles.map((s) => s.id));
@@ -81,12 +92,16 @@ describe('search.query', () => {
     expect(second.styles).toHaveLength(2);
     expect(second.hasMore).toBe(false);
 
-    expect(await codeOf(market.as(null).search.query({ q: 'gouache', cursor: 'not-a-cursor' }))).toBe('VALIDATION_ERROR');
+    expect(await codeOf(market.as(null).search.query({ q: 'gouache', cursor: 'not-a-cursor' }))).toBe(
+      'VALIDATION_ERROR',
+    );
   });
 
   it('treats LIKE wildcards literally and validates the query', async () => {
     expect((await market.as(null).search.query({ q: '%%%' })).styles).toEqual([]);
     expect(await codeOf(market.as(null).search.query({ q: '   ' }))).toBe('VALIDATION_ERROR');
-    expect(await codeOf(market.as(null).search.query({ q: 'x', type: 'everything' as never }))).toBe('VALIDATION_ERROR');
+    expect(await codeOf(market.as(null).search.query({ q: 'x', type: 'everything' as never }))).toBe(
+      'VALIDATION_ERROR',
+    );
   });
 });

@@ -8,7 +8,11 @@ import { Browser } from './http-client';
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi({ RATE_LIMIT_ANONYMOUS: '10000/60', RATE_LIMIT_USER: '10000/60', RATE_LIMIT_SIGN_IN: '10000/60' });
+  api = await startTestApi({
+    RATE_LIMIT_ANONYMOUS: '10000/60',
+    RATE_LIMIT_USER: '10000/60',
+    RATE_LIMIT_SIGN_IN: '10000/60',
+  });
 });
 afterAll(() => api.stop());
 
@@ -47,10 +51,17 @@ describe('sessions', () => {
 
   it('marks the cookie Secure with the __Host- prefix in production', () => {
     const set: Array<[string, string, Record<string, unknown>]> = [];
-    const res = { cookie: (name: string, value: string, options: Record<string, unknown>) => set.push([name, value, options]) };
+    const res = {
+      cookie: (name: string, value: string, options: Record<string, unknown>) =>
+        set.push([name, value, options]),
+    };
     const production = { ...api.config, MODE: 'production' as const };
     setSessionCookie(res as never, production, { token: 'id.secret', expiresAt: new Date(Date.now() + DAY) });
-    expect(set[0]).toMatchObject(['__Host-sl_session', 'id.secret', { httpOnly: true, secure: true, sameSite: 'lax', path: '/' }]);
+    expect(set[0]).toMatchObject([
+      '__Host-sl_session',
+      'id.secret',
+      { httpOnly: true, secure: true, sameSite: 'lax', path: '/' },
+    ]);
   });
 
   it('answers UNAUTHORIZED without a session and for a forged secret', async () => {
@@ -68,7 +79,10 @@ describe('sessions', () => {
 
   it('answers SESSION_EXPIRED for an expired session and clears the cookie', async () => {
     const { browser, userId } = await signedIn('expiring');
-    await api.database.db.session.updateMany({ where: { userId }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await api.database.db.session.updateMany({
+      where: { userId },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const me = await browser.query('auth.me');
     expect(me.status).toBe(401);
     expect(me.error?.data.code).toBe('SESSION_EXPIRED');
@@ -108,7 +122,10 @@ describe('sessions', () => {
 
   it('purges expired sessions', async () => {
     const { userId } = await signedIn('purged');
-    await api.database.db.session.updateMany({ where: { userId }, data: { expiresAt: new Date(Date.now() - DAY) } });
+    await api.database.db.session.updateMany({
+      where: { userId },
+      data: { expiresAt: new Date(Date.now() - DAY) },
+    });
     expect(await purgeExpiredSessions(api.database.db)).toBeGreaterThanOrEqual(1);
     expect(await api.database.db.session.count({ where: { userId } })).toBe(0);
   });
@@ -160,9 +177,13 @@ describe('dev sign-in', () => {
   it('picks an existing demo user or creates one with the welcome bonus', async () => {
     const first = await signedIn('demo_picker');
     const again = new Browser(api.url);
-    const result = await again.mutate<{ userId: string; created: boolean }>('auth.devSignIn', { username: 'demo_picker' });
+    const result = await again.mutate<{ userId: string; created: boolean }>('auth.devSignIn', {
+      username: 'demo_picker',
+    });
     expect(result.data).toEqual({ userId: first.userId, created: false, username: 'demo_picker' });
-    expect(await api.database.db.transaction.count({ where: { receiverId: first.userId, type: 'bonus' } })).toBe(1);
+    expect(
+      await api.database.db.transaction.count({ where: { receiverId: first.userId, type: 'bonus' } }),
+    ).toBe(1);
   });
 
   it('is refused in production', async () => {
@@ -171,9 +192,18 @@ describe('dev sign-in', () => {
     const deps = { ...api.runtime.deps, config: { ...api.runtime.deps.config, MODE: 'production' as const } };
     const cookies: string[] = [];
     const sessionCookie = { set: () => cookies.push('set'), clear: () => cookies.push('clear') };
-    const caller = createCallerFactory(appRouter)({ deps, log: deps.log, requestId: 'test', ip: '127.0.0.1', viewer: null, sessionCookie });
+    const caller = createCallerFactory(appRouter)({
+      deps,
+      log: deps.log,
+      requestId: 'test',
+      ip: '127.0.0.1',
+      viewer: null,
+      sessionCookie,
+    });
     const before = await api.database.db.user.count();
-    await expect(caller.auth.devSignIn({ username: 'sneaky' })).rejects.toMatchObject({ cause: { code: 'FORBIDDEN' } });
+    await expect(caller.auth.devSignIn({ username: 'sneaky' })).rejects.toMatchObject({
+      cause: { code: 'FORBIDDEN' },
+    });
     expect(cookies).toEqual([]);
     expect(await api.database.db.user.count()).toBe(before);
     expect(await api.database.db.user.count({ where: { username: 'sneaky' } })).toBe(0);

@@ -17,7 +17,11 @@ describe('storage wiring', () => {
   it("serves the filesystem driver's presigned PUT and GET through the API", async () => {
     const { storage } = api.runtime.deps;
     const key = storageKeys.upload('wiring-test', 0);
-    const upload = await storage.presignedUpload(key, { contentType: 'image/png', maxBytes: 1024, expiresIn: 60 });
+    const upload = await storage.presignedUpload(key, {
+      contentType: 'image/png',
+      maxBytes: 1024,
+      expiresIn: 60,
+    });
     expect(upload.url.startsWith(`${api.url}/api/storage/`)).toBe(true);
     await uploadToPresignedUrl(upload, new Uint8Array([1, 2, 3]));
     const download = await storage.presignedDownload(key, { expiresIn: 60 });

@@ -3,7 +3,16 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepOrphanedUploads } from '../src/styles/uploads';
 import { linkStyleTags } from '../src/styles/tags';
-import { addArtist, addGeneration, addStyle, addUser, codeOf, startMarketplace, type Marketplace, type TestUser } from './marketplace';
+import {
+  addArtist,
+  addGeneration,
+  addStyle,
+  addUser,
+  codeOf,
+  startMarketplace,
+  type Marketplace,
+  type TestUser,
+} from './marketplace';
 
 let market: Marketplace;
 let png: Buffer;
@@ -11,7 +20,9 @@ let jpeg: Buffer;
 
 beforeAll(async () => {
   market = await startMarketplace();
-  const image = sharp({ create: { width: 512, height: 512, channels: 3, background: { r: 200, g: 90, b: 40 } } });
+  const image = sharp({
+    create: { width: 512, height: 512, channels: 3, background: { r: 200, g: 90, b: 40 } },
+  });
   png = await image.clone().png().toBuffer();
   jpeg = await image.clone().jpeg().toBuffer();
 });
@@ -22,9 +33,17 @@ afterAll(async () => {
 /** Asks for upload URLs and puts `images` where they point (what the browser does). */
 async function stage(artist: TestUser, images: Buffer[]) {
   const { uploadId, uploads } = await market.as(artist.viewer).styles.uploadUrls({
-    images: images.map((b) => ({ contentType: b === jpeg ? ('image/jpeg' as const) : ('image/png' as const) })),
+    images: images.map((b) => ({
+      contentType: b === jpeg ? ('image/jpeg' as const) : ('image/png' as const),
+    })),
   });
-  await Promise.all(uploads.map((u, i) => market.deps.storage.put(u.key, images[i]!, { contentType: images[i] === jpeg ? 'image/jpeg' : 'image/png' })));
+  await Promise.all(
+    uploads.map((u, i) =>
+      market.deps.storage.put(u.key, images[i]!, {
+        contentType: images[i] === jpeg ? 'image/jpeg' : 'image/png',
+      }),
+    ),
+  );
   return uploadId;
 }
 
@@ -36,7 +55,11 @@ function styleInput(uploadId: string, count: number, extra: Partial<{ name: stri
     generationCostTokens: 12,
     licenseType: 'commercial' as const,
     tags: extra.tags ?? ['Watercolor', 'landscape'],
-    artworks: Array.from({ length: count }, (_, index) => ({ index, caption: `piece ${index}`, tags: index === 0 ? ['Sky'] : [] })),
+    artworks: Array.from({ length: count }, (_, index) => ({
+      index,
+      caption: `piece ${index}`,
+      tags: index === 0 ? ['Sky'] : [],
+    })),
   };
 }
 
@@ -58,7 +81,11 @@ describe('styles.create', () => {
     expect(style.samples[0]).toMatchObject({ caption: 'piece 0', width: 512, height: 512 });
     expect(style.thumbnailUrl).toContain('/api/storage/training/');
 
-    const artworks = await market.db.artwork.findMany({ where: { styleId: style.id }, orderBy: { sequence: 'asc' }, include: { tags: { include: { tag: true }, orderBy: { sequence: 'asc' } } } });
+    const artworks = await market.db.artwork.findMany({
+      where: { styleId: style.id },
+      orderBy: { sequence: 'asc' },
+      include: { tags: { include: { tag: true }, orderBy: { sequence: 'asc' } } },
+    });
     expect(artworks).toHaveLength(11);
     expect(artworks[0]!.tags.map((t) => t.tag.name)).toEqual(['moody watercolor', 'sky']);
     expect(artworks.every((a) => a.tags[0]!.tag.name === 'moody watercolor')).toBe(true);
@@ -66,7 +93,13 @@ describe('styles.create', () => {
 
     const outbox = await market.db.outboxMessage.findUniqueOrThrow({ where: { messageId: style.id } });
     expect(outbox.destination).toBe('jobs.training');
-    expect(outbox.payload).toMatchObject({ v: 1, styleId: style.id, artistId: artist.id, styleName: 'Moody Watercolor', attempt: 1 });
+    expect(outbox.payload).toMatchObject({
+      v: 1,
+      styleId: style.id,
+      artistId: artist.id,
+      styleName: 'Moody Watercolor',
+      attempt: 1,
+    });
     expect((outbox.payload as { artworks: unknown[] }).artworks).toHaveLength(11);
 
     // The staging folder is gone: nothing orphaned.
@@ -79,15 +112,26 @@ describe('styles.create', () => {
   it('refuses too few / too many images, bad, small and oversized ones with their codes', async () => {
     const artist = await addArtist(market.db);
     const api = market.as(artist.viewer);
-    expect(await codeOf(api.styles.uploadUrls({ images: Array(9).fill({ contentType: 'image/png' }) }))).toBe('INSUFFICIENT_IMAGES');
-    expect(await codeOf(api.styles.uploadUrls({ images: Array(101).fill({ contentType: 'image/png' }) }))).toBe('TOO_MANY_IMAGES');
+    expect(await codeOf(api.styles.uploadUrls({ images: Array(9).fill({ contentType: 'image/png' }) }))).toBe(
+      'INSUFFICIENT_IMAGES',
+    );
+    expect(
+      await codeOf(api.styles.uploadUrls({ images: Array(101).fill({ contentType: 'image/png' }) })),
+    ).toBe('TOO_MANY_IMAGES');
     const uploadId = await stage(artist, Array(10).fill(png));
     expect(await codeOf(api.styles.create(styleInput(uploadId, 9)))).toBe('INSUFFICIENT_IMAGES');
-    expect(await codeOf(api.styles.create({ ...styleInput(uploadId, 10), tags: ['수채화'] }))).toBe('INVALID_TAG_LANGUAGE');
+    expect(await codeOf(api.styles.create({ ...styleInput(uploadId, 10), tags: ['수채화'] }))).toBe(
+      'INVALID_TAG_LANGUAGE',
+    );
 
     const cases: Array<[Buffer, string]> = [
       [Buffer.from('GIF89a not really an image at all'), 'INVALID_IMAGE_FORMAT'],
-      [await sharp({ create: { width: 256, height: 700, channels: 3, background: '#fff' } }).png().toBuffer(), 'IMAGE_RESOLUTION_TOO_LOW'],
+      [
+        await sharp({ create: { width: 256, height: 700, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer(),
+        'IMAGE_RESOLUTION_TOO_LOW',
+      ],
       [Buffer.concat([png, Buffer.alloc(10 * 1024 * 1024)]), 'IMAGE_SIZE_EXCEEDED'],
     ];
     for (const [bad, code] of cases) {
@@ -109,7 +153,11 @@ describe('styles.create', () => {
     const uploadId = await stage(artist, Array(10).fill(png));
     expect(await codeOf(market.as(thief.viewer).styles.create(styleInput(uploadId, 10)))).toBe('FORBIDDEN');
     expect(await codeOf(market.as(user.viewer).styles.create(styleInput(uploadId, 10)))).toBe('ARTIST_ONLY');
-    expect(await codeOf(market.as(user.viewer).styles.uploadUrls({ images: Array(10).fill({ contentType: 'image/png' }) }))).toBe('ARTIST_ONLY');
+    expect(
+      await codeOf(
+        market.as(user.viewer).styles.uploadUrls({ images: Array(10).fill({ contentType: 'image/png' }) }),
+      ),
+    ).toBe('ARTIST_ONLY');
     expect(await codeOf(market.as(null).styles.create(styleInput(uploadId, 10)))).toBe('UNAUTHORIZED');
   });
 
@@ -118,22 +166,30 @@ describe('styles.create', () => {
     try {
       const artist = await addArtist(limited.db);
       await addStyle(limited.db, artist.id, { name: 'first' });
-      const { uploadId } = await limited.as(artist.viewer).styles.uploadUrls({ images: Array(10).fill({ contentType: 'image/png' }) });
-      expect(await codeOf(limited.as(artist.viewer).styles.create(styleInput(uploadId, 10)))).toBe('STYLE_LIMIT_REACHED');
+      const { uploadId } = await limited
+        .as(artist.viewer)
+        .styles.uploadUrls({ images: Array(10).fill({ contentType: 'image/png' }) });
+      expect(await codeOf(limited.as(artist.viewer).styles.create(styleInput(uploadId, 10)))).toBe(
+        'STYLE_LIMIT_REACHED',
+      );
     } finally {
       await limited.stop();
     }
     const artist = await addArtist(market.db);
     await addStyle(market.db, artist.id, { name: 'Taken Name' });
     const uploadId = await stage(artist, Array(10).fill(png));
-    expect(await codeOf(market.as(artist.viewer).styles.create(styleInput(uploadId, 10, { name: 'Taken Name' })))).toBe('CONFLICT');
+    expect(
+      await codeOf(market.as(artist.viewer).styles.create(styleInput(uploadId, 10, { name: 'Taken Name' }))),
+    ).toBe('CONFLICT');
   });
 
   it('sweeps staged uploads nobody claimed after a day', async () => {
     const artist = await addArtist(market.db);
     await stage(artist, Array(10).fill(png));
     expect(await sweepOrphanedUploads(market.deps.storage)).toBe(0);
-    expect(await sweepOrphanedUploads(market.deps.storage, new Date(Date.now() + 25 * 3600_000))).toBeGreaterThanOrEqual(10);
+    expect(
+      await sweepOrphanedUploads(market.deps.storage, new Date(Date.now() + 25 * 3600_000)),
+    ).toBeGreaterThanOrEqual(10);
   });
 });
 
@@ -143,19 +199,40 @@ describe('styles.byId / update / deactivate / mine', () => {
     const other = await addUser(market.db);
     const admin = await addUser(market.db, { role: 'admin' });
     const style = await addStyle(market.db, artist.id, { status: 'training' });
-    const progress = { epoch: 1, totalEpochs: 4, step: 50, totalSteps: 200, percent: 25, etaSeconds: 300, loss: 0.12, updatedAt: new Date().toISOString() };
+    const progress = {
+      epoch: 1,
+      totalEpochs: 4,
+      step: 50,
+      totalSteps: 200,
+      percent: 25,
+      etaSeconds: 300,
+      loss: 0.12,
+      updatedAt: new Date().toISOString(),
+    };
     await market.db.style.update({ where: { id: style.id }, data: { trainingProgress: progress } });
     const id = { styleId: style.id };
     expect((await market.as(artist.viewer).styles.byId(id)).owner?.progress).toEqual(progress);
     expect(await codeOf(market.as(other.viewer).styles.byId(id))).toBe('STYLE_NOT_FOUND');
     expect(await codeOf(market.as(null).styles.byId(id))).toBe('STYLE_NOT_FOUND');
-    expect(await codeOf(market.as(artist.viewer).styles.update({ ...id, description: 'x' }))).toBe('TRAINING_IN_PROGRESS');
+    expect(await codeOf(market.as(artist.viewer).styles.update({ ...id, description: 'x' }))).toBe(
+      'TRAINING_IN_PROGRESS',
+    );
 
-    await market.db.style.update({ where: { id: style.id }, data: { trainingStatus: 'completed', modelPath: 'models/x/lora.safetensors', trainingMetric: { loss: 0.05 } } });
+    await market.db.style.update({
+      where: { id: style.id },
+      data: {
+        trainingStatus: 'completed',
+        modelPath: 'models/x/lora.safetensors',
+        trainingMetric: { loss: 0.05 },
+      },
+    });
     const publicView = await market.as(other.viewer).styles.byId(id);
     expect(publicView.owner).toBeNull();
     expect(JSON.stringify(publicView)).not.toContain('models/x');
-    expect((await market.as(admin.viewer).styles.byId(id)).owner).toMatchObject({ modelPath: 'models/x/lora.safetensors', metrics: { loss: 0.05 } });
+    expect((await market.as(admin.viewer).styles.byId(id)).owner).toMatchObject({
+      modelPath: 'models/x/lora.safetensors',
+      metrics: { loss: 0.05 },
+    });
   });
 
   it('lets only the owner edit price, description, licence and activity, never the name', async () => {
@@ -163,11 +240,24 @@ describe('styles.byId / update / deactivate / mine', () => {
     const other = await addArtist(market.db);
     const style = await addStyle(market.db, artist.id);
     const id = { styleId: style.id };
-    const updated = await market.as(artist.viewer).styles.update({ ...id, generationCostTokens: 20, description: 'New', licenseType: 'exclusive' });
-    expect(updated).toMatchObject({ generationCostTokens: 20, description: 'New', licenseType: 'exclusive', name: style.name });
-    expect(await codeOf(market.as(artist.viewer).styles.update({ ...id, name: 'Renamed' } as never))).toBe('VALIDATION_ERROR');
-    expect(await codeOf(market.as(artist.viewer).styles.update({ ...id, generationCostTokens: 0 }))).toBe('VALIDATION_ERROR');
-    expect(await codeOf(market.as(other.viewer).styles.update({ ...id, generationCostTokens: 1 }))).toBe('STYLE_NOT_FOUND');
+    const updated = await market
+      .as(artist.viewer)
+      .styles.update({ ...id, generationCostTokens: 20, description: 'New', licenseType: 'exclusive' });
+    expect(updated).toMatchObject({
+      generationCostTokens: 20,
+      description: 'New',
+      licenseType: 'exclusive',
+      name: style.name,
+    });
+    expect(await codeOf(market.as(artist.viewer).styles.update({ ...id, name: 'Renamed' } as never))).toBe(
+      'VALIDATION_ERROR',
+    );
+    expect(await codeOf(market.as(artist.viewer).styles.update({ ...id, generationCostTokens: 0 }))).toBe(
+      'VALIDATION_ERROR',
+    );
+    expect(await codeOf(market.as(other.viewer).styles.update({ ...id, generationCostTokens: 1 }))).toBe(
+      'STYLE_NOT_FOUND',
+    );
     expect(await codeOf(market.as(other.viewer).styles.deactivate(id))).toBe('STYLE_NOT_FOUND');
     expect(await codeOf(market.as(null).styles.deactivate(id))).toBe('UNAUTHORIZED');
 
@@ -183,7 +273,14 @@ describe('styles.byId / update / deactivate / mine', () => {
     const pending = await addStyle(market.db, artist.id, { status: 'pending' });
     const generation = await addGeneration(market.db, { userId: fan.id, styleId: earning.id });
     await market.db.transaction.create({
-      data: { receiverId: artist.id, amount: 5, type: 'earning', styleId: earning.id, generationId: generation.id, idempotencyKey: `earning:${generation.id}` },
+      data: {
+        receiverId: artist.id,
+        amount: 5,
+        type: 'earning',
+        styleId: earning.id,
+        generationId: generation.id,
+        idempotencyKey: `earning:${generation.id}`,
+      },
     });
     const mine = await market.as(artist.viewer).styles.mine({});
     expect(mine.items.map((s) => [s.id, s.trainingStatus, s.earnedTokens])).toEqual([
@@ -219,15 +316,29 @@ describe('styles.list', () => {
     const popular = await market.as(null).styles.list({ sort: 'popular', limit: 3 });
     expect(popular.items[0]!.id).toBe(s1.id);
     expect(popular.items[0]!.artist.followerCount).toBe(3);
-    const popular2 = await market.as(null).styles.list({ sort: 'popular', limit: 1, cursor: popular.nextCursor });
+    const popular2 = await market
+      .as(null)
+      .styles.list({ sort: 'popular', limit: 1, cursor: popular.nextCursor });
     expect(popular2.items).toHaveLength(1);
 
-    expect((await market.as(null).styles.list({ tags: ['INK'] })).items.map((s) => s.id)).toEqual([s2.id, s1.id]);
-    expect((await market.as(null).styles.list({ tags: ['ink', 'bold'] })).items.map((s) => s.id)).toEqual([s1.id]);
+    expect((await market.as(null).styles.list({ tags: ['INK'] })).items.map((s) => s.id)).toEqual([
+      s2.id,
+      s1.id,
+    ]);
+    expect((await market.as(null).styles.list({ tags: ['ink', 'bold'] })).items.map((s) => s.id)).toEqual([
+      s1.id,
+    ]);
     expect((await market.as(null).styles.list({ tags: ['ink'] })).items[1]!.tags).toEqual(['ink', 'bold']);
-    expect((await market.as(null).styles.list({ artistId: small.id })).items.map((s) => s.id)).toEqual([s3.id, s2.id]);
-    expect((await market.as(small.viewer).styles.list({ artistId: small.id, status: 'failed' })).items).toHaveLength(1);
-    expect(await codeOf(market.as(big.viewer).styles.list({ artistId: small.id, status: 'failed' }))).toBe('FORBIDDEN');
+    expect((await market.as(null).styles.list({ artistId: small.id })).items.map((s) => s.id)).toEqual([
+      s3.id,
+      s2.id,
+    ]);
+    expect(
+      (await market.as(small.viewer).styles.list({ artistId: small.id, status: 'failed' })).items,
+    ).toHaveLength(1);
+    expect(await codeOf(market.as(big.viewer).styles.list({ artistId: small.id, status: 'failed' }))).toBe(
+      'FORBIDDEN',
+    );
     expect(await codeOf(market.as(null).styles.list({ status: 'completed' }))).toBe('FORBIDDEN');
   });
 });

@@ -8,7 +8,12 @@ import { Browser } from './http-client';
 const WEB = 'http://localhost:5173';
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi({ WEB_ORIGIN: WEB, RATE_LIMIT_USER: '10000/60', RATE_LIMIT_ANONYMOUS: '10000/60', RATE_LIMIT_SIGN_IN: '10000/60' });
+  api = await startTestApi({
+    WEB_ORIGIN: WEB,
+    RATE_LIMIT_USER: '10000/60',
+    RATE_LIMIT_ANONYMOUS: '10000/60',
+    RATE_LIMIT_SIGN_IN: '10000/60',
+  });
 });
 afterAll(() => api.stop());
 
@@ -32,7 +37,10 @@ interface Entry {
 describe('the sandbox checkout (development and embedded)', () => {
   it('approves on the local checkout page through the same confirm path, once', async () => {
     const { browser } = await signedIn('sandbox_buyer');
-    const purchase = await browser.mutate<{ orderId: string; checkoutUrl: string; provider: string }>('tokens.purchase', { packageId: 'standard_500' });
+    const purchase = await browser.mutate<{ orderId: string; checkoutUrl: string; provider: string }>(
+      'tokens.purchase',
+      { packageId: 'standard_500' },
+    );
     expect(purchase.data!.provider).toBe('sandbox');
     const checkout = new URL(purchase.data!.checkoutUrl);
     const page = await browser.fetch(checkout.pathname + checkout.search);
@@ -71,7 +79,13 @@ describe('the sandbox checkout (development and embedded)', () => {
       body: new URLSearchParams({ orderId: purchase.data!.orderId }).toString(),
     });
     expect(new URL(declined.headers.get('location')!).searchParams.get('error')).toBe('PAYMENT_FAILED');
-    expect((await api.database.db.purchase.findUniqueOrThrow({ where: { providerOrderId: purchase.data!.orderId } })).status).toBe('failed');
+    expect(
+      (
+        await api.database.db.purchase.findUniqueOrThrow({
+          where: { providerOrderId: purchase.data!.orderId },
+        })
+      ).status,
+    ).toBe('failed');
     expect((await browser.query<{ tokenBalance: number }>('tokens.balance')).data!.tokenBalance).toBe(100);
   });
 });
@@ -82,11 +96,17 @@ describe('tokens.transactions', () => {
     const { browser, userId } = await signedIn('ledger_reader');
     const { artist, style } = await createArtistWithStyle(db, { cost: 4 });
     const [kept, failed] = await createGenerations(db, { userId, styleId: style.id, count: 2, cost: 4 });
-    await withTransaction(db, (tx) => holdForGeneration(tx, { userId, generationId: kept!, styleId: style.id, amount: 4 }));
-    await withTransaction(db, (tx) => holdForGeneration(tx, { userId, generationId: failed!, styleId: style.id, amount: 4 }));
+    await withTransaction(db, (tx) =>
+      holdForGeneration(tx, { userId, generationId: kept!, styleId: style.id, amount: 4 }),
+    );
+    await withTransaction(db, (tx) =>
+      holdForGeneration(tx, { userId, generationId: failed!, styleId: style.id, amount: 4 }),
+    );
     await withTransaction(db, (tx) => refundGeneration(tx, { generationId: failed! }));
 
-    const all = await browser.query<{ items: Entry[]; hasMore: boolean }>('tokens.transactions', { type: 'all' });
+    const all = await browser.query<{ items: Entry[]; hasMore: boolean }>('tokens.transactions', {
+      type: 'all',
+    });
     expect(all.data!.items.map((e) => [e.type, e.direction, e.amount])).toEqual([
       ['refund', 'in', 4],
       ['generation', 'out', 4],
@@ -94,21 +114,38 @@ describe('tokens.transactions', () => {
       ['bonus', 'in', 100],
     ]);
     const [refund, refundedHold] = all.data!.items;
-    expect(refund).toMatchObject({ sender: null, receiver: { username: 'ledger_reader' }, style: { id: style.id, name: style.name }, generation: { id: failed } });
+    expect(refund).toMatchObject({
+      sender: null,
+      receiver: { username: 'ledger_reader' },
+      style: { id: style.id, name: style.name },
+      generation: { id: failed },
+    });
     expect(refundedHold).toMatchObject({ refunded: true, generation: { id: failed, status: 'queued' } });
 
-    const generationOnly = await browser.query<{ items: Entry[] }>('tokens.transactions', { type: 'generation' });
+    const generationOnly = await browser.query<{ items: Entry[] }>('tokens.transactions', {
+      type: 'generation',
+    });
     expect(generationOnly.data!.items).toHaveLength(3);
-    const purchasesOnly = await browser.query<{ items: Entry[] }>('tokens.transactions', { type: 'purchase' });
+    const purchasesOnly = await browser.query<{ items: Entry[] }>('tokens.transactions', {
+      type: 'purchase',
+    });
     expect(purchasesOnly.data!.items).toHaveLength(0);
 
-    const page1 = await browser.query<{ items: Entry[]; nextCursor: string; hasMore: boolean }>('tokens.transactions', { limit: 3 });
+    const page1 = await browser.query<{ items: Entry[]; nextCursor: string; hasMore: boolean }>(
+      'tokens.transactions',
+      { limit: 3 },
+    );
     expect(page1.data).toMatchObject({ hasMore: true });
-    const page2 = await browser.query<{ items: Entry[]; nextCursor: string | null; hasMore: boolean }>('tokens.transactions', { limit: 3, cursor: page1.data!.nextCursor });
+    const page2 = await browser.query<{ items: Entry[]; nextCursor: string | null; hasMore: boolean }>(
+      'tokens.transactions',
+      { limit: 3, cursor: page1.data!.nextCursor },
+    );
     expect(page2.data).toMatchObject({ hasMore: false, nextCursor: null });
     expect(page2.data!.items.map((e) => e.type)).toEqual(['bonus']);
 
-    const balance = await browser.query<{ tokenBalance: number; earnedTokenBalance: number | null }>('tokens.balance');
+    const balance = await browser.query<{ tokenBalance: number; earnedTokenBalance: number | null }>(
+      'tokens.balance',
+    );
     expect(balance.data).toEqual({ tokenBalance: 96, earnedTokenBalance: null });
     expect(artist.id).not.toBe(userId);
     expect(await reconcile(db)).toEqual([]);

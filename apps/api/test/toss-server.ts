@@ -38,8 +38,18 @@ export class FakeToss {
   authorize(orderId: string, amount: number): string {
     const paymentKey = `tgen_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     this.payments.set(paymentKey, {
-      paymentKey, orderId, status: 'IN_PROGRESS', totalAmount: amount, balanceAmount: amount, currency: 'KRW', method: '카드',
-      requestedAt: new Date().toISOString(), approvedAt: null, receipt: null, failure: null, version: '2022-11-16',
+      paymentKey,
+      orderId,
+      status: 'IN_PROGRESS',
+      totalAmount: amount,
+      balanceAmount: amount,
+      currency: 'KRW',
+      method: '카드',
+      requestedAt: new Date().toISOString(),
+      approvedAt: null,
+      receipt: null,
+      failure: null,
+      version: '2022-11-16',
     });
     return paymentKey;
   }
@@ -58,11 +68,16 @@ export class FakeToss {
           return { status, body };
         };
         if (req.headers.authorization !== `Basic ${Buffer.from(`${this.secretKey}:`).toString('base64')}`) {
-          return reply(401, { code: 'UNAUTHORIZED_KEY', message: '인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다.' });
+          return reply(401, {
+            code: 'UNAUTHORIZED_KEY',
+            message: '인증되지 않은 시크릿 키 혹은 클라이언트 키 입니다.',
+          });
         }
         if (req.method === 'GET' && req.url?.startsWith('/v1/payments/')) {
           const payment = this.payments.get(decodeURIComponent(req.url.slice('/v1/payments/'.length)));
-          return payment ? reply(200, payment) : reply(404, { code: 'NOT_FOUND_PAYMENT', message: '존재하지 않는 결제 정보 입니다.' });
+          return payment
+            ? reply(200, payment)
+            : reply(404, { code: 'NOT_FOUND_PAYMENT', message: '존재하지 않는 결제 정보 입니다.' });
         }
         if (req.method === 'POST' && req.url === '/v1/payments/confirm') {
           const key = req.headers['idempotency-key'];
@@ -82,11 +97,25 @@ export class FakeToss {
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  private confirm({ paymentKey, orderId, amount }: { paymentKey?: string; orderId?: string; amount?: number }) {
+  private confirm({
+    paymentKey,
+    orderId,
+    amount,
+  }: {
+    paymentKey?: string;
+    orderId?: string;
+    amount?: number;
+  }) {
     const payment = paymentKey ? this.payments.get(paymentKey) : undefined;
-    if (!payment || payment.orderId !== orderId) return { status: 404, body: { code: 'NOT_FOUND_PAYMENT', message: '존재하지 않는 결제 정보 입니다.' } };
-    if (payment.status === 'DONE') return { status: 400, body: { code: 'ALREADY_PROCESSED_PAYMENT', message: '이미 처리된 결제 입니다.' } };
-    if (payment.totalAmount !== amount) return { status: 400, body: { code: 'INVALID_REQUEST', message: '잘못된 요청입니다.' } };
+    if (!payment || payment.orderId !== orderId)
+      return { status: 404, body: { code: 'NOT_FOUND_PAYMENT', message: '존재하지 않는 결제 정보 입니다.' } };
+    if (payment.status === 'DONE')
+      return {
+        status: 400,
+        body: { code: 'ALREADY_PROCESSED_PAYMENT', message: '이미 처리된 결제 입니다.' },
+      };
+    if (payment.totalAmount !== amount)
+      return { status: 400, body: { code: 'INVALID_REQUEST', message: '잘못된 요청입니다.' } };
     const decline = this.declines.get(payment.paymentKey);
     if (decline) {
       payment.status = 'ABORTED';
@@ -95,7 +124,9 @@ export class FakeToss {
     }
     payment.status = 'DONE';
     payment.approvedAt = new Date().toISOString();
-    payment.receipt = { url: `https://dashboard.tosspayments.com/receipt/redirection?transactionId=${payment.paymentKey}` };
+    payment.receipt = {
+      url: `https://dashboard.tosspayments.com/receipt/redirection?transactionId=${payment.paymentKey}`,
+    };
     return { status: 200, body: payment };
   }
 

@@ -6,7 +6,11 @@ import { Browser } from './http-client';
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi({ RATE_LIMIT_ANONYMOUS: '10000/60', RATE_LIMIT_USER: '10000/60', RATE_LIMIT_SIGN_IN: '10000/60' });
+  api = await startTestApi({
+    RATE_LIMIT_ANONYMOUS: '10000/60',
+    RATE_LIMIT_USER: '10000/60',
+    RATE_LIMIT_SIGN_IN: '10000/60',
+  });
 });
 afterAll(() => api.stop());
 
@@ -27,7 +31,13 @@ describe('profiles', () => {
     const { userId } = await signedIn('profile_owner');
     const anonymous = new Browser(api.url);
     const profile = await anonymous.query<Record<string, unknown>>('users.byId', { userId });
-    expect(profile.data).toMatchObject({ id: userId, username: 'profile_owner', role: 'user', artist: null, stats: { generations: 0, publicGenerations: 0, following: 0 } });
+    expect(profile.data).toMatchObject({
+      id: userId,
+      username: 'profile_owner',
+      role: 'user',
+      artist: null,
+      stats: { generations: 0, publicGenerations: 0, following: 0 },
+    });
     expect(profile.data).not.toHaveProperty('tokenBalance');
     expect(profile.data).not.toHaveProperty('email');
     const missing = await anonymous.query('users.byId', { userId: '0190a000-0000-7000-8000-000000000000' });
@@ -37,7 +47,10 @@ describe('profiles', () => {
   it('changes username and bio within the rules', async () => {
     await signedIn('taken_name');
     const { browser } = await signedIn('renamer');
-    const renamed = await browser.mutate<{ username: string; bio: string }>('users.updateMe', { username: 'new.name_1', bio: '  Painter of rain.  ' });
+    const renamed = await browser.mutate<{ username: string; bio: string }>('users.updateMe', {
+      username: 'new.name_1',
+      bio: '  Painter of rain.  ',
+    });
     expect(renamed.data).toMatchObject({ username: 'new.name_1', bio: 'Painter of rain.' });
 
     const taken = await browser.mutate('users.updateMe', { username: 'taken_name' });
@@ -61,36 +74,67 @@ describe('artist upgrade', () => {
   it('makes the user an artist with the signature stored privately, once', async () => {
     const { browser, userId } = await signedIn('future_artist');
     const signature = await signaturePng();
-    const upgraded = await browser.mutate<{ role: string; artist: { artistName: string; verifiedEmail: string; earnedTokenBalance: number } }>(
-      'users.upgradeToArtist',
-      { artistName: 'Future Artist', signaturePng: signature },
-    );
+    const upgraded = await browser.mutate<{
+      role: string;
+      artist: { artistName: string; verifiedEmail: string; earnedTokenBalance: number };
+    }>('users.upgradeToArtist', { artistName: 'Future Artist', signaturePng: signature });
     expect(upgraded.status).toBe(200);
-    expect(upgraded.data).toMatchObject({ role: 'artist', artist: { artistName: 'Future Artist', verifiedEmail: 'future_artist@dev.stylelicense.local', earnedTokenBalance: 0 } });
+    expect(upgraded.data).toMatchObject({
+      role: 'artist',
+      artist: {
+        artistName: 'Future Artist',
+        verifiedEmail: 'future_artist@dev.stylelicense.local',
+        earnedTokenBalance: 0,
+      },
+    });
     const stored = await api.runtime.deps.storage.get(storageKeys.signature(userId));
     expect(stored.equals(Buffer.from(signature, 'base64'))).toBe(true);
     const artist = await api.database.db.artist.findUniqueOrThrow({ where: { userId } });
     expect(artist.signatureImage).toBe(`signatures/${userId}.png`);
 
-    const profile = await new Browser(api.url).query<{ role: string; artist: { artistName: string; followerCount: number } }>('users.byId', { userId });
-    expect(profile.data).toMatchObject({ role: 'artist', artist: { artistName: 'Future Artist', followerCount: 0 } });
+    const profile = await new Browser(api.url).query<{
+      role: string;
+      artist: { artistName: string; followerCount: number };
+    }>('users.byId', { userId });
+    expect(profile.data).toMatchObject({
+      role: 'artist',
+      artist: { artistName: 'Future Artist', followerCount: 0 },
+    });
 
-    const again = await browser.mutate('users.upgradeToArtist', { artistName: 'Twice', signaturePng: signature });
+    const again = await browser.mutate('users.upgradeToArtist', {
+      artistName: 'Twice',
+      signaturePng: signature,
+    });
     expect(again.status).toBe(409);
     expect(again.error?.data.code).toBe('CONFLICT');
   });
 
   it('refuses signatures that are not a PNG with transparency, and unverified e-mails', async () => {
     const { browser } = await signedIn('picky_artist');
-    const jpeg = (await sharp({ create: { width: 200, height: 80, channels: 3, background: '#fff' } }).jpeg().toBuffer()).toString('base64');
+    const jpeg = (
+      await sharp({ create: { width: 200, height: 80, channels: 3, background: '#fff' } })
+        .jpeg()
+        .toBuffer()
+    ).toString('base64');
     const notPng = await browser.mutate('users.upgradeToArtist', { artistName: 'Picky', signaturePng: jpeg });
     expect(notPng.error?.data).toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'not_png' } });
 
-    const opaque = (await sharp({ create: { width: 200, height: 80, channels: 3, background: '#fff' } }).png().toBuffer()).toString('base64');
-    const noAlpha = await browser.mutate('users.upgradeToArtist', { artistName: 'Picky', signaturePng: opaque });
+    const opaque = (
+      await sharp({ create: { width: 200, height: 80, channels: 3, background: '#fff' } })
+        .png()
+        .toBuffer()
+    ).toString('base64');
+    const noAlpha = await browser.mutate('users.upgradeToArtist', {
+      artistName: 'Picky',
+      signaturePng: opaque,
+    });
     expect(noAlpha.error?.data.details?.reason).toBe('no_alpha');
 
-    const unverified = await browser.mutate('users.upgradeToArtist', { artistName: 'Picky', email: 'someone@else.com', signaturePng: await signaturePng() });
+    const unverified = await browser.mutate('users.upgradeToArtist', {
+      artistName: 'Picky',
+      email: 'someone@else.com',
+      signaturePng: await signaturePng(),
+    });
     expect(unverified.error?.data).toMatchObject({ code: 'VALIDATION_ERROR', details: { field: 'email' } });
 
     const me = await browser.query<{ role: string; artist: unknown }>('auth.me');
@@ -104,15 +148,28 @@ describe('following', () => {
     const followed: string[] = [];
     for (let i = 0; i < 5; i++) {
       const { userId: other } = await signedIn(`followed_${i}`);
-      await api.database.db.follow.create({ data: { followerId: userId, followingId: other, createdAt: new Date(Date.now() - (5 - i) * 1000) } });
+      await api.database.db.follow.create({
+        data: { followerId: userId, followingId: other, createdAt: new Date(Date.now() - (5 - i) * 1000) },
+      });
       followed.push(other);
     }
-    const first = await browser.query<{ items: Array<{ user: { id: string } }>; nextCursor: string | null; hasMore: boolean }>('users.following', { limit: 2 });
+    const first = await browser.query<{
+      items: Array<{ user: { id: string } }>;
+      nextCursor: string | null;
+      hasMore: boolean;
+    }>('users.following', { limit: 2 });
     expect(first.data!.items.map((i) => i.user.id)).toEqual([followed[4], followed[3]]);
     expect(first.data!.hasMore).toBe(true);
-    const second = await browser.query<{ items: Array<{ user: { id: string } }>; nextCursor: string | null }>('users.following', { limit: 2, cursor: first.data!.nextCursor });
+    const second = await browser.query<{ items: Array<{ user: { id: string } }>; nextCursor: string | null }>(
+      'users.following',
+      { limit: 2, cursor: first.data!.nextCursor },
+    );
     expect(second.data!.items.map((i) => i.user.id)).toEqual([followed[2], followed[1]]);
-    const last = await browser.query<{ items: Array<{ user: { id: string } }>; nextCursor: string | null; hasMore: boolean }>('users.following', { limit: 2, cursor: second.data!.nextCursor });
+    const last = await browser.query<{
+      items: Array<{ user: { id: string } }>;
+      nextCursor: string | null;
+      hasMore: boolean;
+    }>('users.following', { limit: 2, cursor: second.data!.nextCursor });
     expect(last.data).toMatchObject({ hasMore: false, nextCursor: null });
     expect(last.data!.items.map((i) => i.user.id)).toEqual([followed[0]]);
 

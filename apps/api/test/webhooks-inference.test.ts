@@ -359,7 +359,11 @@ describe('the pipeline end to end on RabbitMQ', () => {
     });
     // The relay marks the row sent once the broker confirms, which can land after the delivery.
     await expect
-      .poll(async () => (await db().outboxMessage.findUniqueOrThrow({ where: { messageId: generation.id } })).status, { timeout: 5_000 })
+      .poll(
+        async () =>
+          (await db().outboxMessage.findUniqueOrThrow({ where: { messageId: generation.id } })).status,
+        { timeout: 5_000 },
+      )
       .toBe('sent');
   });
 

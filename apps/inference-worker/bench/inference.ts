@@ -12,7 +12,14 @@ import { makeTempDir } from '@stylelicense/test-kit';
 import { createGenerationReporter } from '../src/reporter';
 import { LoraCache, SignatureCache } from '../src/style-inputs';
 import { createGenerationHandler, type JobTimings } from '../src/worker';
-import { buildTinyModel, filesystemStorage, generationJob, seedStyle, silentLog, tinyLora } from '../test/harness';
+import {
+  buildTinyModel,
+  filesystemStorage,
+  generationJob,
+  seedStyle,
+  silentLog,
+  tinyLora,
+} from '../test/harness';
 
 const images = Number(process.env.BENCH_IMAGES ?? 5);
 const steps = Number(process.env.BENCH_STEPS ?? 4);
@@ -36,7 +43,12 @@ const loraPath = join(dir.path, 'lora.safetensors');
 await writeFile(loraPath, await tinyLora(modelDir));
 
 const diffusion = await DiffusionWorker.start({ logger: silentLogger });
-const reporter = createGenerationReporter({ apiUrl, secret: generateWebhookSecret(), spoolDir: join(dir.path, 'spool'), log: silentLog });
+const reporter = createGenerationReporter({
+  apiUrl,
+  secret: generateWebhookSecret(),
+  spoolDir: join(dir.path, 'spool'),
+  log: silentLog,
+});
 const handle = createGenerationHandler({
   storage,
   diffusion,
@@ -49,9 +61,19 @@ const handle = createGenerationHandler({
 });
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const request = { modelDir, prompt: 'ink wash, lighthouse, dusk', width, height, steps, guidanceScale: guidance, lora: { path: loraPath, strength: 1 } };
+const request = {
+  modelDir,
+  prompt: 'ink wash, lighthouse, dusk',
+  width,
+  height,
+  steps,
+  guidanceScale: guidance,
+  lora: { path: loraPath, strength: 1 },
+};
 
-console.log(`tiny model, ${width}×${height}, ${steps} steps, guidance ${guidance}, ${format}, ${images} images each; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`);
+console.log(
+  `tiny model, ${width}×${height}, ${steps} steps, guidance ${guidance}, ${format}, ${images} images each; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})`,
+);
 // Warm-up: loads the base model and the LoRA-merged session once for both paths.
 await diffusion.generate({ ...request, seed: 0 });
 await handle(generationJob(style, { aspectRatio: aspect, width, height, steps, guidance, seed: 0 }));
@@ -65,9 +87,12 @@ for (let i = 1; i <= images; i++) {
   pipelineMs.push(performance.now() - started);
 
   started = performance.now();
-  const outcome = await handle(generationJob(style, { aspectRatio: aspect, width, height, steps, guidance, seed: i }));
+  const outcome = await handle(
+    generationJob(style, { aspectRatio: aspect, width, height, steps, guidance, seed: i }),
+  );
   jobMs.push(performance.now() - started);
-  if (outcome.status !== 'completed') throw new Error(`bench job did not complete: ${JSON.stringify(outcome)}`);
+  if (outcome.status !== 'completed')
+    throw new Error(`bench job did not complete: ${JSON.stringify(outcome)}`);
   parts.push(outcome.timings);
 }
 

@@ -37,7 +37,11 @@ export async function demoLoraMaker(modelDir: string): Promise<DemoLoraMaker> {
     const match = ATTENTION_PROJECTION.exec(tensor.name);
     if (!match || tensor.dims.length !== 2) continue;
     // Exported Linear weights are stored transposed, [in, out] (the MatMul's right operand).
-    projections.push({ key: `lora_unet_${match[1]!.replaceAll('.', '_')}`, inputs: tensor.dims[0]!, outputs: tensor.dims[1]! });
+    projections.push({
+      key: `lora_unet_${match[1]!.replaceAll('.', '_')}`,
+      inputs: tensor.dims[0]!,
+      outputs: tensor.dims[1]!,
+    });
   }
   if (projections.length === 0) {
     throw new Error(`the UNet in ${modelDir} has no named attention projections to adapt`);
@@ -49,11 +53,21 @@ export async function demoLoraMaker(modelDir: string): Promise<DemoLoraMaker> {
       // ΔW = up · down (alpha = rank, so scale 1); each element has variance rank · σ_up² · σ_down².
       const downStd = 1 / Math.sqrt(inputs);
       const upStd = RELATIVE_STRENGTH / Math.sqrt(RANK);
-      tensors.push([`${key}.lora_down.weight`, { dtype: 'F32', shape: [RANK, inputs], values: scaled(noise.gaussian(RANK * inputs), downStd) }]);
-      tensors.push([`${key}.lora_up.weight`, { dtype: 'F32', shape: [outputs, RANK], values: scaled(noise.gaussian(outputs * RANK), upStd) }]);
+      tensors.push([
+        `${key}.lora_down.weight`,
+        { dtype: 'F32', shape: [RANK, inputs], values: scaled(noise.gaussian(RANK * inputs), downStd) },
+      ]);
+      tensors.push([
+        `${key}.lora_up.weight`,
+        { dtype: 'F32', shape: [outputs, RANK], values: scaled(noise.gaussian(outputs * RANK), upStd) },
+      ]);
       tensors.push([`${key}.alpha`, { dtype: 'F32', shape: [], values: [RANK] }]);
     }
-    return encodeSafetensors(tensors, { 'ss_network_dim': String(RANK), 'ss_network_alpha': String(RANK), 'stylelicense_demo': 'true' });
+    return encodeSafetensors(tensors, {
+      ss_network_dim: String(RANK),
+      ss_network_alpha: String(RANK),
+      stylelicense_demo: 'true',
+    });
   };
 }
 
@@ -75,8 +89,14 @@ export interface DemoLoraContext {
  * resolved through the same configuration (MODEL_DIR, else the synthetic tiny model under
  * DATA_DIR/models/tiny, built here if it is not there yet).
  */
-export async function embeddedDemoLoraMaker(context: DemoLoraContext): Promise<{ modelDir: string; makeLora: DemoLoraMaker }> {
-  const config = embeddedWorkerConfig({ apiUrl: context.apiUrl, webhookSecret: context.webhookSecrets.inference, dataDir: context.dataDir });
+export async function embeddedDemoLoraMaker(
+  context: DemoLoraContext,
+): Promise<{ modelDir: string; makeLora: DemoLoraMaker }> {
+  const config = embeddedWorkerConfig({
+    apiUrl: context.apiUrl,
+    webhookSecret: context.webhookSecrets.inference,
+    dataDir: context.dataDir,
+  });
   const modelDir = await resolveModelDir(config, context.log);
   return { modelDir, makeLora: await demoLoraMaker(modelDir) };
 }

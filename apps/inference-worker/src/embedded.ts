@@ -21,12 +21,18 @@ export interface EmbeddedWorkerContext {
  * The embedded default (`pnpm start`): the worker runs inside the API process on its in-process
  * broker and storage, on the synthetic `tiny` model unless MODEL_DIR is set.
  */
-export async function startEmbeddedWorker(context: EmbeddedWorkerContext): Promise<{ name: string; stop(): Promise<void> }> {
+export async function startEmbeddedWorker(
+  context: EmbeddedWorkerContext,
+): Promise<{ name: string; stop(): Promise<void> }> {
   const log = context.log.child?.({ worker: 'inference' }) ?? context.log;
   const worker = await startInferenceWorker({
     broker: context.broker,
     storage: context.storage,
-    config: embeddedWorkerConfig({ apiUrl: context.apiUrl, webhookSecret: context.webhookSecrets.inference, dataDir: context.dataDir }),
+    config: embeddedWorkerConfig({
+      apiUrl: context.apiUrl,
+      webhookSecret: context.webhookSecrets.inference,
+      dataDir: context.dataDir,
+    }),
     log,
   });
   return { name: 'inference', stop: () => worker.stop() };

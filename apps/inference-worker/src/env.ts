@@ -50,7 +50,10 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
       ...workerIdentityFromEnv(e, dataDir, 'inference'),
       dataDir,
       modelDir: e.MODEL_DIR ? resolve(e.MODEL_DIR) : undefined,
-      provider: e.EXECUTION_PROVIDER === 'cuda' ? { provider: 'cuda', deviceId: e.CUDA_DEVICE_ID } : { provider: 'cpu' },
+      provider:
+        e.EXECUTION_PROVIDER === 'cuda'
+          ? { provider: 'cuda', deviceId: e.CUDA_DEVICE_ID }
+          : { provider: 'cpu' },
       sessionCacheBytes: e.SESSION_CACHE_MB * 1024 ** 2,
       steps: e.STEPS ?? (e.MODEL_DIR ? undefined : TINY_MODEL_STEPS),
       guidance: e.GUIDANCE,

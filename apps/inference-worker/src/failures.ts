@@ -25,7 +25,8 @@ const NETWORK_CODES = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGA
 export function classifyFailure(error: unknown): JobFailure {
   if (error instanceof JobFailure) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (isDiffusionError(error)) return new JobFailure(DIFFUSION_FAILURES[error.code], message, { cause: error });
+  if (isDiffusionError(error))
+    return new JobFailure(DIFFUSION_FAILURES[error.code], message, { cause: error });
   if (isStorageError(error)) {
     return error.retryable
       ? new JobFailure('STORAGE_UNAVAILABLE', message, { cause: error })
@@ -33,15 +34,24 @@ export function classifyFailure(error: unknown): JobFailure {
   }
   // A message that could not be read (validation, unsupported version): nothing to retry.
   if (isDomainError(error)) return new JobFailure('BAD_PROMPT', message, { cause: error });
-  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code ?? (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && NETWORK_CODES.test(code)) return new JobFailure('NETWORK', message, { cause: error });
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code ??
+    (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && NETWORK_CODES.test(code))
+    return new JobFailure('NETWORK', message, { cause: error });
   return new JobFailure('INTERNAL', message, { cause: error });
 }
 
 /** Storage errors while fetching an input the style or artist must have: missing = permanent. */
-export function missingInput(error: unknown, code: 'MODEL_NOT_FOUND' | 'SIGNATURE_MISSING', what: string): unknown {
+export function missingInput(
+  error: unknown,
+  code: 'MODEL_NOT_FOUND' | 'SIGNATURE_MISSING',
+  what: string,
+): unknown {
   if (isStorageError(error, 'STORAGE_NOT_FOUND') || isStorageError(error, 'STORAGE_INVALID_KEY')) {
-    return new JobFailure(code, `${what} not found in storage (${error.key ?? error.message})`, { cause: error });
+    return new JobFailure(code, `${what} not found in storage (${error.key ?? error.message})`, {
+      cause: error,
+    });
   }
   return error;
 }

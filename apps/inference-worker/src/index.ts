@@ -8,6 +8,17 @@ export { resolveModelDir } from './model';
 export { PROGRESS_MILESTONES, ProgressMilestones } from './progress';
 export { artistIdOf, promptFor } from './prompt';
 export { createGenerationReporter, type GenerationReporter, type ReporterOptions } from './reporter';
-export { startInferenceWorker, type InferenceWorker, type InferenceWorkerHealth, type StartInferenceWorkerOptions } from './start';
+export {
+  startInferenceWorker,
+  type InferenceWorker,
+  type InferenceWorkerHealth,
+  type StartInferenceWorkerOptions,
+} from './start';
 export { LoraCache, SignatureCache, type LoraFile, type SignatureImage } from './style-inputs';
-export { createGenerationHandler, HandedBack, type GenerationHandlerDeps, type GenerationOutcome, type JobTimings } from './worker';
+export {
+  createGenerationHandler,
+  HandedBack,
+  type GenerationHandlerDeps,
+  type GenerationOutcome,
+  type JobTimings,
+} from './worker';

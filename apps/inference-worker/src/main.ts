@@ -13,8 +13,16 @@ async function start() {
   const storage = createStorage(settings.storage);
   await storage.ensureBucket();
   // A bundled build (dist/main.js) runs the diffusion thread from dist/inference-thread.js.
-  const diffusionEntry = import.meta.url.endsWith('.ts') ? undefined : new URL('./inference-thread.js', import.meta.url);
-  const worker = await startInferenceWorker({ broker, storage, config: settings.worker, log, diffusionEntry });
+  const diffusionEntry = import.meta.url.endsWith('.ts')
+    ? undefined
+    : new URL('./inference-thread.js', import.meta.url);
+  const worker = await startInferenceWorker({
+    broker,
+    storage,
+    config: settings.worker,
+    log,
+    diffusionEntry,
+  });
   const health = await startHealthServer(worker, settings.health.port, settings.health.host);
   return { broker, worker, health };
 }

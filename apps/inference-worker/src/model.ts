@@ -8,7 +8,10 @@ import type { InferenceWorkerConfig, WorkerLog } from './config';
  * at start-up rather than on every job), or the synthetic `tiny` model under DATA_DIR/models/tiny,
  * written on first start (a second, seconds long; no download).
  */
-export async function resolveModelDir(config: Pick<InferenceWorkerConfig, 'modelDir' | 'dataDir'>, log: WorkerLog): Promise<string> {
+export async function resolveModelDir(
+  config: Pick<InferenceWorkerConfig, 'modelDir' | 'dataDir'>,
+  log: WorkerLog,
+): Promise<string> {
   if (config.modelDir) {
     await openModelFolder(config.modelDir);
     return config.modelDir;

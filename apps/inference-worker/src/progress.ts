@@ -26,7 +26,12 @@ export class ProgressMilestones {
       crossed = true;
     }
     if (crossed) {
-      this.report({ step, totalSteps, percent, etaSeconds: Number.isFinite(etaSeconds) ? Math.max(0, etaSeconds) : null });
+      this.report({
+        step,
+        totalSteps,
+        percent,
+        etaSeconds: Number.isFinite(etaSeconds) ? Math.max(0, etaSeconds) : null,
+      });
     }
   }
 }

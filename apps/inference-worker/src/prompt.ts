@@ -10,7 +10,10 @@ export function promptFor(job: Pick<GenerationJob, 'styleName' | 'promptTags'>):
   const seen = new Set<string>();
   const parts: string[] = [];
   for (const entry of [job.styleName, ...job.promptTags]) {
-    const tag = entry.replace(/[\s,]+/g, ' ').trim().toLowerCase();
+    const tag = entry
+      .replace(/[\s,]+/g, ' ')
+      .trim()
+      .toLowerCase();
     if (tag && !seen.has(tag)) {
       seen.add(tag);
       parts.push(tag);

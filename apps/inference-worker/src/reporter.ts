@@ -45,14 +45,18 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
           waiting = undefined;
           await channel.progressSender
             .send(WEBHOOK_ROUTES.generationProgress.path, next.payload)
-            .catch((error: unknown) => log.warn({ err: error, generationId: next.generationId }, 'progress report lost'));
+            .catch((error: unknown) =>
+              log.warn({ err: error, generationId: next.generationId }, 'progress report lost'),
+            );
         }
         sending = false;
       })();
     },
     progressSettled: () => progressChain,
-    complete: (report) => channel.sendFinal(WEBHOOK_ROUTES.generationComplete.path, { v: MESSAGE_VERSION, ...report }),
-    failed: (report) => channel.sendFinal(WEBHOOK_ROUTES.generationFailed.path, { v: MESSAGE_VERSION, ...report }),
+    complete: (report) =>
+      channel.sendFinal(WEBHOOK_ROUTES.generationComplete.path, { v: MESSAGE_VERSION, ...report }),
+    failed: (report) =>
+      channel.sendFinal(WEBHOOK_ROUTES.generationFailed.path, { v: MESSAGE_VERSION, ...report }),
     flush: () => channel.flush(),
     async close() {
       await progressChain;

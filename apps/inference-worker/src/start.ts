@@ -64,7 +64,12 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     await diffusion.close();
     throw error;
   }
-  const reporter = createGenerationReporter({ apiUrl: config.apiUrl, secret: config.webhookSecret, spoolDir: config.spoolDir, log });
+  const reporter = createGenerationReporter({
+    apiUrl: config.apiUrl,
+    secret: config.webhookSecret,
+    spoolDir: config.spoolDir,
+    log,
+  });
   const handle = createGenerationHandler({
     storage,
     diffusion,
@@ -95,7 +100,10 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       throw error;
     }
   });
-  log.info({ workerId: config.workerId, modelDir, provider: describeProvider(config.provider) }, 'inference worker consuming jobs.generation');
+  log.info(
+    { workerId: config.workerId, modelDir, provider: describeProvider(config.provider) },
+    'inference worker consuming jobs.generation',
+  );
 
   return {
     modelDir,

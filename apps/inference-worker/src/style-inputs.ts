@@ -39,7 +39,12 @@ export class LoraCache {
     } catch (error) {
       throw missingInput(error, 'MODEL_NOT_FOUND', `style LoRA ${key}`);
     }
-    if (!info) throw missingInput(new StorageError('STORAGE_NOT_FOUND', 'missing', { key }), 'MODEL_NOT_FOUND', `style LoRA ${key}`);
+    if (!info)
+      throw missingInput(
+        new StorageError('STORAGE_NOT_FOUND', 'missing', { key }),
+        'MODEL_NOT_FOUND',
+        `style LoRA ${key}`,
+      );
     const prefix = keyHash(key);
     const path = join(this.dir, `${prefix}-${safeEtag(info.etag)}.safetensors`);
     this.lastUsed.set(path, Date.now());

@@ -26,7 +26,10 @@ export interface GenerationHandlerDeps {
   signatures: SignatureCache;
   /** Resolved model folder (see resolveModelDir). */
   modelDir: string;
-  config: Pick<InferenceWorkerConfig, 'steps' | 'guidance' | 'loraStrength' | 'outputFormat' | 'jobTimeoutMs'>;
+  config: Pick<
+    InferenceWorkerConfig,
+    'steps' | 'guidance' | 'loraStrength' | 'outputFormat' | 'jobTimeoutMs'
+  >;
   log: WorkerLog;
 }
 
@@ -74,11 +77,18 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       if (existing) return await reportExisting(job, resultKey, existing);
       return await generate(job, resultKey, signal);
     } catch (error) {
-      if (shutdown?.aborted) throw new HandedBack(`worker shutting down; generation ${job.generationId} handed back`);
+      if (shutdown?.aborted)
+        throw new HandedBack(`worker shutting down; generation ${job.generationId} handed back`);
       const reason: unknown = signal.aborted ? signal.reason : error;
       const classified = classifyFailure(reason);
       log.warn(
-        { generationId: job.generationId, attempt: job.attempt, code: classified.code, retryable: classified.retryable, err: error },
+        {
+          generationId: job.generationId,
+          attempt: job.attempt,
+          code: classified.code,
+          retryable: classified.retryable,
+          err: error,
+        },
         'generation failed',
       );
       await reporter.progressSettled();
@@ -97,7 +107,11 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
     }
   };
 
-  async function generate(job: GenerationJob, resultKey: string, signal: AbortSignal): Promise<GenerationOutcome> {
+  async function generate(
+    job: GenerationJob,
+    resultKey: string,
+    signal: AbortSignal,
+  ): Promise<GenerationOutcome> {
     const started = performance.now();
     const steps = config.steps ?? job.steps;
     const guidance = config.guidance ?? job.guidance;
@@ -143,7 +157,10 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
         format: extension,
       }).catch((error: unknown) => {
         // The image is ours and valid, so a refusal here is about the artist's signature file.
-        if (error instanceof DomainError) throw new JobFailure('SIGNATURE_MISSING', `artist signature unusable: ${error.message}`, { cause: error });
+        if (error instanceof DomainError)
+          throw new JobFailure('SIGNATURE_MISSING', `artist signature unusable: ${error.message}`, {
+            cause: error,
+          });
         throw error;
       }),
       signal,
@@ -170,13 +187,24 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       totalMs: performance.now() - started,
     };
     log.info(
-      { generationId: job.generationId, attempt: job.attempt, resultKey, provider: image.provider, loraDownloaded: lora.downloaded, ...roundTimings(timings) },
+      {
+        generationId: job.generationId,
+        attempt: job.attempt,
+        resultKey,
+        provider: image.provider,
+        loraDownloaded: lora.downloaded,
+        ...roundTimings(timings),
+      },
       'generation completed',
     );
     return { status: 'completed', resultKey, timings };
   }
 
-  async function reportExisting(job: GenerationJob, resultKey: string, info: ObjectInfo): Promise<GenerationOutcome> {
+  async function reportExisting(
+    job: GenerationJob,
+    resultKey: string,
+    info: ObjectInfo,
+  ): Promise<GenerationOutcome> {
     const stored = fromObjectMetadata(info.metadata);
     const metadata = stored ?? {
       seed: job.seed,
@@ -185,7 +213,10 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       width: job.width,
       height: job.height,
     };
-    log.info({ generationId: job.generationId, attempt: job.attempt, resultKey }, 'result already stored: reporting it again');
+    log.info(
+      { generationId: job.generationId, attempt: job.attempt, resultKey },
+      'result already stored: reporting it again',
+    );
     await reporter.complete({ generationId: job.generationId, attempt: job.attempt, resultKey, metadata });
     return { status: 'already-completed', resultKey };
   }
@@ -203,11 +234,22 @@ async function readJob(body: unknown, reporter: GenerationReporter, log: WorkerL
     if (error instanceof DomainError && error.code === 'VALIDATION_ERROR') {
       const raw = body as { generationId?: unknown; attempt?: unknown } | null;
       const id = idSchema.safeParse(raw?.generationId);
-      const attempt = typeof raw?.attempt === 'number' && Number.isInteger(raw.attempt) && raw.attempt >= 1 && raw.attempt <= 20 ? raw.attempt : 1;
+      const attempt =
+        typeof raw?.attempt === 'number' &&
+        Number.isInteger(raw.attempt) &&
+        raw.attempt >= 1 &&
+        raw.attempt <= 20
+          ? raw.attempt
+          : 1;
       if (id.success) {
         await reporter
-          .failed({ generationId: id.data, failure: { code: 'BAD_PROMPT', message: error.message.slice(0, 2000), retryable: false, attempt } })
-          .catch((reportError: unknown) => log.error({ err: reportError }, 'could not report an invalid job'));
+          .failed({
+            generationId: id.data,
+            failure: { code: 'BAD_PROMPT', message: error.message.slice(0, 2000), retryable: false, attempt },
+          })
+          .catch((reportError: unknown) =>
+            log.error({ err: reportError }, 'could not report an invalid job'),
+          );
       }
     }
     log.error({ err: error }, 'unreadable generation job: parked');
@@ -224,7 +266,9 @@ function toObjectMetadata(metadata: ResultMetadata): Record<string, string> {
 
 /** Null when the object was not written by this worker (missing or non-numeric fields). */
 function fromObjectMetadata(stored: Record<string, string>): ResultMetadata | null {
-  const entries = METADATA_FIELDS.map((field) => [field, stored[field] === undefined ? Number.NaN : Number(stored[field])] as const);
+  const entries = METADATA_FIELDS.map(
+    (field) => [field, stored[field] === undefined ? Number.NaN : Number(stored[field])] as const,
+  );
   if (entries.some(([, value]) => !Number.isFinite(value))) return null;
   return Object.fromEntries(entries) as ResultMetadata;
 }

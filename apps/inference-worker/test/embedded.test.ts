@@ -50,9 +50,19 @@ describe('startEmbeddedWorker', () => {
     const style = await seedStyle(storage, buildTinyModel(dir.path));
     const broker = createInProcessBroker({ prefix: 'embedded-' });
     const children: Record<string, unknown>[] = [];
-    const log = { ...silentLog, child: (bindings: Record<string, unknown>) => (children.push(bindings), silentLog) };
+    const log = {
+      ...silentLog,
+      child: (bindings: Record<string, unknown>) => (children.push(bindings), silentLog),
+    };
 
-    const worker = await startEmbeddedWorker({ broker, apiUrl: receiver.url, webhookSecrets: { inference: receiver.secret }, storage, dataDir, log });
+    const worker = await startEmbeddedWorker({
+      broker,
+      apiUrl: receiver.url,
+      webhookSecrets: { inference: receiver.secret },
+      storage,
+      dataDir,
+      log,
+    });
     try {
       expect(worker.name).toBe('inference');
       expect(children).toEqual([{ worker: 'inference' }]);
@@ -62,7 +72,13 @@ describe('startEmbeddedWorker', () => {
       await broker.publish(JOB_QUEUES.generation, job);
       const completed = await receiver.waitFor(isRoute('generationComplete', job.generationId));
       // The tiny smoke model runs a few steps whatever the API asks; the report says what ran.
-      expect(completed.payload.metadata).toEqual({ seed: 1234, steps: TINY_MODEL_STEPS, guidance: 7.5, width: 512, height: 512 });
+      expect(completed.payload.metadata).toEqual({
+        seed: 1234,
+        steps: TINY_MODEL_STEPS,
+        guidance: 7.5,
+        width: 512,
+        height: 512,
+      });
       expect(await storage.head(storageKeys.result(job.generationId, 'png'))).not.toBeNull();
     } finally {
       await worker.stop();

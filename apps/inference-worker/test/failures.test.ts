@@ -35,7 +35,13 @@ beforeAll(async () => {
   modelDir = buildTinyModel(dir.path);
   diffusion = await DiffusionWorker.start({ logger: silentLogger });
   receiver = await startWebhookReceiver();
-  reporter = createGenerationReporter({ apiUrl: receiver.url, secret: receiver.secret, spoolDir: join(dir.path, 'spool'), log: silentLog, maxAttempts: 1 });
+  reporter = createGenerationReporter({
+    apiUrl: receiver.url,
+    secret: receiver.secret,
+    spoolDir: join(dir.path, 'spool'),
+    log: silentLog,
+    maxAttempts: 1,
+  });
 });
 
 afterAll(async () => {
@@ -50,7 +56,12 @@ function handlerFor(storage: ObjectStorage, overrides: { jobTimeoutMs?: number }
     storage,
     diffusion,
     reporter,
-    loras: new LoraCache(join(dir.path, `lora-${randomBytes(4).toString('hex')}`), 64 * 1024 ** 2, storage, silentLog),
+    loras: new LoraCache(
+      join(dir.path, `lora-${randomBytes(4).toString('hex')}`),
+      64 * 1024 ** 2,
+      storage,
+      silentLog,
+    ),
     signatures: new SignatureCache(storage),
     modelDir,
     config: { loraStrength: 1, outputFormat: 'png', jobTimeoutMs: overrides.jobTimeoutMs ?? 120_000 },
@@ -91,10 +102,18 @@ describe('retryable failures', () => {
       await stopped;
       expect(outcome).toEqual({ status: 'failed', code: 'STORAGE_UNAVAILABLE', retryable: true });
       const failed = await receiver.waitFor(isRoute('generationFailed', job.generationId));
-      expect(failed.payload.failure).toMatchObject({ code: 'STORAGE_UNAVAILABLE', retryable: true, attempt: 2 });
+      expect(failed.payload.failure).toMatchObject({
+        code: 'STORAGE_UNAVAILABLE',
+        retryable: true,
+        attempt: 2,
+      });
       // It got as far as denoising: the inputs came from the store before it went down.
-      expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).toContain('generationProgress');
-      expect(receiver.forGeneration(job.generationId).some((hook) => hook.route === 'generationComplete')).toBe(false);
+      expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).toContain(
+        'generationProgress',
+      );
+      expect(
+        receiver.forGeneration(job.generationId).some((hook) => hook.route === 'generationComplete'),
+      ).toBe(false);
     } finally {
       (storage as S3Storage).destroy();
       await server.close().catch(() => undefined);
@@ -122,14 +141,31 @@ describe('unreadable jobs', () => {
   const storage = () => filesystemStorage(join(dir.path, 'unused'));
 
   it('an unknown message version is parked untouched: no report (a newer worker may read it)', async () => {
-    const job = { ...generationJob({ styleId: 's', artistId: 'a', loraKey: 'models/s/l', signatureKey: 'signatures/a.png' }), v: 2 };
+    const job = {
+      ...generationJob({
+        styleId: 's',
+        artistId: 'a',
+        loraKey: 'models/s/l',
+        signatureKey: 'signatures/a.png',
+      }),
+      v: 2,
+    };
     await expect(handlerFor(storage())(job)).rejects.toBeInstanceOf(PermanentError);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.forGeneration(job.generationId)).toEqual([]);
   });
 
   it('a v1 job with bad fields is reported as BAD_PROMPT (so the user is refunded) and parked', async () => {
-    const job = { ...generationJob({ styleId: 's', artistId: 'a', loraKey: 'models/s/l', signatureKey: 'signatures/a.png' }), width: 640, attempt: 3 };
+    const job = {
+      ...generationJob({
+        styleId: 's',
+        artistId: 'a',
+        loraKey: 'models/s/l',
+        signatureKey: 'signatures/a.png',
+      }),
+      width: 640,
+      attempt: 3,
+    };
     await expect(handlerFor(storage())(job)).rejects.toBeInstanceOf(PermanentError);
     const failed = await receiver.waitFor(isRoute('generationFailed', job.generationId));
     expect(failed.payload.failure).toMatchObject({ code: 'BAD_PROMPT', retryable: false, attempt: 3 });
@@ -155,7 +191,10 @@ describe('the API is down when the result is ready', () => {
     expect(spooled).toHaveLength(1);
     expect(await reporter.flush()).toEqual({ delivered: 1, remaining: 0 });
     const completed = await receiver.waitFor(isRoute('generationComplete', job.generationId));
-    expect(completed.payload).toMatchObject({ resultKey: storageKeys.result(job.generationId, 'png'), attempt: 1 });
+    expect(completed.payload).toMatchObject({
+      resultKey: storageKeys.result(job.generationId, 'png'),
+      attempt: 1,
+    });
   });
 });
 
@@ -163,10 +202,16 @@ describe('progress reports', () => {
   it('go out in order, and only the newest waits while one is on the wire', async () => {
     const generationId = `gen-progress-${randomBytes(4).toString('hex')}`;
     for (let step = 1; step <= 5; step++) {
-      reporter.progress({ generationId, attempt: 1, progress: { step, totalSteps: 5, percent: step * 18, etaSeconds: 5 - step } });
+      reporter.progress({
+        generationId,
+        attempt: 1,
+        progress: { step, totalSteps: 5, percent: step * 18, etaSeconds: 5 - step },
+      });
     }
     await reporter.progressSettled();
-    const steps = receiver.forGeneration(generationId).map((hook) => (hook.payload.progress as { step: number }).step);
+    const steps = receiver
+      .forGeneration(generationId)
+      .map((hook) => (hook.payload.progress as { step: number }).step);
     expect(steps).toEqual([1, 5]);
   });
 });

@@ -42,7 +42,12 @@ beforeAll(async () => {
   style = await seedStyle(storage, modelDir);
   receiver = await startWebhookReceiver();
   broker = createInProcessBroker({ prefix: 'flow-' });
-  worker = await startInferenceWorker({ broker, storage, config: workerConfig(dir.path, receiver, modelDir), log: silentLog });
+  worker = await startInferenceWorker({
+    broker,
+    storage,
+    config: workerConfig(dir.path, receiver, modelDir),
+    log: silentLog,
+  });
 });
 
 afterAll(async () => {
@@ -120,7 +125,10 @@ describe('a generation job', () => {
     for (let y = 0; y < 512; y++) {
       for (let x = 0; x < 512; x++) {
         const i = (y * 512 + x) * 3;
-        const same = stored[i] === unsigned.pixels[i] && stored[i + 1] === unsigned.pixels[i + 1] && stored[i + 2] === unsigned.pixels[i + 2];
+        const same =
+          stored[i] === unsigned.pixels[i] &&
+          stored[i + 1] === unsigned.pixels[i + 1] &&
+          stored[i + 2] === unsigned.pixels[i + 2];
         const inside = x >= box.left && x < box.left + box.width && y >= box.top && y < box.top + box.height;
         if (!inside) expect(same, `pixel ${x},${y} outside the signature changed`).toBe(true);
         else if (!same) changedInside += 1;
@@ -134,7 +142,12 @@ describe('a generation job', () => {
       image: unsigned.pixels,
       raw: { width: 512, height: 512 },
       signaturePng: signature,
-      metadata: { artist: 'Hana Kim', style: 'Ink Wash', generationId: job().generationId, license: 'commercial' },
+      metadata: {
+        artist: 'Hana Kim',
+        style: 'Ink Wash',
+        generationId: job().generationId,
+        license: 'commercial',
+      },
       format: 'png',
     });
     expect((await rawPixels(expected.bytes)).equals(stored)).toBe(true);
@@ -158,10 +171,20 @@ describe('a generation job', () => {
     const before = await storage.head(resultKey);
     const count = receiver.forGeneration(job().generationId).length;
     await broker.publish(JOB_QUEUES.generation, { ...job(), attempt: 2 });
-    const again = await receiver.waitFor((hook) => isRoute('generationComplete', job().generationId)(hook) && hook.payload.attempt === 2);
-    expect(again.payload).toMatchObject({ resultKey, metadata: { seed: 1234, steps: 2, guidance: 1, width: 512, height: 512 } });
+    const again = await receiver.waitFor(
+      (hook) => isRoute('generationComplete', job().generationId)(hook) && hook.payload.attempt === 2,
+    );
+    expect(again.payload).toMatchObject({
+      resultKey,
+      metadata: { seed: 1234, steps: 2, guidance: 1, width: 512, height: 512 },
+    });
     // No progress (the pipeline did not run) and the stored file is untouched.
-    expect(receiver.forGeneration(job().generationId).slice(count).map((hook) => hook.route)).toEqual(['generationComplete']);
+    expect(
+      receiver
+        .forGeneration(job().generationId)
+        .slice(count)
+        .map((hook) => hook.route),
+    ).toEqual(['generationComplete']);
     const after = await storage.head(resultKey);
     expect(after?.etag).toBe(before?.etag);
     expect(after?.lastModified.getTime()).toBe(before?.lastModified.getTime());
@@ -171,32 +194,42 @@ describe('a generation job', () => {
 
 describe('permanent failures', () => {
   it('a missing LoRA is reported once as MODEL_NOT_FOUND, not retryable, and nothing is stored', async () => {
-    const job = generationJob(style, { loraModelKey: storageKeys.model('style-gone', 'lora.safetensors'), attempt: 2 });
+    const job = generationJob(style, {
+      loraModelKey: storageKeys.model('style-gone', 'lora.safetensors'),
+      attempt: 2,
+    });
     await broker.publish(JOB_QUEUES.generation, job);
     const failed = await receiver.waitFor(isRoute('generationFailed', job.generationId));
     expect(failed.payload).toMatchObject({
       generationId: job.generationId,
       failure: { code: 'MODEL_NOT_FOUND', retryable: false, attempt: 2 },
     });
-    expect(String((failed.payload.failure as { message: string }).message)).toContain('models/style-gone/lora.safetensors');
+    expect(String((failed.payload.failure as { message: string }).message)).toContain(
+      'models/style-gone/lora.safetensors',
+    );
     // The message was acked, not retried by the broker: still one report a while later.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(receiver.forGeneration(job.generationId).filter((hook) => hook.route !== 'generationProgress').map((hook) => hook.route)).toEqual([
-      'generationFailed',
-    ]);
+    expect(
+      receiver
+        .forGeneration(job.generationId)
+        .filter((hook) => hook.route !== 'generationProgress')
+        .map((hook) => hook.route),
+    ).toEqual(['generationFailed']);
     expect(await storage.head(storageKeys.result(job.generationId, 'png'))).toBeNull();
   });
 
   it('a LoRA that is not a safetensors file is LORA_INVALID', async () => {
     const loraModelKey = storageKeys.model(style.styleId, 'broken.safetensors');
-    await storage.put(loraModelKey, Buffer.from('not a safetensors file at all'), { contentType: 'application/octet-stream' });
+    await storage.put(loraModelKey, Buffer.from('not a safetensors file at all'), {
+      contentType: 'application/octet-stream',
+    });
     const job = generationJob(style, { loraModelKey });
     await broker.publish(JOB_QUEUES.generation, job);
     const failed = await receiver.waitFor(isRoute('generationFailed', job.generationId));
     expect(failed.payload.failure).toMatchObject({ code: 'LORA_INVALID', retryable: false, attempt: 1 });
   });
 
-  it("a missing artist signature is SIGNATURE_MISSING (never an unsigned result)", async () => {
+  it('a missing artist signature is SIGNATURE_MISSING (never an unsigned result)', async () => {
     const job = generationJob(style, { signatureKey: storageKeys.signature('artist-without-signature') });
     await broker.publish(JOB_QUEUES.generation, job);
     const failed = await receiver.waitFor(isRoute('generationFailed', job.generationId));

@@ -39,8 +39,16 @@ export async function tinyLora(modelDir: string, seed = 3): Promise<Uint8Array> 
     if (!match || t.dims.length !== 2) continue;
     const [inputs, outputs] = [t.dims[0]!, t.dims[1]!]; // MatMul weights are [in, out]
     const key = `lora_unet_${match[1]!.replaceAll('.', '_')}`;
-    tensors[`${key}.lora_down.weight`] = { dtype: 'F32', shape: [rank, inputs], values: noise.gaussian(rank * inputs).map((v) => v * 0.5) };
-    tensors[`${key}.lora_up.weight`] = { dtype: 'F32', shape: [outputs, rank], values: noise.gaussian(outputs * rank).map((v) => v * 0.5) };
+    tensors[`${key}.lora_down.weight`] = {
+      dtype: 'F32',
+      shape: [rank, inputs],
+      values: noise.gaussian(rank * inputs).map((v) => v * 0.5),
+    };
+    tensors[`${key}.lora_up.weight`] = {
+      dtype: 'F32',
+      shape: [outputs, rank],
+      values: noise.gaussian(outputs * rank).map((v) => v * 0.5),
+    };
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], values: [rank] };
   }
   if (Object.keys(tensors).length === 0) throw new Error('tiny UNet has no attention block to adapt');
@@ -59,7 +67,9 @@ export async function signaturePng(): Promise<Buffer> {
       rgba.set([230, 20, 200, alpha], i);
     }
   }
-  return sharp(rgba, { raw: { width, height, channels: 4 } }).png().toBuffer();
+  return sharp(rgba, { raw: { width, height, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 export interface StyleFixture {
@@ -80,7 +90,10 @@ export async function seedStyle(storage: ObjectStorage, modelDir: string): Promi
   return { styleId, artistId, loraKey, signatureKey };
 }
 
-export function generationJob(style: StyleFixture, overrides: Partial<GenerationJobInput> = {}): GenerationJobInput {
+export function generationJob(
+  style: StyleFixture,
+  overrides: Partial<GenerationJobInput> = {},
+): GenerationJobInput {
   return {
     v: 1,
     generationId: `gen-${randomUUID()}`,
@@ -107,7 +120,12 @@ export function generationJob(style: StyleFixture, overrides: Partial<Generation
 }
 
 export function filesystemStorage(root: string): ObjectStorage {
-  return createStorage({ driver: 'filesystem', root, publicBaseUrl: 'http://127.0.0.1:1/api/storage', signingSecret: randomBytes(32) });
+  return createStorage({
+    driver: 'filesystem',
+    root,
+    publicBaseUrl: 'http://127.0.0.1:1/api/storage',
+    signingSecret: randomBytes(32),
+  });
 }
 
 export interface ReceivedWebhook {
@@ -128,7 +146,10 @@ export async function startWebhookReceiver() {
   const refused: { path: string; status: number; reason: string }[] = [];
   const listeners = new Set<(hook: ReceivedWebhook) => void>();
   const routes = new Map<string, { name: WebhookRoute; route: (typeof WEBHOOK_ROUTES)[WebhookRoute] }>(
-    Object.entries(WEBHOOK_ROUTES).map(([name, route]) => [route.path, { name: name as WebhookRoute, route }]),
+    Object.entries(WEBHOOK_ROUTES).map(([name, route]) => [
+      route.path,
+      { name: name as WebhookRoute, route },
+    ]),
   );
   const state = { status: 200 };
 
@@ -143,7 +164,8 @@ export async function startWebhookReceiver() {
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: reason }));
       };
       if (state.status !== 200) return refuse(state.status, 'down');
-      if (!entry || entry.route.source !== 'inference' || req.headers['webhook-source'] !== 'inference') return refuse(404, 'unknown route');
+      if (!entry || entry.route.source !== 'inference' || req.headers['webhook-source'] !== 'inference')
+        return refuse(404, 'unknown route');
       let webhookId: string;
       let payload: Record<string, unknown>;
       try {
@@ -182,7 +204,11 @@ export async function startWebhookReceiver() {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(listener);
-          reject(new Error(`no matching webhook within ${timeoutMs} ms; got ${JSON.stringify(received.map((h) => [h.route, h.payload.generationId]))}`));
+          reject(
+            new Error(
+              `no matching webhook within ${timeoutMs} ms; got ${JSON.stringify(received.map((h) => [h.route, h.payload.generationId]))}`,
+            ),
+          );
         }, timeoutMs);
         const listener = (hook: ReceivedWebhook) => {
           if (!match(hook)) return;
@@ -208,7 +234,12 @@ export type WebhookReceiver = Awaited<ReturnType<typeof startWebhookReceiver>>;
 export const isRoute = (route: WebhookRoute, generationId: string) => (hook: ReceivedWebhook) =>
   hook.route === route && hook.payload.generationId === generationId;
 
-export function workerConfig(dir: string, receiver: WebhookReceiver, modelDir: string, overrides: Partial<InferenceWorkerConfig> = {}): InferenceWorkerConfig {
+export function workerConfig(
+  dir: string,
+  receiver: WebhookReceiver,
+  modelDir: string,
+  overrides: Partial<InferenceWorkerConfig> = {},
+): InferenceWorkerConfig {
   return {
     workerId: 'inference-test',
     apiUrl: receiver.url,

@@ -56,7 +56,12 @@ describe('on RabbitMQ', () => {
     const storage = filesystemStorage(join(dir.path, 'storage'));
     await storage.ensureBucket();
     const style = await seedStyle(storage, modelDir);
-    worker = await startInferenceWorker({ broker, storage, config: workerConfig(dir.path, receiver, modelDir), log: silentLog });
+    worker = await startInferenceWorker({
+      broker,
+      storage,
+      config: workerConfig(dir.path, receiver, modelDir),
+      log: silentLog,
+    });
 
     const job = generationJob(style, { aspectRatio: '1:2', width: 512, height: 1024, seed: 77, attempt: 3 });
     await broker.publish(JOB_QUEUES.generation, job, { headers: { [ATTEMPT_HEADER]: 3 } });
@@ -69,7 +74,9 @@ describe('on RabbitMQ', () => {
     });
     const meta = await sharp(await storage.get(resultKey)).metadata();
     expect([meta.width, meta.height]).toEqual([512, 1024]);
-    expect(receiver.forGeneration(job.generationId).filter((hook) => hook.route === 'generationProgress').length).toBeGreaterThanOrEqual(2);
+    expect(
+      receiver.forGeneration(job.generationId).filter((hook) => hook.route === 'generationProgress').length,
+    ).toBeGreaterThanOrEqual(2);
   }, 120_000);
 
   it('on shutdown hands an unfinished job back to the queue once, with no retry copy', async () => {
@@ -97,10 +104,14 @@ describe('on RabbitMQ', () => {
       expect(await count(retryQueueOf(JOB_QUEUES.generation, 30_000))).toBe(0);
       expect(await count(parkingQueueOf(JOB_QUEUES.generation))).toBe(0);
       const message = await channel.get(prefix + JOB_QUEUES.generation, { noAck: true });
-      expect(message && JSON.parse(message.content.toString('utf8'))).toMatchObject({ generationId: job.generationId });
+      expect(message && JSON.parse(message.content.toString('utf8'))).toMatchObject({
+        generationId: job.generationId,
+      });
     } finally {
       await connection.close();
     }
-    expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).not.toContain('generationFailed');
+    expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).not.toContain(
+      'generationFailed',
+    );
   }, 60_000);
 });

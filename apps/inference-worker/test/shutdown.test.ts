@@ -47,7 +47,12 @@ afterAll(async () => {
 
 async function start(shutdownGraceMs: number): Promise<InferenceWorker> {
   broker = createInProcessBroker({ prefix: `shutdown-${shutdownGraceMs}-` });
-  return startInferenceWorker({ broker, storage, config: workerConfig(dir.path, receiver, modelDir, { shutdownGraceMs }), log: silentLog });
+  return startInferenceWorker({
+    broker,
+    storage,
+    config: workerConfig(dir.path, receiver, modelDir, { shutdownGraceMs }),
+    log: silentLog,
+  });
 }
 
 describe('graceful shutdown', () => {
@@ -57,7 +62,13 @@ describe('graceful shutdown', () => {
     try {
       const idle = await fetch(`${health.url}/health`);
       expect(idle.status).toBe(200);
-      expect(await idle.json()).toMatchObject({ ok: true, busy: false, provider: 'cpu', broker: { ok: true }, storage: { ok: true } });
+      expect(await idle.json()).toMatchObject({
+        ok: true,
+        busy: false,
+        provider: 'cpu',
+        broker: { ok: true },
+        storage: { ok: true },
+      });
 
       const job = generationJob(style);
       await broker!.publish(JOB_QUEUES.generation, job);
@@ -89,8 +100,12 @@ describe('graceful shutdown', () => {
     await worker.stop();
     // The pipeline is cancelled at its next step instead of running 40 of them.
     expect(Date.now() - stopping).toBeLessThan(10_000);
-    expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).not.toContain('generationFailed');
-    expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).not.toContain('generationComplete');
+    expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).not.toContain(
+      'generationFailed',
+    );
+    expect(receiver.forGeneration(job.generationId).map((hook) => hook.route)).not.toContain(
+      'generationComplete',
+    );
     expect(await storage.head(storageKeys.result(job.generationId, 'png'))).toBeNull();
     expect((await worker.health()).jobs).toMatchObject({ handedBack: 1, failed: 0, completed: 0 });
 

@@ -14,7 +14,11 @@ describe('configuration', () => {
   it('defaults to the embedded-style setup: in-process queue, fs storage, tiny model at a few steps, health on 8081', () => {
     const settings = loadSettings({ WEBHOOK_SECRET: secret, DATA_DIR: '/srv/data' });
     expect(settings.broker).toEqual({ driver: 'in-process', url: undefined, prefix: '' });
-    expect(settings.storage).toMatchObject({ driver: 'filesystem', root: '/srv/data/storage', publicBaseUrl: 'http://127.0.0.1:3000/api/storage' });
+    expect(settings.storage).toMatchObject({
+      driver: 'filesystem',
+      root: '/srv/data/storage',
+      publicBaseUrl: 'http://127.0.0.1:3000/api/storage',
+    });
     expect(settings.health).toEqual({ port: 8081, host: '0.0.0.0' });
     expect(settings.worker).toMatchObject({
       modelDir: undefined,
@@ -48,8 +52,17 @@ describe('configuration', () => {
       JOB_TIMEOUT_MS: '60000',
       HEALTH_PORT: '9000',
     });
-    expect(settings.broker).toEqual({ driver: 'rabbitmq', url: 'amqp://user:pass@rabbitmq:5672', prefix: 'prod.' });
-    expect(settings.storage).toMatchObject({ driver: 's3', bucket: 'stylelicense', endpoint: 'http://minio:9000', forcePathStyle: true });
+    expect(settings.broker).toEqual({
+      driver: 'rabbitmq',
+      url: 'amqp://user:pass@rabbitmq:5672',
+      prefix: 'prod.',
+    });
+    expect(settings.storage).toMatchObject({
+      driver: 's3',
+      bucket: 'stylelicense',
+      endpoint: 'http://minio:9000',
+      forcePathStyle: true,
+    });
     expect(settings.worker).toMatchObject({
       modelDir: '/models/sd15',
       steps: undefined,
@@ -66,12 +79,23 @@ describe('configuration', () => {
     expect(() => loadSettings({ WEBHOOK_SECRET: 'hunter2' })).toThrow(/WEBHOOK_SECRET: expected whsec_/);
     expect(() => loadSettings({ WEBHOOK_SECRET: secret, QUEUE_DRIVER: 'rabbitmq' })).toThrow(/AMQP_URL/);
     expect(() => loadSettings({ WEBHOOK_SECRET: secret, STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET/);
-    expect(() => loadSettings({ WEBHOOK_SECRET: secret, EXECUTION_PROVIDER: 'rocm' })).toThrow(/EXECUTION_PROVIDER/);
+    expect(() => loadSettings({ WEBHOOK_SECRET: secret, EXECUTION_PROVIDER: 'rocm' })).toThrow(
+      /EXECUTION_PROVIDER/,
+    );
   });
 
   it('inside the embedded API takes the API URL, secret and data folder it is given', () => {
-    const config = embeddedWorkerConfig({ apiUrl: 'http://127.0.0.1:4000', webhookSecret: secret, dataDir: '/tmp/x' }, { MODEL_DIR: '/m' });
-    expect(config).toMatchObject({ apiUrl: 'http://127.0.0.1:4000', webhookSecret: secret, dataDir: '/tmp/x', modelDir: '/m', steps: undefined });
+    const config = embeddedWorkerConfig(
+      { apiUrl: 'http://127.0.0.1:4000', webhookSecret: secret, dataDir: '/tmp/x' },
+      { MODEL_DIR: '/m' },
+    );
+    expect(config).toMatchObject({
+      apiUrl: 'http://127.0.0.1:4000',
+      webhookSecret: secret,
+      dataDir: '/tmp/x',
+      modelDir: '/m',
+      steps: undefined,
+    });
   });
 });
 
@@ -135,7 +159,9 @@ describe('progress milestones', () => {
 
 describe('prompt', () => {
   it('leads with the style name, like the training captions, and keeps the description out', () => {
-    expect(promptFor({ styleName: 'Ink Wash', promptTags: ['Lighthouse', 'ink wash', ' dusk,  sea '] })).toBe('ink wash, lighthouse, dusk sea');
+    expect(promptFor({ styleName: 'Ink Wash', promptTags: ['Lighthouse', 'ink wash', ' dusk,  sea '] })).toBe(
+      'ink wash, lighthouse, dusk sea',
+    );
   });
 
   it('reads the artist id from the signature key', () => {

@@ -22,12 +22,18 @@ export interface EmbeddedWorkerContext {
  * broker and storage. The engine is `none` unless TRAINER_ENGINE says otherwise, so creating a
  * style there ends in `failed` with "no trainer engine configured on this host" — never a hang.
  */
-export async function startEmbeddedWorker(context: EmbeddedWorkerContext): Promise<{ name: string; stop(): Promise<void> }> {
+export async function startEmbeddedWorker(
+  context: EmbeddedWorkerContext,
+): Promise<{ name: string; stop(): Promise<void> }> {
   const log = context.log.child?.({ worker: 'training' }) ?? context.log;
   const worker = await startTrainingWorker({
     broker: context.broker,
     storage: context.storage,
-    config: embeddedWorkerConfig({ apiUrl: context.apiUrl, webhookSecret: context.webhookSecrets.training, dataDir: context.dataDir }),
+    config: embeddedWorkerConfig({
+      apiUrl: context.apiUrl,
+      webhookSecret: context.webhookSecrets.training,
+      dataDir: context.dataDir,
+    }),
     log,
   });
   return { name: 'training', stop: () => worker.stop() };

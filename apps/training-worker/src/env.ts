@@ -24,8 +24,15 @@ export const envSchema = z.object({
   KOHYA_PYTHON: z.string().min(1).default('/opt/sd-scripts/venv/bin/python'),
   KOHYA_SCRIPTS_DIR: z.string().min(1).default('/opt/sd-scripts'),
   BASE_MODEL_PATH: z.string().min(1).optional(),
-  CUDA_VISIBLE_DEVICES: z.string().regex(/^[\w,-]+$/).optional(),
-  JOB_TIME_LIMIT_MS: z.coerce.number().int().min(10_000).default(2 * 60 * 60 * 1000),
+  CUDA_VISIBLE_DEVICES: z
+    .string()
+    .regex(/^[\w,-]+$/)
+    .optional(),
+  JOB_TIME_LIMIT_MS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .default(2 * 60 * 60 * 1000),
   WORK_DIR: z.string().optional(),
   PROGRESS_HEARTBEAT_MS: z.coerce.number().int().min(1_000).max(30_000).default(20_000),
   PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).max(30_000).default(5_000),
@@ -37,14 +44,36 @@ export type ProcessSettings = WorkerProcessSettings<TrainingWorkerConfig>;
 
 // What the trainer process inherits: the system and ML library settings it needs, none of the
 // worker's credentials (AMQP_URL, WEBHOOK_SECRET, S3_* stay out of its reach and its logs).
-const TRAINER_ENV_NAMES = new Set(['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'LD_LIBRARY_PATH', 'XDG_CACHE_HOME']);
-const TRAINER_ENV_PREFIXES = ['HF_', 'TRANSFORMERS_', 'TORCH_', 'PYTORCH_', 'CUDA_', 'NVIDIA_', 'NCCL_', 'BITSANDBYTES_', 'OMP_', 'MKL_'];
+const TRAINER_ENV_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'LD_LIBRARY_PATH',
+  'XDG_CACHE_HOME',
+]);
+const TRAINER_ENV_PREFIXES = [
+  'HF_',
+  'TRANSFORMERS_',
+  'TORCH_',
+  'PYTORCH_',
+  'CUDA_',
+  'NVIDIA_',
+  'NCCL_',
+  'BITSANDBYTES_',
+  'OMP_',
+  'MKL_',
+];
 
 export function trainerEnvironment(env: Record<string, string | undefined>): Record<string, string> {
   const picked: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    if (TRAINER_ENV_NAMES.has(name) || TRAINER_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) picked[name] = value;
+    if (TRAINER_ENV_NAMES.has(name) || TRAINER_ENV_PREFIXES.some((prefix) => name.startsWith(prefix)))
+      picked[name] = value;
   }
   // Hugging Face libraries must never try the network at training time (no weights are fetched).
   picked.HF_HUB_OFFLINE ??= '1';

@@ -28,13 +28,21 @@ export function classifyFailure(error: unknown): JobFailure {
   if (isStorageError(error)) {
     if (error.retryable) return new JobFailure('STORAGE_UNAVAILABLE', message, { cause: error });
     if (error.code === 'STORAGE_NOT_FOUND') {
-      return new JobFailure('LOW_QUALITY_DATA', `an artwork is missing from storage (${error.key ?? message})`, { cause: error });
+      return new JobFailure(
+        'LOW_QUALITY_DATA',
+        `an artwork is missing from storage (${error.key ?? message})`,
+        { cause: error },
+      );
     }
     return new JobFailure('INTERNAL', message, { cause: error });
   }
   // The API could not be reached through all of the sender's retries.
-  if (isDomainError(error, 'WEBHOOK_DELIVERY_FAILED')) return new JobFailure('NETWORK', message, { cause: error });
-  const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code ?? (error as { code?: unknown })?.code;
-  if (typeof code === 'string' && NETWORK_CODES.test(code)) return new JobFailure('NETWORK', message, { cause: error });
+  if (isDomainError(error, 'WEBHOOK_DELIVERY_FAILED'))
+    return new JobFailure('NETWORK', message, { cause: error });
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code ??
+    (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && NETWORK_CODES.test(code))
+    return new JobFailure('NETWORK', message, { cause: error });
   return new JobFailure('INTERNAL', message, { cause: error });
 }

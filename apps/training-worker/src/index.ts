@@ -62,6 +62,17 @@ export { classifyFailure, isRetriedForTraining } from './failures';
 export { startHealthServer } from './health';
 export { ProgressBeat, type ProgressBeatOptions } from './progress';
 export { createTrainingReporter, type ReporterOptions, type TrainingReporter } from './reporter';
-export { engineFor, startTrainingWorker, type StartTrainingWorkerOptions, type TrainingWorker, type TrainingWorkerHealth } from './start';
+export {
+  engineFor,
+  startTrainingWorker,
+  type StartTrainingWorkerOptions,
+  type TrainingWorker,
+  type TrainingWorkerHealth,
+} from './start';
 export { styleFileKeys, THUMBNAIL_SIZE } from './style-files';
-export { createTrainingHandler, type TrainingHandlerDeps, type TrainingMetricsReport, type TrainingOutcome } from './worker';
+export {
+  createTrainingHandler,
+  type TrainingHandlerDeps,
+  type TrainingMetricsReport,
+  type TrainingOutcome,
+} from './worker';

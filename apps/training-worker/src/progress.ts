@@ -33,7 +33,10 @@ export class ProgressBeat {
       step: progress.step,
       totalSteps: Math.max(1, progress.totalSteps),
       percent: Math.min(100, Math.max(0, progress.percent)),
-      etaSeconds: progress.etaSeconds !== null && Number.isFinite(progress.etaSeconds) ? Math.max(0, progress.etaSeconds) : null,
+      etaSeconds:
+        progress.etaSeconds !== null && Number.isFinite(progress.etaSeconds)
+          ? Math.max(0, progress.etaSeconds)
+          : null,
       // A diverged run prints `avr_loss=nan`; JSON has no NaN, and "unknown" is the honest value.
       loss: progress.loss !== null && Number.isFinite(progress.loss) ? progress.loss : null,
     };
@@ -44,7 +47,13 @@ export class ProgressBeat {
     const now = Date.now();
     this.latest = { ...progress, updatedAt: new Date(now).toISOString() };
     const newEpoch = progress.epoch !== this.lastSentEpoch;
-    if (options.force || this.lastSentAt === 0 || newEpoch || now - this.lastSentAt >= this.options.intervalMs) this.flush();
+    if (
+      options.force ||
+      this.lastSentAt === 0 ||
+      newEpoch ||
+      now - this.lastSentAt >= this.options.intervalMs
+    )
+      this.flush();
   }
 
   stop(): void {

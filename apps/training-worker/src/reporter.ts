@@ -17,7 +17,9 @@ export interface TrainingReporter {
    * be reached after the retries, so the job stays with the broker. `ignored`: the API answered
    * that the style is unknown or its training already finished (a duplicate or stale job).
    */
-  started(report: Omit<TrainingStartedWebhook, 'v'>): Promise<{ status: 'applied' | 'ignored'; reason?: string }>;
+  started(
+    report: Omit<TrainingStartedWebhook, 'v'>,
+  ): Promise<{ status: 'applied' | 'ignored'; reason?: string }>;
   /** Fire-and-forget, delivered in order; a lost progress report only delays the progress bar. */
   progress(report: Omit<TrainingProgressWebhook, 'v'>): void;
   /** Resolves once every progress report sent so far has been delivered or given up. */
@@ -39,9 +41,14 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
   return {
     async started(report) {
       // The adapter answers 200 with `{ status, reason }`.
-      const answer = await channel.send(WEBHOOK_ROUTES.trainingStarted.path, { v: MESSAGE_VERSION, ...report });
+      const answer = await channel.send(WEBHOOK_ROUTES.trainingStarted.path, {
+        v: MESSAGE_VERSION,
+        ...report,
+      });
       const parsed = readAnswer(answer.body);
-      return parsed.status === 'ignored' ? { status: 'ignored', reason: parsed.reason } : { status: 'applied' };
+      return parsed.status === 'ignored'
+        ? { status: 'ignored', reason: parsed.reason }
+        : { status: 'applied' };
     },
     progress(report) {
       const payload = { v: MESSAGE_VERSION, ...report };
@@ -53,8 +60,10 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
       );
     },
     progressSettled: () => progressChain,
-    complete: (report) => channel.sendFinal(WEBHOOK_ROUTES.trainingComplete.path, { v: MESSAGE_VERSION, ...report }),
-    failed: (report) => channel.sendFinal(WEBHOOK_ROUTES.trainingFailed.path, { v: MESSAGE_VERSION, ...report }),
+    complete: (report) =>
+      channel.sendFinal(WEBHOOK_ROUTES.trainingComplete.path, { v: MESSAGE_VERSION, ...report }),
+    failed: (report) =>
+      channel.sendFinal(WEBHOOK_ROUTES.trainingFailed.path, { v: MESSAGE_VERSION, ...report }),
     flush: () => channel.flush(),
     async close() {
       await progressChain;
@@ -66,5 +75,8 @@ export function createTrainingReporter(options: ReporterOptions): TrainingReport
 function readAnswer(body: unknown): { status?: string; reason?: string } {
   if (typeof body !== 'object' || body === null) return {};
   const { status, reason } = body as { status?: unknown; reason?: unknown };
-  return { status: typeof status === 'string' ? status : undefined, reason: typeof reason === 'string' ? reason : undefined };
+  return {
+    status: typeof status === 'string' ? status : undefined,
+    reason: typeof reason === 'string' ? reason : undefined,
+  };
 }

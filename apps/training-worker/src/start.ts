@@ -58,7 +58,10 @@ export function engineFor(config: TrainingWorkerConfig): TrainerEngine {
 
 /** Both drivers expose the topology they declared; the worker's last-attempt rule must agree with it. */
 function brokerMaxAttempts(broker: Broker, fallback: number): number {
-  const declared = broker as { topology?: { maxAttempts?: unknown }; hub?: { topology?: { maxAttempts?: unknown } } };
+  const declared = broker as {
+    topology?: { maxAttempts?: unknown };
+    hub?: { topology?: { maxAttempts?: unknown } };
+  };
   const value = declared.topology?.maxAttempts ?? declared.hub?.topology?.maxAttempts;
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : fallback;
 }
@@ -75,7 +78,12 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
   for (const entry of await readdir(config.workDir)) {
     if (entry.startsWith('job-')) await rm(join(config.workDir, entry), { recursive: true, force: true });
   }
-  const reporter = createTrainingReporter({ apiUrl: config.apiUrl, secret: config.webhookSecret, spoolDir: config.spoolDir, log });
+  const reporter = createTrainingReporter({
+    apiUrl: config.apiUrl,
+    secret: config.webhookSecret,
+    spoolDir: config.spoolDir,
+    log,
+  });
   const maxAttempts = brokerMaxAttempts(broker, config.maxAttempts);
   const handle = createTrainingHandler({
     storage,
@@ -110,7 +118,10 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
       current = null;
     }
   });
-  log.info({ workerId: config.workerId, engine: engine.name, maxAttempts }, 'training worker consuming jobs.training');
+  log.info(
+    { workerId: config.workerId, engine: engine.name, maxAttempts },
+    'training worker consuming jobs.training',
+  );
 
   return {
     engine: engine.name,
@@ -132,7 +143,10 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
       log.info({ inHand: intake.inHand, graceMs: config.shutdownGraceMs }, 'training worker stopping');
       // Waits up to the grace period for the job in hand; an unclaimed job is then back with the broker.
       // A claimed job still running: the abort kills the trainer, and the handler hands the job back.
-      await intake.stop(config.shutdownGraceMs, new JobFailure('WORKER_SHUTDOWN', 'the worker is shutting down'));
+      await intake.stop(
+        config.shutdownGraceMs,
+        new JobFailure('WORKER_SHUTDOWN', 'the worker is shutting down'),
+      );
       await flushAndCloseReporter(reporter, log, config.spoolDir);
       log.info({ ...jobs }, 'training worker stopped');
     },

@@ -33,8 +33,19 @@ export async function uploadFile(
 }
 
 /** The trainer's log, if the run got far enough to write one; null otherwise. */
-export async function uploadTrainingLog(storage: ObjectStorage, key: string, logPath: string | null): Promise<string | null> {
-  if (!logPath || !(await stat(logPath).then((s) => s.isFile() && s.size > 0, () => false))) return null;
+export async function uploadTrainingLog(
+  storage: ObjectStorage,
+  key: string,
+  logPath: string | null,
+): Promise<string | null> {
+  if (
+    !logPath ||
+    !(await stat(logPath).then(
+      (s) => s.isFile() && s.size > 0,
+      () => false,
+    ))
+  )
+    return null;
   await uploadFile(storage, key, logPath, 'text/plain; charset=utf-8');
   return key;
 }
@@ -43,7 +54,11 @@ export async function uploadTrainingLog(storage: ObjectStorage, key: string, log
  * The style's thumbnail from its first valid artwork: the prepared image (already upright,
  * flattened, sRGB and stripped of metadata) scaled to fit 512 px, as WebP.
  */
-export async function uploadThumbnail(storage: ObjectStorage, key: string, preparedImagePath: string): Promise<string> {
+export async function uploadThumbnail(
+  storage: ObjectStorage,
+  key: string,
+  preparedImagePath: string,
+): Promise<string> {
   const bytes = await sharp(preparedImagePath)
     .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
     .webp({ quality: 82 })

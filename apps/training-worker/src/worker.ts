@@ -72,7 +72,10 @@ type RejectedArtworkReport = { artworkId: string; reason: string };
 export function createTrainingHandler(deps: TrainingHandlerDeps) {
   const { storage, reporter, config, log } = deps;
 
-  return async function handleTraining(delivery: JobDelivery, shutdown: AbortSignal): Promise<TrainingOutcome> {
+  return async function handleTraining(
+    delivery: JobDelivery,
+    shutdown: AbortSignal,
+  ): Promise<TrainingOutcome> {
     const job = await readJob(delivery.body, reporter, log);
     const ids = { styleId: job.styleId, jobId: job.jobId };
     const context = { ...ids, attempt: job.attempt, queueAttempt: delivery.attempt };
@@ -81,7 +84,8 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
     let beat: ProgressBeat | undefined;
     let rejected: RejectedArtworkReport[] = [];
     const unapplied = Object.keys(job.options).filter((option) => option !== 'seed');
-    if (unapplied.length) log.warn({ ...context, options: unapplied }, 'job options not applied: the engine settings decide');
+    if (unapplied.length)
+      log.warn({ ...context, options: unapplied }, 'job options not applied: the engine settings decide');
     try {
       const started = await reporter.started({
         ...ids,
@@ -108,7 +112,15 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
       beat = progress;
       // 0 % at once (the owner sees `training`); the schedule is re-read once the dataset is known.
       const expected = scheduleForImageCount(job.artworks.length);
-      progress.report({ epoch: 0, totalEpochs: expected.epochs, step: 0, totalSteps: expected.maxTrainSteps, percent: 0, etaSeconds: null, loss: null });
+      progress.report({
+        epoch: 0,
+        totalEpochs: expected.epochs,
+        step: 0,
+        totalSteps: expected.maxTrainSteps,
+        percent: 0,
+        etaSeconds: null,
+        loss: null,
+      });
 
       // A host that cannot train says so before downloading a single artwork.
       await deps.engine.checkReady();
@@ -116,7 +128,12 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
       const trained = await trainStyle({
         styleId: job.styleId,
         styleName: job.styleName,
-        artworks: job.artworks.map((a) => ({ id: a.artworkId, storageKey: a.imageKey, tags: a.tags, caption: a.caption })),
+        artworks: job.artworks.map((a) => ({
+          id: a.artworkId,
+          storageKey: a.imageKey,
+          tags: a.tags,
+          caption: a.caption,
+        })),
         loadBytes: (key) => untilAborted(storage.get(key), shutdown),
         engine: deps.engine,
         workDir,
@@ -130,7 +147,10 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
       const modelKey = keys.adapter;
       const { metrics: trainedMetrics } = trained.result;
       const metrics: TrainingMetricsReport = {
-        finalLoss: trainedMetrics.finalLoss !== null && Number.isFinite(trainedMetrics.finalLoss) ? trainedMetrics.finalLoss : null,
+        finalLoss:
+          trainedMetrics.finalLoss !== null && Number.isFinite(trainedMetrics.finalLoss)
+            ? trainedMetrics.finalLoss
+            : null,
         steps: trainedMetrics.steps,
         durationSeconds: trainedMetrics.durationSeconds,
       };
@@ -143,7 +163,10 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         }),
         shutdown,
       );
-      const logKey = await untilAborted(uploadTrainingLog(storage, keys.log, trained.result.logPath), shutdown);
+      const logKey = await untilAborted(
+        uploadTrainingLog(storage, keys.log, trained.result.logPath),
+        shutdown,
+      );
       const firstValid = trained.dataset.accepted[0];
       const thumbnailKey = firstValid
         ? await uploadThumbnail(storage, keys.thumbnail, firstValid.imagePath).catch((error: unknown) => {
@@ -155,7 +178,15 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
 
       progress.stop();
       await reporter.progressSettled();
-      await reporter.complete({ ...ids, attempt: job.attempt, modelKey, metrics, thumbnailKey, logKey, rejectedArtworks: rejected });
+      await reporter.complete({
+        ...ids,
+        attempt: job.attempt,
+        modelKey,
+        metrics,
+        thumbnailKey,
+        logKey,
+        rejectedArtworks: rejected,
+      });
       log.info({ ...context, modelKey, thumbnailKey, ...metrics }, 'style trained');
       return { status: 'completed', modelKey, thumbnailKey, metrics };
     } catch (error) {
@@ -164,7 +195,10 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         // Not a failure of the job: it goes back to the queue for the next worker (same attempt).
         if (delivery.claimed) {
           await deps.handBack(delivery).catch((handBackError: unknown) => {
-            log.error({ ...context, err: handBackError }, 'could not hand the claimed job back; the queue layer re-publishes it');
+            log.error(
+              { ...context, err: handBackError },
+              'could not hand the claimed job back; the queue layer re-publishes it',
+            );
             throw new RetryableError('worker shutting down; hand-back failed');
           });
         }
@@ -172,7 +206,8 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         return { status: 'handed-back' };
       }
       // A refused `started` means a misconfigured API or secret: park the job for a human.
-      if (!delivery.claimed && isDomainError(error, 'WEBHOOK_REJECTED')) throw new PermanentError(error.message);
+      if (!delivery.claimed && isDomainError(error, 'WEBHOOK_REJECTED'))
+        throw new PermanentError(error.message);
 
       const failure = classifyFailure(error);
       if (error instanceof LowQualityDataError) rejected = rejectedReports(error.results);
@@ -180,13 +215,20 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         log.warn({ ...context, code: failure.code, err: error }, 'training failed; the queue retries it');
         throw new RetryableError(`${failure.code}: ${failure.message}`, { cause: failure });
       }
-      const logKey = await uploadTrainingLog(storage, keys.log, join(workDir, 'trainer.log')).catch(() => null);
+      const logKey = await uploadTrainingLog(storage, keys.log, join(workDir, 'trainer.log')).catch(
+        () => null,
+      );
       const tries = delivery.attempt > 1 ? ` (after ${delivery.attempt} tries)` : '';
       await reporter.progressSettled();
       await reporter.failed({
         ...ids,
         // Final: the worker has used the queue's retries already, so nothing will retry this report.
-        failure: { code: failure.code, message: `${failure.message}${tries}`.slice(0, 2000), retryable: false, attempt: job.attempt },
+        failure: {
+          code: failure.code,
+          message: `${failure.message}${tries}`.slice(0, 2000),
+          retryable: false,
+          attempt: job.attempt,
+        },
         logKey,
         rejectedArtworks: rejected,
       });
@@ -212,17 +254,30 @@ async function readJob(body: unknown, reporter: TrainingReporter, log: WorkerLog
       const raw = body as { styleId?: unknown; jobId?: unknown; attempt?: unknown } | null;
       const styleId = idSchema.safeParse(raw?.styleId);
       const jobId = idSchema.safeParse(raw?.jobId);
-      const attempt = typeof raw?.attempt === 'number' && Number.isInteger(raw.attempt) && raw.attempt >= 1 && raw.attempt <= 20 ? raw.attempt : 1;
+      const attempt =
+        typeof raw?.attempt === 'number' &&
+        Number.isInteger(raw.attempt) &&
+        raw.attempt >= 1 &&
+        raw.attempt <= 20
+          ? raw.attempt
+          : 1;
       if (styleId.success && jobId.success) {
         await reporter
           .failed({
             styleId: styleId.data,
             jobId: jobId.data,
-            failure: { code: 'INTERNAL', message: `the training job could not be read: ${error.message}`.slice(0, 2000), retryable: false, attempt },
+            failure: {
+              code: 'INTERNAL',
+              message: `the training job could not be read: ${error.message}`.slice(0, 2000),
+              retryable: false,
+              attempt,
+            },
             logKey: null,
             rejectedArtworks: [],
           })
-          .catch((reportError: unknown) => log.error({ err: reportError }, 'could not report an unreadable job'));
+          .catch((reportError: unknown) =>
+            log.error({ err: reportError }, 'could not report an unreadable job'),
+          );
       }
     }
     log.error({ err: error }, 'unreadable training job: parked');
@@ -231,7 +286,9 @@ async function readJob(body: unknown, reporter: TrainingReporter, log: WorkerLog
 }
 
 function rejectedReports(results: readonly ArtworkPreparation[]): RejectedArtworkReport[] {
-  return results.flatMap((r) => (r.accepted ? [] : [{ artworkId: r.artworkId, reason: `${r.reason}: ${r.detail}`.slice(0, 500) }]));
+  return results.flatMap((r) =>
+    r.accepted ? [] : [{ artworkId: r.artworkId, reason: `${r.reason}: ${r.detail}`.slice(0, 500) }],
+  );
 }
 
 /** A stable seed per style when the job pins none: a retry trains the same adapter. */

@@ -3,7 +3,16 @@ import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
 import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedWorker } from '../src/index';
-import { memoryLog, putArtworks, SECRET, TEN_GOOD, testStorage, trainingJob, uniqueId, TEST_TOPOLOGY } from './support/harness';
+import {
+  memoryLog,
+  putArtworks,
+  SECRET,
+  TEN_GOOD,
+  testStorage,
+  trainingJob,
+  uniqueId,
+  TEST_TOPOLOGY,
+} from './support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 let tempDir: TempDir;
@@ -44,12 +53,21 @@ describe('embedded default (in-process broker, no trainer engine)', () => {
       await expect.poll(() => failed().length, { timeout: 5_000, interval: 20 }).toBe(1);
       expect(Date.now() - published).toBeLessThan(3_000); // no download, no trainer: a clear failure, never a hang
       expect(failed()[0]!.body).toMatchObject({
-        failure: { code: 'NO_TRAINER_ENGINE', message: 'no trainer engine configured on this host', retryable: false, attempt: 1 },
+        failure: {
+          code: 'NO_TRAINER_ENGINE',
+          message: 'no trainer engine configured on this host',
+          retryable: false,
+          attempt: 1,
+        },
         logKey: null,
         rejectedArtworks: [],
       });
       await new Promise((resolve) => setTimeout(resolve, 700)); // past the first retry tier
-      expect(receiver.forStyle(styleId).map((r) => r.route)).toEqual(['trainingStarted', 'trainingProgress', 'trainingFailed']);
+      expect(receiver.forStyle(styleId).map((r) => r.route)).toEqual([
+        'trainingStarted',
+        'trainingProgress',
+        'trainingFailed',
+      ]);
     } finally {
       await worker.stop();
       await broker.close({ graceMs: 0 });

@@ -36,7 +36,12 @@ describe('env.ts', () => {
       PROGRESS_HEARTBEAT_MS: '15000',
     });
     expect(settings.broker).toEqual({ driver: 'rabbitmq', url: 'amqp://u:p@rabbitmq:5672', prefix: 'prod.' });
-    expect(settings.storage).toMatchObject({ driver: 's3', bucket: 'stylelicense', endpoint: 'http://minio:9000', forcePathStyle: true });
+    expect(settings.storage).toMatchObject({
+      driver: 's3',
+      bucket: 'stylelicense',
+      endpoint: 'http://minio:9000',
+      forcePathStyle: true,
+    });
     expect(settings.worker.trainer).toMatchObject({
       engine: 'kohya',
       pythonExecutable: '/opt/sd-scripts/venv/bin/python',
@@ -52,7 +57,9 @@ describe('env.ts', () => {
     expect(() => loadSettings({ DATA_DIR: '/d' })).toThrow(/WEBHOOK_SECRET/);
     expect(() => loadSettings({ ...base, WEBHOOK_SECRET: 'hunter2' })).toThrow(/whsec_/);
     expect(() => loadSettings({ ...base, PROGRESS_HEARTBEAT_MS: '45000' })).toThrow(/PROGRESS_HEARTBEAT_MS/);
-    expect(() => loadSettings({ ...base, TRAINER_ENGINE: 'kohya' })).toThrow(/BASE_MODEL_PATH \(TRAINER_ENGINE=kohya\): required/);
+    expect(() => loadSettings({ ...base, TRAINER_ENGINE: 'kohya' })).toThrow(
+      /BASE_MODEL_PATH \(TRAINER_ENGINE=kohya\): required/,
+    );
     expect(() => loadSettings({ ...base, QUEUE_DRIVER: 'rabbitmq' })).toThrow(/AMQP_URL/);
     expect(() => loadSettings({ ...base, TRAINER_ENGINE: 'onnx' })).toThrow(/TRAINER_ENGINE/);
   });

@@ -5,7 +5,15 @@ import { JOB_QUEUES } from '@stylelicense/queue';
 import { createStorage } from '@stylelicense/storage';
 import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AMQP_URL, putArtworks, rabbitFixture, SECRET, TEN_GOOD, trainingJob, uniqueId } from './support/harness';
+import {
+  AMQP_URL,
+  putArtworks,
+  rabbitFixture,
+  SECRET,
+  TEN_GOOD,
+  trainingJob,
+  uniqueId,
+} from './support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -64,16 +72,36 @@ describe('main.ts (the standalone process)', () => {
       const health = await readyUrl(child);
       const response = await fetch(health);
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ ok: true, engine: 'none', job: null, broker: { ok: true, driver: 'rabbitmq' }, storage: { ok: true } });
+      expect(await response.json()).toMatchObject({
+        ok: true,
+        engine: 'none',
+        job: null,
+        broker: { ok: true, driver: 'rabbitmq' },
+        storage: { ok: true },
+      });
       expect((await fetch(health.replace('/health', '/metrics'))).status).toBe(404);
 
       // Same storage folder as the process (DATA_DIR/storage), same queue prefix.
-      const storage = createStorage({ driver: 'filesystem', root: join(dataDir, 'storage'), publicBaseUrl: 'http://127.0.0.1:9/s', signingSecret: 'x'.repeat(32) });
+      const storage = createStorage({
+        driver: 'filesystem',
+        root: join(dataDir, 'storage'),
+        publicBaseUrl: 'http://127.0.0.1:9/s',
+        signingSecret: 'x'.repeat(32),
+      });
       const styleId = uniqueId('style');
       const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
       const api = await fixture.connect();
       await api.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
-      await expect.poll(() => receiver.forStyle(styleId).map((r) => r.route).at(-1), { timeout: 10_000 }).toBe('trainingFailed');
+      await expect
+        .poll(
+          () =>
+            receiver
+              .forStyle(styleId)
+              .map((r) => r.route)
+              .at(-1),
+          { timeout: 10_000 },
+        )
+        .toBe('trainingFailed');
       expect(receiver.forStyle(styleId).at(-1)!.body.failure).toMatchObject({ code: 'NO_TRAINER_ENGINE' });
 
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

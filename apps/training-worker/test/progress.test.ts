@@ -3,7 +3,15 @@ import { trainingProgressSchema } from '@stylelicense/contracts';
 import { describe, expect, it } from 'vitest';
 import { ProgressBeat } from '../src/index';
 
-const at = (step: number, epoch = 1) => ({ epoch, totalEpochs: 5, step, totalSteps: 1000, percent: step / 10, etaSeconds: 100, loss: 0.1 });
+const at = (step: number, epoch = 1) => ({
+  epoch,
+  totalEpochs: 5,
+  step,
+  totalSteps: 1000,
+  percent: step / 10,
+  etaSeconds: 100,
+  loss: 0.1,
+});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ProgressBeat', () => {
@@ -36,8 +44,27 @@ describe('ProgressBeat', () => {
   });
 
   it('turns engine progress into the API schema: NaN loss and unknown ETA become null', () => {
-    const report = ProgressBeat.fromEngine({ step: 3, totalSteps: 1000, epoch: 1, totalEpochs: 5, percent: 0.3, etaSeconds: null, loss: Number.NaN, elapsedSeconds: 2 });
-    expect(report).toEqual({ epoch: 1, totalEpochs: 5, step: 3, totalSteps: 1000, percent: 0.3, etaSeconds: null, loss: null });
-    expect(trainingProgressSchema.safeParse({ ...report, updatedAt: new Date().toISOString() }).success).toBe(true);
+    const report = ProgressBeat.fromEngine({
+      step: 3,
+      totalSteps: 1000,
+      epoch: 1,
+      totalEpochs: 5,
+      percent: 0.3,
+      etaSeconds: null,
+      loss: Number.NaN,
+      elapsedSeconds: 2,
+    });
+    expect(report).toEqual({
+      epoch: 1,
+      totalEpochs: 5,
+      step: 3,
+      totalSteps: 1000,
+      percent: 0.3,
+      etaSeconds: null,
+      loss: null,
+    });
+    expect(trainingProgressSchema.safeParse({ ...report, updatedAt: new Date().toISOString() }).success).toBe(
+      true,
+    );
   });
 });

@@ -49,11 +49,21 @@ afterAll(async () => {
   await tempDir.remove();
 });
 
-async function startWorker(mode: FakeTrainerMode, overrides: Parameters<typeof testConfig>[2] = {}, engine: Parameters<typeof createProcessTestEngine>[0] = { mode }) {
+async function startWorker(
+  mode: FakeTrainerMode,
+  overrides: Parameters<typeof testConfig>[2] = {},
+  engine: Parameters<typeof createProcessTestEngine>[0] = { mode },
+) {
   const config = testConfig(root, receiver.url, overrides);
   const broker = await fixture.connect();
   const log = memoryLog();
-  const worker = await startTrainingWorker({ broker, storage, config, log, engine: createProcessTestEngine(engine) });
+  const worker = await startTrainingWorker({
+    broker,
+    storage,
+    config,
+    log,
+    engine: createProcessTestEngine(engine),
+  });
   running.push(worker);
   return { worker, config, log };
 }
@@ -68,7 +78,8 @@ async function publishJob(specs: readonly ArtworkSpec[] = TEN_GOOD) {
 
 /** Waits for the style's final report (complete or failed), then a moment more to catch duplicates. */
 async function finalReports(styleId: string, timeout = 20_000) {
-  const finals = () => receiver.forStyle(styleId).filter((r) => r.route === 'trainingComplete' || r.route === 'trainingFailed');
+  const finals = () =>
+    receiver.forStyle(styleId).filter((r) => r.route === 'trainingComplete' || r.route === 'trainingFailed');
   await expect.poll(() => finals().length, { timeout, interval: 50 }).toBeGreaterThan(0);
   await new Promise((resolve) => setTimeout(resolve, 600));
   return finals();
@@ -108,7 +119,9 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     const summary = await validateLoraArtifact(adapterCopy, { rank: 8, trainTextEncoder: false });
     expect(summary.rank).toBe(8);
     expect((await storage.get(styleFileKeys(job.styleId, job.jobId).log)).toString()).toContain('1000/1000');
-    const thumbnail = await sharp(await storage.get(styleFileKeys(job.styleId, job.jobId).thumbnail)).metadata();
+    const thumbnail = await sharp(
+      await storage.get(styleFileKeys(job.styleId, job.jobId).thumbnail),
+    ).metadata();
     expect(thumbnail.format).toBe('webp');
     expect(Math.max(thumbnail.width, thumbnail.height)).toBeLessThanOrEqual(512);
 
@@ -119,7 +132,9 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     const progress = receiver
       .forStyle(job.styleId)
       .filter((r) => r.route === 'trainingProgress')
-      .map((r) => r.body.progress as { step: number; percent: number; totalSteps: number; updatedAt: string });
+      .map(
+        (r) => r.body.progress as { step: number; percent: number; totalSteps: number; updatedAt: string },
+      );
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress[0]).toMatchObject({ step: 0, percent: 0 });
     for (let n = 1; n < progress.length; n++) {
@@ -139,7 +154,9 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     const finals = await finalReports(job.styleId);
     expect(finals).toHaveLength(1);
     expect(finals[0]!.body.failure).toMatchObject({ code: 'TRAINER_CRASHED', retryable: false, attempt: 1 });
-    expect((finals[0]!.body.failure as { message: string }).message).toMatch(/Expected all tensors to be on the same device.*\(after 3 tries\)/s);
+    expect((finals[0]!.body.failure as { message: string }).message).toMatch(
+      /Expected all tensors to be on the same device.*\(after 3 tries\)/s,
+    );
     expect(routesOf(job.styleId).filter((r) => r === 'trainingStarted')).toHaveLength(3);
     expect(log.lines.filter((l) => l.message === 'training failed; the queue retries it')).toHaveLength(2);
     expect(finals[0]!.body.logKey).toBe(styleFileKeys(job.styleId, job.jobId).log);
@@ -156,7 +173,11 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
   });
 
   it('reports TIMEOUT once and leaves no trainer process (or its children) running', async () => {
-    const { config } = await startWorker('hang', { jobTimeLimitMs: 2_000 }, { mode: 'hang', grandchild: true });
+    const { config } = await startWorker(
+      'hang',
+      { jobTimeLimitMs: 2_000 },
+      { mode: 'hang', grandchild: true },
+    );
     const job = await publishJob();
     const pids = await readPidsWhileRunning(config.workDir);
     const finals = await finalReports(job.styleId);
@@ -192,7 +213,9 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     const { worker, log } = await startWorker('success');
     const styleId = uniqueId('style');
     receiver.setAnswer((route, body) =>
-      route === 'trainingStarted' && body.styleId === styleId ? { status: 'ignored', reason: 'training already completed' } : undefined,
+      route === 'trainingStarted' && body.styleId === styleId
+        ? { status: 'ignored', reason: 'training already completed' }
+        : undefined,
     );
     try {
       const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
@@ -201,7 +224,9 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
       await new Promise((resolve) => setTimeout(resolve, 800)); // nothing comes back through a retry tier
       expect(routesOf(styleId)).toEqual(['trainingStarted']);
       expect(await storage.head(styleFileKeys(styleId, job.jobId).adapter)).toBeNull();
-      expect(log.lines.find((l) => l.message === 'the API declined the training job; dropped')?.fields).toMatchObject({ reason: 'training already completed' });
+      expect(
+        log.lines.find((l) => l.message === 'the API declined the training job; dropped')?.fields,
+      ).toMatchObject({ reason: 'training already completed' });
     } finally {
       receiver.setAnswer(undefined);
     }
@@ -215,14 +240,21 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     await first.worker.stop();
     expect(await isAlive(pids.trainer)).toBe(false);
     expect(await isAlive(pids.grandchild)).toBe(false);
-    expect(first.log.lines.some((l) => l.message === 'worker shutting down: training job handed back to the queue')).toBe(true);
+    expect(
+      first.log.lines.some(
+        (l) => l.message === 'worker shutting down: training job handed back to the queue',
+      ),
+    ).toBe(true);
     expect(receiver.forStyle(job.styleId).some((r) => r.route === 'trainingFailed')).toBe(false);
 
     await startWorker('success');
     const finals = await finalReports(job.styleId);
     expect(finals.map((r) => r.route)).toEqual(['trainingComplete']);
     expect(finals[0]!.body.attempt).toBe(1);
-    const workers = receiver.forStyle(job.styleId).filter((r) => r.route === 'trainingStarted').map((r) => r.body.workerId);
+    const workers = receiver
+      .forStyle(job.styleId)
+      .filter((r) => r.route === 'trainingStarted')
+      .map((r) => r.body.workerId);
     expect(workers).toEqual([first.config.workerId, expect.stringMatching(/^test-worker-/)]);
     expect(workers[0]).not.toBe(workers[1]);
   });

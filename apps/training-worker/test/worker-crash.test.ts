@@ -7,7 +7,17 @@ import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTrainingWorker, styleFileKeys, type TrainingWorker } from '../src/index';
 import { createProcessTestEngine } from './fixtures/process-engine';
-import { memoryLog, putArtworks, rabbitFixture, SECRET, TEN_GOOD, testConfig, testStorage, trainingJob, uniqueId } from './support/harness';
+import {
+  memoryLog,
+  putArtworks,
+  rabbitFixture,
+  SECRET,
+  TEN_GOOD,
+  testConfig,
+  testStorage,
+  trainingJob,
+  uniqueId,
+} from './support/harness';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver';
 
 const workerProcess = fileURLToPath(new URL('./fixtures/worker-process.ts', import.meta.url));
@@ -51,7 +61,12 @@ describe('worker crashes', () => {
 
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', workerProcess, JSON.stringify({ prefix: fixture.prefix, storageRoot: join(root, 'objects'), config: childConfig })],
+      [
+        '--import',
+        'tsx',
+        workerProcess,
+        JSON.stringify({ prefix: fixture.prefix, storageRoot: join(root, 'objects'), config: childConfig }),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let survivor: TrainingWorker | undefined;
@@ -72,16 +87,28 @@ describe('worker crashes', () => {
         log: survivorLog,
         engine: createProcessTestEngine({ mode: 'success' }),
       });
-      await expect.poll(() => receiver.forStyle(styleId).filter((r) => r.route === 'trainingComplete').length, { timeout: 20_000 }).toBe(1);
+      await expect
+        .poll(() => receiver.forStyle(styleId).filter((r) => r.route === 'trainingComplete').length, {
+          timeout: 20_000,
+        })
+        .toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 800));
       const routes = receiver.forStyle(styleId).map((r) => r.route);
       expect(routes.filter((r) => r === 'trainingComplete')).toHaveLength(1);
       expect(routes).not.toContain('trainingFailed');
       // Only the survivor's `started` was answered (and recorded); the dead worker never trained.
-      expect(receiver.forStyle(styleId).filter((r) => r.route === 'trainingStarted').map((r) => r.body.workerId)).not.toContain(childConfig.workerId);
+      expect(
+        receiver
+          .forStyle(styleId)
+          .filter((r) => r.route === 'trainingStarted')
+          .map((r) => r.body.workerId),
+      ).not.toContain(childConfig.workerId);
       expect(await storage.head(styleFileKeys(styleId, job.jobId).adapter)).not.toBeNull();
       // The broker handed the very same message out a second time.
-      expect(survivorLog.lines.find((l) => l.message === 'training job claimed')?.fields).toMatchObject({ jobId: job.jobId, deliveryCount: 2 });
+      expect(survivorLog.lines.find((l) => l.message === 'training job claimed')?.fields).toMatchObject({
+        jobId: job.jobId,
+        deliveryCount: 2,
+      });
     } finally {
       child.kill('SIGKILL');
       receiver.setHold(undefined);
@@ -101,11 +128,17 @@ describe('worker crashes', () => {
       const styleId = uniqueId('style');
       const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
       await api.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
-      const finals = () => receiver.forStyle(styleId).filter((r) => r.route === 'trainingFailed' || r.route === 'trainingComplete');
+      const finals = () =>
+        receiver
+          .forStyle(styleId)
+          .filter((r) => r.route === 'trainingFailed' || r.route === 'trainingComplete');
       await expect.poll(() => finals().length, { timeout: 20_000 }).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect(finals()).toHaveLength(1);
-      expect(finals()[0]!.body.failure).toMatchObject({ code: 'GPU_OOM', message: expect.stringMatching(/out of GPU memory.*after 3 tries/s) });
+      expect(finals()[0]!.body.failure).toMatchObject({
+        code: 'GPU_OOM',
+        message: expect.stringMatching(/out of GPU memory.*after 3 tries/s),
+      });
       expect(receiver.forStyle(styleId).filter((r) => r.route === 'trainingStarted')).toHaveLength(3);
     } finally {
       await worker.stop();

@@ -54,11 +54,18 @@ export function createStyleLicenseClient(options: StyleLicenseClientOptions): St
         true: httpSubscriptionLink({
           url: `${base}/trpc`,
           transformer: superjson,
-          ...(options.EventSource ? { EventSource: options.EventSource as unknown as typeof EventSource } : {}),
+          ...(options.EventSource
+            ? { EventSource: options.EventSource as unknown as typeof EventSource }
+            : {}),
           // Browsers: withCredentials; the `eventsource` package: its fetch carries the cookie.
           eventSourceOptions: () => ({ withCredentials: true, fetch: withCredentials }) as EventSourceInit,
         }),
-        false: httpBatchLink({ url: `${base}/trpc`, transformer: superjson, fetch: withCredentials, maxItems: 20 }),
+        false: httpBatchLink({
+          url: `${base}/trpc`,
+          transformer: superjson,
+          fetch: withCredentials,
+          maxItems: 20,
+        }),
       }),
     ],
   });

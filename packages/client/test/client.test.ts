@@ -46,13 +46,22 @@ async function signedIn(username: string): Promise<{ client: StyleLicenseClient;
     if (set) cookie = set.split(';')[0];
     return response;
   };
-  const client = createStyleLicenseClient({ url, origin: WEB_ORIGIN, fetch: jarFetch, cookie: () => cookie, EventSource });
+  const client = createStyleLicenseClient({
+    url,
+    origin: WEB_ORIGIN,
+    fetch: jarFetch,
+    cookie: () => cookie,
+    EventSource,
+  });
   const { userId } = await client.auth.devSignIn.mutate({ username });
   return { client, userId };
 }
 
 /** Collects subscription data until `count` items arrived. */
-function collect<T>(subscribe: (handlers: { onData: (d: T) => void; onError: (e: unknown) => void }) => { unsubscribe(): void }, count: number) {
+function collect<T>(
+  subscribe: (handlers: { onData: (d: T) => void; onError: (e: unknown) => void }) => { unsubscribe(): void },
+  count: number,
+) {
   const items: T[] = [];
   let done!: () => void;
   let fail!: (e: unknown) => void;
@@ -114,10 +123,19 @@ describe('@stylelicense/client over real HTTP', () => {
     // The artist upgrade is another procedure's business; here the profile is written directly.
     await database.db.user.update({ where: { id: artist.userId }, data: { role: 'artist' } });
     await database.db.artist.create({
-      data: { userId: artist.userId, artistName: 'Client Artist', signatureImage: `signatures/${artist.userId}.png`, verifiedEmail: 'a@example.com' },
+      data: {
+        userId: artist.userId,
+        artistName: 'Client Artist',
+        signatureImage: `signatures/${artist.userId}.png`,
+        verifiedEmail: 'a@example.com',
+      },
     });
-    const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3a6' } }).png().toBuffer();
-    const { uploadId, uploads } = await artist.client.styles.uploadUrls.mutate({ images: Array(10).fill({ contentType: 'image/png' }) });
+    const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3a6' } })
+      .png()
+      .toBuffer();
+    const { uploadId, uploads } = await artist.client.styles.uploadUrls.mutate({
+      images: Array(10).fill({ contentType: 'image/png' }),
+    });
     for (const upload of uploads) await uploadToPresignedUrl(upload, png);
     const style = await artist.client.styles.create.mutate({
       uploadId,
@@ -128,13 +146,24 @@ describe('@stylelicense/client over real HTTP', () => {
       tags: ['green'],
       artworks: uploads.map((u) => ({ index: u.index })),
     });
-    expect(style).toMatchObject({ name: 'Green Fields', trainingStatus: 'pending', tags: ['green fields', 'green'] });
+    expect(style).toMatchObject({
+      name: 'Green Fields',
+      trainingStatus: 'pending',
+      tags: ['green fields', 'green'],
+    });
     expect(style.createdAt).toBeInstanceOf(Date); // superjson on the wire
 
     // Training completes (the pipeline's job); then a user generates and watches its progress.
-    await database.db.style.update({ where: { id: style.id }, data: { trainingStatus: 'completed', modelPath: `models/${style.id}/lora.safetensors` } });
+    await database.db.style.update({
+      where: { id: style.id },
+      data: { trainingStatus: 'completed', modelPath: `models/${style.id}/lora.safetensors` },
+    });
     const user = await signedIn('client_user');
-    const generation = await user.client.generations.create.mutate({ styleId: style.id, promptTags: ['meadow'], aspectRatio: '1:1' });
+    const generation = await user.client.generations.create.mutate({
+      styleId: style.id,
+      promptTags: ['meadow'],
+      aspectRatio: '1:1',
+    });
     expect(generation.owner?.consumedTokens).toBe(10);
     const progress = collect<{ data: { status: string; progress: { percent: number } | null } }>(
       (handlers) => user.client.generations.onProgress.subscribe({ generationId: generation.id }, handlers),
@@ -156,8 +185,13 @@ describe('@stylelicense/client over real HTTP', () => {
 
     // Someone else cannot watch it.
     const other = await signedIn('client_other');
-    const refused = collect((handlers) => other.client.generations.onProgress.subscribe({ generationId: generation.id }, handlers), 1);
-    await expect(refused.finished).rejects.toSatisfy((e: unknown) => errorCodeOf(e) === 'GENERATION_NOT_FOUND');
+    const refused = collect(
+      (handlers) => other.client.generations.onProgress.subscribe({ generationId: generation.id }, handlers),
+      1,
+    );
+    await expect(refused.finished).rejects.toSatisfy(
+      (e: unknown) => errorCodeOf(e) === 'GENERATION_NOT_FOUND',
+    );
     refused.stop();
   });
 });

@@ -8,5 +8,9 @@ const env = { ...process.env };
 env.PRISMA_SCHEMA_ENGINE_BINARY ??= process.execPath;
 env.PRISMA_HIDE_UPDATE_MESSAGE = '1';
 env.CHECKPOINT_DISABLE = '1';
-const result = spawnSync('prisma', ['generate', `--schema=${schema}`], { stdio: 'inherit', env, shell: false });
+const result = spawnSync('prisma', ['generate', `--schema=${schema}`], {
+  stdio: 'inherit',
+  env,
+  shell: false,
+});
 process.exit(result.status ?? 1);

@@ -57,7 +57,11 @@ export async function queryRows<Row>(
 ): Promise<Row[]> {
   const pool = sqlPoolOf(client);
   if (!pool) return client.$queryRaw<Row[]>(statement);
-  const result = await pool.query({ name: preparedName(name, statement.text), text: statement.text, values: statement.values });
+  const result = await pool.query({
+    name: preparedName(name, statement.text),
+    text: statement.text,
+    values: statement.values,
+  });
   return result.rows as Row[];
 }
 

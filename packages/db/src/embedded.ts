@@ -13,7 +13,13 @@ export interface EmbeddedPostgres {
  * PostgreSQL compiled to WebAssembly (PGlite), served on a loopback socket so Prisma and the
  * migration runner use the very same node-postgres path as production.
  */
-export async function startEmbeddedPostgres({ dataDir, port = 0 }: { dataDir: string; port?: number }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres({
+  dataDir,
+  port = 0,
+}: {
+  dataDir: string;
+  port?: number;
+}): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir, extensions: { pg_trgm } });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 1 });

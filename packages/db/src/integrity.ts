@@ -9,7 +9,9 @@ import type { Database } from './client';
 export async function findLedgerDiscrepancies(
   db: Database,
 ): Promise<Array<{ userId: string; account: 'tokens' | 'earned'; balance: number; entries: number }>> {
-  const rows = await db.$queryRaw<Array<{ user_id: string; account: 'tokens' | 'earned'; balance: number; entries: number }>>`
+  const rows = await db.$queryRaw<
+    Array<{ user_id: string; account: 'tokens' | 'earned'; balance: number; entries: number }>
+  >`
     WITH movements AS (
       SELECT receiver_id AS user_id, 'tokens' AS account, amount FROM transactions
         WHERE status = 'completed' AND receiver_id IS NOT NULL AND type IN ('bonus', 'purchase', 'refund', 'transfer')
@@ -40,7 +42,9 @@ export async function findLedgerDiscrepancies(
  * like_count, comment_count, a style's usage_count (its completed generations) and a tag's
  * usage_count (styles and generations carrying it). Empty = every counter is exact.
  */
-export async function findCounterDrift(db: Database): Promise<Array<{ counter: string; id: string; cached: number; actual: number }>> {
+export async function findCounterDrift(
+  db: Database,
+): Promise<Array<{ counter: string; id: string; cached: number; actual: number }>> {
   return db.$queryRaw<Array<{ counter: string; id: string; cached: number; actual: number }>>`
     SELECT 'artists.follower_count' AS counter, a.user_id::text AS id, a.follower_count AS cached, COUNT(f.*)::int AS actual
       FROM artists a LEFT JOIN follows f ON f.following_id = a.user_id GROUP BY a.user_id HAVING a.follower_count <> COUNT(f.*)

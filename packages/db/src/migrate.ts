@@ -23,7 +23,8 @@ export interface MigrateResult {
 
 export class MigrationError extends Error {
   constructor(
-    readonly code: 'MIGRATION_CHECKSUM_MISMATCH' | 'MIGRATION_FAILED' | 'MIGRATION_UNKNOWN' | 'MIGRATION_INCOMPLETE',
+    readonly code:
+      'MIGRATION_CHECKSUM_MISMATCH' | 'MIGRATION_FAILED' | 'MIGRATION_UNKNOWN' | 'MIGRATION_INCOMPLETE',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -35,7 +36,10 @@ export class MigrationError extends Error {
 /** Migrations in Prisma's folder format, in name (timestamp) order. */
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8');
@@ -69,7 +73,10 @@ interface AppliedRow {
  * transaction; an advisory lock keeps concurrent processes from migrating at once; an applied
  * migration whose file changed since is refused.
  */
-export async function migrate(url: string, { dir = MIGRATIONS_DIR, log = (_: string) => {} } = {}): Promise<MigrateResult> {
+export async function migrate(
+  url: string,
+  { dir = MIGRATIONS_DIR, log = (_: string) => {} } = {},
+): Promise<MigrateResult> {
   const migrations = await loadMigrations(dir);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -84,10 +91,16 @@ export async function migrate(url: string, { dir = MIGRATIONS_DIR, log = (_: str
       const known = new Set(migrations.map((m) => m.name));
       for (const row of rows) {
         if (!known.has(row.migration_name)) {
-          throw new MigrationError('MIGRATION_UNKNOWN', `Database has migration ${row.migration_name}, which is not in ${dir}`);
+          throw new MigrationError(
+            'MIGRATION_UNKNOWN',
+            `Database has migration ${row.migration_name}, which is not in ${dir}`,
+          );
         }
         if (!row.finished_at) {
-          throw new MigrationError('MIGRATION_INCOMPLETE', `Migration ${row.migration_name} started but never finished`);
+          throw new MigrationError(
+            'MIGRATION_INCOMPLETE',
+            `Migration ${row.migration_name} started but never finished`,
+          );
         }
       }
       const result: MigrateResult = { applied: [], alreadyApplied: [] };
@@ -133,8 +146,12 @@ async function applyOne(client: pg.Client, migration: Migration): Promise<void> 
   } catch (error) {
     await client.query('ROLLBACK');
     const reason = error instanceof Error ? error.message : String(error);
-    throw new MigrationError('MIGRATION_FAILED', `Migration ${migration.name} failed and was rolled back: ${reason}`, {
-      cause: error,
-    });
+    throw new MigrationError(
+      'MIGRATION_FAILED',
+      `Migration ${migration.name} failed and was rolled back: ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -5,12 +5,40 @@ import { withTransaction, type TransactionClient } from './transaction';
 export const WELCOME_BONUS_TOKENS = 100;
 
 const ARTISTS = [
-  { username: 'mina_ink', artistName: 'Mina Park', styles: [['sumi ink', ['ink', 'monochrome', 'brush']], ['city rain', ['urban', 'rain', 'night']]] },
-  { username: 'oliver_paints', artistName: 'Oliver Grant', styles: [['soft pastel', ['pastel', 'portrait', 'soft']], ['harbor light', ['seascape', 'oil', 'light']]] },
-  { username: 'seo_pixel', artistName: 'Seo-yeon Han', styles: [['pixel garden', ['pixel art', 'garden', 'retro']], ['neon sprites', ['pixel art', 'neon', 'game']]] },
+  {
+    username: 'mina_ink',
+    artistName: 'Mina Park',
+    styles: [
+      ['sumi ink', ['ink', 'monochrome', 'brush']],
+      ['city rain', ['urban', 'rain', 'night']],
+    ],
+  },
+  {
+    username: 'oliver_paints',
+    artistName: 'Oliver Grant',
+    styles: [
+      ['soft pastel', ['pastel', 'portrait', 'soft']],
+      ['harbor light', ['seascape', 'oil', 'light']],
+    ],
+  },
+  {
+    username: 'seo_pixel',
+    artistName: 'Seo-yeon Han',
+    styles: [
+      ['pixel garden', ['pixel art', 'garden', 'retro']],
+      ['neon sprites', ['pixel art', 'neon', 'game']],
+    ],
+  },
 ] as const;
 const USERS = ['jun_k', 'lena.v', 'marco_r', 'yuki_t', 'sam_w'];
-const PROMPTS = ['a quiet street at dusk', 'a cat on a windowsill', 'mountains in fog', 'a lighthouse', 'a bowl of fruit', 'a crowded market'];
+const PROMPTS = [
+  'a quiet street at dusk',
+  'a cat on a windowsill',
+  'mountains in fog',
+  'a lighthouse',
+  'a bowl of fruit',
+  'a crowded market',
+];
 
 /** Deterministic ids so the demo looks the same on every machine (UUID v7-shaped from a label). */
 function demoId(label: string): string {
@@ -51,10 +79,23 @@ async function seed(tx: TransactionClient): Promise<Record<string, number>> {
   const createUser = async (username: string, role: 'user' | 'artist') => {
     const id = demoId(`user:${username}`);
     await tx.user.create({
-      data: { id, username, provider: 'dev', providerUserId: username, role, bio: `Demo ${role} ${username}.` },
+      data: {
+        id,
+        username,
+        provider: 'dev',
+        providerUserId: username,
+        role,
+        bio: `Demo ${role} ${username}.`,
+      },
     });
     await tx.transaction.create({
-      data: { receiverId: id, amount: WELCOME_BONUS_TOKENS, type: 'bonus', memo: 'Welcome Bonus', idempotencyKey: `welcome:${id}` },
+      data: {
+        receiverId: id,
+        amount: WELCOME_BONUS_TOKENS,
+        type: 'bonus',
+        memo: 'Welcome Bonus',
+        idempotencyKey: `welcome:${id}`,
+      },
     });
     balances.set(id, WELCOME_BONUS_TOKENS);
     userIds.push(id);
@@ -136,19 +177,32 @@ async function seed(tx: TransactionClient): Promise<Record<string, number>> {
           completedAt: new Date(),
         },
       });
-      for (const [sequence, word] of prompt.split(' ').filter((w) => w.length > 3).entries()) {
+      for (const [sequence, word] of prompt
+        .split(' ')
+        .filter((w) => w.length > 3)
+        .entries()) {
         await tx.generationTag.create({ data: { generationId: id, tagId: await tagId(word), sequence } });
       }
       await tx.transaction.create({
         data: {
-          senderId: userId, amount: style.cost, type: 'generation', styleId: style.id, generationId: id,
-          memo: 'Generation', idempotencyKey: `hold:${id}`,
+          senderId: userId,
+          amount: style.cost,
+          type: 'generation',
+          styleId: style.id,
+          generationId: id,
+          memo: 'Generation',
+          idempotencyKey: `hold:${id}`,
         },
       });
       await tx.transaction.create({
         data: {
-          receiverId: style.artistId, amount: style.cost, type: 'earning', styleId: style.id, generationId: id,
-          memo: 'Style used', idempotencyKey: `earning:${id}`,
+          receiverId: style.artistId,
+          amount: style.cost,
+          type: 'earning',
+          styleId: style.id,
+          generationId: id,
+          memo: 'Style used',
+          idempotencyKey: `earning:${id}`,
         },
       });
       balances.set(userId, balances.get(userId)! - style.cost);
@@ -173,7 +227,12 @@ async function seed(tx: TransactionClient): Promise<Record<string, number>> {
         data: { generationId: generation.id, userId: commenter, content: 'Love the colours in this one!' },
       });
       await tx.comment.create({
-        data: { generationId: generation.id, userId: generation.ownerId, parentId: comment.id, content: 'Thank you!' },
+        data: {
+          generationId: generation.id,
+          userId: generation.ownerId,
+          parentId: comment.id,
+          content: 'Thank you!',
+        },
       });
       generation.comments += 2;
       counts.comments += 2;
@@ -196,9 +255,13 @@ async function seed(tx: TransactionClient): Promise<Record<string, number>> {
 
   for (const [id, tokenBalance] of balances) await tx.user.update({ where: { id }, data: { tokenBalance } });
   for (const [userId, earnedTokenBalance] of earned) {
-    await tx.artist.update({ where: { userId }, data: { earnedTokenBalance, followerCount: followers.get(userId) ?? 0 } });
+    await tx.artist.update({
+      where: { userId },
+      data: { earnedTokenBalance, followerCount: followers.get(userId) ?? 0 },
+    });
   }
-  for (const style of styles) await tx.style.update({ where: { id: style.id }, data: { usageCount: style.usage } });
+  for (const style of styles)
+    await tx.style.update({ where: { id: style.id }, data: { usageCount: style.usage } });
   for (const [name, usageCount] of tagUsage) await tx.tag.update({ where: { name }, data: { usageCount } });
   return counts;
 }

@@ -18,9 +18,14 @@ describe('schema drift', () => {
 
   it('reports a field added only to schema.prisma', async () => {
     const schema = await readFile(SCHEMA_PATH, 'utf8');
-    const edited = schema.replace('  bio            String', '  nickname       String? @db.VarChar(40)\n  bio            String');
+    const edited = schema.replace(
+      '  bio            String',
+      '  nickname       String? @db.VarChar(40)\n  bio            String',
+    );
     expect(edited).not.toBe(schema);
-    expect(await findSchemaDrift(database.url, edited)).toEqual(['users.nickname: in schema, missing in database']);
+    expect(await findSchemaDrift(database.url, edited)).toEqual([
+      'users.nickname: in schema, missing in database',
+    ]);
   });
 
   it('reports a column, a unique constraint and a changed delete rule added only to the database', async () => {
@@ -30,7 +35,9 @@ describe('schema drift', () => {
       await client.query('ALTER TABLE styles ADD COLUMN nsfw BOOLEAN');
       await client.query('CREATE UNIQUE INDEX artists_artist_name_key ON artists(artist_name)');
       await client.query('ALTER TABLE generations DROP CONSTRAINT generations_style_id_fkey');
-      await client.query('ALTER TABLE generations ADD CONSTRAINT generations_style_id_fkey FOREIGN KEY (style_id) REFERENCES styles(id) ON DELETE CASCADE');
+      await client.query(
+        'ALTER TABLE generations ADD CONSTRAINT generations_style_id_fkey FOREIGN KEY (style_id) REFERENCES styles(id) ON DELETE CASCADE',
+      );
       const drift = await findSchemaDrift(database.url);
       expect(drift.sort()).toEqual([
         'artists: unique (artist_name) in database, not in schema',

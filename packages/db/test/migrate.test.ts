@@ -42,10 +42,12 @@ describe('migration runner', () => {
     const second = await migrate(url);
     expect(second.applied).toEqual([]);
     expect(second.alreadyApplied).toEqual(first.applied);
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date; applied_steps_count: number }>(
-      url,
-      'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations',
-    );
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date;
+      applied_steps_count: number;
+    }>(url, 'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations');
     expect(rows).toHaveLength(first.applied.length);
     expect(rows[0]!.checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(rows[0]!.finished_at).toBeInstanceOf(Date);
@@ -81,7 +83,10 @@ describe('migration runner', () => {
     expect((error as MigrationError).code).toBe('MIGRATION_FAILED');
     const tables = await query(url, "SELECT 1 FROM pg_tables WHERE tablename = 'half_done'");
     expect(tables).toHaveLength(0);
-    const rows = await query<{ migration_name: string }>(url, 'SELECT migration_name FROM _prisma_migrations');
+    const rows = await query<{ migration_name: string }>(
+      url,
+      'SELECT migration_name FROM _prisma_migrations',
+    );
     expect(rows.map((r) => r.migration_name)).toEqual(['20261126000000_init']);
   });
 });

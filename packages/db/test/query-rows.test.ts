@@ -13,16 +13,31 @@ describe('queryRows', () => {
 
   it('runs the variants of one named statement side by side on one connection, reading like Prisma', async () => {
     const db = database.db;
-    await db.user.create({ data: { username: 'ann', provider: 'dev', providerUserId: 'a', tokenBalance: 3 } });
-    await db.user.create({ data: { username: 'bob', provider: 'dev', providerUserId: 'b', tokenBalance: 7 } });
+    await db.user.create({
+      data: { username: 'ann', provider: 'dev', providerUserId: 'a', tokenBalance: 3 },
+    });
+    await db.user.create({
+      data: { username: 'bob', provider: 'dev', providerUserId: 'b', tokenBalance: 7 },
+    });
     const list = (filter: Prisma.Sql | null) =>
       Prisma.sql`SELECT username, token_balance, created_at FROM users ${filter ? Prisma.sql`WHERE ${filter}` : Prisma.empty} ORDER BY username`;
     type Row = { username: string; token_balance: number; created_at: Date };
     // One name, three texts, one pooled connection: each text is its own prepared statement.
     for (let round = 0; round < 2; round++) {
-      expect((await queryRows<Row>(db, 'users.list', list(null))).map((r) => r.username)).toEqual(['ann', 'bob']);
-      expect((await queryRows<Row>(db, 'users.list', list(Prisma.sql`token_balance > ${5}`))).map((r) => r.username)).toEqual(['bob']);
-      expect((await queryRows<Row>(db, 'users.list', list(Prisma.sql`username = ${'ann'}`))).map((r) => r.token_balance)).toEqual([3]);
+      expect((await queryRows<Row>(db, 'users.list', list(null))).map((r) => r.username)).toEqual([
+        'ann',
+        'bob',
+      ]);
+      expect(
+        (await queryRows<Row>(db, 'users.list', list(Prisma.sql`token_balance > ${5}`))).map(
+          (r) => r.username,
+        ),
+      ).toEqual(['bob']);
+      expect(
+        (await queryRows<Row>(db, 'users.list', list(Prisma.sql`username = ${'ann'}`))).map(
+          (r) => r.token_balance,
+        ),
+      ).toEqual([3]);
     }
     const direct = await queryRows<Row>(db, 'users.list', list(null));
     const throughPrisma = await withTransaction(db, (tx) => queryRows<Row>(tx, 'users.list', list(null)));

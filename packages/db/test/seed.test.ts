@@ -26,9 +26,15 @@ describe('demo seed', () => {
   it('names exactly the accounts, artists and styles it created (for the embedded demo files)', async () => {
     const ids = demoSeedIds();
     const db = database.db;
-    expect((await db.user.findMany({ select: { id: true } })).map((u) => u.id).sort()).toEqual([...ids.userIds].sort());
-    expect((await db.artist.findMany({ select: { userId: true } })).map((a) => a.userId).sort()).toEqual([...ids.artistUserIds].sort());
-    expect((await db.style.findMany({ select: { id: true } })).map((s) => s.id).sort()).toEqual([...ids.styleIds].sort());
+    expect((await db.user.findMany({ select: { id: true } })).map((u) => u.id).sort()).toEqual(
+      [...ids.userIds].sort(),
+    );
+    expect((await db.artist.findMany({ select: { userId: true } })).map((a) => a.userId).sort()).toEqual(
+      [...ids.artistUserIds].sort(),
+    );
+    expect((await db.style.findMany({ select: { id: true } })).map((s) => s.id).sort()).toEqual(
+      [...ids.styleIds].sort(),
+    );
   });
 
   it('does nothing the second time', async () => {
@@ -48,7 +54,12 @@ describe('demo seed', () => {
     const generation = await db.generation.findFirstOrThrow({ where: { isPublic: true } });
     await db.generation.update({ where: { id: generation.id }, data: { likeCount: { increment: 1 } } });
     expect(await findCounterDrift(db)).toEqual([
-      { counter: 'generations.like_count', id: generation.id, cached: generation.likeCount + 1, actual: generation.likeCount },
+      {
+        counter: 'generations.like_count',
+        id: generation.id,
+        cached: generation.likeCount + 1,
+        actual: generation.likeCount,
+      },
     ]);
   });
 });

@@ -13,7 +13,9 @@ describe('withTransaction', () => {
 
   it('retries serialization failures so concurrent read-modify-write loses no update', async () => {
     const db = database.db;
-    const user = await db.user.create({ data: { username: 'counter', provider: 'dev', providerUserId: 'c' } });
+    const user = await db.user.create({
+      data: { username: 'counter', provider: 'dev', providerUserId: 'c' },
+    });
     // Read-then-write under SERIALIZABLE: concurrent runs conflict and must be retried, not lost.
     await Promise.all(
       Array.from({ length: 8 }, () =>

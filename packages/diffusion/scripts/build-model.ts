@@ -16,7 +16,9 @@ const { values } = parseArgs({
 });
 
 if (!values.out) {
-  console.error('usage: build-model --preset tiny|sd15 --out <dir> [--dtype fp32|fp16] [--fused] [--seed N] [--overwrite]');
+  console.error(
+    'usage: build-model --preset tiny|sd15 --out <dir> [--dtype fp32|fp16] [--fused] [--seed N] [--overwrite]',
+  );
   process.exit(2);
 }
 
@@ -29,11 +31,16 @@ try {
     seed: Number(values.seed),
     dir: values.out,
     overwrite: values.overwrite,
-    onFile: (path, bytes) => console.log(`${path.padEnd(36)} ${(bytes / 1024 ** 2).toFixed(1).padStart(9)} MiB`),
+    onFile: (path, bytes) =>
+      console.log(`${path.padEnd(36)} ${(bytes / 1024 ** 2).toFixed(1).padStart(9)} MiB`),
   });
   const total = result.files.reduce((n, f) => n + f.bytes, 0);
-  console.log(`${result.preset} ${result.dtype}${result.fused ? ' fused' : ''} → ${result.dir}: ${(total / 1024 ** 3).toFixed(2)} GiB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `${result.preset} ${result.dtype}${result.fused ? ' fused' : ''} → ${result.dir}: ${(total / 1024 ** 3).toFixed(2)} GiB in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 } catch (error) {
-  console.error(error instanceof Error ? `${(error as { code?: string }).code ?? 'ERROR'}: ${error.message}` : error);
+  console.error(
+    error instanceof Error ? `${(error as { code?: string }).code ?? 'ERROR'}: ${error.message}` : error,
+  );
   process.exit(1);
 }

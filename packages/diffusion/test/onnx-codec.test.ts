@@ -30,8 +30,18 @@ afterAll(() => tempDir.remove());
 function smallModel() {
   const g = new GraphBuilder('codec');
   const x = g.input('x', DataType.FLOAT, ['batch', 3]);
-  const w = g.initializer('proj.weight', DataType.FLOAT, [3, 2], new Uint8Array(Float32Array.from([1, 2, 3, 4, 5, 6]).buffer));
-  const b = g.initializer('proj.bias', DataType.FLOAT16, [2], float32ToFloat16Bytes(Float32Array.from([0.5, -1])));
+  const w = g.initializer(
+    'proj.weight',
+    DataType.FLOAT,
+    [3, 2],
+    new Uint8Array(Float32Array.from([1, 2, 3, 4, 5, 6]).buffer),
+  );
+  const b = g.initializer(
+    'proj.bias',
+    DataType.FLOAT16,
+    [2],
+    float32ToFloat16Bytes(Float32Array.from([0.5, -1])),
+  );
   const mm = g.node('MatMul', [x, w]);
   const bias = g.node('Cast', [b], { to: DataType.FLOAT });
   const y = g.node('Add', [mm, bias]);
@@ -60,7 +70,11 @@ describe('ONNX model codec', () => {
       { domain: '', version: 17 },
       { domain: 'com.microsoft', version: 1 },
     ]);
-    expect(decoded.graph.inputs[0]).toMatchObject({ name: 'x', elemType: DataType.FLOAT, shape: ['batch', 3] });
+    expect(decoded.graph.inputs[0]).toMatchObject({
+      name: 'x',
+      elemType: DataType.FLOAT,
+      shape: ['batch', 3],
+    });
     const leaky = decoded.graph.nodes.find((n) => n.opType === 'LeakyRelu');
     expect(leaky?.attributes).toEqual([{ name: 'alpha', type: 'float', value: 1 }]);
     expect(Buffer.from(encodeModel(decoded)).equals(Buffer.from(bytes))).toBe(true);
@@ -95,9 +109,14 @@ describe('ONNX model codec', () => {
   });
 
   it('encodes external data in memory for an onnxruntime session (models over 2 GB)', async () => {
-    const { model, externalData } = encodeModelWithExternalData(smallModel(), { dataFile: 'weights.bin', minBytes: 16 });
+    const { model, externalData } = encodeModelWithExternalData(smallModel(), {
+      dataFile: 'weights.bin',
+      minBytes: 16,
+    });
     expect(externalData[0]!.path).toBe('weights.bin');
-    expect(decodeModel(model).graph.initializers.find((t) => t.name === 'proj.weight')?.dataLocation).toBe('external');
+    expect(decodeModel(model).graph.initializers.find((t) => t.name === 'proj.weight')?.dataLocation).toBe(
+      'external',
+    );
     const session = await ort.InferenceSession.create(model, { externalData });
     const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from([1, 1, 1]), [1, 3]) });
     expect(Array.from(out.y!.data as Float32Array)).toEqual([9.5, 11]);
@@ -110,7 +129,13 @@ describe('ONNX model codec', () => {
       opType: 'Constant',
       inputs: [],
       outputs: ['c'],
-      attributes: [{ name: 'value', type: 'tensor', value: { name: '', dataType: DataType.INT64, dims: [2], int64Data: [-(2n ** 63n), 2n ** 63n - 1n] } }],
+      attributes: [
+        {
+          name: 'value',
+          type: 'tensor',
+          value: { name: '', dataType: DataType.INT64, dims: [2], int64Data: [-(2n ** 63n), 2n ** 63n - 1n] },
+        },
+      ],
     });
     model.graph.nodes.push({
       opType: 'Custom',
@@ -128,7 +153,10 @@ describe('ONNX model codec', () => {
     model.graph.unknownFields = [Uint8Array.from([0x7a, 0x02, 0x08, 0x01])];
     const bytes = encodeModel(model);
     const decoded = decodeModel(bytes);
-    expect(decoded.graph.nodes.at(-1)).toMatchObject({ domain: 'com.example', attributes: model.graph.nodes.at(-1)!.attributes });
+    expect(decoded.graph.nodes.at(-1)).toMatchObject({
+      domain: 'com.example',
+      attributes: model.graph.nodes.at(-1)!.attributes,
+    });
     const constant = decoded.graph.nodes.at(-2)!.attributes![0]!;
     expect(constant.type === 'tensor' && constant.value.int64Data).toEqual([-(2n ** 63n), 2n ** 63n - 1n]);
     expect(decoded.graph.unknownFields).toEqual([Uint8Array.from([0x7a, 0x02, 0x08, 0x01])]);
@@ -172,11 +200,37 @@ describe('ONNX model codec', () => {
 
   it('converts whole arrays to half bits exactly as toHalfBits does, into a reused buffer', () => {
     const edges = [
-      0, -0, 1, -2, 0.1, 65504, -65504, 65519.99, 65520, 1e6, -1e30, Infinity, -Infinity, NaN,
-      2 ** -14, 2 ** -14 * (1 - 2 ** -11), 2 ** -15, 2 ** -24, 2 ** -25, 2 ** -25 * 1.5, 2 ** -26,
-      2 ** -149, -(2 ** -149), 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1 + 2 ** -11 + 2 ** -23, 3 * 2 ** -25,
+      0,
+      -0,
+      1,
+      -2,
+      0.1,
+      65504,
+      -65504,
+      65519.99,
+      65520,
+      1e6,
+      -1e30,
+      Infinity,
+      -Infinity,
+      NaN,
+      2 ** -14,
+      2 ** -14 * (1 - 2 ** -11),
+      2 ** -15,
+      2 ** -24,
+      2 ** -25,
+      2 ** -25 * 1.5,
+      2 ** -26,
+      2 ** -149,
+      -(2 ** -149),
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      1 + 2 ** -11 + 2 ** -23,
+      3 * 2 ** -25,
     ];
-    const edgeBits = [0x7fc00000, 0xffc00001, 0x7f800001, 0xff800001, 0x387fffff, 0x38800000, 0x477fefff, 0x477ff000];
+    const edgeBits = [
+      0x7fc00000, 0xffc00001, 0x7f800001, 0xff800001, 0x387fffff, 0x38800000, 0x477fefff, 0x477ff000,
+    ];
     const values = new Float32Array(edges.length + edgeBits.length);
     values.set(edges);
     new Uint32Array(values.buffer).set(edgeBits, edges.length);
@@ -185,7 +239,9 @@ describe('ONNX model codec', () => {
         const expected = toHalfBits(input[i]!);
         if (out[i] !== expected) {
           const bits = new Uint32Array(input.buffer, input.byteOffset, input.length)[i]!;
-          throw new Error(`float bits 0x${bits.toString(16)}: got 0x${out[i]!.toString(16)}, expected 0x${expected.toString(16)}`);
+          throw new Error(
+            `float bits 0x${bits.toString(16)}: got 0x${out[i]!.toString(16)}, expected 0x${expected.toString(16)}`,
+          );
         }
       }
     };
@@ -203,11 +259,15 @@ describe('ONNX model codec', () => {
     // Values of every half exponent (and the rounding ties at each): mantissas with few low bits set.
     for (let i = 0; i < randomBits.length; i++) {
       const exponent = 96 + (i % 52); // 2^-31 … 2^20: underflow, subnormal, normal and overflow
-      randomBits[i] = ((randomBits[i]! & 0x80000000) | (exponent << 23) | (randomBits[i]! & 0x7fe000) | ((i & 3) << 11)) >>> 0;
+      randomBits[i] =
+        ((randomBits[i]! & 0x80000000) | (exponent << 23) | (randomBits[i]! & 0x7fe000) | ((i & 3) << 11)) >>>
+        0;
     }
     expectSame(view, float32ToHalfBits(view, reused));
     expect(() => float32ToHalfBits(values, new Uint16Array(1))).toThrow(RangeError);
-    expect(new Uint16Array(float32ToFloat16Bytes(Float32Array.from([1, -2])).buffer)).toEqual(Uint16Array.from([0x3c00, 0xc000]));
+    expect(new Uint16Array(float32ToFloat16Bytes(Float32Array.from([1, -2])).buffer)).toEqual(
+      Uint16Array.from([0x3c00, 0xc000]),
+    );
   });
 
   it('rejects bytes that are not an ONNX model', () => {

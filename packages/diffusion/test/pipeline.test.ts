@@ -2,12 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DiffusionEngine,
-  type DiffusionLogger,
-  type GenerateRequest,
-  type GenerationProgress,
-} from '../src';
+import { DiffusionEngine, type DiffusionLogger, type GenerateRequest, type GenerationProgress } from '../src';
 import {
   buildTinyModel,
   kohyaLora,

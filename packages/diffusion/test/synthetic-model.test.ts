@@ -63,7 +63,13 @@ describe('synthetic tiny model (fp32)', () => {
       expect(paths).toContain(p);
     }
     const scheduler = JSON.parse(readFileSync(join(model.dir, 'scheduler/scheduler_config.json'), 'utf8'));
-    expect(scheduler).toMatchObject({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', prediction_type: 'epsilon' });
+    expect(scheduler).toMatchObject({
+      num_train_timesteps: 1000,
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      beta_schedule: 'scaled_linear',
+      prediction_type: 'epsilon',
+    });
   });
 
   it('ships a CLIP BPE vocabulary the tokenizer can use', async () => {
@@ -71,7 +77,10 @@ describe('synthetic tiny model (fp32)', () => {
     const ids = tokenizer.encode('a watercolor painting of a cat');
     expect(ids).toHaveLength(77);
     expect(ids[0]).toBe(tokenizer.bosId);
-    const vocab = JSON.parse(readFileSync(join(model.dir, 'tokenizer/vocab.json'), 'utf8')) as Record<string, number>;
+    const vocab = JSON.parse(readFileSync(join(model.dir, 'tokenizer/vocab.json'), 'utf8')) as Record<
+      string,
+      number
+    >;
     // Learned merges make whole words single tokens; the end-of-text token has the highest id.
     expect(vocab['painting</w>']).toBeGreaterThan(511);
     expect(vocab['<|endoftext|>']).toBe(Math.max(...Object.values(vocab)));
@@ -102,7 +111,11 @@ describe('synthetic tiny model (fp32)', () => {
   ])('unet runs at %i×%i latents with CFG batch 2 and one timestep', async (h, w) => {
     const session = await ort.InferenceSession.create(join(model.dir, 'unet/model.onnx'));
     expect(session.inputNames).toEqual(['sample', 'timestep', 'encoder_hidden_states']);
-    expect(session.inputMetadata.map((m) => (m.isTensor ? m.type : ''))).toEqual(['float32', 'int64', 'float32']);
+    expect(session.inputMetadata.map((m) => (m.isTensor ? m.type : ''))).toEqual([
+      'float32',
+      'int64',
+      'float32',
+    ]);
     const out = await session.run({
       sample: new ort.Tensor('float32', randn(2 * 4 * h * w, 1), [2, 4, h, w]),
       timestep: new ort.Tensor('int64', BigInt64Array.from([981n]), [1]),
@@ -117,7 +130,12 @@ describe('synthetic tiny model (fp32)', () => {
     const path = join(model.dir, 'unet/model.onnx');
     const sample = new ort.Tensor('float32', randn(4 * 16 * 16, 3), [1, 4, 16, 16]);
     const text = (seed: number) => new ort.Tensor('float32', randn(77 * 32, seed), [1, 77, 32]);
-    const at = (t: bigint, s: number) => run(path, { sample, timestep: new ort.Tensor('int64', BigInt64Array.from([t]), [1]), encoder_hidden_states: text(s) });
+    const at = (t: bigint, s: number) =>
+      run(path, {
+        sample,
+        timestep: new ort.Tensor('int64', BigInt64Array.from([t]), [1]),
+        encoder_hidden_states: text(s),
+      });
     const a = (await at(10n, 4)).out_sample!.data as Float32Array;
     const b = (await at(900n, 4)).out_sample!.data as Float32Array;
     const c = (await at(10n, 5)).out_sample!.data as Float32Array;
@@ -152,10 +170,14 @@ describe('synthetic tiny model (fp32)', () => {
       expect(names).toContain(n);
     }
     // Linear weights are stored [in, out] (MatMul's right operand): ff.net.2 maps 4×64 → 64 channels.
-    const ffOut = unet.graph.initializers.find((t) => t.name === 'down_blocks.1.attentions.0.transformer_blocks.0.ff.net.2.weight');
+    const ffOut = unet.graph.initializers.find(
+      (t) => t.name === 'down_blocks.1.attentions.0.transformer_blocks.0.ff.net.2.weight',
+    );
     expect(ffOut?.dims).toEqual([256, 64]);
     const te = decodeModel(readFileSync(join(model.dir, 'text_encoder/model.onnx')));
-    expect(te.graph.initializers.map((t) => t.name)).toContain('text_model.encoder.layers.1.self_attn.q_proj.weight');
+    expect(te.graph.initializers.map((t) => t.name)).toContain(
+      'text_model.encoder.layers.1.self_attn.q_proj.weight',
+    );
   });
 
   it('decode → encode round-trips a generated sub-model byte for byte', () => {
@@ -171,13 +193,21 @@ describe('synthetic tiny model (fp32)', () => {
   it('the same seed gives byte-identical files, another seed different weights', () => {
     const again = buildSyntheticModel({ preset: 'tiny', dir: join(root, 'tiny-again'), seed: 7 });
     const other = buildSyntheticModel({ preset: 'tiny', dir: join(root, 'tiny-other'), seed: 8 });
-    const digest = (dir: string, p: string) => createHash('sha256').update(readFileSync(join(dir, p))).digest('hex');
+    const digest = (dir: string, p: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(dir, p)))
+        .digest('hex');
     for (const f of model.files) expect(digest(again.dir, f.path), f.path).toBe(digest(model.dir, f.path));
     expect(digest(other.dir, 'unet/model.onnx')).not.toBe(digest(model.dir, 'unet/model.onnx'));
   });
 
   it('stores weights as external data (as sd15 fp32 does) and runs the same', async () => {
-    const ext = buildSyntheticModel({ preset: 'tiny', dir: join(root, 'tiny-ext'), seed: 7, externalDataAbove: 0 });
+    const ext = buildSyntheticModel({
+      preset: 'tiny',
+      dir: join(root, 'tiny-ext'),
+      seed: 7,
+      externalDataAbove: 0,
+    });
     expect(ext.files.map((f) => f.path)).toContain('unet/model.onnx_data');
     const feeds = {
       sample: new ort.Tensor('float32', randn(2 * 4 * 16 * 16, 9), [2, 4, 16, 16]),
@@ -191,7 +221,9 @@ describe('synthetic tiny model (fp32)', () => {
 
   it('refuses to overwrite an existing folder and rejects bad options', () => {
     expect(() => buildSyntheticModel({ preset: 'tiny', dir: model.dir })).toThrow(/already exists/);
-    expect(() => buildSyntheticModel({ preset: 'huge' as 'tiny', dir: join(root, 'x') })).toThrow(/Unknown synthetic model preset/);
+    expect(() => buildSyntheticModel({ preset: 'huge' as 'tiny', dir: join(root, 'x') })).toThrow(
+      /Unknown synthetic model preset/,
+    );
     expect(() => buildSyntheticModel({ preset: 'tiny', dir: join(root, 'y'), seed: -1 })).toThrow(/seed/);
   });
 });
@@ -203,12 +235,18 @@ describe('synthetic tiny model (fp16)', () => {
   });
 
   it('loads with float16 inputs (timestep stays int64) and runs every sub-model', async () => {
-    const te = await run(join(dir, 'text_encoder/model.onnx'), { input_ids: new ort.Tensor('int32', new Int32Array(77).fill(3), [1, 77]) });
+    const te = await run(join(dir, 'text_encoder/model.onnx'), {
+      input_ids: new ort.Tensor('int32', new Int32Array(77).fill(3), [1, 77]),
+    });
     expect(te.last_hidden_state!.type).toBe('float16');
     expect(te.last_hidden_state!.dims).toEqual([1, 77, 32]);
 
     const session = await ort.InferenceSession.create(join(dir, 'unet/model.onnx'));
-    expect(session.inputMetadata.map((m) => (m.isTensor ? m.type : ''))).toEqual(['float16', 'int64', 'float16']);
+    expect(session.inputMetadata.map((m) => (m.isTensor ? m.type : ''))).toEqual([
+      'float16',
+      'int64',
+      'float16',
+    ]);
     const out = await session.run({
       sample: floatTensor('float16', randn(2 * 4 * 32 * 32, 1), [2, 4, 32, 32]),
       timestep: new ort.Tensor('int64', BigInt64Array.from([500n]), [1]),
@@ -218,7 +256,9 @@ describe('synthetic tiny model (fp16)', () => {
     expect(out.out_sample!.type).toBe('float16');
     expect(out.out_sample!.dims).toEqual([2, 4, 32, 32]);
 
-    const vae = await run(join(dir, 'vae_decoder/model.onnx'), { latent_sample: floatTensor('float16', randn(4 * 16 * 16, 3), [1, 4, 16, 16]) });
+    const vae = await run(join(dir, 'vae_decoder/model.onnx'), {
+      latent_sample: floatTensor('float16', randn(4 * 16 * 16, 3), [1, 4, 16, 16]),
+    });
     expect(vae.sample!.dims).toEqual([1, 3, 128, 128]);
   });
 

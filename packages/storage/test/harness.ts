@@ -32,7 +32,11 @@ export async function startFilesystemStorage(): Promise<
   });
   const port = await listen(server);
   const baseUrl = `http://127.0.0.1:${port}/storage`;
-  const storage = new FilesystemStorage({ root: root.path, publicBaseUrl: baseUrl, signingSecret: randomBytes(32) });
+  const storage = new FilesystemStorage({
+    root: root.path,
+    publicBaseUrl: baseUrl,
+    signingSecret: randomBytes(32),
+  });
   route.handler = createFilesystemStorageHandler(storage);
   return {
     storage,

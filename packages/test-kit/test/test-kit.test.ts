@@ -48,8 +48,14 @@ describe('requireService', () => {
   it('names the service and its variable when nothing listens', async () => {
     const port = await freePort();
     await expect(
-      requireService({ name: 'RabbitMQ', variable: 'TEST_AMQP_URL', url: `amqp://guest:secret@127.0.0.1:${port}` }),
-    ).rejects.toThrow(`RabbitMQ is not reachable at 127.0.0.1:${port} (ECONNREFUSED): start it, or set TEST_AMQP_URL`);
+      requireService({
+        name: 'RabbitMQ',
+        variable: 'TEST_AMQP_URL',
+        url: `amqp://guest:secret@127.0.0.1:${port}`,
+      }),
+    ).rejects.toThrow(
+      `RabbitMQ is not reachable at 127.0.0.1:${port} (ECONNREFUSED): start it, or set TEST_AMQP_URL`,
+    );
   });
 
   it('knows each service by name, variable and a URL', () => {

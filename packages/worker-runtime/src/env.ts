@@ -9,7 +9,9 @@ import { z } from 'zod';
 /** Repository root's `.data/`, the embedded default's data folder (same as the API's). */
 const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
 
-const booleanish = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const booleanish = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
 
 const webhookSecret = z.string().refine((secret) => {
   try {
@@ -33,8 +35,14 @@ export function workerEnvFields(defaults: { healthPort: number }) {
 
     // Broker: RabbitMQ in production; `in-process` only makes sense inside the API (embedded).
     QUEUE_DRIVER: z.enum(['rabbitmq', 'in-process']).optional(),
-    AMQP_URL: z.string().regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:5672/vhost').optional(),
-    QUEUE_PREFIX: z.string().regex(/^[\w.-]*$/).default(''),
+    AMQP_URL: z
+      .string()
+      .regex(/^amqps?:\/\//, 'expected amqp://user:pass@host:5672/vhost')
+      .optional(),
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[\w.-]*$/)
+      .default(''),
 
     // Reports go to the API's webhook adapter, signed with this worker's source secret.
     API_URL: z.url().default('http://127.0.0.1:3000'),
@@ -125,7 +133,10 @@ export function storageConfigFromEnv(e: CommonWorkerEnv, dataDir: string): Stora
 }
 
 /** Everything in a worker's settings but its own `worker` config. */
-export function processSettingsFromEnv(e: CommonWorkerEnv, dataDir: string): Omit<WorkerProcessSettings<never>, 'worker'> {
+export function processSettingsFromEnv(
+  e: CommonWorkerEnv,
+  dataDir: string,
+): Omit<WorkerProcessSettings<never>, 'worker'> {
   return {
     broker: { driver: queueDriverOf(e), url: e.AMQP_URL, prefix: e.QUEUE_PREFIX },
     storage: storageConfigFromEnv(e, dataDir),
@@ -158,7 +169,10 @@ export function workerIdentityFromEnv(e: CommonWorkerEnv, dataDir: string, kind:
  * The environment a worker embedded in the API reads: the API supplies where to report, the
  * secret and the data folder, and the queue and storage are the API's own (in-process, files).
  */
-export function embeddedEnv(given: { apiUrl: string; webhookSecret: string; dataDir: string }, env: EnvSource): EnvSource {
+export function embeddedEnv(
+  given: { apiUrl: string; webhookSecret: string; dataDir: string },
+  env: EnvSource,
+): EnvSource {
   return {
     ...env,
     API_URL: given.apiUrl,

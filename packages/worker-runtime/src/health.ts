@@ -10,15 +10,25 @@ export interface HealthSource {
  * storage reachable, not stopping), 503 otherwise; the body is the worker's own report, so it says
  * which part is down and what the worker is doing.
  */
-export async function startHealthServer(worker: HealthSource, port: number, host: string): Promise<Server & { url: string }> {
+export async function startHealthServer(
+  worker: HealthSource,
+  port: number,
+  host: string,
+): Promise<Server & { url: string }> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/health') {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
     worker.health().then(
-      (health) => res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(health)),
-      (error: unknown) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: String(error) })),
+      (health) =>
+        res
+          .writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify(health)),
+      (error: unknown) =>
+        res
+          .writeHead(503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: false, error: String(error) })),
     );
   });
   await new Promise<void>((resolve, reject) => {

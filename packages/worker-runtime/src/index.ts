@@ -16,5 +16,10 @@ export { takeJobsOneAtATime, untilAborted, type JobIntake } from './jobs';
 export { startHealthServer, type HealthSource } from './health';
 export { createWorkerLogger, type WorkerLog } from './log';
 export { connectBroker, stopOnSignals, type RunningWorker } from './process';
-export { createReportChannel, flushAndCloseReporter, type ReportChannel, type ReporterOptions } from './reports';
+export {
+  createReportChannel,
+  flushAndCloseReporter,
+  type ReportChannel,
+  type ReporterOptions,
+} from './reports';
 export { createWebhookSender, type WebhookDelivery, type WebhookSender } from './webhook-sender';

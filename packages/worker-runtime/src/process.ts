@@ -6,7 +6,11 @@ import type { WorkerLog } from './log';
  * The standalone process's broker: RabbitMQ (named after the worker, connection events logged),
  * or an in-process one with a warning, since nothing outside the process can publish to it.
  */
-export async function connectBroker(broker: BrokerSettings, workerId: string, log: WorkerLog): Promise<Broker> {
+export async function connectBroker(
+  broker: BrokerSettings,
+  workerId: string,
+  log: WorkerLog,
+): Promise<Broker> {
   if (broker.driver === 'in-process') {
     log.warn({}, 'QUEUE_DRIVER=in-process: this process only sees jobs published inside it (set AMQP_URL)');
     return createInProcessBroker({ prefix: broker.prefix });
@@ -16,7 +20,9 @@ export async function connectBroker(broker: BrokerSettings, workerId: string, lo
     prefix: broker.prefix,
     connectionName: workerId,
     onEvent: (event) =>
-      event.type === 'connected' ? log.info({}, 'broker connected') : log.warn({ broker: event }, `broker ${event.type}`),
+      event.type === 'connected'
+        ? log.info({}, 'broker connected')
+        : log.warn({ broker: event }, `broker ${event.type}`),
   });
 }
 
@@ -32,7 +38,11 @@ export interface RunningWorker {
  * sets exit code 1. `forceExitAfterMs`: exit even if something (a stuck socket) still holds the
  * event loop that long after the stop.
  */
-export function stopOnSignals(running: RunningWorker, log: WorkerLog, options: { forceExitAfterMs?: number } = {}): (signal: string) => Promise<void> {
+export function stopOnSignals(
+  running: RunningWorker,
+  log: WorkerLog,
+  options: { forceExitAfterMs?: number } = {},
+): (signal: string) => Promise<void> {
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
@@ -46,7 +56,8 @@ export function stopOnSignals(running: RunningWorker, log: WorkerLog, options: {
       process.exitCode = 1;
     } finally {
       running.health.close();
-      if (options.forceExitAfterMs !== undefined) setTimeout(() => process.exit(), options.forceExitAfterMs).unref();
+      if (options.forceExitAfterMs !== undefined)
+        setTimeout(() => process.exit(), options.forceExitAfterMs).unref();
     }
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -34,7 +34,10 @@ export interface ReportChannel {
  * and how progress is queued.
  */
 export function createReportChannel(
-  options: ReporterOptions & { source: string; /** Caps the progress request's timeout. */ progressTimeoutMs?: number },
+  options: ReporterOptions & {
+    source: string;
+    /** Caps the progress request's timeout. */ progressTimeoutMs?: number;
+  },
 ): ReportChannel {
   const { log, source } = options;
   const common = {
@@ -47,7 +50,9 @@ export function createReportChannel(
   const answerSender = createWebhookSender({ ...common, retry });
   const progressSender = createWebhookSender({
     ...common,
-    ...(options.progressTimeoutMs === undefined ? {} : { requestTimeoutMs: Math.min(common.requestTimeoutMs, options.progressTimeoutMs) }),
+    ...(options.progressTimeoutMs === undefined
+      ? {}
+      : { requestTimeoutMs: Math.min(common.requestTimeoutMs, options.progressTimeoutMs) }),
     retry: { maxAttempts: 2, initialDelayMs: 200 },
   });
   const finalSender = createDurableWebhookSender({
@@ -64,7 +69,11 @@ export function createReportChannel(
     async sendFinal(path, payload) {
       try {
         const result = await finalSender.send(path, payload);
-        if (!result.delivered) log.warn({ path, webhookId: result.webhookId }, 'API unreachable: report spooled for later delivery');
+        if (!result.delivered)
+          log.warn(
+            { path, webhookId: result.webhookId },
+            'API unreachable: report spooled for later delivery',
+          );
         return { delivered: result.delivered };
       } catch (error) {
         // 4xx: the API refuses this report for good; retrying the same bytes cannot help.
@@ -93,6 +102,7 @@ export async function flushAndCloseReporter(
     log.warn({ err: error }, 'spool flush failed');
     return undefined;
   });
-  if (spool?.remaining) log.warn({ remaining: spool.remaining, spoolDir }, 'reports left in the spool for the next start');
+  if (spool?.remaining)
+    log.warn({ remaining: spool.remaining, spoolDir }, 'reports left in the spool for the next start');
   await reporter.close();
 }

@@ -97,7 +97,8 @@ export function createWebhookSender(options: WebhookSenderOptions): WebhookSende
           signal: AbortSignal.timeout(timeoutMs),
         });
         const text = await response.text().catch(() => '');
-        if (response.ok) return { webhookId, status: response.status, attempts: attempt, body: parseJson(text) };
+        if (response.ok)
+          return { webhookId, status: response.status, attempts: attempt, body: parseJson(text) };
         if (!isRetryableStatus(response.status)) {
           throw new DomainError(
             'WEBHOOK_REJECTED',

@@ -1,19 +1,34 @@
 import { generateWebhookSecret } from '@stylelicense/contracts';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { embeddedEnv, parseWorkerEnv, processSettingsFromEnv, workerEnvFields, workerIdentityFromEnv } from '../src/index';
+import {
+  embeddedEnv,
+  parseWorkerEnv,
+  processSettingsFromEnv,
+  workerEnvFields,
+  workerIdentityFromEnv,
+} from '../src/index';
 
 const secret = generateWebhookSecret();
 // A worker's schema the way the workers build theirs: the shared fields plus one of its own.
-const schema = z.object({ ...workerEnvFields({ healthPort: 8090 }), ENGINE: z.enum(['a', 'b']).default('a'), ENGINE_PATH: z.string().optional() });
-const needsPath = (e: z.output<typeof schema>) => (e.ENGINE === 'b' && !e.ENGINE_PATH ? ['ENGINE_PATH (ENGINE=b)'] : []);
+const schema = z.object({
+  ...workerEnvFields({ healthPort: 8090 }),
+  ENGINE: z.enum(['a', 'b']).default('a'),
+  ENGINE_PATH: z.string().optional(),
+});
+const needsPath = (e: z.output<typeof schema>) =>
+  e.ENGINE === 'b' && !e.ENGINE_PATH ? ['ENGINE_PATH (ENGINE=b)'] : [];
 
 describe('shared worker variables', () => {
   it('defaults to the in-process queue, files under DATA_DIR/storage, the given health port, info logs', () => {
     const e = parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, DATA_DIR: '/srv/data' });
     const settings = processSettingsFromEnv(e, '/srv/data');
     expect(settings.broker).toEqual({ driver: 'in-process', url: undefined, prefix: '' });
-    expect(settings.storage).toMatchObject({ driver: 'filesystem', root: '/srv/data/storage', publicBaseUrl: 'http://127.0.0.1:3000/api/storage' });
+    expect(settings.storage).toMatchObject({
+      driver: 'filesystem',
+      root: '/srv/data/storage',
+      publicBaseUrl: 'http://127.0.0.1:3000/api/storage',
+    });
     expect(settings.health).toEqual({ port: 8090, host: '0.0.0.0' });
     expect(settings.logLevel).toBe('info');
     expect(workerIdentityFromEnv(e, '/srv/data', 'painting')).toMatchObject({
@@ -43,7 +58,11 @@ describe('shared worker variables', () => {
       SHUTDOWN_GRACE_MS: '5000',
     });
     const settings = processSettingsFromEnv(e, '/d');
-    expect(settings.broker).toEqual({ driver: 'rabbitmq', url: 'amqps://u:p@rabbitmq:5671/prod', prefix: 'prod.' });
+    expect(settings.broker).toEqual({
+      driver: 'rabbitmq',
+      url: 'amqps://u:p@rabbitmq:5671/prod',
+      prefix: 'prod.',
+    });
     expect(settings.storage).toEqual({
       driver: 's3',
       bucket: 'stylelicense',
@@ -79,19 +98,30 @@ describe('shared worker variables', () => {
 
   it('names every bad or missing variable in one error', () => {
     expect(() => parseWorkerEnv(schema, {})).toThrow(/^Invalid configuration:\n {2}WEBHOOK_SECRET: /);
-    expect(() => parseWorkerEnv(schema, { WEBHOOK_SECRET: 'hunter2' })).toThrow(/WEBHOOK_SECRET: expected whsec_/);
-    expect(() => parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, AMQP_URL: 'http://rabbit' })).toThrow(/AMQP_URL: expected amqp:\/\//);
-    expect(() => parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, LOG_LEVEL: 'loud', HEALTH_PORT: '70000' })).toThrow(
-      /LOG_LEVEL: .*\n {2}HEALTH_PORT: /s,
+    expect(() => parseWorkerEnv(schema, { WEBHOOK_SECRET: 'hunter2' })).toThrow(
+      /WEBHOOK_SECRET: expected whsec_/,
     );
-    expect(() => parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, QUEUE_DRIVER: 'rabbitmq', STORAGE_DRIVER: 's3' })).toThrow(
+    expect(() => parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, AMQP_URL: 'http://rabbit' })).toThrow(
+      /AMQP_URL: expected amqp:\/\//,
+    );
+    expect(() =>
+      parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, LOG_LEVEL: 'loud', HEALTH_PORT: '70000' }),
+    ).toThrow(/LOG_LEVEL: .*\n {2}HEALTH_PORT: /s);
+    expect(() =>
+      parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, QUEUE_DRIVER: 'rabbitmq', STORAGE_DRIVER: 's3' }),
+    ).toThrow(
       'Invalid configuration:\n  AMQP_URL (QUEUE_DRIVER=rabbitmq): required\n  S3_BUCKET (STORAGE_DRIVER=s3): required',
     );
   });
 
   it("adds the worker's own driver rules after the shared ones", () => {
-    expect(parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, ENGINE: 'b', ENGINE_PATH: '/x' }, needsPath).ENGINE_PATH).toBe('/x');
-    expect(() => parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, ENGINE: 'b', STORAGE_DRIVER: 's3' }, needsPath)).toThrow(
+    expect(
+      parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, ENGINE: 'b', ENGINE_PATH: '/x' }, needsPath)
+        .ENGINE_PATH,
+    ).toBe('/x');
+    expect(() =>
+      parseWorkerEnv(schema, { WEBHOOK_SECRET: secret, ENGINE: 'b', STORAGE_DRIVER: 's3' }, needsPath),
+    ).toThrow(
       'Invalid configuration:\n  S3_BUCKET (STORAGE_DRIVER=s3): required\n  ENGINE_PATH (ENGINE=b): required',
     );
   });
@@ -103,6 +133,9 @@ describe('shared worker variables', () => {
     );
     const e = parseWorkerEnv(schema, env);
     expect(e).toMatchObject({ API_URL: 'http://127.0.0.1:4000', DATA_DIR: '/tmp/x', ENGINE: 'b' });
-    expect(processSettingsFromEnv(e, '/tmp/x')).toMatchObject({ broker: { driver: 'in-process' }, storage: { driver: 'filesystem' } });
+    expect(processSettingsFromEnv(e, '/tmp/x')).toMatchObject({
+      broker: { driver: 'in-process' },
+      storage: { driver: 'filesystem' },
+    });
   });
 });

@@ -26,7 +26,11 @@ describe('health server', () => {
   });
 
   it('answers 503 with the error when the report itself fails', async () => {
-    server = await startHealthServer({ health: () => Promise.reject(new Error('broker gone')) }, 0, '127.0.0.1');
+    server = await startHealthServer(
+      { health: () => Promise.reject(new Error('broker gone')) },
+      0,
+      '127.0.0.1',
+    );
     const response = await fetch(`${server.url}/health`);
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ ok: false, error: 'Error: broker gone' });
@@ -45,6 +49,8 @@ describe('health server', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     const port = Number(new URL(server.url).port);
-    await expect(startHealthServer({ health: async () => ({ ok: true }) }, port, '0.0.0.0')).rejects.toThrow(/EADDRINUSE/);
+    await expect(startHealthServer({ health: async () => ({ ok: true }) }, port, '0.0.0.0')).rejects.toThrow(
+      /EADDRINUSE/,
+    );
   });
 });

@@ -55,7 +55,9 @@ describe('taking jobs one at a time', () => {
 
 describe('untilAborted', () => {
   it('passes the result through, or rejects with the reason as soon as the signal aborts', async () => {
-    await expect(untilAborted(Promise.resolve('stored'), new AbortController().signal)).resolves.toBe('stored');
+    await expect(untilAborted(Promise.resolve('stored'), new AbortController().signal)).resolves.toBe(
+      'stored',
+    );
 
     const stopping = new AbortController();
     const never = new Promise<string>(() => {});

@@ -26,7 +26,9 @@ afterEach(() => {
 describe('process plumbing', () => {
   it('the in-process broker comes with a warning that nothing outside can publish to it', async () => {
     const broker = await connectBroker({ driver: 'in-process', prefix: 'wr-test.' }, 'worker-1', log);
-    expect(messages).toEqual(['warn QUEUE_DRIVER=in-process: this process only sees jobs published inside it (set AMQP_URL)']);
+    expect(messages).toEqual([
+      'warn QUEUE_DRIVER=in-process: this process only sees jobs published inside it (set AMQP_URL)',
+    ]);
     expect((await broker.checkHealth()).ok).toBe(true);
     await broker.close();
   });

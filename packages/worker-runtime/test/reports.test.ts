@@ -25,13 +25,21 @@ async function fakeApi(status: () => number) {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', source: req.headers['webhook-source'] as string | undefined, body: JSON.parse(body) });
+      received.push({
+        path: req.url ?? '',
+        source: req.headers['webhook-source'] as string | undefined,
+        body: JSON.parse(body),
+      });
       res.writeHead(status(), { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, received, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 let spoolDir: string;
@@ -48,9 +56,14 @@ describe('report channel', () => {
     const { log } = recordingLog();
     const channel = createReportChannel({ apiUrl: api.url, secret, spoolDir, log, source: 'inference' });
     try {
-      await expect(channel.sendFinal('/webhooks/done', { v: 1, id: 'a' })).resolves.toEqual({ delivered: true });
+      await expect(channel.sendFinal('/webhooks/done', { v: 1, id: 'a' })).resolves.toEqual({
+        delivered: true,
+      });
       await channel.progressSender.send('/webhooks/progress', { v: 1, pct: 50 });
-      await expect(channel.send('/webhooks/started', { v: 1 })).resolves.toMatchObject({ status: 200, body: {} });
+      await expect(channel.send('/webhooks/started', { v: 1 })).resolves.toMatchObject({
+        status: 200,
+        body: {},
+      });
       expect(api.received).toEqual([
         { path: '/webhooks/done', source: 'inference', body: { v: 1, id: 'a' } },
         { path: '/webhooks/progress', source: 'inference', body: { v: 1, pct: 50 } },
@@ -65,10 +78,19 @@ describe('report channel', () => {
   it('a 4xx answer is final: not spooled, logged as rejected', async () => {
     const api = await fakeApi(() => 422);
     const { log, lines } = recordingLog();
-    const channel = createReportChannel({ apiUrl: api.url, secret, spoolDir, log, source: 'training', maxAttempts: 1 });
+    const channel = createReportChannel({
+      apiUrl: api.url,
+      secret,
+      spoolDir,
+      log,
+      source: 'training',
+      maxAttempts: 1,
+    });
     try {
       await expect(channel.sendFinal('/webhooks/done', { v: 1 })).resolves.toEqual({ delivered: false });
-      expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'API rejected the report' }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 'error', message: 'API rejected the report' }),
+      );
       await expect(channel.flush()).resolves.toEqual({ delivered: 0, remaining: 0 });
     } finally {
       await channel.close();
@@ -80,18 +102,41 @@ describe('report channel', () => {
     let status = 503;
     const api = await fakeApi(() => status);
     const { log, lines } = recordingLog();
-    const channel = createReportChannel({ apiUrl: api.url, secret, spoolDir, log, source: 'training', maxAttempts: 1 });
+    const channel = createReportChannel({
+      apiUrl: api.url,
+      secret,
+      spoolDir,
+      log,
+      source: 'training',
+      maxAttempts: 1,
+    });
     try {
       await expect(channel.sendFinal('/webhooks/done', { v: 1 })).resolves.toEqual({ delivered: false });
-      expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', message: 'API unreachable: report spooled for later delivery' }));
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: 'API unreachable: report spooled for later delivery',
+        }),
+      );
       expect((await readdir(spoolDir)).some((name) => name.endsWith('.json'))).toBe(true);
 
       await flushAndCloseReporter(channel, log, spoolDir);
-      expect(lines).toContainEqual({ level: 'warn', fields: { remaining: 1, spoolDir }, message: 'reports left in the spool for the next start' });
+      expect(lines).toContainEqual({
+        level: 'warn',
+        fields: { remaining: 1, spoolDir },
+        message: 'reports left in the spool for the next start',
+      });
 
       // The next start delivers it.
       status = 200;
-      const next = createReportChannel({ apiUrl: api.url, secret, spoolDir, log, source: 'training', maxAttempts: 1 });
+      const next = createReportChannel({
+        apiUrl: api.url,
+        secret,
+        spoolDir,
+        log,
+        source: 'training',
+        maxAttempts: 1,
+      });
       await expect(next.flush()).resolves.toEqual({ delivered: 1, remaining: 0 });
       await next.close();
     } finally {

@@ -1,10 +1,18 @@
 import type pg from 'pg';
 
 /** Marketplace size (SPEC bench: ≥ 50k users, 10k styles, 200k generations, 1M likes). */
-export const SIZE = { users: 50_000, artists: 2_000, follows: 300_000, styles: 10_000, generations: 200_000, likes: 1_000_000 };
+export const SIZE = {
+  users: 50_000,
+  artists: 2_000,
+  follows: 300_000,
+  styles: 10_000,
+  generations: 200_000,
+  likes: 1_000_000,
+};
 
 // English words for style names, artist names, usernames and tags, so search has something to rank.
-export const WORDS = `amber aqua arctic ash aurora autumn azure bamboo baroque birch bloom blossom blue bold breeze bronze
+export const WORDS =
+  `amber aqua arctic ash aurora autumn azure bamboo baroque birch bloom blossom blue bold breeze bronze
 brush canvas carbon cedar charcoal cherry chrome cinder citrus clay cloud cobalt copper coral cosmic cotton crimson crystal
 dawn desert dream dusk ember emerald fable fern fire flora fog forest frost garden gilded glass glow gold granite harbor
 haze honey indigo ink iris ivory jade jasmine lagoon lantern lavender lemon lilac linen lotus lunar maple marble meadow
@@ -22,9 +30,13 @@ export async function seedCatalog(client: pg.PoolClient, log: (line: string) => 
   const step = async (what: string, sql: string, params: unknown[] = []) => {
     const started = performance.now();
     const result = await client.query(sql, params);
-    log(`  ${what.padEnd(34)} ${String(result.rowCount ?? '').padStart(9)} rows  ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `  ${what.padEnd(34)} ${String(result.rowCount ?? '').padStart(9)} rows  ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   };
-  await client.query("SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; SET work_mem = '64MB'");
+  await client.query(
+    "SET synchronous_commit = off; SET maintenance_work_mem = '256MB'; SET work_mem = '64MB'",
+  );
   const w = WORDS;
   await step(
     'users',

@@ -17,7 +17,10 @@ const signed = new WeakMap<ObjectStorage, Map<string, { url: string; until: numb
  * A client never sees a storage key or path, only a presigned, expiring URL from the storage layer.
  * Null when there is nothing stored yet.
  */
-export async function downloadUrl(storage: ObjectStorage, key: string | null | undefined): Promise<string | null> {
+export async function downloadUrl(
+  storage: ObjectStorage,
+  key: string | null | undefined,
+): Promise<string | null> {
   if (!key) return null;
   let links = signed.get(storage);
   if (!links) signed.set(storage, (links = new Map<string, { url: string; until: number }>()));

@@ -62,13 +62,16 @@ const timePosition = z.object({ t: z.string().datetime(), id: z.string().min(1).
  * Rows must expose `createdAt` and `id` (select them).
  */
 export const timeCursor = {
-  of: (row: { createdAt: Date; id: string }): string => encodeCursor({ t: row.createdAt.toISOString(), id: row.id }),
+  of: (row: { createdAt: Date; id: string }): string =>
+    encodeCursor({ t: row.createdAt.toISOString(), id: row.id }),
   decode: (cursor: string): { createdAt: Date; id: string } => {
     const { t, id } = decodeCursor(cursor, timePosition);
     return { createdAt: new Date(t), id };
   },
   /** `{}` without a cursor, so it can be spread into any `where`. */
-  where: (cursor: string | null | undefined): { OR?: Array<{ createdAt: { lt: Date } } | { createdAt: Date; id: { lt: string } }> } => {
+  where: (
+    cursor: string | null | undefined,
+  ): { OR?: Array<{ createdAt: { lt: Date } } | { createdAt: Date; id: { lt: string } }> } => {
     if (!cursor) return {};
     const { createdAt, id } = timeCursor.decode(cursor);
     return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };

@@ -16,7 +16,9 @@ export async function assertGenerationVisible(
     SELECT user_id::text, (is_public AND NOT is_hidden AND status = 'completed') AS listed
     FROM generations WHERE id = ${generationId}::uuid`;
   const row = rows[0];
-  const allowed = row && (row.listed || (viewer && (viewer.userId === row.user_id || viewer.role === 'admin')));
-  if (!row || !allowed) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', { generationId });
+  const allowed =
+    row && (row.listed || (viewer && (viewer.userId === row.user_id || viewer.role === 'admin')));
+  if (!row || !allowed)
+    throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', { generationId });
   return { ownerId: row.user_id };
 }

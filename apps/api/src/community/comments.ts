@@ -70,10 +70,17 @@ export async function addComment(
     let parentAuthor: string | null = null;
     if (parentId) {
       // KEY SHARE: a concurrent delete of the parent waits for us (and then removes our reply with it).
-      const [parent] = await tx.$queryRaw<Array<{ user_id: string; parent_id: string | null; generation_id: string }>>`
+      const [parent] = await tx.$queryRaw<
+        Array<{ user_id: string; parent_id: string | null; generation_id: string }>
+      >`
         SELECT user_id::text, parent_id::text, generation_id::text FROM comments WHERE id = ${parentId}::uuid FOR KEY SHARE`;
-      if (!parent || parent.generation_id !== generationId) throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId: parentId });
-      if (parent.parent_id) throw new DomainError('REPLY_DEPTH_EXCEEDED', 'Replies cannot have replies; reply to the comment above instead.');
+      if (!parent || parent.generation_id !== generationId)
+        throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId: parentId });
+      if (parent.parent_id)
+        throw new DomainError(
+          'REPLY_DEPTH_EXCEEDED',
+          'Replies cannot have replies; reply to the comment above instead.',
+        );
       parentAuthor = parent.user_id;
     }
     const created = await tx.comment.create({
@@ -82,9 +89,27 @@ export async function addComment(
     });
     await tx.$executeRaw`UPDATE generations SET comment_count = comment_count + 1 WHERE id = ${generationId}::uuid`;
     const metadata = { commentId: created.id, excerpt: text.slice(0, 140) };
-    const events = [await notify(tx, { recipientId: ownerId, actorId: viewer.userId, type: 'comment', targetType: 'generation', targetId: generationId, metadata })];
+    const events = [
+      await notify(tx, {
+        recipientId: ownerId,
+        actorId: viewer.userId,
+        type: 'comment',
+        targetType: 'generation',
+        targetId: generationId,
+        metadata,
+      }),
+    ];
     if (parentAuthor && parentAuthor !== ownerId) {
-      events.push(await notify(tx, { recipientId: parentAuthor, actorId: viewer.userId, type: 'comment', targetType: 'comment', targetId: parentId!, metadata }));
+      events.push(
+        await notify(tx, {
+          recipientId: parentAuthor,
+          actorId: viewer.userId,
+          type: 'comment',
+          targetType: 'comment',
+          targetId: parentId!,
+          metadata,
+        }),
+      );
     }
     return { comment: toView(created), events };
   });
@@ -93,15 +118,26 @@ export async function addComment(
 }
 
 /** Only the author edits; anyone else gets COMMENT_NOT_FOUND. */
-export async function editComment({ db }: Pick<AppDeps, 'db'>, viewer: Viewer, { commentId, content }: { commentId: string; content: string }): Promise<CommentView> {
+export async function editComment(
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
+  { commentId, content }: { commentId: string; content: string },
+): Promise<CommentView> {
   const text = cleanContent(content);
-  const { count } = await db.comment.updateMany({ where: { id: commentId, userId: viewer.userId }, data: { content: text } });
+  const { count } = await db.comment.updateMany({
+    where: { id: commentId, userId: viewer.userId },
+    data: { content: text },
+  });
   if (count === 0) throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
   return toView(await db.comment.findUniqueOrThrow({ where: { id: commentId }, select: commentSelect }));
 }
 
 /** The author or an admin deletes a comment together with its replies; comment_count drops by all of them. */
-export async function deleteComment({ db }: Pick<AppDeps, 'db'>, viewer: Viewer, { commentId }: { commentId: string }): Promise<{ deleted: number }> {
+export async function deleteComment(
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
+  { commentId }: { commentId: string },
+): Promise<{ deleted: number }> {
   return withTransaction(db, async (tx) => {
     // Lock first so a reply being written concurrently is either in our count or refused.
     const [comment] = await tx.$queryRaw<Array<{ user_id: string; generation_id: string }>>`
@@ -109,7 +145,8 @@ export async function deleteComment({ db }: Pick<AppDeps, 'db'>, viewer: Viewer,
     if (!comment || (comment.user_id !== viewer.userId && viewer.role !== 'admin')) {
       throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
     }
-    const deleted = await tx.$executeRaw`DELETE FROM comments WHERE id = ${commentId}::uuid OR parent_id = ${commentId}::uuid`;
+    const deleted =
+      await tx.$executeRaw`DELETE FROM comments WHERE id = ${commentId}::uuid OR parent_id = ${commentId}::uuid`;
     await tx.$executeRaw`UPDATE generations SET comment_count = comment_count - ${deleted} WHERE id = ${comment.generation_id}::uuid`;
     return { deleted };
   });
@@ -136,6 +173,9 @@ export async function listComments(
   });
   return {
     ...page,
-    items: page.items.map((c) => ({ ...toView(c), replies: replies.filter((r) => r.parentId === c.id).map(toView) })),
+    items: page.items.map((c) => ({
+      ...toView(c),
+      replies: replies.filter((r) => r.parentId === c.id).map(toView),
+    })),
   };
 }

@@ -6,8 +6,12 @@ import { follow, listFollows, unfollow } from './follows';
 const userIdInput = z.object({ userId: z.uuid() });
 
 export const followsRouter = router({
-  follow: authedProcedure.input(userIdInput).mutation(({ ctx, input }) => follow(ctx.deps, ctx.viewer, input)),
-  unfollow: authedProcedure.input(userIdInput).mutation(({ ctx, input }) => unfollow(ctx.deps, ctx.viewer, input)),
+  follow: authedProcedure
+    .input(userIdInput)
+    .mutation(({ ctx, input }) => follow(ctx.deps, ctx.viewer, input)),
+  unfollow: authedProcedure
+    .input(userIdInput)
+    .mutation(({ ctx, input }) => unfollow(ctx.deps, ctx.viewer, input)),
   /** Whom I follow. */
   following: authedProcedure
     .input(paginationInput)

@@ -17,14 +17,16 @@ export async function follow(
   { userId: followingId }: { userId: string },
 ): Promise<{ following: true }> {
   const followerId = viewer.userId;
-  if (followerId === followingId) throw new DomainError('SELF_FOLLOW_NOT_ALLOWED', 'You cannot follow yourself.');
+  if (followerId === followingId)
+    throw new DomainError('SELF_FOLLOW_NOT_ALLOWED', 'You cannot follow yourself.');
   const event = await withTransaction(db, async (tx) => {
     const target = await tx.user.findUnique({ where: { id: followingId }, select: { isActive: true } });
     if (!target?.isActive) throw new DomainError('NOT_FOUND', 'No such user.', { userId: followingId });
     const inserted = await tx.$executeRaw`
       INSERT INTO follows (follower_id, following_id) VALUES (${followerId}::uuid, ${followingId}::uuid)
       ON CONFLICT DO NOTHING`;
-    if (inserted === 0) throw new DomainError('DUPLICATE_FOLLOW', 'You already follow this user.', { userId: followingId });
+    if (inserted === 0)
+      throw new DomainError('DUPLICATE_FOLLOW', 'You already follow this user.', { userId: followingId });
     await tx.$executeRaw`UPDATE artists SET follower_count = follower_count + 1 WHERE user_id = ${followingId}::uuid`;
     return notify(tx, {
       recipientId: followingId,
@@ -70,13 +72,25 @@ const followCursor = z.object({ t: z.string().datetime(), id: z.string().uuid() 
 export async function listFollows(
   { db }: Pick<AppDeps, 'db'>,
   viewer: Viewer,
-  { direction, limit, cursor }: { direction: 'following' | 'followers'; limit: number; cursor?: string | null },
+  {
+    direction,
+    limit,
+    cursor,
+  }: { direction: 'following' | 'followers'; limit: number; cursor?: string | null },
 ): Promise<Page<FollowedUser>> {
   const userId = viewer.userId;
   const after = cursor ? decodeCursor(cursor, followCursor) : null;
   const mine = direction === 'following' ? 'follower_id' : 'following_id';
   const other = direction === 'following' ? 'following_id' : 'follower_id';
-  const rows = await db.$queryRawUnsafe<Array<{ id: string; username: string; profile_image: string | null; artist_name: string | null; created_at: Date }>>(
+  const rows = await db.$queryRawUnsafe<
+    Array<{
+      id: string;
+      username: string;
+      profile_image: string | null;
+      artist_name: string | null;
+      created_at: Date;
+    }>
+  >(
     `SELECT u.id::text, u.username, u.profile_image, a.artist_name, f.created_at
      FROM follows f JOIN users u ON u.id = f.${other} LEFT JOIN artists a ON a.user_id = u.id
      WHERE f.${mine} = $1::uuid AND ($2::timestamptz IS NULL OR (f.created_at, f.${other}) < ($2::timestamptz, $3::uuid))
@@ -87,7 +101,13 @@ export async function listFollows(
     limit + 1,
   );
   return pageOf(
-    rows.map((r) => ({ id: r.id, username: r.username, profileImage: r.profile_image, artistName: r.artist_name, followedAt: r.created_at })),
+    rows.map((r) => ({
+      id: r.id,
+      username: r.username,
+      profileImage: r.profile_image,
+      artistName: r.artist_name,
+      followedAt: r.created_at,
+    })),
     limit,
     (last) => encodeCursor({ t: last.followedAt.toISOString(), id: last.id }),
   );

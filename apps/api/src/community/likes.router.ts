@@ -5,6 +5,10 @@ import { like, unlike } from './likes';
 const generationIdInput = z.object({ generationId: z.uuid() });
 
 export const likesRouter = router({
-  like: authedProcedure.input(generationIdInput).mutation(({ ctx, input }) => like(ctx.deps, ctx.viewer, input)),
-  unlike: authedProcedure.input(generationIdInput).mutation(({ ctx, input }) => unlike(ctx.deps, ctx.viewer, input)),
+  like: authedProcedure
+    .input(generationIdInput)
+    .mutation(({ ctx, input }) => like(ctx.deps, ctx.viewer, input)),
+  unlike: authedProcedure
+    .input(generationIdInput)
+    .mutation(({ ctx, input }) => unlike(ctx.deps, ctx.viewer, input)),
 });

@@ -51,7 +51,9 @@ export async function unlike(
       deleted > 0
         ? await tx.$queryRaw<Array<{ like_count: number }>>`
             UPDATE generations SET like_count = like_count - 1 WHERE id = ${generationId}::uuid RETURNING like_count`
-        : await tx.$queryRaw<Array<{ like_count: number }>>`SELECT like_count FROM generations WHERE id = ${generationId}::uuid`;
+        : await tx.$queryRaw<
+            Array<{ like_count: number }>
+          >`SELECT like_count FROM generations WHERE id = ${generationId}::uuid`;
     return { liked: false as const, likeCount: counted!.like_count };
   });
 }

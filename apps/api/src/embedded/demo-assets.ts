@@ -9,7 +9,11 @@ import { hash32, paintingPicture, paintingPixels, signaturePicture } from './dem
 // artist, a LoRA and a cover artwork per demo style, a signed result per seeded generation.
 // Idempotent: every key is checked with `head` and only missing objects are written.
 
-const DB_ASPECT_SIZES = { square: ASPECT_RATIOS['1:1'], squareLarge: ASPECT_RATIOS['2:2'], portrait: ASPECT_RATIOS['1:2'] } as const;
+const DB_ASPECT_SIZES = {
+  square: ASPECT_RATIOS['1:1'],
+  squareLarge: ASPECT_RATIOS['2:2'],
+  portrait: ASPECT_RATIOS['1:2'],
+} as const;
 const DEMO_METADATA = { 'stylelicense-demo': 'true' };
 
 export interface DemoAssetsOptions {
@@ -35,13 +39,26 @@ export interface DemoAssetsReport {
 }
 
 /** Writes whatever files the demo seed's rows name but storage lacks. */
-export async function ensureDemoAssets({ db, storage, makeLora }: DemoAssetsOptions): Promise<DemoAssetsReport> {
+export async function ensureDemoAssets({
+  db,
+  storage,
+  makeLora,
+}: DemoAssetsOptions): Promise<DemoAssetsReport> {
   const started = performance.now();
-  const report: DemoAssetsReport = { created: { signatures: 0, loras: 0, thumbnails: 0, results: 0 }, present: 0, skipped: [], ms: 0 };
+  const report: DemoAssetsReport = {
+    created: { signatures: 0, loras: 0, thumbnails: 0, results: 0 },
+    present: 0,
+    skipped: [],
+    ms: 0,
+  };
   const ids = demoSeedIds();
 
   // Each missing object is made only when needed: a second start only pays for the `head`s.
-  const ensure = async (kind: DemoAssetKind, key: string, make: () => Promise<{ bytes: Uint8Array; contentType: string }>) => {
+  const ensure = async (
+    kind: DemoAssetKind,
+    key: string,
+    make: () => Promise<{ bytes: Uint8Array; contentType: string }>,
+  ) => {
     if (await storage.head(key)) {
       report.present++;
       return;
@@ -57,7 +74,10 @@ export async function ensureDemoAssets({ db, storage, makeLora }: DemoAssetsOpti
   });
   for (const artist of artists) {
     if (!artist.signatureImage) continue;
-    await ensure('signatures', artist.signatureImage, async () => ({ bytes: await signaturePicture(artist.artistName), contentType: 'image/png' }));
+    await ensure('signatures', artist.signatureImage, async () => ({
+      bytes: await signaturePicture(artist.artistName),
+      contentType: 'image/png',
+    }));
   }
 
   const styles = await db.style.findMany({
@@ -68,7 +88,10 @@ export async function ensureDemoAssets({ db, storage, makeLora }: DemoAssetsOpti
     if (style.modelPath) {
       const modelPath = style.modelPath;
       if (makeLora) {
-        await ensure('loras', modelPath, async () => ({ bytes: await makeLora(hash32(`lora:${style.id}`)), contentType: 'application/octet-stream' }));
+        await ensure('loras', modelPath, async () => ({
+          bytes: await makeLora(hash32(`lora:${style.id}`)),
+          contentType: 'application/octet-stream',
+        }));
       } else if (!(await storage.head(modelPath))) {
         report.skipped.push(modelPath);
       } else {
@@ -77,14 +100,22 @@ export async function ensureDemoAssets({ db, storage, makeLora }: DemoAssetsOpti
     }
     if (style.thumbnail) {
       const cover = { styleId: style.id, seed: 0, width: 512, height: 512, caption: style.name };
-      await ensure('thumbnails', style.thumbnail, async () => ({ bytes: await paintingPicture(cover), contentType: 'image/png' }));
+      await ensure('thumbnails', style.thumbnail, async () => ({
+        bytes: await paintingPicture(cover),
+        contentType: 'image/png',
+      }));
     }
   }
 
   const byArtist = new Map(artists.map((artist) => [artist.userId, artist]));
   const byStyle = new Map(styles.map((style) => [style.id, style]));
   const generations = await db.generation.findMany({
-    where: { styleId: { in: ids.styleIds }, userId: { in: ids.userIds }, status: 'completed', resultImage: { not: null } },
+    where: {
+      styleId: { in: ids.styleIds },
+      userId: { in: ids.userIds },
+      status: 'completed',
+      resultImage: { not: null },
+    },
     select: { id: true, styleId: true, seed: true, aspectRatio: true, description: true, resultImage: true },
     orderBy: { id: 'asc' },
   });
@@ -102,7 +133,13 @@ export async function ensureDemoAssets({ db, storage, makeLora }: DemoAssetsOpti
       const format: StampFormat = generation.resultImage!.endsWith('.webp') ? 'webp' : 'png';
       // The same stamp the inference worker applies: users never see an unsigned demo image either.
       const stamped = await stampSignature({
-        image: await paintingPixels({ styleId: style.id, seed, width, height, caption: generation.description }),
+        image: await paintingPixels({
+          styleId: style.id,
+          seed,
+          width,
+          height,
+          caption: generation.description,
+        }),
         raw: { width, height },
         signaturePng: signature,
         signatureKey,

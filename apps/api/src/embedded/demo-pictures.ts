@@ -24,7 +24,10 @@ function random(seed: number): () => number {
 }
 
 const escapeXml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 
 /**
  * The artist's name as handwriting-like text over a flourish, dark ink with a light halo (so it
@@ -64,12 +67,18 @@ export interface PaintingOptions {
 
 /** An abstract painting in the style's colours, laid out by the seed: RGB PNG bytes. */
 export async function paintingPicture(options: PaintingOptions): Promise<Buffer> {
-  return sharp(Buffer.from(paintingSvg(options))).removeAlpha().png({ compressionLevel: 1 }).toBuffer();
+  return sharp(Buffer.from(paintingSvg(options)))
+    .removeAlpha()
+    .png({ compressionLevel: 1 })
+    .toBuffer();
 }
 
 /** The same painting as raw RGB pixels (what imaging's stampSignature takes without decoding). */
 export async function paintingPixels(options: PaintingOptions): Promise<Buffer> {
-  return sharp(Buffer.from(paintingSvg(options))).removeAlpha().raw().toBuffer();
+  return sharp(Buffer.from(paintingSvg(options)))
+    .removeAlpha()
+    .raw()
+    .toBuffer();
 }
 
 function paintingSvg({ styleId, seed, width, height, caption }: PaintingOptions): string {

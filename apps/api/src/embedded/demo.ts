@@ -16,21 +16,30 @@ type EmbeddedDemoLoraMaker = (
  * the LoRA files are left missing, with a warning: its jobs could not run here anyway.
  */
 export async function prepareEmbeddedDemo(
-  context: Pick<EmbeddedWorkerContext, 'apiUrl' | 'webhookSecrets' | 'dataDir' | 'log' | 'storage'> & { db: Database },
+  context: Pick<EmbeddedWorkerContext, 'apiUrl' | 'webhookSecrets' | 'dataDir' | 'log' | 'storage'> & {
+    db: Database;
+  },
   loraModule: string = DEMO_LORA_MODULE,
 ): Promise<DemoAssetsReport> {
   const started = performance.now();
   let makeLora: ((seed: number) => Uint8Array) | undefined;
   try {
     const loaded = (await import(loraModule)) as { embeddedDemoLoraMaker?: EmbeddedDemoLoraMaker };
-    if (typeof loaded.embeddedDemoLoraMaker !== 'function') throw new Error('no embeddedDemoLoraMaker export');
+    if (typeof loaded.embeddedDemoLoraMaker !== 'function')
+      throw new Error('no embeddedDemoLoraMaker export');
     makeLora = (await loaded.embeddedDemoLoraMaker(context)).makeLora;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    context.log.warn({ module: loraModule, reason }, 'demo style LoRAs not written; generating with demo styles will fail');
+    context.log.warn(
+      { module: loraModule, reason },
+      'demo style LoRAs not written; generating with demo styles will fail',
+    );
   }
   // Timed as a whole: on a first start this includes building the tiny model the LoRAs fit.
-  const report = { ...(await ensureDemoAssets({ db: context.db, storage: context.storage, makeLora })), ms: 0 };
+  const report = {
+    ...(await ensureDemoAssets({ db: context.db, storage: context.storage, makeLora })),
+    ms: 0,
+  };
   report.ms = Math.round(performance.now() - started);
   const created = Object.values(report.created).reduce((sum, n) => sum + n, 0);
   if (created > 0 || report.skipped.length > 0) context.log.info(report, 'demo assets written');

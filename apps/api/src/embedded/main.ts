@@ -25,10 +25,15 @@ if (config.SEED_DEMO_DATA !== false) {
     db,
     storage: runtime.deps.storage,
     apiUrl: runtime.http.url,
-    webhookSecrets: { training: config.WEBHOOK_SECRET_TRAINING[0]!, inference: config.WEBHOOK_SECRET_INFERENCE[0]! },
+    webhookSecrets: {
+      training: config.WEBHOOK_SECRET_TRAINING[0]!,
+      inference: config.WEBHOOK_SECRET_INFERENCE[0]!,
+    },
     dataDir: config.DATA_DIR,
     log,
-  }).catch((error: unknown) => log.error({ err: error }, 'demo assets could not be written; demo images and styles may not work'));
+  }).catch((error: unknown) =>
+    log.error({ err: error }, 'demo assets could not be written; demo images and styles may not work'),
+  );
 }
 // The in-process queue starts empty: unfinished jobs from the last run are published again.
 const requeued = await requeueUnfinishedJobs(db);
@@ -39,7 +44,10 @@ if (requeued > 0) {
 const workers = await startEmbeddedWorkers({
   broker: runtime.deps.broker,
   apiUrl: runtime.http.url,
-  webhookSecrets: { training: config.WEBHOOK_SECRET_TRAINING[0]!, inference: config.WEBHOOK_SECRET_INFERENCE[0]! },
+  webhookSecrets: {
+    training: config.WEBHOOK_SECRET_TRAINING[0]!,
+    inference: config.WEBHOOK_SECRET_INFERENCE[0]!,
+  },
   storage: runtime.deps.storage,
   dataDir: config.DATA_DIR,
   log,
@@ -51,4 +59,6 @@ async function stopEverything(): Promise<void> {
 }
 stopOnSignals({ ...runtime, stop: stopEverything }, log);
 log.info({ migrations: migrations.applied.length }, 'embedded database ready');
-console.log(`\n  Style License is running at ${runtime.http.url}\n  Ready check: ${runtime.http.url}/api/ready\n`);
+console.log(
+  `\n  Style License is running at ${runtime.http.url}\n  Ready check: ${runtime.http.url}/api/ready\n`,
+);

@@ -6,7 +6,11 @@ import { normalizeTags } from '../styles/tags';
 import type { Viewer } from '../common/viewer';
 import { feedOrder, LISTED_GENERATIONS, selectGenerations, type FeedSort } from './queries';
 
-const feedPosition = z.object({ l: z.number().int().min(0).optional(), t: z.string().datetime(), id: z.uuid() });
+const feedPosition = z.object({
+  l: z.number().int().min(0).optional(),
+  t: z.string().datetime(),
+  id: z.uuid(),
+});
 
 /**
  * The public feed: public, visible, completed generations, newest first or most liked (then
@@ -16,7 +20,12 @@ const feedPosition = z.object({ l: z.number().int().min(0).optional(), t: z.stri
 export async function listFeed(
   deps: Deps,
   viewer: Viewer | null,
-  { sort, tags = [], limit, cursor }: { sort: FeedSort; tags?: string[]; limit: number; cursor?: string | null },
+  {
+    sort,
+    tags = [],
+    limit,
+    cursor,
+  }: { sort: FeedSort; tags?: string[]; limit: number; cursor?: string | null },
 ): Promise<Page<GenerationView>> {
   const conditions = [LISTED_GENERATIONS];
   const names = normalizeTags(tags);
@@ -43,7 +52,11 @@ export async function listFeed(
     selectGenerations(viewer?.userId ?? null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
   );
   const page = pageOf(rows, limit, (last) =>
-    encodeCursor({ ...(sort === 'popular' ? { l: last.like_count } : {}), t: last.created_at.toISOString(), id: last.id }),
+    encodeCursor({
+      ...(sort === 'popular' ? { l: last.like_count } : {}),
+      t: last.created_at.toISOString(),
+      id: last.id,
+    }),
   );
   return { ...page, items: await toViews(deps, viewer, page.items) };
 }

@@ -23,7 +23,11 @@ import { selectGenerations } from './queries';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
 
-const TO_DB_ASPECT: Record<AspectRatio, DbAspectRatio> = { '1:1': 'square', '2:2': 'squareLarge', '1:2': 'portrait' };
+const TO_DB_ASPECT: Record<AspectRatio, DbAspectRatio> = {
+  '1:1': 'square',
+  '2:2': 'squareLarge',
+  '1:2': 'portrait',
+};
 
 export interface GenerationView {
   id: string;
@@ -68,24 +72,44 @@ export interface CreateGenerationInput {
  * period (STYLE_NOT_READY otherwise). One transaction writes the generation, takes the tokens
  * (INSUFFICIENT_TOKENS, never below zero), links the prompt tags and queues the job in the outbox.
  */
-export async function createGeneration(deps: Deps, viewer: Viewer, input: CreateGenerationInput): Promise<GenerationView> {
+export async function createGeneration(
+  deps: Deps,
+  viewer: Viewer,
+  input: CreateGenerationInput,
+): Promise<GenerationView> {
   const promptTags = normalizeTags(input.promptTags);
-  if (promptTags.length === 0) throw new DomainError('VALIDATION_ERROR', 'Give at least one prompt tag.', { field: 'promptTags' });
+  if (promptTags.length === 0)
+    throw new DomainError('VALIDATION_ERROR', 'Give at least one prompt tag.', { field: 'promptTags' });
   const style = await deps.db.style.findUnique({
     where: { id: input.styleId },
     select: {
-      id: true, name: true, trainingStatus: true, isActive: true, isFlagged: true, validFrom: true, validTo: true,
-      modelPath: true, generationCostTokens: true, licenseType: true,
+      id: true,
+      name: true,
+      trainingStatus: true,
+      isActive: true,
+      isFlagged: true,
+      validFrom: true,
+      validTo: true,
+      modelPath: true,
+      generationCostTokens: true,
+      licenseType: true,
       artist: { select: { userId: true, artistName: true, signatureImage: true } },
     },
   });
   if (!style) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId: input.styleId });
   const now = new Date();
   const ready =
-    style.trainingStatus === 'completed' && style.isActive && !style.isFlagged && style.modelPath &&
-    style.validFrom <= now && (!style.validTo || style.validTo > now);
+    style.trainingStatus === 'completed' &&
+    style.isActive &&
+    !style.isFlagged &&
+    style.modelPath &&
+    style.validFrom <= now &&
+    (!style.validTo || style.validTo > now);
   if (!ready) {
-    throw new DomainError('STYLE_NOT_READY', 'This style cannot be used right now.', { styleId: style.id, trainingStatus: style.trainingStatus });
+    throw new DomainError('STYLE_NOT_READY', 'This style cannot be used right now.', {
+      styleId: style.id,
+      trainingStatus: style.trainingStatus,
+    });
   }
   const generationId = uuidv7();
   const seed = input.seed ?? randomInt(0, 2 ** 32 - 1);
@@ -123,9 +147,19 @@ export async function createGeneration(deps: Deps, viewer: Viewer, input: Create
         description: input.description?.trim() ?? '',
       },
     });
-    await holdForGeneration(tx, { userId: viewer.userId, generationId, styleId: style.id, amount: style.generationCostTokens });
+    await holdForGeneration(tx, {
+      userId: viewer.userId,
+      generationId,
+      styleId: style.id,
+      amount: style.generationCostTokens,
+    });
     await linkGenerationTags(tx, generationId, promptTags);
-    await enqueueOutboxMessage(tx, { destination: JOB_QUEUES.generation, payload: job, messageId: generationId, headers: { [ATTEMPT_HEADER]: 1 } });
+    await enqueueOutboxMessage(tx, {
+      destination: JOB_QUEUES.generation,
+      payload: job,
+      messageId: generationId,
+      headers: { [ATTEMPT_HEADER]: 1 },
+    });
   });
   const event: DomainEvent = {
     v: 1,
@@ -169,8 +203,14 @@ export interface GenerationRow {
   tags: string[];
 }
 
-export async function toViews(deps: Deps, viewer: Viewer | null, rows: GenerationRow[]): Promise<GenerationView[]> {
-  const ownIds = rows.filter((r) => viewer && (viewer.userId === r.user_id || viewer.role === 'admin')).map((r) => r.id);
+export async function toViews(
+  deps: Deps,
+  viewer: Viewer | null,
+  rows: GenerationRow[],
+): Promise<GenerationView[]> {
+  const ownIds = rows
+    .filter((r) => viewer && (viewer.userId === r.user_id || viewer.role === 'admin'))
+    .map((r) => r.id);
   const refunded = new Set<string>();
   if (ownIds.length) {
     const found = await deps.db.transaction.findMany({
@@ -206,7 +246,9 @@ export async function toViews(deps: Deps, viewer: Viewer | null, rows: Generatio
               seed: Number(r.seed),
               consumedTokens: r.consumed_tokens,
               progress: r.generation_progress,
-              failure: r.failure ? { code: r.failure.code ?? 'UNKNOWN', message: r.failure.message ?? '' } : null,
+              failure: r.failure
+                ? { code: r.failure.code ?? 'UNKNOWN', message: r.failure.message ?? '' }
+                : null,
               attempt: r.attempt,
               refunded: refunded.has(r.id),
             }
@@ -217,8 +259,14 @@ export async function toViews(deps: Deps, viewer: Viewer | null, rows: Generatio
 }
 
 /** Owner and admins see everything; others only a public, visible, completed generation. */
-export async function getGeneration(deps: Deps, viewer: Viewer | null, { generationId }: { generationId: string }): Promise<GenerationView> {
-  const rows = await deps.db.$queryRaw<GenerationRow[]>(selectGenerations(viewer?.userId ?? null, Prisma.sql`g.id = ${generationId}::uuid`, Prisma.empty));
+export async function getGeneration(
+  deps: Deps,
+  viewer: Viewer | null,
+  { generationId }: { generationId: string },
+): Promise<GenerationView> {
+  const rows = await deps.db.$queryRaw<GenerationRow[]>(
+    selectGenerations(viewer?.userId ?? null, Prisma.sql`g.id = ${generationId}::uuid`, Prisma.empty),
+  );
   const row = rows[0];
   const own = row && viewer && (viewer.userId === row.user_id || viewer.role === 'admin');
   if (!row || (!own && !(row.is_public && !row.is_hidden && row.status === 'completed'))) {
@@ -235,7 +283,11 @@ export interface UpdateGenerationInput {
 }
 
 /** Publish/unpublish, hide (there is no delete) and describe: the owner only. */
-export async function updateGeneration(deps: Deps, viewer: Viewer, input: UpdateGenerationInput): Promise<GenerationView> {
+export async function updateGeneration(
+  deps: Deps,
+  viewer: Viewer,
+  input: UpdateGenerationInput,
+): Promise<GenerationView> {
   const { count } = await deps.db.generation.updateMany({
     where: { id: input.generationId, userId: viewer.userId },
     data: {
@@ -244,7 +296,10 @@ export async function updateGeneration(deps: Deps, viewer: Viewer, input: Update
       ...(input.description !== undefined ? { description: input.description.trim() } : {}),
     },
   });
-  if (count === 0) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', { generationId: input.generationId });
+  if (count === 0)
+    throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', {
+      generationId: input.generationId,
+    });
   return getGeneration(deps, viewer, input);
 }
 
@@ -254,7 +309,12 @@ export type Visibility = 'public' | 'private' | 'hidden' | 'visible' | 'all';
 export async function listMyGenerations(
   deps: Deps,
   viewer: Viewer,
-  { status, visibility = 'visible', limit, cursor }: { status?: GenerationStatus; visibility?: Visibility; limit: number; cursor?: string | null },
+  {
+    status,
+    visibility = 'visible',
+    limit,
+    cursor,
+  }: { status?: GenerationStatus; visibility?: Visibility; limit: number; cursor?: string | null },
 ): Promise<Page<GenerationView>> {
   const conditions = [Prisma.sql`g.user_id = ${viewer.userId}::uuid`];
   if (status) conditions.push(Prisma.sql`g.status = ${status}::"GenerationStatus"`);
@@ -267,7 +327,11 @@ export async function listMyGenerations(
     conditions.push(Prisma.sql`(g.created_at, g.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
   }
   const rows = await deps.db.$queryRaw<GenerationRow[]>(
-    selectGenerations(viewer.userId, Prisma.join(conditions, ' AND '), Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${limit + 1}`),
+    selectGenerations(
+      viewer.userId,
+      Prisma.join(conditions, ' AND '),
+      Prisma.sql`ORDER BY g.created_at DESC, g.id DESC LIMIT ${limit + 1}`,
+    ),
   );
   const page = pageOf(rows, limit, (last) => timeCursor.of({ createdAt: last.created_at, id: last.id }));
   return { ...page, items: await toViews(deps, viewer, page.items) };

@@ -68,7 +68,10 @@ export async function applyGenerationProgress(
   report: GenerationProgressWebhook,
 ): Promise<Outcome> {
   // The hottest webhook (several per generation): one prepared statement through the pool.
-  const rows = await queryRows<{ fresh: boolean; owner_id: string | null }>(db, 'generation_progress', Prisma.sql`
+  const rows = await queryRows<{ fresh: boolean; owner_id: string | null }>(
+    db,
+    'generation_progress',
+    Prisma.sql`
     WITH receipt AS (
       INSERT INTO webhook_receipts (id, source) VALUES (${webhookId}, 'inference')
       ON CONFLICT (id) DO NOTHING RETURNING id
@@ -80,7 +83,8 @@ export async function applyGenerationProgress(
          AND attempt <= ${report.attempt} AND EXISTS (SELECT 1 FROM receipt)
       RETURNING user_id
     )
-    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id`);
+    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id`,
+  );
   const row = rows[0]!;
   if (!row.fresh) return { result: 'duplicate', events: [] };
   if (!row.owner_id)
@@ -221,7 +225,7 @@ async function lastJobOf(
      WHERE destination = ${JOB_QUEUES.generation} AND payload @> jsonb_build_object('generationId', ${generationId}::text)
      ORDER BY id DESC LIMIT 1`;
   const parsed = generationJobSchema.safeParse(rows[0]?.payload);
-  return parsed.success ? (parsed.data) : null;
+  return parsed.success ? parsed.data : null;
 }
 
 function isEvent(event: DomainEvent | null): event is DomainEvent {

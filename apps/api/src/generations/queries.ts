@@ -13,7 +13,11 @@ export function feedOrder(sort: FeedSort, take: number): Prisma.Sql {
 }
 
 // One lean projection for every generation list and the detail view (aspect_ratio is stored by its label, e.g. '1:1').
-export function selectGenerations(viewerId: string | null, where: Prisma.Sql, orderAndLimit: Prisma.Sql): Prisma.Sql {
+export function selectGenerations(
+  viewerId: string | null,
+  where: Prisma.Sql,
+  orderAndLimit: Prisma.Sql,
+): Prisma.Sql {
   return Prisma.sql`
     SELECT g.id::text, g.user_id::text, u.username, u.profile_image, g.style_id::text, s.name AS style_name,
            a.user_id::text AS artist_id, a.artist_name, g.status::text AS status, g.aspect_ratio::text AS aspect_ratio,

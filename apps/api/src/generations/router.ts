@@ -20,11 +20,17 @@ export const generationsRouter = router({
         promptTags: tagListInput(50).min(1),
         description: z.string().max(2000).optional(),
         aspectRatio: aspectRatioSchema,
-        seed: z.int().min(0).max(2 ** 32 - 1).optional(),
+        seed: z
+          .int()
+          .min(0)
+          .max(2 ** 32 - 1)
+          .optional(),
       }),
     )
     .mutation(({ ctx, input }) => createGeneration(ctx.deps, ctx.viewer, input)),
-  byId: publicProcedure.input(generationIdInput).query(({ ctx, input }) => getGeneration(ctx.deps, ctx.viewer, input)),
+  byId: publicProcedure
+    .input(generationIdInput)
+    .query(({ ctx, input }) => getGeneration(ctx.deps, ctx.viewer, input)),
   mine: authedProcedure
     .input(
       paginationInput.extend({
@@ -34,8 +40,17 @@ export const generationsRouter = router({
     )
     .query(({ ctx, input }) => listMyGenerations(ctx.deps, ctx.viewer, input)),
   feed: publicProcedure
-    .input(paginationInput.extend({ sort: z.enum(['recent', 'popular']).default('recent'), tags: tagListInput(10).optional() }))
-    .query(({ ctx, input }) => publicRead(ctx, `generations.feed:${JSON.stringify(input)}`, () => listFeed(ctx.deps, ctx.viewer, input))),
+    .input(
+      paginationInput.extend({
+        sort: z.enum(['recent', 'popular']).default('recent'),
+        tags: tagListInput(10).optional(),
+      }),
+    )
+    .query(({ ctx, input }) =>
+      publicRead(ctx, `generations.feed:${JSON.stringify(input)}`, () =>
+        listFeed(ctx.deps, ctx.viewer, input),
+      ),
+    ),
   update: authedProcedure
     .input(
       z.strictObject({
@@ -53,10 +68,17 @@ export const generationsRouter = router({
       const topic = topicOf({ type: 'generation.updated', ownerId: ctx.viewer.userId });
       const ownGeneration = async () => {
         const generation = await getGeneration(ctx.deps, ctx.viewer, input);
-        if (generation.author.id !== ctx.viewer.userId) throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.');
+        if (generation.author.id !== ctx.viewer.userId)
+          throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.');
       };
-      for await (const { id, event } of authorizedStream(ctx.deps.events, topic, { fromId: input.lastEventId, signal }, ownGeneration)) {
-        if (event.type === 'generation.updated' && event.generationId === input.generationId) yield tracked(id, event);
+      for await (const { id, event } of authorizedStream(
+        ctx.deps.events,
+        topic,
+        { fromId: input.lastEventId, signal },
+        ownGeneration,
+      )) {
+        if (event.type === 'generation.updated' && event.generationId === input.generationId)
+          yield tracked(id, event);
       }
     }),
 });

@@ -12,12 +12,16 @@ export interface Housekeeping {
  * Periodic clean-up every API instance runs: read notifications older than 30 days and staged
  * uploads no style claimed. Both are idempotent, so instances running it concurrently is harmless.
  */
-export function startMarketplaceHousekeeping(deps: Pick<AppDeps, 'db' | 'storage' | 'log'>, intervalMs: number): Housekeeping {
+export function startMarketplaceHousekeeping(
+  deps: Pick<AppDeps, 'db' | 'storage' | 'log'>,
+  intervalMs: number,
+): Housekeeping {
   let running: Promise<unknown> | undefined;
   const runOnce = async () => {
     const notificationsPurged = await purgeReadNotifications(deps.db);
     const uploadsSwept = await sweepOrphanedUploads(deps.storage);
-    if (notificationsPurged || uploadsSwept) deps.log.info({ notificationsPurged, uploadsSwept }, 'housekeeping');
+    if (notificationsPurged || uploadsSwept)
+      deps.log.info({ notificationsPurged, uploadsSwept }, 'housekeeping');
     return { notificationsPurged, uploadsSwept };
   };
   const timer = setInterval(() => {

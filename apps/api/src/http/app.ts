@@ -46,8 +46,12 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
       consume: async (ip, calls) => {
         let decision = null;
         for (let i = 0; i < calls; i++) {
-          decision = await consume(deps.rateLimits, 'anonymous', `ip:${ip}`, deps.config.RATE_LIMIT_ANONYMOUS, (error) =>
-            deps.log.warn({ err: error }, 'rate-limit store unavailable'),
+          decision = await consume(
+            deps.rateLimits,
+            'anonymous',
+            `ip:${ip}`,
+            deps.config.RATE_LIMIT_ANONYMOUS,
+            (error) => deps.log.warn({ err: error }, 'rate-limit store unavailable'),
           );
         }
         return decision;
@@ -56,7 +60,13 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
       onServed: (req, res, startedAt) => {
         req.id = requestIdFor(req, res);
         deps.log.info(
-          { reqId: req.id, req: { method: req.method, url: req.originalUrl }, res: { statusCode: 200 }, responseTime: Math.round(performance.now() - startedAt), cache: 'HIT' },
+          {
+            reqId: req.id,
+            req: { method: req.method, url: req.originalUrl },
+            res: { statusCode: 200 },
+            responseTime: Math.round(performance.now() - startedAt),
+            cache: 'HIT',
+          },
           'request completed',
         );
       },
@@ -79,12 +89,18 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   });
 
   // State-changing requests must come from our own pages; webhooks and presigned URLs carry their own proof.
-  app.use(csrfProtection({ trustedOrigins: [deps.config.WEB_ORIGIN, deps.config.PUBLIC_URL], exemptPrefixes: ['/api/webhooks/', STORAGE_ROUTE] }));
+  app.use(
+    csrfProtection({
+      trustedOrigins: [deps.config.WEB_ORIGIN, deps.config.PUBLIC_URL],
+      exemptPrefixes: ['/api/webhooks/', STORAGE_ROUTE],
+    }),
+  );
   app.use(googleAuthRoutes(deps, deps.rateLimits));
   app.use(paymentRoutes(deps));
 
   // The filesystem driver's presigned GET/PUT URLs land here (S3 serves its own).
-  if (deps.storage instanceof FilesystemStorage) app.use(STORAGE_ROUTE, createFilesystemStorageHandler(deps.storage));
+  if (deps.storage instanceof FilesystemStorage)
+    app.use(STORAGE_ROUTE, createFilesystemStorageHandler(deps.storage));
 
   mount?.(app);
 

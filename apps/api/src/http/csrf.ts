@@ -9,10 +9,17 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * not from a browser and is refused only when it carries cookies (nothing to forge without them).
  * Paths under `exemptPrefixes` authenticate otherwise (signed webhooks, presigned storage URLs).
  */
-export function csrfProtection({ trustedOrigins, exemptPrefixes }: { trustedOrigins: string[]; exemptPrefixes: string[] }): RequestHandler {
+export function csrfProtection({
+  trustedOrigins,
+  exemptPrefixes,
+}: {
+  trustedOrigins: string[];
+  exemptPrefixes: string[];
+}): RequestHandler {
   const trusted = new Set(trustedOrigins.map((origin) => new URL(origin).origin));
   return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method) || exemptPrefixes.some((prefix) => req.path.startsWith(prefix))) return next();
+    if (SAFE_METHODS.has(req.method) || exemptPrefixes.some((prefix) => req.path.startsWith(prefix)))
+      return next();
     const origin = req.headers.origin;
     const fetchSite = req.headers['sec-fetch-site'];
     let allowed: boolean;
@@ -20,8 +27,18 @@ export function csrfProtection({ trustedOrigins, exemptPrefixes }: { trustedOrig
     else if (typeof fetchSite === 'string') allowed = fetchSite === 'same-origin' || fetchSite === 'none';
     else allowed = !req.headers.cookie;
     if (allowed) return next();
-    const error = { code: 'FORBIDDEN' as const, httpStatus: 403, message: 'Cross-site request refused: this request did not come from the Style License app.' };
-    res.status(403).json(req.baseUrl === '/trpc' || req.path.startsWith('/trpc/') ? trpcErrorEnvelope(req.path, req.query.batch, error) : { error });
+    const error = {
+      code: 'FORBIDDEN' as const,
+      httpStatus: 403,
+      message: 'Cross-site request refused: this request did not come from the Style License app.',
+    };
+    res
+      .status(403)
+      .json(
+        req.baseUrl === '/trpc' || req.path.startsWith('/trpc/')
+          ? trpcErrorEnvelope(req.path, req.query.batch, error)
+          : { error },
+      );
   };
 }
 
@@ -29,10 +46,23 @@ export function csrfProtection({ trustedOrigins, exemptPrefixes }: { trustedOrig
  * The error as tRPC's client reads it (superjson envelope, one per call of a batch), so the typed
  * client surfaces `data.code` like any other error.
  */
-function trpcErrorEnvelope(path: string, batch: unknown, error: { code: string; httpStatus: number; message: string }) {
-  const procedures = path.replace(/^\/trpc\//, '').replace(/^\//, '').split(',');
+function trpcErrorEnvelope(
+  path: string,
+  batch: unknown,
+  error: { code: string; httpStatus: number; message: string },
+) {
+  const procedures = path
+    .replace(/^\/trpc\//, '')
+    .replace(/^\//, '')
+    .split(',');
   const one = (procedure: string) => ({
-    error: { json: { message: error.message, code: -32003, data: { code: error.code, httpStatus: error.httpStatus, path: procedure } } },
+    error: {
+      json: {
+        message: error.message,
+        code: -32003,
+        data: { code: error.code, httpStatus: error.httpStatus, path: procedure },
+      },
+    },
   });
   return batch === '1' ? procedures.map(one) : one(procedures[0] ?? '');
 }

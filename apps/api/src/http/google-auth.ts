@@ -1,4 +1,10 @@
-import { CodeChallengeMethod, decodeIdToken, generateCodeVerifier, generateState, OAuth2Client } from 'arctic';
+import {
+  CodeChallengeMethod,
+  decodeIdToken,
+  generateCodeVerifier,
+  generateState,
+  OAuth2Client,
+} from 'arctic';
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { isDomainError } from '@stylelicense/contracts';
@@ -17,7 +23,14 @@ const FLOW_MAX_AGE_MS = 10 * 60 * 1000;
 const GOOGLE_ISSUERS = new Set(['https://accounts.google.com', 'accounts.google.com']);
 
 /** Error codes the web app receives as `?error=` after a failed sign-in. */
-export type SignInErrorCode = 'access_denied' | 'invalid_state' | 'exchange_failed' | 'invalid_id_token' | 'account_disabled' | 'sign_in_unavailable' | 'server_error';
+export type SignInErrorCode =
+  | 'access_denied'
+  | 'invalid_state'
+  | 'exchange_failed'
+  | 'invalid_id_token'
+  | 'account_disabled'
+  | 'sign_in_unavailable'
+  | 'server_error';
 
 /**
  * Google sign-in (OpenID Connect, authorization code + PKCE, via arctic). The state and the PKCE
@@ -32,7 +45,9 @@ export function googleAuthRoutes(deps: AppDeps, rateLimits: RateLimitStore): Rou
   const flowCookie = cookieOptions(production, { path: '/api/auth/google', maxAge: FLOW_MAX_AGE_MS });
   const redirectUri = `${config.PUBLIC_URL.replace(/\/+$/, '')}/api/auth/google/callback`;
   const client =
-    config.GOOGLE_CLIENT_ID && config.GOOGLE_CLIENT_SECRET ? new OAuth2Client(config.GOOGLE_CLIENT_ID, config.GOOGLE_CLIENT_SECRET, redirectUri) : null;
+    config.GOOGLE_CLIENT_ID && config.GOOGLE_CLIENT_SECRET
+      ? new OAuth2Client(config.GOOGLE_CLIENT_ID, config.GOOGLE_CLIENT_SECRET, redirectUri)
+      : null;
 
   const toWeb = (res: Response, path: string, error?: SignInErrorCode) => {
     const url = new URL(path, config.WEB_ORIGIN);
@@ -43,13 +58,24 @@ export function googleAuthRoutes(deps: AppDeps, rateLimits: RateLimitStore): Rou
     for (const name of [STATE_COOKIE, VERIFIER_COOKIE, NEXT_COOKIE]) clearCookie(res, name, flowCookie);
   };
 
-  const signInLimit = rateLimitRoute(rateLimits, 'signIn', config.RATE_LIMIT_SIGN_IN, (req) => `ip:${req.ip ?? 'unknown'}`);
+  const signInLimit = rateLimitRoute(
+    rateLimits,
+    'signIn',
+    config.RATE_LIMIT_SIGN_IN,
+    (req) => `ip:${req.ip ?? 'unknown'}`,
+  );
 
   routes.get('/api/auth/google/login', signInLimit, (req, res) => {
     if (!client) return toWeb(res, '/', 'sign_in_unavailable');
     const state = generateState();
     const verifier = generateCodeVerifier();
-    const url = client.createAuthorizationURLWithPKCE(config.GOOGLE_AUTHORIZATION_URL, state, CodeChallengeMethod.S256, verifier, ['openid', 'email', 'profile']);
+    const url = client.createAuthorizationURLWithPKCE(
+      config.GOOGLE_AUTHORIZATION_URL,
+      state,
+      CodeChallengeMethod.S256,
+      verifier,
+      ['openid', 'email', 'profile'],
+    );
     url.searchParams.set('prompt', 'select_account');
     res.cookie(STATE_COOKIE, state, flowCookie);
     res.cookie(VERIFIER_COOKIE, verifier, flowCookie);
@@ -64,7 +90,8 @@ export function googleAuthRoutes(deps: AppDeps, rateLimits: RateLimitStore): Rou
       toWeb(res, next, code);
     };
     if (!client) return fail('sign_in_unavailable');
-    if (typeof req.query.error === 'string') return fail(req.query.error === 'access_denied' ? 'access_denied' : 'exchange_failed');
+    if (typeof req.query.error === 'string')
+      return fail(req.query.error === 'access_denied' ? 'access_denied' : 'exchange_failed');
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     const code = typeof req.query.code === 'string' ? req.query.code : '';
     const expectedState = readCookie(req, STATE_COOKIE) ?? '';

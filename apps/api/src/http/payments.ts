@@ -21,7 +21,11 @@ export function paymentRoutes(deps: AppDeps): Router {
       toWeb(res, { purchase: 'paid', orderId: request.orderId });
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      toWeb(res, { error: error.code, reason: typeof error.details?.reason === 'string' ? error.details.reason : '', orderId: request.orderId });
+      toWeb(res, {
+        error: error.code,
+        reason: typeof error.details?.reason === 'string' ? error.details.reason : '',
+        orderId: request.orderId,
+      });
     }
   };
   const pendingPurchase = async (orderId: unknown) =>
@@ -31,7 +35,8 @@ export function paymentRoutes(deps: AppDeps): Router {
   if (provider instanceof TossPaymentProvider) {
     routes.get('/api/payments/toss/checkout', async (req, res) => {
       const purchase = await pendingPurchase(req.query.orderId);
-      if (!purchase || purchase.status !== 'pending') return toWeb(res, { error: 'PAYMENT_FAILED', reason: 'unknown_order' });
+      if (!purchase || purchase.status !== 'pending')
+        return toWeb(res, { error: 'PAYMENT_FAILED', reason: 'unknown_order' });
       const order = {
         clientKey: provider.clientKey,
         customerKey: purchase.buyerId,
@@ -53,20 +58,26 @@ export function paymentRoutes(deps: AppDeps): Router {
     });
     routes.get('/api/payments/toss/fail', async (req, res) => {
       const { code, orderId } = req.query;
-      if (typeof orderId === 'string') await abandonPurchase(deps.db, orderId, typeof code === 'string' ? code : 'PAY_PROCESS_ABORTED');
+      if (typeof orderId === 'string')
+        await abandonPurchase(deps.db, orderId, typeof code === 'string' ? code : 'PAY_PROCESS_ABORTED');
       toWeb(res, { error: 'PAYMENT_FAILED', reason: typeof code === 'string' ? code : 'aborted' });
     });
     // Toss does not sign webhooks: the body only names the payment; Toss's API (with our secret key) says what happened.
     routes.post('/api/webhooks/payments/toss', express.json({ limit: '256kb' }), async (req, res) => {
       const event = req.body as { eventType?: unknown; data?: { paymentKey?: unknown } } | undefined;
       const paymentKey = event?.data?.paymentKey;
-      if (event?.eventType !== 'PAYMENT_STATUS_CHANGED' || typeof paymentKey !== 'string' || paymentKey.length > 200) {
+      if (
+        event?.eventType !== 'PAYMENT_STATUS_CHANGED' ||
+        typeof paymentKey !== 'string' ||
+        paymentKey.length > 200
+      ) {
         return res.status(200).json({ outcome: 'ignored' });
       }
       try {
         res.status(200).json({ outcome: await syncPayment(deps, paymentKey) });
       } catch (error) {
-        if (error instanceof PaymentDeclined && !error.transient) return res.status(200).json({ outcome: 'unknown_payment' });
+        if (error instanceof PaymentDeclined && !error.transient)
+          return res.status(200).json({ outcome: 'unknown_payment' });
         req.log.warn({ err: error }, 'payment webhook not processed; the provider will retry');
         res.status(503).json({ outcome: 'retry' });
       }
@@ -76,14 +87,21 @@ export function paymentRoutes(deps: AppDeps): Router {
   if (provider instanceof SandboxPaymentProvider) {
     routes.get('/api/payments/sandbox/checkout', async (req, res) => {
       const purchase = await pendingPurchase(req.query.orderId);
-      if (!purchase || purchase.status !== 'pending') return toWeb(res, { error: 'PAYMENT_FAILED', reason: 'unknown_order' });
-      res.type('html').send(sandboxCheckoutPage(purchase.providerOrderId, purchase.amountTokens, purchase.totalPrice));
+      if (!purchase || purchase.status !== 'pending')
+        return toWeb(res, { error: 'PAYMENT_FAILED', reason: 'unknown_order' });
+      res
+        .type('html')
+        .send(sandboxCheckoutPage(purchase.providerOrderId, purchase.amountTokens, purchase.totalPrice));
     });
     const form = express.urlencoded({ extended: false, limit: '4kb' });
     routes.post('/api/payments/sandbox/approve', form, async (req, res) => {
       const purchase = await pendingPurchase(formField(req.body, 'orderId'));
       if (!purchase) return toWeb(res, { error: 'PAYMENT_FAILED', reason: 'unknown_order' });
-      await finish(res, { paymentKey: provider.newPaymentKey(), orderId: purchase.providerOrderId, amount: purchase.totalPrice });
+      await finish(res, {
+        paymentKey: provider.newPaymentKey(),
+        orderId: purchase.providerOrderId,
+        amount: purchase.totalPrice,
+      });
     });
     routes.post('/api/payments/sandbox/decline', form, async (req, res) => {
       const orderId = formField(req.body, 'orderId');
@@ -123,6 +141,7 @@ function sandboxCheckoutPage(orderId: string, tokens: number, price: number): st
 
 /** A string field of a parsed form body, or undefined. */
 function formField(body: unknown, name: string): string | undefined {
-  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  const value =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
   return typeof value === 'string' ? value : undefined;
 }

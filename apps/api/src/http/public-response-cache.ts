@@ -2,7 +2,11 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { RateLimitDecision } from '../platform/rate-limits';
 
 /** The tRPC procedures whose anonymous answer is the same for every visitor. */
-export const PUBLIC_PAGE_PROCEDURES: ReadonlySet<string> = new Set(['styles.list', 'generations.feed', 'search.query']);
+export const PUBLIC_PAGE_PROCEDURES: ReadonlySet<string> = new Set([
+  'styles.list',
+  'generations.feed',
+  'search.query',
+]);
 
 export interface PublicResponseCacheOptions {
   /** How long a page is served as it was read (0 turns the cache off). */
@@ -65,10 +69,15 @@ export function publicResponseCache(options: PublicResponseCacheOptions): Reques
     const write = res.write.bind(res) as (...args: unknown[]) => boolean;
     const end = res.end.bind(res) as (...args: unknown[]) => Response;
     const keep = (chunk: unknown, encoding: unknown) => {
-      if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
-      else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (typeof chunk === 'string')
+        chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+      else if (chunk instanceof Uint8Array)
+        chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     };
-    res.write = ((chunk: unknown, ...rest: unknown[]) => (keep(chunk, rest[0]), write(chunk, ...rest))) as Response['write'];
+    res.write = ((chunk: unknown, ...rest: unknown[]) => (
+      keep(chunk, rest[0]),
+      write(chunk, ...rest)
+    )) as Response['write'];
     res.end = ((...args: unknown[]) => {
       if (args[0] !== undefined && typeof args[0] !== 'function') keep(args[0], args[1]);
       return end(...args);
@@ -78,7 +87,12 @@ export function publicResponseCache(options: PublicResponseCacheOptions): Reques
     const done = new Promise<void>((resolve) => {
       res.once('close', () => {
         const contentType = res.getHeader('content-type');
-        if (res.statusCode === 200 && res.writableFinished && !res.hasHeader('set-cookie') && typeof contentType === 'string') {
+        if (
+          res.statusCode === 200 &&
+          res.writableFinished &&
+          !res.hasHeader('set-cookie') &&
+          typeof contentType === 'string'
+        ) {
           remember(key, { body: Buffer.concat(chunks), contentType, storedAt: Date.now() });
         }
         resolve();
@@ -90,7 +104,8 @@ export function publicResponseCache(options: PublicResponseCacheOptions): Reques
 
   return (req, res, next) => {
     if (ttlMs <= 0 || req.method !== 'GET') return next();
-    if (req.headers.authorization || (req.headers.cookie && cookiePattern.test(req.headers.cookie))) return next();
+    if (req.headers.authorization || (req.headers.cookie && cookiePattern.test(req.headers.cookie)))
+      return next();
     const procedures = req.path.slice(1).split(',');
     if (!procedures.every((name) => PUBLIC_PAGE_PROCEDURES.has(name))) return next();
     const key = req.url;
@@ -129,6 +144,9 @@ export function publicResponseCache(options: PublicResponseCacheOptions): Reques
         .catch(next);
     }
     if (entry && age >= 2 * ttlMs) entries.delete(key);
-    builds.set(key, build(key, res, next).finally(() => builds.delete(key)));
+    builds.set(
+      key,
+      build(key, res, next).finally(() => builds.delete(key)),
+    );
   };
 }

@@ -14,13 +14,22 @@ export function setRateLimitHeaders(res: Response, decision: RateLimitDecision):
 }
 
 /** The Express form, for REST routes (sign-in redirects): 429 JSON with the headers. */
-export function rateLimitRoute(store: RateLimitStore, kind: RateLimitKind, rule: RateLimitRule, keyOf: (req: Parameters<RequestHandler>[0]) => string): RequestHandler {
+export function rateLimitRoute(
+  store: RateLimitStore,
+  kind: RateLimitKind,
+  rule: RateLimitRule,
+  keyOf: (req: Parameters<RequestHandler>[0]) => string,
+): RequestHandler {
   return async (req, res, next) => {
-    const decision = await consume(store, kind, keyOf(req), rule, (error) => req.log.warn({ err: error }, 'rate-limit store unavailable'));
+    const decision = await consume(store, kind, keyOf(req), rule, (error) =>
+      req.log.warn({ err: error }, 'rate-limit store unavailable'),
+    );
     if (!decision) return next();
     setRateLimitHeaders(res, decision);
     if (decision.allowed) return next();
     const error = rateLimitError(kind, decision);
-    res.status(429).json({ error: { code: error.code, httpStatus: 429, message: error.message, details: error.details } });
+    res
+      .status(429)
+      .json({ error: { code: error.code, httpStatus: 429, message: error.message, details: error.details } });
   };
 }

@@ -10,8 +10,16 @@ export function sessionCookieName(config: ApiConfig): string {
   return config.MODE === 'production' ? '__Host-sl_session' : 'sl_session';
 }
 
-export function setSessionCookie(res: Response, config: ApiConfig, session: Pick<IssuedSession, 'token' | 'expiresAt'>): void {
-  res.cookie(sessionCookieName(config), session.token, cookieOptions(config.MODE === 'production', { expires: session.expiresAt }));
+export function setSessionCookie(
+  res: Response,
+  config: ApiConfig,
+  session: Pick<IssuedSession, 'token' | 'expiresAt'>,
+): void {
+  res.cookie(
+    sessionCookieName(config),
+    session.token,
+    cookieOptions(config.MODE === 'production', { expires: session.expiresAt }),
+  );
 }
 
 export function clearSessionCookie(res: Response, config: ApiConfig): void {

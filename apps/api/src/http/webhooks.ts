@@ -89,16 +89,14 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
         if (!isDomainError(error)) throw error;
         const issues =
           (error.details?.issues as Array<{ path: string; message: string }> | undefined) ?? undefined;
-        res
-          .status(400)
-          .json({
-            error: {
-              code: error.code,
-              httpStatus: 400,
-              message: error.message,
-              ...(issues ? { issues } : {}),
-            },
-          });
+        res.status(400).json({
+          error: {
+            code: error.code,
+            httpStatus: 400,
+            message: error.message,
+            ...(issues ? { issues } : {}),
+          },
+        });
         return;
       }
       const outcome = await handle(handlers[name] as Handler<typeof name>, route.source, webhookId, report);
@@ -128,15 +126,13 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
     next,
   ) => {
     if (typeof error?.status !== 'number' || error.status >= 500) return next(error);
-    res
-      .status(400)
-      .json({
-        error: {
-          code: 'MALFORMED_MESSAGE',
-          httpStatus: 400,
-          message: `webhook body refused: ${error.message ?? 'unreadable'}`,
-        },
-      });
+    res.status(400).json({
+      error: {
+        code: 'MALFORMED_MESSAGE',
+        httpStatus: 400,
+        message: `webhook body refused: ${error.message ?? 'unreadable'}`,
+      },
+    });
   };
   router.use(bodyRefused);
   return router;

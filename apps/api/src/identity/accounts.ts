@@ -38,7 +38,10 @@ const isUniqueViolation = (error: unknown, field: string) =>
  * Signs a person in by (provider, subject): the returning user as they are, or — on first sign-in —
  * a new user with a unique username, their oauth account and the welcome bonus, in one transaction.
  */
-export async function signInWithProfile(db: Database, profile: ExternalProfile): Promise<{ user: User; created: boolean }> {
+export async function signInWithProfile(
+  db: Database,
+  profile: ExternalProfile,
+): Promise<{ user: User; created: boolean }> {
   const base = usernameBase(profile);
   for (let attempt = 0; attempt < 8; attempt++) {
     const existing = await db.oAuthAccount.findUnique({
@@ -49,16 +52,28 @@ export async function signInWithProfile(db: Database, profile: ExternalProfile):
       if (!existing.user.isActive) throw new DomainError('FORBIDDEN', 'This account has been deactivated.');
       await db.oAuthAccount.update({
         where: { id: existing.id },
-        data: { lastSignInAt: new Date(), email: profile.email ?? existing.email, emailVerified: profile.emailVerified },
+        data: {
+          lastSignInAt: new Date(),
+          email: profile.email ?? existing.email,
+          emailVerified: profile.emailVerified,
+        },
       });
       return { user: existing.user, created: false };
     }
     // Users made before their oauth account existed (the demo seed): link them.
-    const legacy = await db.user.findUnique({ where: { provider_providerUserId: { provider: profile.provider, providerUserId: profile.subject } } });
+    const legacy = await db.user.findUnique({
+      where: { provider_providerUserId: { provider: profile.provider, providerUserId: profile.subject } },
+    });
     if (legacy) {
       await db.oAuthAccount.upsert({
         where: { provider_providerUserId: { provider: profile.provider, providerUserId: profile.subject } },
-        create: { userId: legacy.id, provider: profile.provider, providerUserId: profile.subject, email: profile.email, emailVerified: profile.emailVerified },
+        create: {
+          userId: legacy.id,
+          provider: profile.provider,
+          providerUserId: profile.subject,
+          email: profile.email,
+          emailVerified: profile.emailVerified,
+        },
         update: {},
       });
       continue;

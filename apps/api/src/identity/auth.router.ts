@@ -13,10 +13,20 @@ export const authRouter = router({
   /** Development sign-in (pick or create a demo user); refused in production. */
   devSignIn: publicProcedure
     .use(signInRateLimit)
-    .input(z.object({ username: z.string().regex(/^[A-Za-z0-9_.]{3,50}$/, '3–50 letters, digits, "_" or "."').default('demo_user') }))
+    .input(
+      z.object({
+        username: z
+          .string()
+          .regex(/^[A-Za-z0-9_.]{3,50}$/, '3–50 letters, digits, "_" or "."')
+          .default('demo_user'),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       if (ctx.deps.config.MODE === 'production') {
-        throw new TRPCError({ code: 'FORBIDDEN', cause: new DomainError('FORBIDDEN', 'Dev sign-in is not available in production.') });
+        throw new TRPCError({
+          code: 'FORBIDDEN',
+          cause: new DomainError('FORBIDDEN', 'Dev sign-in is not available in production.'),
+        });
       }
       const { user, created } = await devSignIn(ctx.deps.db, input);
       const session = await createSession(ctx.deps.db, sessionPolicy(ctx.deps.config), {

@@ -54,12 +54,21 @@ export async function createSession(
   return { id, token: `${id}.${secret}`, expiresAt };
 }
 
-export async function validateSessionToken(db: Database, policy: SessionPolicy, token: string): Promise<SessionCheck> {
+export async function validateSessionToken(
+  db: Database,
+  policy: SessionPolicy,
+  token: string,
+): Promise<SessionCheck> {
   const [id, secret, ...rest] = token.split('.');
   if (!id || !secret || rest.length > 0 || id.length > 64 || secret.length > 128) return { state: 'invalid' };
   const session = await db.session.findUnique({
     where: { id },
-    select: { userId: true, secretHash: true, expiresAt: true, user: { select: { role: true, isActive: true } } },
+    select: {
+      userId: true,
+      secretHash: true,
+      expiresAt: true,
+      user: { select: { role: true, isActive: true } },
+    },
   });
   if (!session) return { state: 'invalid' };
   const presented = hashSecret(secret);
@@ -78,7 +87,14 @@ export async function validateSessionToken(db: Database, policy: SessionPolicy, 
     await db.session.updateMany({ where: { id }, data: { expiresAt } });
     renewed = true;
   }
-  return { state: 'valid', sessionId: id, userId: session.userId, role: session.user.role, expiresAt, renewed };
+  return {
+    state: 'valid',
+    sessionId: id,
+    userId: session.userId,
+    role: session.user.role,
+    expiresAt,
+    renewed,
+  };
 }
 
 /** Sign out of this session. */

@@ -8,7 +8,11 @@ import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
 
 /** A public profile: who they are, what they made, whom they follow, and their artist block. */
-export async function userProfile({ db }: Pick<AppDeps, 'db'>, _viewer: Viewer | null, { userId }: { userId: string }) {
+export async function userProfile(
+  { db }: Pick<AppDeps, 'db'>,
+  _viewer: Viewer | null,
+  { userId }: { userId: string },
+) {
   const user = await db.user.findUnique({
     where: { id: userId },
     select: {
@@ -46,7 +50,15 @@ export async function me({ db }: Pick<AppDeps, 'db'>, viewer: Viewer) {
       role: true,
       tokenBalance: true,
       createdAt: true,
-      artist: { select: { artistName: true, verifiedEmail: true, followerCount: true, earnedTokenBalance: true, createdAt: true } },
+      artist: {
+        select: {
+          artistName: true,
+          verifiedEmail: true,
+          followerCount: true,
+          earnedTokenBalance: true,
+          createdAt: true,
+        },
+      },
     },
   });
   if (!user) throw new DomainError('UNAUTHORIZED', 'Sign in first.');
@@ -54,14 +66,24 @@ export async function me({ db }: Pick<AppDeps, 'db'>, viewer: Viewer) {
 }
 
 export const profileUpdate = z.object({
-  username: z.string().regex(/^[A-Za-z0-9_.]{3,50}$/, '3–50 letters, digits, "_" or "."').optional(),
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9_.]{3,50}$/, '3–50 letters, digits, "_" or "."')
+    .optional(),
   bio: z.string().max(500).optional(),
 });
 
-export async function updateProfile({ db }: Pick<AppDeps, 'db'>, viewer: Viewer, changes: z.infer<typeof profileUpdate>) {
+export async function updateProfile(
+  { db }: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
+  changes: z.infer<typeof profileUpdate>,
+) {
   const userId = viewer.userId;
   try {
-    await db.user.update({ where: { id: userId }, data: { username: changes.username, bio: changes.bio?.trim() } });
+    await db.user.update({
+      where: { id: userId },
+      data: { username: changes.username, bio: changes.bio?.trim() },
+    });
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
       throw new DomainError('CONFLICT', 'That username is taken.', { field: 'username' });
@@ -84,17 +106,27 @@ export async function upgradeToArtist(
   if (await db.artist.findUnique({ where: { userId }, select: { userId: true } })) {
     throw new DomainError('CONFLICT', 'You are already an artist.');
   }
-  const verified = await db.oAuthAccount.findMany({ where: { userId, emailVerified: true, email: { not: null } }, select: { email: true } });
+  const verified = await db.oAuthAccount.findMany({
+    where: { userId, emailVerified: true, email: { not: null } },
+    select: { email: true },
+  });
   const email = input.email ?? verified[0]?.email;
   if (!email || !verified.some((account) => account.email!.toLowerCase() === email.toLowerCase())) {
-    throw new DomainError('VALIDATION_ERROR', 'Use an e-mail address your sign-in account has verified.', { field: 'email' });
+    throw new DomainError('VALIDATION_ERROR', 'Use an e-mail address your sign-in account has verified.', {
+      field: 'email',
+    });
   }
   await verifySignatureImage(input.signaturePng);
   const signatureImage = storageKeys.signature(userId);
-  await storage.put(signatureImage, input.signaturePng, { contentType: 'image/png', contentLength: input.signaturePng.byteLength });
+  await storage.put(signatureImage, input.signaturePng, {
+    contentType: 'image/png',
+    contentLength: input.signaturePng.byteLength,
+  });
   try {
     await withTransaction(db, async (tx) => {
-      await tx.artist.create({ data: { userId, artistName: input.artistName.trim(), verifiedEmail: email, signatureImage } });
+      await tx.artist.create({
+        data: { userId, artistName: input.artistName.trim(), verifiedEmail: email, signatureImage },
+      });
       // Admins stay admins (they act as artists too).
       await tx.user.updateMany({ where: { id: userId, role: 'user' }, data: { role: 'artist' } });
     });
@@ -114,14 +146,29 @@ export async function listFollowing(
   { db }: Pick<AppDeps, 'db'>,
   viewer: Viewer | null,
   { userId = viewer?.userId, limit, cursor }: { userId?: string; limit: number; cursor?: string | null },
-): Promise<Page<{ followedAt: Date; user: { id: string; username: string; profileImage: string | null; artist: { artistName: string; followerCount: number } | null } }>> {
+): Promise<
+  Page<{
+    followedAt: Date;
+    user: {
+      id: string;
+      username: string;
+      profileImage: string | null;
+      artist: { artistName: string; followerCount: number } | null;
+    };
+  }>
+> {
   if (!userId) throw new DomainError('UNAUTHORIZED', 'Sign in or name a user.');
   const after = cursor ? decodeCursor(cursor, followPosition) : null;
   const rows = await db.follow.findMany({
     where: {
       followerId: userId,
       ...(after
-        ? { OR: [{ createdAt: { lt: new Date(after.t) } }, { createdAt: new Date(after.t), followingId: { lt: after.id } }] }
+        ? {
+            OR: [
+              { createdAt: { lt: new Date(after.t) } },
+              { createdAt: new Date(after.t), followingId: { lt: after.id } },
+            ],
+          }
         : {}),
     },
     orderBy: [{ createdAt: 'desc' }, { followingId: 'desc' }],
@@ -129,9 +176,18 @@ export async function listFollowing(
     select: {
       createdAt: true,
       followingId: true,
-      following: { select: { id: true, username: true, profileImage: true, artist: { select: { artistName: true, followerCount: true } } } },
+      following: {
+        select: {
+          id: true,
+          username: true,
+          profileImage: true,
+          artist: { select: { artistName: true, followerCount: true } },
+        },
+      },
     },
   });
-  const page = pageOf(rows, limit, (last) => encodeCursor({ t: last.createdAt.toISOString(), id: last.followingId }));
+  const page = pageOf(rows, limit, (last) =>
+    encodeCursor({ t: last.createdAt.toISOString(), id: last.followingId }),
+  );
   return { ...page, items: page.items.map((row) => ({ followedAt: row.createdAt, user: row.following })) };
 }

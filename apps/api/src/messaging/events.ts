@@ -31,7 +31,10 @@ export function topicOf(event: Pick<DomainEvent, 'type' | 'ownerId'>): string {
 }
 
 /** Publishes each event on its own topic; for the events a transaction produced, after commit. */
-export async function publishAll(bus: EventBus, events: Array<DomainEvent | null | undefined>): Promise<void> {
+export async function publishAll(
+  bus: EventBus,
+  events: Array<DomainEvent | null | undefined>,
+): Promise<void> {
   for (const event of events) if (event) await bus.publish(topicOf(event), event);
 }
 
@@ -60,14 +63,17 @@ export class InProcessEventBus implements EventBus {
     const buffer = this.recent.get(topic) ?? [];
     buffer.push(entry);
     const oldest = Date.now() - (this.options.replayMs ?? 5 * 60_000);
-    while (buffer.length > (this.options.replaySize ?? 100) || (buffer[0] && buffer[0].at < oldest)) buffer.shift();
+    while (buffer.length > (this.options.replaySize ?? 100) || (buffer[0] && buffer[0].at < oldest))
+      buffer.shift();
     this.recent.set(topic, buffer);
     for (const waiter of this.waiters.get(topic) ?? []) waiter.push(entry);
   }
 
   /** Registers at once (events published before the first `next()` are kept), ends on abort, close or `return()`. */
   subscribe(topic: string, { fromId, signal }: SubscribeOptions = {}): AsyncIterable<BusEvent> {
-    const queue: BusEvent[] = (fromId ? (this.recent.get(topic) ?? []).filter((entry) => entry.id > fromId) : []).map(({ id, event }) => ({
+    const queue: BusEvent[] = (
+      fromId ? (this.recent.get(topic) ?? []).filter((entry) => entry.id > fromId) : []
+    ).map(({ id, event }) => ({
       id,
       topic,
       event,

@@ -4,7 +4,15 @@ import pg from 'pg';
 import type { Logger } from '../logger';
 import type { ReadinessProbe } from '../platform/health';
 import { onLocalOutboxWrite, OUTBOX_CHANNEL } from './outbox';
-import { claimDueRows, markSent, outboxLag, purgeSentRows, scheduleRetries, type ClaimedRow, type OutboxLag } from './outbox-rows';
+import {
+  claimDueRows,
+  markSent,
+  outboxLag,
+  purgeSentRows,
+  scheduleRetries,
+  type ClaimedRow,
+  type OutboxLag,
+} from './outbox-rows';
 
 export type { OutboxLag } from './outbox-rows';
 
@@ -177,7 +185,10 @@ async function deliver(state: RelayState, rows: ClaimedRow[]): Promise<number> {
       sent.push(row.id);
       return;
     }
-    const delay = Math.min(settings.maxRetryDelayMs, settings.retryDelayMs * 2 ** Math.min(row.attempts - 1, 20));
+    const delay = Math.min(
+      settings.maxRetryDelayMs,
+      settings.retryDelayMs * 2 ** Math.min(row.attempts - 1, 20),
+    );
     failedIds.push(row.id);
     failedDelays.push(delay);
     failedErrors.push(describe(outcome.reason).slice(0, 2000));
@@ -239,7 +250,8 @@ async function run(state: RelayState): Promise<void> {
 /** Sleeps until the next poll (backing off after failures) or until woken. */
 function pause(state: RelayState, failures: number): Promise<void> {
   const { maxRetryDelayMs, retryDelayMs, pollIntervalMs } = state.settings;
-  const ms = failures > 0 ? Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(failures - 1, 10)) : pollIntervalMs;
+  const ms =
+    failures > 0 ? Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.min(failures - 1, 10)) : pollIntervalMs;
   return new Promise<void>((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

@@ -24,7 +24,10 @@ export interface ClaimedRow {
  * Claims up to `batchSize` due rows in one statement (`FOR UPDATE SKIP LOCKED`, then a lease in
  * `available_at`), oldest first.
  */
-export async function claimDueRows(db: Database, { leaseMs, batchSize }: { leaseMs: number; batchSize: number }): Promise<ClaimedRow[]> {
+export async function claimDueRows(
+  db: Database,
+  { leaseMs, batchSize }: { leaseMs: number; batchSize: number },
+): Promise<ClaimedRow[]> {
   const rows = await db.$queryRaw<ClaimedRow[]>`
     UPDATE outbox_messages AS o
        SET attempts = o.attempts + 1,
@@ -46,7 +49,10 @@ export async function markSent(db: Database, ids: bigint[]): Promise<void> {
 }
 
 /** Failed publishes wait for their back-off (and keep the error) before they are due again. */
-export async function scheduleRetries(db: Database, { ids, delaysMs, errors }: { ids: bigint[]; delaysMs: number[]; errors: string[] }): Promise<void> {
+export async function scheduleRetries(
+  db: Database,
+  { ids, delaysMs, errors }: { ids: bigint[]; delaysMs: number[]; errors: string[] },
+): Promise<void> {
   if (ids.length === 0) return;
   await db.$executeRaw`
     UPDATE outbox_messages AS o

@@ -79,7 +79,11 @@ export async function listNotifications(
   { limit, cursor, unreadOnly }: { limit: number; cursor?: string | null; unreadOnly?: boolean },
 ): Promise<Page<NotificationView>> {
   const rows = await db.notification.findMany({
-    where: { recipientId: viewer.userId, ...(unreadOnly ? { isRead: false } : {}), ...timeCursor.where(cursor) },
+    where: {
+      recipientId: viewer.userId,
+      ...(unreadOnly ? { isRead: false } : {}),
+      ...timeCursor.where(cursor),
+    },
     orderBy: timeCursor.orderBy,
     take: limit + 1,
     select: notificationSelect,

@@ -19,7 +19,10 @@ export const notificationsRouter = router({
     .input(z.object({ lastEventId: z.string().max(64).nullish() }).optional())
     .subscription(async function* ({ ctx, input, signal }) {
       const topic = topicOf({ type: 'notification.created', ownerId: ctx.viewer.userId });
-      for await (const { id, event } of ctx.deps.events.subscribe(topic, { fromId: input?.lastEventId, signal })) {
+      for await (const { id, event } of ctx.deps.events.subscribe(topic, {
+        fromId: input?.lastEventId,
+        signal,
+      })) {
         if (event.type === 'notification.created') yield tracked(id, event);
       }
     }),

@@ -28,7 +28,10 @@ export async function checkReadiness(probes: ReadinessProbe[]): Promise<Readines
         const details = await Promise.race([
           probe.check(),
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`timed out after ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+            timer = setTimeout(
+              () => reject(new Error(`timed out after ${PROBE_TIMEOUT_MS} ms`)),
+              PROBE_TIMEOUT_MS,
+            );
           }),
         ]);
         return [probe.name, { status: 'up', latencyMs: elapsed(started), ...(details ?? {}) }];

@@ -26,7 +26,13 @@ export interface RateLimitStore {
   probe?: ReadinessProbe;
 }
 
-function decide(rule: RateLimitRule, now: number, counted: number, oldest: number | undefined, allowed: boolean): RateLimitDecision {
+function decide(
+  rule: RateLimitRule,
+  now: number,
+  counted: number,
+  oldest: number | undefined,
+  allowed: boolean,
+): RateLimitDecision {
   const resetAt = (oldest ?? now) + rule.windowMs;
   return {
     allowed,
@@ -86,16 +92,33 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: Redis;
   readonly probe: ReadinessProbe;
 
-  constructor(url: string, private readonly prefix = 'sl:ratelimit:') {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: true, enableAutoPipelining: true });
+  constructor(
+    url: string,
+    private readonly prefix = 'sl:ratelimit:',
+  ) {
+    this.redis = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      enableAutoPipelining: true,
+    });
     this.redis.defineCommand('slidingWindowHit', { numberOfKeys: 1, lua: SLIDING_WINDOW });
     this.probe = { name: 'rateLimits', check: async () => void (await this.redis.ping()) };
   }
 
   async hit(key: string, rule: RateLimitRule, now = Date.now()): Promise<RateLimitDecision> {
-    const run = (this.redis as unknown as Record<string, (...args: unknown[]) => Promise<[number, number, string]>>).slidingWindowHit!;
+    const run = (
+      this.redis as unknown as Record<string, (...args: unknown[]) => Promise<[number, number, string]>>
+    ).slidingWindowHit!;
     const member = `${now}:${randomBytes(6).toString('hex')}`;
-    const [allowed, count, oldest] = await run.call(this.redis, this.prefix + key, now, rule.windowMs, rule.limit, member);
+    const [allowed, count, oldest] = await run.call(
+      this.redis,
+      this.prefix + key,
+      now,
+      rule.windowMs,
+      rule.limit,
+      member,
+    );
     return decide(rule, now, count, Number(oldest), allowed === 1);
   }
 
@@ -113,7 +136,8 @@ export function rateLimitHeaders(decision: RateLimitDecision): Record<string, st
     'X-RateLimit-Remaining': String(decision.remaining),
     'X-RateLimit-Reset': String(Math.ceil(decision.resetAt / 1000)),
   };
-  if (!decision.allowed) headers['Retry-After'] = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
+  if (!decision.allowed)
+    headers['Retry-After'] = String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000)));
   return headers;
 }
 

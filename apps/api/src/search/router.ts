@@ -13,5 +13,7 @@ export const searchRouter = router({
         type: z.enum(['styles', 'artists', 'all']).default('all'),
       }),
     )
-    .query(({ ctx, input }) => publicRead(ctx, `search:${JSON.stringify(input)}`, () => search(ctx.deps, ctx.viewer, input))),
+    .query(({ ctx, input }) =>
+      publicRead(ctx, `search:${JSON.stringify(input)}`, () => search(ctx.deps, ctx.viewer, input)),
+    ),
 });

@@ -92,7 +92,13 @@ interface StyleRow {
   matched_tags: string[] | null;
 }
 
-async function searchStyles(db: Database, storage: ObjectStorage, q: string, limit: number, offset: number): Promise<StyleHit[]> {
+async function searchStyles(
+  db: Database,
+  storage: ObjectStorage,
+  q: string,
+  limit: number,
+  offset: number,
+): Promise<StyleHit[]> {
   const query = styleSearchQuery(q, limit, offset);
   const rows = await db.$queryRawUnsafe<StyleRow[]>(query.text, ...query.values);
   return Promise.all(
@@ -103,7 +109,10 @@ async function searchStyles(db: Database, storage: ObjectStorage, q: string, lim
       licenseType: r.license_type,
       generationCostTokens: r.generation_cost_tokens,
       artist: { id: r.artist_id, artistName: r.artist_name },
-      matchedBy: [...(r.name_score > 0 ? (['name'] as const) : []), ...(r.tag_score !== null ? (['tag'] as const) : [])],
+      matchedBy: [
+        ...(r.name_score > 0 ? (['name'] as const) : []),
+        ...(r.tag_score !== null ? (['tag'] as const) : []),
+      ],
       matchedTags: r.matched_tags ?? [],
       score: Math.max(r.name_score, (r.tag_score ?? 0) * 0.9),
     })),
@@ -131,7 +140,10 @@ async function searchPeople(db: Database, q: string, limit: number, offset: numb
     artistName: r.artist_name,
     profileImage: r.profile_image,
     followerCount: r.follower_count ?? 0,
-    matchedBy: [...(r.artist_hit ? (['artistName'] as const) : []), ...(r.username_hit ? (['username'] as const) : [])],
+    matchedBy: [
+      ...(r.artist_hit ? (['artistName'] as const) : []),
+      ...(r.username_hit ? (['username'] as const) : []),
+    ],
     score: Math.max(r.username_score, r.artist_score ?? 0),
   }));
 }

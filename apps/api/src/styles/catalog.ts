@@ -48,12 +48,29 @@ const position = z.object({ f: z.number().int().min(0).optional(), t: z.string()
 export async function listStyles(
   deps: Deps,
   viewer: Viewer | null,
-  { sort, tags = [], artistId, status, limit, cursor }: { sort: StyleSort; tags?: string[]; artistId?: string; status?: TrainingStatus; limit: number; cursor?: string | null },
+  {
+    sort,
+    tags = [],
+    artistId,
+    status,
+    limit,
+    cursor,
+  }: {
+    sort: StyleSort;
+    tags?: string[];
+    artistId?: string;
+    status?: TrainingStatus;
+    limit: number;
+    cursor?: string | null;
+  },
 ): Promise<Page<StyleCard>> {
   const conditions: Prisma.Sql[] = [];
   if (status) {
     const own = viewer && artistId && (viewer.userId === artistId || viewer.role === 'admin');
-    if (!own) throw new DomainError('FORBIDDEN', 'Only the artist may filter their styles by status.', { field: 'status' });
+    if (!own)
+      throw new DomainError('FORBIDDEN', 'Only the artist may filter their styles by status.', {
+        field: 'status',
+      });
     conditions.push(Prisma.sql`s.training_status = ${status}::"TrainingStatus"`);
   } else {
     conditions.push(LISTED_STYLES);
@@ -64,7 +81,9 @@ export async function listStyles(
     const found = await deps.db.tag.findMany({ where: { name: { in: names } }, select: { id: true } });
     if (found.length < names.length) return { items: [], nextCursor: null, hasMore: false };
     const ids = found.map((t) => t.id);
-    conditions.push(Prisma.sql`(SELECT count(*) FROM style_tags st WHERE st.style_id = s.id AND st.tag_id = ANY(${ids}::uuid[])) = ${ids.length}`);
+    conditions.push(
+      Prisma.sql`(SELECT count(*) FROM style_tags st WHERE st.style_id = s.id AND st.tag_id = ANY(${ids}::uuid[])) = ${ids.length}`,
+    );
   }
   if (cursor) {
     const after = decodeCursor(cursor, position);
@@ -77,7 +96,11 @@ export async function listStyles(
   }
   const rows = await queryRows<CardRow>(deps.db, 'styles.list', styleCardsQuery(conditions, sort, limit + 1));
   const page = pageOf(rows, limit, (last) =>
-    encodeCursor({ ...(sort === 'popular' ? { f: last.follower_count } : {}), t: last.created_at.toISOString(), id: last.id }),
+    encodeCursor({
+      ...(sort === 'popular' ? { f: last.follower_count } : {}),
+      t: last.created_at.toISOString(),
+      id: last.id,
+    }),
   );
   return {
     ...page,
@@ -98,4 +121,3 @@ export async function listStyles(
     ),
   };
 }
-

@@ -8,7 +8,9 @@ export const LISTED_STYLES = Prisma.sql`s.is_active AND NOT s.is_flagged AND s.t
 /** The catalogue's one statement (tags included: one round trip per page) (exported for the bench's ceiling, which sends it through `pg`). */
 export function styleCardsQuery(conditions: Prisma.Sql[], sort: StyleSort, take: number): Prisma.Sql {
   const order =
-    sort === 'popular' ? Prisma.sql`a.follower_count DESC, s.created_at DESC, s.id DESC` : Prisma.sql`s.created_at DESC, s.id DESC`;
+    sort === 'popular'
+      ? Prisma.sql`a.follower_count DESC, s.created_at DESC, s.id DESC`
+      : Prisma.sql`s.created_at DESC, s.id DESC`;
   return Prisma.sql`
     SELECT s.id::text, s.name, s.description, s.thumbnail, s.license_type::text AS license_type, s.generation_cost_tokens,
            s.usage_count, s.training_status::text AS training_status, a.user_id::text AS artist_id, a.artist_name, a.follower_count,

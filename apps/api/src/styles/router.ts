@@ -32,7 +32,11 @@ export const stylesRouter = router({
         tags: tagListInput(20).default([]),
         validTo: z.date().nullish(),
         artworks: imageList(
-          z.object({ index: z.int().min(0).max(99), caption: z.string().max(1000).optional(), tags: tagListInput(20).optional() }),
+          z.object({
+            index: z.int().min(0).max(99),
+            caption: z.string().max(1000).optional(),
+            tags: tagListInput(20).optional(),
+          }),
         ),
       }),
     )
@@ -46,9 +50,13 @@ export const stylesRouter = router({
         status: trainingStatusSchema.optional(),
       }),
     )
-    .query(({ ctx, input }) => publicRead(ctx, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input))),
+    .query(({ ctx, input }) =>
+      publicRead(ctx, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input)),
+    ),
   byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input)),
-  mine: artistProcedure.input(paginationInput).query(({ ctx, input }) => listMyStyles(ctx.deps, ctx.viewer, input)),
+  mine: artistProcedure
+    .input(paginationInput)
+    .query(({ ctx, input }) => listMyStyles(ctx.deps, ctx.viewer, input)),
   update: artistProcedure
     .input(
       z.strictObject({
@@ -61,7 +69,9 @@ export const stylesRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => updateStyle(ctx.deps, ctx.viewer, input)),
-  deactivate: artistProcedure.input(styleIdInput).mutation(({ ctx, input }) => deactivateStyle(ctx.deps, ctx.viewer, input)),
+  deactivate: artistProcedure
+    .input(styleIdInput)
+    .mutation(({ ctx, input }) => deactivateStyle(ctx.deps, ctx.viewer, input)),
   /** Training status and progress of one of my styles (SSE), resumable with the last event id. */
   onProgress: authedProcedure
     .input(styleIdInput.extend({ lastEventId: z.string().max(64).nullish() }))
@@ -71,7 +81,12 @@ export const stylesRouter = router({
         const style = await getStyle(ctx.deps, ctx.viewer, input);
         if (style.artist.id !== ctx.viewer.userId) throw new DomainError('STYLE_NOT_FOUND', 'No such style.');
       };
-      for await (const { id, event } of authorizedStream(ctx.deps.events, topic, { fromId: input.lastEventId, signal }, ownStyle)) {
+      for await (const { id, event } of authorizedStream(
+        ctx.deps.events,
+        topic,
+        { fromId: input.lastEventId, signal },
+        ownStyle,
+      )) {
         if (event.type === 'training.updated' && event.styleId === input.styleId) yield tracked(id, event);
       }
     }),

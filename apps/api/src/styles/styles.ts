@@ -1,4 +1,10 @@
-import { DomainError, trainingJobSchema, type LicenseType, type TrainingProgress, type TrainingStatus } from '@stylelicense/contracts';
+import {
+  DomainError,
+  trainingJobSchema,
+  type LicenseType,
+  type TrainingProgress,
+  type TrainingStatus,
+} from '@stylelicense/contracts';
 import { withTransaction } from '@stylelicense/db';
 import { storageKeys } from '@stylelicense/storage';
 import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
@@ -35,19 +41,29 @@ export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyle
   assertOwnUpload(input.uploadId, viewer.userId);
   assertImageCount(input.artworks.length);
   const indexes = input.artworks.map((a) => a.index);
-  if (new Set(indexes).size !== indexes.length) throw new DomainError('VALIDATION_ERROR', 'Each image may be used once.', { field: 'artworks' });
+  if (new Set(indexes).size !== indexes.length)
+    throw new DomainError('VALIDATION_ERROR', 'Each image may be used once.', { field: 'artworks' });
   const name = input.name.trim().replace(/\s+/g, ' ');
   const nameTag = normalizeTag(name);
   const styleTags = normalizeTags([nameTag, ...input.tags]);
-  const artworks = input.artworks.map((a) => ({ ...a, id: uuidv7(), tags: normalizeTags([nameTag, ...(a.tags ?? [])]) }));
-  const artist = await deps.db.artist.findUnique({ where: { userId: viewer.userId }, select: { artistName: true } });
+  const artworks = input.artworks.map((a) => ({
+    ...a,
+    id: uuidv7(),
+    tags: normalizeTags([nameTag, ...(a.tags ?? [])]),
+  }));
+  const artist = await deps.db.artist.findUnique({
+    where: { userId: viewer.userId },
+    select: { artistName: true },
+  });
   if (!artist) throw new DomainError('ARTIST_ONLY', 'Complete your artist profile first.');
   await assertCanCreate(deps, viewer.userId, name);
 
   const verified = await verifyStagedArtworks(deps.storage, input.uploadId, indexes);
   const styleId = uuidv7();
   const trainingKey = (n: number) => storageKeys.trainingImage(styleId, n);
-  await Promise.all(artworks.map((a, n) => deps.storage.copy(storageKeys.upload(input.uploadId, a.index), trainingKey(n))));
+  await Promise.all(
+    artworks.map((a, n) => deps.storage.copy(storageKeys.upload(input.uploadId, a.index), trainingKey(n))),
+  );
   const job = trainingJobSchema.parse({
     v: 1,
     jobId: styleId,
@@ -55,7 +71,12 @@ export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyle
     artistId: viewer.userId,
     styleName: name,
     styleTags,
-    artworks: artworks.map((a, n) => ({ artworkId: a.id, imageKey: trainingKey(n), caption: a.caption?.trim() || null, tags: a.tags })),
+    artworks: artworks.map((a, n) => ({
+      artworkId: a.id,
+      imageKey: trainingKey(n),
+      caption: a.caption?.trim() || null,
+      tags: a.tags,
+    })),
     attempt: 1,
     requestedAt: new Date().toISOString(),
   });
@@ -88,8 +109,16 @@ export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyle
         })),
       });
       await linkStyleTags(tx, styleId, styleTags);
-      await linkArtworkTags(tx, artworks.map((a) => ({ artworkId: a.id, tags: a.tags })));
-      await enqueueOutboxMessage(tx, { destination: JOB_QUEUES.training, payload: job, messageId: styleId, headers: { [ATTEMPT_HEADER]: 1 } });
+      await linkArtworkTags(
+        tx,
+        artworks.map((a) => ({ artworkId: a.id, tags: a.tags })),
+      );
+      await enqueueOutboxMessage(tx, {
+        destination: JOB_QUEUES.training,
+        payload: job,
+        messageId: styleId,
+        headers: { [ATTEMPT_HEADER]: 1 },
+      });
     });
   } catch (error) {
     await deleteStaged(deps.storage, storageKeys.trainingPrefix(styleId));
@@ -99,7 +128,11 @@ export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyle
   return getStyle(deps, viewer, { styleId });
 }
 
-async function assertCanCreate(deps: Pick<Deps, 'db' | 'config'>, artistId: string, name: string): Promise<void> {
+async function assertCanCreate(
+  deps: Pick<Deps, 'db' | 'config'>,
+  artistId: string,
+  name: string,
+): Promise<void> {
   const limit = deps.config.STYLE_LIMIT_PER_ARTIST;
   if (limit > 0 && (await deps.db.style.count({ where: { artistId } })) >= limit) {
     throw new DomainError('STYLE_LIMIT_REACHED', `An artist may own at most ${limit} style(s).`, { limit });
@@ -120,7 +153,13 @@ export interface StyleView {
   validTo: Date | null;
   trainingStatus: TrainingStatus;
   isActive: boolean;
-  artist: { id: string; artistName: string; username: string; profileImage: string | null; followerCount: number };
+  artist: {
+    id: string;
+    artistName: string;
+    username: string;
+    profileImage: string | null;
+    followerCount: number;
+  };
   tags: string[];
   samples: Array<{ id: string; imageUrl: string | null; caption: string; width: number; height: number }>;
   stats: { usageCount: number; publicGenerations: number };
@@ -136,11 +175,21 @@ export interface StyleView {
 }
 
 /** Listed styles (trained, active, unflagged) for everyone; any of their own for the artist; all for admins. */
-export async function getStyle(deps: Deps, viewer: Viewer | null, { styleId }: { styleId: string }): Promise<StyleView> {
+export async function getStyle(
+  deps: Deps,
+  viewer: Viewer | null,
+  { styleId }: { styleId: string },
+): Promise<StyleView> {
   const style = await deps.db.style.findUnique({
     where: { id: styleId },
     include: {
-      artist: { select: { artistName: true, followerCount: true, user: { select: { id: true, username: true, profileImage: true } } } },
+      artist: {
+        select: {
+          artistName: true,
+          followerCount: true,
+          user: { select: { id: true, username: true, profileImage: true } },
+        },
+      },
       artworks: { where: { isValid: true }, orderBy: { sequence: 'asc' }, take: SAMPLE_ARTWORKS },
     },
   });
@@ -171,13 +220,20 @@ export async function getStyle(deps: Deps, viewer: Viewer | null, { styleId }: {
     },
     tags: tags.get(style.id) ?? [],
     samples: await Promise.all(
-      style.artworks.map(async (a) => ({ id: a.id, imageUrl: await downloadUrl(deps.storage, a.image), caption: a.caption, width: a.width, height: a.height })),
+      style.artworks.map(async (a) => ({
+        id: a.id,
+        imageUrl: await downloadUrl(deps.storage, a.image),
+        caption: a.caption,
+        width: a.width,
+        height: a.height,
+      })),
     ),
     stats: { usageCount: style.usageCount, publicGenerations },
     createdAt: style.createdAt,
     owner: own
       ? {
-          progress: style.trainingStatus === 'training' ? (style.trainingProgress as TrainingProgress | null) : null,
+          progress:
+            style.trainingStatus === 'training' ? (style.trainingProgress as TrainingProgress | null) : null,
           modelPath: style.modelPath,
           metrics: style.trainingMetric,
           failure: style.trainingError,
@@ -197,16 +253,24 @@ export interface UpdateStyleInput {
 }
 
 /** The owner (or an admin) edits price, description, licence and activity once training completed; never the name. */
-export async function updateStyle(deps: Deps, viewer: Viewer, { styleId, ...changes }: UpdateStyleInput): Promise<StyleView> {
+export async function updateStyle(
+  deps: Deps,
+  viewer: Viewer,
+  { styleId, ...changes }: UpdateStyleInput,
+): Promise<StyleView> {
   const style = await ownStyle(deps, viewer, styleId);
   if (style.trainingStatus !== 'completed') {
-    throw new DomainError('TRAINING_IN_PROGRESS', 'A style can be edited once its training has completed.', { trainingStatus: style.trainingStatus });
+    throw new DomainError('TRAINING_IN_PROGRESS', 'A style can be edited once its training has completed.', {
+      trainingStatus: style.trainingStatus,
+    });
   }
   await deps.db.style.update({
     where: { id: styleId },
     data: {
       ...(changes.description !== undefined ? { description: changes.description.trim() } : {}),
-      ...(changes.generationCostTokens !== undefined ? { generationCostTokens: changes.generationCostTokens } : {}),
+      ...(changes.generationCostTokens !== undefined
+        ? { generationCostTokens: changes.generationCostTokens }
+        : {}),
       ...(changes.licenseType !== undefined ? { licenseType: changes.licenseType } : {}),
       ...(changes.isActive !== undefined ? { isActive: changes.isActive } : {}),
       ...(changes.validTo !== undefined ? { validTo: changes.validTo } : {}),
@@ -216,15 +280,23 @@ export async function updateStyle(deps: Deps, viewer: Viewer, { styleId, ...chan
 }
 
 /** Styles are never deleted (generations refer to them): deactivating takes one off the market. */
-export async function deactivateStyle(deps: Deps, viewer: Viewer, { styleId }: { styleId: string }): Promise<StyleView> {
+export async function deactivateStyle(
+  deps: Deps,
+  viewer: Viewer,
+  { styleId }: { styleId: string },
+): Promise<StyleView> {
   await ownStyle(deps, viewer, styleId);
   await deps.db.style.update({ where: { id: styleId }, data: { isActive: false } });
   return getStyle(deps, viewer, { styleId });
 }
 
 async function ownStyle(deps: Deps, viewer: Viewer, styleId: string) {
-  const style = await deps.db.style.findUnique({ where: { id: styleId }, select: { artistId: true, trainingStatus: true } });
-  if (!style || (style.artistId !== viewer.userId && viewer.role !== 'admin')) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
+  const style = await deps.db.style.findUnique({
+    where: { id: styleId },
+    select: { artistId: true, trainingStatus: true },
+  });
+  if (!style || (style.artistId !== viewer.userId && viewer.role !== 'admin'))
+    throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
   return style;
 }
 
@@ -244,7 +316,11 @@ export interface MyStyle {
 }
 
 /** The artist's own styles in every state, newest first, each with what it has earned. */
-export async function listMyStyles(deps: Deps, viewer: Viewer, { limit, cursor }: { limit: number; cursor?: string | null }): Promise<Page<MyStyle>> {
+export async function listMyStyles(
+  deps: Deps,
+  viewer: Viewer,
+  { limit, cursor }: { limit: number; cursor?: string | null },
+): Promise<Page<MyStyle>> {
   const rows = await deps.db.style.findMany({
     where: { artistId: viewer.userId, ...timeCursor.where(cursor) },
     orderBy: timeCursor.orderBy,
@@ -253,7 +329,12 @@ export async function listMyStyles(deps: Deps, viewer: Viewer, { limit, cursor }
   const page = pageOf(rows, limit, timeCursor.of);
   const earned = await deps.db.transaction.groupBy({
     by: ['styleId'],
-    where: { type: 'earning', receiverId: viewer.userId, status: 'completed', styleId: { in: page.items.map((s) => s.id) } },
+    where: {
+      type: 'earning',
+      receiverId: viewer.userId,
+      status: 'completed',
+      styleId: { in: page.items.map((s) => s.id) },
+    },
     _sum: { amount: true },
   });
   const earnedBy = new Map(earned.map((e) => [e.styleId, e._sum.amount ?? 0]));

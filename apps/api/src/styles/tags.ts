@@ -35,7 +35,11 @@ export const tagListInput = (max: number) => z.array(z.string().min(1).max(100))
  * tag (a style or generation now carries it); artwork links are not counted. One statement, names
  * sorted so concurrent writers lock tag rows in the same order (no deadlocks).
  */
-export async function upsertTags(tx: TransactionClient, names: readonly string[], { countUsage }: { countUsage: boolean }): Promise<Map<string, string>> {
+export async function upsertTags(
+  tx: TransactionClient,
+  names: readonly string[],
+  { countUsage }: { countUsage: boolean },
+): Promise<Map<string, string>> {
   if (names.length === 0) return new Map();
   const sorted = [...new Set(names)].sort();
   const increment = countUsage ? 1 : 0;
@@ -48,7 +52,11 @@ export async function upsertTags(tx: TransactionClient, names: readonly string[]
 }
 
 /** Links a style to its tags in order, counting one use per tag. */
-export async function linkStyleTags(tx: TransactionClient, styleId: string, names: readonly string[]): Promise<void> {
+export async function linkStyleTags(
+  tx: TransactionClient,
+  styleId: string,
+  names: readonly string[],
+): Promise<void> {
   const ids = await upsertTags(tx, names, { countUsage: true });
   if (names.length === 0) return;
   await tx.$executeRaw`
@@ -57,7 +65,11 @@ export async function linkStyleTags(tx: TransactionClient, styleId: string, name
 }
 
 /** Links a generation's prompt tags in order, counting one use per tag. */
-export async function linkGenerationTags(tx: TransactionClient, generationId: string, names: readonly string[]): Promise<void> {
+export async function linkGenerationTags(
+  tx: TransactionClient,
+  generationId: string,
+  names: readonly string[],
+): Promise<void> {
   const ids = await upsertTags(tx, names, { countUsage: true });
   if (names.length === 0) return;
   await tx.$executeRaw`
@@ -66,9 +78,18 @@ export async function linkGenerationTags(tx: TransactionClient, generationId: st
 }
 
 /** Links every artwork to its own tags (in order), all in one statement. Artwork links do not count as usage. */
-export async function linkArtworkTags(tx: TransactionClient, artworks: ReadonlyArray<{ artworkId: string; tags: readonly string[] }>): Promise<void> {
-  const ids = await upsertTags(tx, artworks.flatMap((a) => a.tags), { countUsage: false });
-  const links = artworks.flatMap((a) => a.tags.map((name, i) => ({ artworkId: a.artworkId, tagId: ids.get(name)!, sequence: i + 1 })));
+export async function linkArtworkTags(
+  tx: TransactionClient,
+  artworks: ReadonlyArray<{ artworkId: string; tags: readonly string[] }>,
+): Promise<void> {
+  const ids = await upsertTags(
+    tx,
+    artworks.flatMap((a) => a.tags),
+    { countUsage: false },
+  );
+  const links = artworks.flatMap((a) =>
+    a.tags.map((name, i) => ({ artworkId: a.artworkId, tagId: ids.get(name)!, sequence: i + 1 })),
+  );
   if (links.length === 0) return;
   await tx.$executeRaw`
     INSERT INTO artwork_tags (artwork_id, tag_id, sequence)

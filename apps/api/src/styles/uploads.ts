@@ -14,10 +14,18 @@ export const ORPHANED_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
 
 export function assertImageCount(count: number): void {
   if (count < STYLE_IMAGE_COUNT.min) {
-    throw new DomainError('INSUFFICIENT_IMAGES', `A style needs at least ${STYLE_IMAGE_COUNT.min} images; got ${count}.`, { count, min: STYLE_IMAGE_COUNT.min });
+    throw new DomainError(
+      'INSUFFICIENT_IMAGES',
+      `A style needs at least ${STYLE_IMAGE_COUNT.min} images; got ${count}.`,
+      { count, min: STYLE_IMAGE_COUNT.min },
+    );
   }
   if (count > STYLE_IMAGE_COUNT.max) {
-    throw new DomainError('TOO_MANY_IMAGES', `A style takes at most ${STYLE_IMAGE_COUNT.max} images; got ${count}.`, { count, max: STYLE_IMAGE_COUNT.max });
+    throw new DomainError(
+      'TOO_MANY_IMAGES',
+      `A style takes at most ${STYLE_IMAGE_COUNT.max} images; got ${count}.`,
+      { count, max: STYLE_IMAGE_COUNT.max },
+    );
   }
 }
 
@@ -48,14 +56,19 @@ export async function issueUploadUrls(
 
 /** An upload id belongs to the artist who asked for it; nobody can claim another's staged images. */
 export function assertOwnUpload(uploadId: string, artistId: string): void {
-  if (!uploadId.startsWith(`${artistId}_`)) throw new DomainError('FORBIDDEN', 'This upload belongs to someone else.', { uploadId });
+  if (!uploadId.startsWith(`${artistId}_`))
+    throw new DomainError('FORBIDDEN', 'This upload belongs to someone else.', { uploadId });
 }
 
 /**
  * Checks every staged image by its bytes (JPG/PNG sniffed, ≤ 10 MB, ≥ 512×512, decodable), a few
  * at a time. A rejected image is deleted (it can never be used) and its error names its index.
  */
-export async function verifyStagedArtworks(storage: ObjectStorage, uploadId: string, indexes: readonly number[]): Promise<Map<number, VerifiedArtwork>> {
+export async function verifyStagedArtworks(
+  storage: ObjectStorage,
+  uploadId: string,
+  indexes: readonly number[],
+): Promise<Map<number, VerifiedArtwork>> {
   const verified = new Map<number, VerifiedArtwork>();
   let next = 0;
   const worker = async () => {
@@ -70,10 +83,18 @@ export async function verifyStagedArtworks(storage: ObjectStorage, uploadId: str
 
 async function verifyOne(storage: ObjectStorage, key: string, index: number): Promise<VerifiedArtwork> {
   const info = await storage.head(key);
-  if (!info) throw new DomainError('VALIDATION_ERROR', `Image ${index} was not uploaded.`, { index, field: 'artworks' });
+  if (!info)
+    throw new DomainError('VALIDATION_ERROR', `Image ${index} was not uploaded.`, {
+      index,
+      field: 'artworks',
+    });
   try {
     if (info.size > ARTWORK_LIMITS.maxBytes) {
-      throw new DomainError('IMAGE_SIZE_EXCEEDED', `Image ${index} is ${info.size} bytes; the limit is 10 MB.`, { reason: 'too_many_bytes', bytes: info.size });
+      throw new DomainError(
+        'IMAGE_SIZE_EXCEEDED',
+        `Image ${index} is ${info.size} bytes; the limit is 10 MB.`,
+        { reason: 'too_many_bytes', bytes: info.size },
+      );
     }
     return await verifyArtwork(await storage.get(key));
   } catch (error) {
@@ -85,7 +106,9 @@ async function verifyOne(storage: ObjectStorage, key: string, index: number): Pr
 
 /** Deletes staged uploads older than a day that no style claimed; returns how many. */
 export async function sweepOrphanedUploads(storage: ObjectStorage, now = new Date()): Promise<number> {
-  const deleted = await sweepObjects(storage, 'uploads/', { olderThan: new Date(now.getTime() - ORPHANED_UPLOAD_AGE_MS) });
+  const deleted = await sweepObjects(storage, 'uploads/', {
+    olderThan: new Date(now.getTime() - ORPHANED_UPLOAD_AGE_MS),
+  });
   return deleted.length;
 }
 

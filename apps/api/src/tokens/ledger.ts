@@ -1,5 +1,12 @@
 import { DomainError } from '@stylelicense/contracts';
-import { findLedgerDiscrepancies, Prisma, queryRows, WELCOME_BONUS_TOKENS, type Database, type TransactionClient } from '@stylelicense/db';
+import {
+  findLedgerDiscrepancies,
+  Prisma,
+  queryRows,
+  WELCOME_BONUS_TOKENS,
+  type Database,
+  type TransactionClient,
+} from '@stylelicense/db';
 import { uuidv7 } from '../common/ids';
 
 /**
@@ -32,7 +39,10 @@ export const ledgerKeys = {
 };
 
 /** The 100-token "Welcome Bonus" from the platform, once per user. */
-export async function creditWelcomeBonus(tx: TransactionClient, { userId }: { userId: string }): Promise<LedgerResult> {
+export async function creditWelcomeBonus(
+  tx: TransactionClient,
+  { userId }: { userId: string },
+): Promise<LedgerResult> {
   return credit(tx, {
     userId,
     amount: WELCOME_BONUS_TOKENS,
@@ -48,7 +58,14 @@ export async function creditWelcomeBonus(tx: TransactionClient, { userId }: { us
 /** Tokens bought through a payment provider, once per payment key. */
 export async function creditPurchase(
   tx: TransactionClient,
-  p: { purchaseId: string; userId: string; amount: number; pricePerToken: number; currency: string; paymentKey: string },
+  p: {
+    purchaseId: string;
+    userId: string;
+    amount: number;
+    pricePerToken: number;
+    currency: string;
+    paymentKey: string;
+  },
 ): Promise<LedgerResult> {
   return credit(tx, {
     userId: p.userId,
@@ -92,7 +109,8 @@ async function credit(
     )
     SELECT (SELECT id::text FROM entry) AS entry_id, EXISTS (SELECT 1 FROM raised) AS credited`;
   const row = rows[0]!;
-  if (row.entry_id && !row.credited) throw new DomainError('NOT_FOUND', 'No such user.', { userId: p.userId });
+  if (row.entry_id && !row.credited)
+    throw new DomainError('NOT_FOUND', 'No such user.', { userId: p.userId });
   return { applied: row.entry_id !== null, entryId: row.entry_id };
 }
 
@@ -126,16 +144,24 @@ export async function holdForGeneration(
   // Called with the client itself (no open transaction), the one statement goes straight to the
   // shared pool as a prepared statement: Prisma's per-call cost (several times pg's) dominated this
   // hot path. Inside a transaction it stays on the caller's `tx`.
-  const rows = await queryRows<{ already: boolean; balance: number | null; entry_id: string | null }>(tx, 'ledger_hold', statement);
+  const rows = await queryRows<{ already: boolean; balance: number | null; entry_id: string | null }>(
+    tx,
+    'ledger_hold',
+    statement,
+  );
   const row = rows[0]!;
   if (row.entry_id) return { applied: true, entryId: row.entry_id, balance: row.balance };
   if (row.already) return { applied: false, entryId: null, balance: null };
   const user = await tx.user.findUnique({ where: { id: p.userId }, select: { tokenBalance: true } });
   if (!user) throw new DomainError('NOT_FOUND', 'No such user.', { userId: p.userId });
-  throw new DomainError('INSUFFICIENT_TOKENS', `This needs ${p.amount} tokens; you have ${user.tokenBalance}.`, {
-    balance: user.tokenBalance,
-    needed: p.amount,
-  });
+  throw new DomainError(
+    'INSUFFICIENT_TOKENS',
+    `This needs ${p.amount} tokens; you have ${user.tokenBalance}.`,
+    {
+      balance: user.tokenBalance,
+      needed: p.amount,
+    },
+  );
 }
 
 interface LockedHold {
@@ -165,9 +191,15 @@ async function lockHold(tx: TransactionClient, generationId: string): Promise<Lo
  * Credits the style's artist (earned balance) with the held amount when a generation completes.
  * The platform takes no fee. Never after a refund; once per generation.
  */
-export async function settleGeneration(tx: TransactionClient, { generationId }: { generationId: string }): Promise<LedgerResult> {
+export async function settleGeneration(
+  tx: TransactionClient,
+  { generationId }: { generationId: string },
+): Promise<LedgerResult> {
   const hold = await lockHold(tx, generationId);
-  if (!hold) throw new DomainError('GENERATION_NOT_FOUND', 'This generation has no token hold to settle.', { generationId });
+  if (!hold)
+    throw new DomainError('GENERATION_NOT_FOUND', 'This generation has no token hold to settle.', {
+      generationId,
+    });
   if (hold.settled || hold.refunded) return { applied: false, entryId: null };
   const rows = await tx.$queryRaw<Array<{ entry_id: string | null }>>`
     WITH artist AS (
@@ -185,7 +217,8 @@ export async function settleGeneration(tx: TransactionClient, { generationId }: 
     )
     SELECT (SELECT id::text FROM entry) AS entry_id`;
   const entryId = rows[0]?.entry_id ?? null;
-  if (!entryId) throw new DomainError('NOT_FOUND', "The generation's artist was not found.", { generationId });
+  if (!entryId)
+    throw new DomainError('NOT_FOUND', "The generation's artist was not found.", { generationId });
   return { applied: true, entryId };
 }
 
@@ -193,9 +226,15 @@ export async function settleGeneration(tx: TransactionClient, { generationId }: 
  * Returns the held tokens to the user after a generation's final failure: marks the hold entry
  * refunded and writes the refund entry. Never for a settled generation; once per generation.
  */
-export async function refundGeneration(tx: TransactionClient, { generationId }: { generationId: string }): Promise<LedgerResult> {
+export async function refundGeneration(
+  tx: TransactionClient,
+  { generationId }: { generationId: string },
+): Promise<LedgerResult> {
   const hold = await lockHold(tx, generationId);
-  if (!hold) throw new DomainError('GENERATION_NOT_FOUND', 'This generation has no token hold to refund.', { generationId });
+  if (!hold)
+    throw new DomainError('GENERATION_NOT_FOUND', 'This generation has no token hold to refund.', {
+      generationId,
+    });
   if (hold.settled || hold.refunded) return { applied: false, entryId: null };
   const rows = await tx.$queryRaw<Array<{ entry_id: string | null }>>`
     WITH marked AS (

@@ -22,6 +22,12 @@ export const tokensRouter = router({
 
   /** The web app's return from checkout: confirm the payment (credited once per payment key). */
   confirmPurchase: authedProcedure
-    .input(z.object({ paymentKey: z.string().min(1).max(200), orderId: z.string().min(6).max(64), amount: z.number().int().positive() }))
+    .input(
+      z.object({
+        paymentKey: z.string().min(1).max(200),
+        orderId: z.string().min(6).max(64),
+        amount: z.number().int().positive(),
+      }),
+    )
     .mutation(({ ctx, input }) => confirmPurchase(ctx.deps, ctx.viewer, input)),
 });

@@ -24,7 +24,8 @@ export function tokenPackages() {
 
 export function findPackage(packageId: string): TokenPackage {
   const found = TOKEN_PACKAGES.find((p) => p.id === packageId);
-  if (!found) throw new DomainError('INVALID_PACKAGE', `There is no token package "${packageId}".`, { packageId });
+  if (!found)
+    throw new DomainError('INVALID_PACKAGE', `There is no token package "${packageId}".`, { packageId });
   return found;
 }
 
@@ -56,7 +57,13 @@ export async function listTransactions(
 ): Promise<Page<ReturnType<typeof toEntry>>> {
   const userId = viewer.userId;
   const rows = await db.transaction.findMany({
-    where: { AND: [{ OR: [{ senderId: userId }, { receiverId: userId }] }, FILTER_TYPES[type], timeCursor.where(cursor)] },
+    where: {
+      AND: [
+        { OR: [{ senderId: userId }, { receiverId: userId }] },
+        FILTER_TYPES[type],
+        timeCursor.where(cursor),
+      ],
+    },
     orderBy: timeCursor.orderBy,
     take: limit + 1,
     include: {
@@ -72,7 +79,12 @@ export async function listTransactions(
 
 function toEntry(
   row: Prisma.TransactionGetPayload<{
-    include: { sender: typeof party; receiver: typeof party; style: { select: { id: true; name: true } }; generation: { select: { id: true; status: true; resultImage: true } } };
+    include: {
+      sender: typeof party;
+      receiver: typeof party;
+      style: { select: { id: true; name: true } };
+      generation: { select: { id: true; status: true; resultImage: true } };
+    };
   }>,
   userId: string,
 ) {
@@ -98,7 +110,11 @@ function toEntry(
 }
 
 /** A pending purchase of a package: the order id the provider will carry, and where to pay. */
-export async function createPurchase({ db, payments }: Pick<AppDeps, 'db' | 'payments'>, viewer: Viewer, { packageId }: { packageId: string }) {
+export async function createPurchase(
+  { db, payments }: Pick<AppDeps, 'db' | 'payments'>,
+  viewer: Viewer,
+  { packageId }: { packageId: string },
+) {
   const userId = viewer.userId;
   const pkg = findPackage(packageId);
   // Toss order ids: 6–64 characters of letters, digits, '-' and '_'.

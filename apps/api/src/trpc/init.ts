@@ -10,7 +10,8 @@ const t = initTRPC.context<Context>().create({
   transformer: {
     // superjson both ways; a public page shared from the read cache is serialized once, not per request.
     serialize: serializeOncePerSharedResult<SuperJSONResult>((value) => superjson.serialize(value)),
-    deserialize: (value) => superjson.deserialize<unknown>(value as Parameters<typeof superjson.deserialize>[0]),
+    deserialize: (value) =>
+      superjson.deserialize<unknown>(value as Parameters<typeof superjson.deserialize>[0]),
   },
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
@@ -66,7 +67,10 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 /** A signed-in artist (admins act as artists too). */
 export const artistProcedure = authedProcedure.use(({ ctx, next }) => {
   if (ctx.viewer.role !== 'artist' && ctx.viewer.role !== 'admin') {
-    throw new TRPCError({ code: 'FORBIDDEN', cause: new DomainError('ARTIST_ONLY', 'Only artists can do this.') });
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      cause: new DomainError('ARTIST_ONLY', 'Only artists can do this.'),
+    });
   }
   return next();
 });
@@ -74,7 +78,10 @@ export const artistProcedure = authedProcedure.use(({ ctx, next }) => {
 /** A signed-in admin. */
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (ctx.viewer.role !== 'admin') {
-    throw new TRPCError({ code: 'FORBIDDEN', cause: new DomainError('FORBIDDEN', 'Only admins can do this.') });
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      cause: new DomainError('FORBIDDEN', 'Only admins can do this.'),
+    });
   }
   return next();
 });

@@ -14,9 +14,13 @@ export async function enforceRateLimit(ctx: Context, kind: RateLimitKind): Promi
     user: config.RATE_LIMIT_USER,
     anonymous: config.RATE_LIMIT_ANONYMOUS,
   }[kind];
-  const key = kind === 'signIn' || kind === 'anonymous' || !ctx.viewer ? `ip:${ctx.ip}` : `user:${ctx.viewer.userId}`;
-  const decision = await consume(rateLimits, kind, key, rule, (error) => ctx.log.warn({ err: error }, 'rate-limit store unavailable'));
+  const key =
+    kind === 'signIn' || kind === 'anonymous' || !ctx.viewer ? `ip:${ctx.ip}` : `user:${ctx.viewer.userId}`;
+  const decision = await consume(rateLimits, kind, key, rule, (error) =>
+    ctx.log.warn({ err: error }, 'rate-limit store unavailable'),
+  );
   if (!decision) return;
   ctx.setHeaders?.(rateLimitHeaders(decision));
-  if (!decision.allowed) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', cause: rateLimitError(kind, decision) });
+  if (!decision.allowed)
+    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', cause: rateLimitError(kind, decision) });
 }

@@ -1,6 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { generateWebhookSecret, trainingJobSchema, type TrainingJob, type TrainingJobInput } from '@stylelicense/contracts';
+import {
+  generateWebhookSecret,
+  trainingJobSchema,
+  type TrainingJob,
+  type TrainingJobInput,
+} from '@stylelicense/contracts';
 import { createRabbitBroker, type RabbitBroker, type TopologyOptions } from '@stylelicense/queue';
 import { createStorage, storageKeys, type ObjectStorage } from '@stylelicense/storage';
 import { requireService, testServices } from '@stylelicense/test-kit';
@@ -26,7 +31,12 @@ export function rabbitFixture(topology: TopologyOptions = TEST_TOPOLOGY) {
     prefix,
     async connect(): Promise<RabbitBroker> {
       await requireService(testServices.rabbitmq);
-      const broker = await createRabbitBroker({ url: AMQP_URL, prefix, ...topology, connectionName: `training-test ${prefix}` });
+      const broker = await createRabbitBroker({
+        url: AMQP_URL,
+        prefix,
+        ...topology,
+        connectionName: `training-test ${prefix}`,
+      });
       brokers.push(broker);
       return broker;
     },
@@ -55,7 +65,10 @@ export interface ArtworkSpec {
   corrupt?: boolean;
 }
 
-export const TEN_GOOD: ArtworkSpec[] = Array.from({ length: 10 }, (_, n) => ({ width: n === 0 ? 900 : 600, height: 600 }));
+export const TEN_GOOD: ArtworkSpec[] = Array.from({ length: 10 }, (_, n) => ({
+  width: n === 0 ? 900 : 600,
+  height: 600,
+}));
 
 /** Stores the artworks where the API puts them (training/<styleId>/<n>) and returns the job's list. */
 export async function putArtworks(storage: ObjectStorage, styleId: string, specs: readonly ArtworkSpec[]) {
@@ -64,16 +77,32 @@ export async function putArtworks(storage: ObjectStorage, styleId: string, specs
       const key = storageKeys.trainingImage(styleId, n);
       const bytes = spec.corrupt
         ? Buffer.from('definitely not a picture')
-        : await sharp({ create: { width: spec.width, height: spec.height, channels: 3, background: { r: 20 * n, g: 120, b: 200 - 10 * n } } })
+        : await sharp({
+            create: {
+              width: spec.width,
+              height: spec.height,
+              channels: 3,
+              background: { r: 20 * n, g: 120, b: 200 - 10 * n },
+            },
+          })
             .jpeg()
             .toBuffer();
       await storage.put(key, bytes, { contentType: 'image/jpeg' });
-      return { artworkId: uniqueId('art'), imageKey: key, caption: n % 2 ? `brush study ${n}` : null, tags: ['ink', 'night'] };
+      return {
+        artworkId: uniqueId('art'),
+        imageKey: key,
+        caption: n % 2 ? `brush study ${n}` : null,
+        tags: ['ink', 'night'],
+      };
     }),
   );
 }
 
-export function trainingJob(styleId: string, artworks: TrainingJobInput['artworks'], overrides: Partial<TrainingJobInput> = {}): TrainingJob {
+export function trainingJob(
+  styleId: string,
+  artworks: TrainingJobInput['artworks'],
+  overrides: Partial<TrainingJobInput> = {},
+): TrainingJob {
   return trainingJobSchema.parse({
     v: 1,
     jobId: uniqueId('job'),
@@ -90,7 +119,11 @@ export function trainingJob(styleId: string, artworks: TrainingJobInput['artwork
 }
 
 let workers = 0;
-export function testConfig(root: string, apiUrl: string, overrides: Partial<TrainingWorkerConfig> = {}): TrainingWorkerConfig {
+export function testConfig(
+  root: string,
+  apiUrl: string,
+  overrides: Partial<TrainingWorkerConfig> = {},
+): TrainingWorkerConfig {
   workers += 1;
   return {
     workerId: `test-worker-${workers}`,
@@ -111,7 +144,8 @@ export function testConfig(root: string, apiUrl: string, overrides: Partial<Trai
 /** Collects log lines so a failing test can print them; quiet otherwise. */
 export function memoryLog(): WorkerLog & { lines: { level: string; message?: string; fields: object }[] } {
   const lines: { level: string; message?: string; fields: object }[] = [];
-  const at = (level: string) => (fields: object, message?: string) => void lines.push({ level, message, fields });
+  const at = (level: string) => (fields: object, message?: string) =>
+    void lines.push({ level, message, fields });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
 

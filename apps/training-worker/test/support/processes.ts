@@ -25,10 +25,15 @@ export async function isAlive(pid: number): Promise<boolean> {
  * The fake trainer's pids (it writes `output/pids.json` in the job's scratch folder when asked
  * for a grandchild), read while the job runs: the worker removes the folder when the job ends.
  */
-export async function readPidsWhileRunning(workDir: string, timeoutMs = 20_000): Promise<{ trainer: number; grandchild: number }> {
+export async function readPidsWhileRunning(
+  workDir: string,
+  timeoutMs = 20_000,
+): Promise<{ trainer: number; grandchild: number }> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const jobs = (await readdir(workDir).catch(() => [] as string[])).filter((name) => name.startsWith('job-'));
+    const jobs = (await readdir(workDir).catch(() => [] as string[])).filter((name) =>
+      name.startsWith('job-'),
+    );
     for (const job of jobs) {
       const text = await readFile(join(workDir, job, 'output', 'pids.json'), 'utf8').catch(() => null);
       if (text) return JSON.parse(text) as { trainer: number; grandchild: number };

@@ -22,7 +22,10 @@ export async function startWebhookReceiver(secret: string) {
   let hold: Hold | undefined;
   let answerWith: ((route: WebhookRoute, body: ReceivedWebhook['body']) => object | undefined) | undefined;
   const routes = new Map<string, WebhookRoute>(
-    Object.entries(WEBHOOK_ROUTES).map(([name, route]): [string, WebhookRoute] => [route.path, name as WebhookRoute]),
+    Object.entries(WEBHOOK_ROUTES).map(([name, route]): [string, WebhookRoute] => [
+      route.path,
+      name as WebhookRoute,
+    ]),
   );
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

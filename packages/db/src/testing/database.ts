@@ -39,7 +39,9 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
  */
 export async function ensureTemplateDatabase(): Promise<string> {
   const migrations = await loadMigrations();
-  const hash = createHash('sha256').update(migrations.map((m) => `${m.name}:${m.checksum}`).join('\n')).digest('hex');
+  const hash = createHash('sha256')
+    .update(migrations.map((m) => `${m.name}:${m.checksum}`).join('\n'))
+    .digest('hex');
   const template = `sl_tpl_${hash.slice(0, 16)}`;
   return withAdmin(async (admin) => {
     await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
@@ -80,7 +82,9 @@ async function dropStaleDatabases(admin: pg.Client): Promise<void> {
 }
 
 /** A fresh, fully migrated database of its own for one test file. */
-export async function createTestDatabase({ poolSize = 10 }: { poolSize?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase({
+  poolSize = 10,
+}: { poolSize?: number } = {}): Promise<TestDatabase> {
   const template = await ensureTemplateDatabase();
   const name = `sl_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
@@ -106,6 +110,7 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop: () => 
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
   return {
     url: urlFor(name),
-    drop: () => withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
+    drop: () =>
+      withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))),
   };
 }

@@ -55,7 +55,13 @@ function expectedType(field: DmmfField, enumDbNames: Map<string, string>): strin
   }
 }
 
-const ON_DELETE: Record<string, string> = { a: 'NoAction', r: 'Restrict', c: 'Cascade', n: 'SetNull', d: 'SetDefault' };
+const ON_DELETE: Record<string, string> = {
+  a: 'NoAction',
+  r: 'Restrict',
+  c: 'Cascade',
+  n: 'SetNull',
+  d: 'SetDefault',
+};
 
 /**
  * Differences between prisma/schema.prisma and a migrated database: tables, columns (type and
@@ -78,7 +84,8 @@ export async function findSchemaDrift(url: string, schemaText?: string): Promise
       const actual = db.enums.get(name);
       const expected = e.values.map((v) => v.dbName ?? v.name);
       if (!actual) drift.push(`enum ${name}: missing in database`);
-      else if (actual.join(',') !== expected.join(',')) drift.push(`enum ${name}: database [${actual.join(',')}] ≠ schema [${expected.join(',')}]`);
+      else if (actual.join(',') !== expected.join(','))
+        drift.push(`enum ${name}: database [${actual.join(',')}] ≠ schema [${expected.join(',')}]`);
     }
 
     const modelTables = new Set<string>();
@@ -103,9 +110,12 @@ export async function findSchemaDrift(url: string, schemaText?: string): Promise
           continue;
         }
         const type = expectedType(field, enumDbNames);
-        if (actual.type !== type) drift.push(`${table}.${column}: database type ${actual.type} ≠ schema ${type}`);
+        if (actual.type !== type)
+          drift.push(`${table}.${column}: database type ${actual.type} ≠ schema ${type}`);
         if (actual.nullable === field.isRequired) {
-          drift.push(`${table}.${column}: database ${actual.nullable ? 'NULL' : 'NOT NULL'} ≠ schema ${field.isRequired ? 'required' : 'optional'}`);
+          drift.push(
+            `${table}.${column}: database ${actual.nullable ? 'NULL' : 'NOT NULL'} ≠ schema ${field.isRequired ? 'required' : 'optional'}`,
+          );
         }
       }
       for (const column of columns.keys()) {
@@ -114,15 +124,19 @@ export async function findSchemaDrift(url: string, schemaText?: string): Promise
 
       const idFields = model.primaryKey?.fields ?? model.fields.filter((f) => f.isId).map((f) => f.name);
       const pk = idFields.map((f) => columnOf.get(f)).join(',');
-      if ((db.primaryKeys.get(table) ?? '') !== pk) drift.push(`${table}: primary key (${db.primaryKeys.get(table)}) ≠ schema (${pk})`);
+      if ((db.primaryKeys.get(table) ?? '') !== pk)
+        drift.push(`${table}: primary key (${db.primaryKeys.get(table)}) ≠ schema (${pk})`);
 
       const expectedUniques = new Set([
         ...model.fields.filter((f) => f.isUnique).map((f) => columnOf.get(f.name)!),
         ...model.uniqueFields.map((fields) => fields.map((f) => columnOf.get(f)).join(',')),
       ]);
       const actualUniques = db.uniques.get(table) ?? new Set<string>();
-      for (const unique of expectedUniques) if (!actualUniques.has(unique)) drift.push(`${table}: unique (${unique}) missing in database`);
-      for (const unique of actualUniques) if (!expectedUniques.has(unique)) drift.push(`${table}: unique (${unique}) in database, not in schema`);
+      for (const unique of expectedUniques)
+        if (!actualUniques.has(unique)) drift.push(`${table}: unique (${unique}) missing in database`);
+      for (const unique of actualUniques)
+        if (!expectedUniques.has(unique))
+          drift.push(`${table}: unique (${unique}) in database, not in schema`);
 
       const expectedFks = new Set<string>();
       for (const field of model.fields) {
@@ -135,11 +149,14 @@ export async function findSchemaDrift(url: string, schemaText?: string): Promise
         );
       }
       const actualFks = db.foreignKeys.get(table) ?? new Set<string>();
-      for (const fk of expectedFks) if (!actualFks.has(fk)) drift.push(`${table}: foreign key ${fk} missing in database`);
-      for (const fk of actualFks) if (!expectedFks.has(fk)) drift.push(`${table}: foreign key ${fk} in database, not in schema`);
+      for (const fk of expectedFks)
+        if (!actualFks.has(fk)) drift.push(`${table}: foreign key ${fk} missing in database`);
+      for (const fk of actualFks)
+        if (!expectedFks.has(fk)) drift.push(`${table}: foreign key ${fk} in database, not in schema`);
     }
     for (const table of db.columns.keys()) {
-      if (!modelTables.has(table) && table !== '_prisma_migrations') drift.push(`table ${table}: in database, missing in schema`);
+      if (!modelTables.has(table) && table !== '_prisma_migrations')
+        drift.push(`table ${table}: in database, missing in schema`);
     }
     return drift;
   } finally {
@@ -179,7 +196,13 @@ async function readDatabase(client: pg.Client) {
   }
 
   const foreignKeys = new Map<string, Set<string>>();
-  const fkRows = await client.query<{ table: string; columns: string[]; target: string; target_columns: string[]; on_delete: string }>(`
+  const fkRows = await client.query<{
+    table: string;
+    columns: string[];
+    target: string;
+    target_columns: string[];
+    on_delete: string;
+  }>(`
     SELECT c.relname AS table, t.relname AS target, con.confdeltype AS on_delete,
            array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord)
                  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord)::text[] AS columns,

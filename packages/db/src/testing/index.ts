@@ -1,2 +1,7 @@
-export { createTestDatabase, createEmptyDatabase, ensureTemplateDatabase, type TestDatabase } from './database';
+export {
+  createTestDatabase,
+  createEmptyDatabase,
+  ensureTemplateDatabase,
+  type TestDatabase,
+} from './database';
 export { findSchemaDrift, SCHEMA_PATH } from './drift';

@@ -1,10 +1,27 @@
 // A small DSL for writing ONNX graphs by hand: named initializers, nodes with
 // auto-named outputs, graph inputs/outputs with symbolic dimensions.
-import { DataType, type DataTypeValue, type OnnxAttribute, type OnnxDim, type OnnxModel, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from './model';
+import {
+  DataType,
+  type DataTypeValue,
+  type OnnxAttribute,
+  type OnnxDim,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from './model';
 import { type Chunk, OnnxFormatError } from './proto';
 import { float32ToFloat16Bytes } from './tensor';
 
-export type AttrValue = number | string | number[] | string[] | OnnxTensor | { float: number } | { floats: number[] } | { ints: number[] };
+export type AttrValue =
+  | number
+  | string
+  | number[]
+  | string[]
+  | OnnxTensor
+  | { float: number }
+  | { floats: number[] }
+  | { ints: number[] };
 
 export interface NodeOptions {
   domain?: string;
@@ -20,7 +37,8 @@ export interface NodeOptions {
  * to force a FLOAT that happens to be integral (e.g. `epsilon`, `alpha`).
  */
 function toAttribute(name: string, v: AttrValue): OnnxAttribute {
-  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: 'int', value: v } : { name, type: 'float', value: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? { name, type: 'int', value: v } : { name, type: 'float', value: v };
   if (typeof v === 'string') return { name, type: 'string', value: v };
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'string')) return { name, type: 'strings', value: v };
@@ -103,7 +121,12 @@ export class GraphBuilder {
   }
 
   /** Add a node; returns its output names (one unless `options.outputs` says more). */
-  nodeMulti(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: NodeOptions = {}): string[] {
+  nodeMulti(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    options: NodeOptions = {},
+  ): string[] {
     const count = options.outputNames?.length ?? options.outputs ?? 1;
     const outputs = options.outputNames
       ? options.outputNames.map((n) => (n === '' ? n : this.claim(n))) // '' = optional output not produced
@@ -120,7 +143,12 @@ export class GraphBuilder {
     return outputs;
   }
 
-  node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, options: NodeOptions = {}): string {
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    options: NodeOptions = {},
+  ): string {
     return this.nodeMulti(opType, inputs, attrs, options)[0]!;
   }
 

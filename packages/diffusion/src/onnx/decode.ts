@@ -1,6 +1,15 @@
 // ModelProto decoder. Tensor bytes are views into the input buffer (no copy),
 // so decoding a 2 GB model costs little more than reading the file.
-import type { OnnxAttribute, OnnxDim, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo, StringEntry } from './model';
+import type {
+  OnnxAttribute,
+  OnnxDim,
+  OnnxGraph,
+  OnnxModel,
+  OnnxNode,
+  OnnxTensor,
+  OnnxValueInfo,
+  StringEntry,
+} from './model';
 import { OnnxFormatError, ProtoReader, Wire } from './proto';
 
 function readEntry(r: ProtoReader): StringEntry {

@@ -1,10 +1,27 @@
 // ModelProto encoder. Field numbers follow onnx/onnx.proto (proto2: repeated
 // scalars are written unpacked except the TensorProto data fields marked packed).
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { OnnxAttribute, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo, StringEntry } from './model';
+import type {
+  OnnxAttribute,
+  OnnxGraph,
+  OnnxModel,
+  OnnxNode,
+  OnnxTensor,
+  OnnxValueInfo,
+  StringEntry,
+} from './model';
 import { type Chunk, isLazy, OnnxFormatError, ProtoWriter } from './proto';
 
-const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, floats: 6, ints: 7, strings: 8 } as const;
+const ATTR_TYPE = {
+  float: 1,
+  int: 2,
+  string: 3,
+  tensor: 4,
+  graph: 5,
+  floats: 6,
+  ints: 7,
+  strings: 8,
+} as const;
 
 function writeUnknown(w: ProtoWriter, fields: Uint8Array[] | undefined): void {
   for (const f of fields ?? []) w.raw(f);
@@ -26,7 +43,9 @@ function packedVarints(values: readonly (number | bigint)[]): ProtoWriter {
 function packedFloats(values: readonly number[], bytesPer: 4 | 8): Uint8Array {
   const out = new Uint8Array(values.length * bytesPer);
   const view = new DataView(out.buffer);
-  values.forEach((v, i) => (bytesPer === 4 ? view.setFloat32(i * 4, v, true) : view.setFloat64(i * 8, v, true)));
+  values.forEach((v, i) =>
+    bytesPer === 4 ? view.setFloat32(i * 4, v, true) : view.setFloat64(i * 8, v, true),
+  );
   return out;
 }
 
@@ -171,13 +190,16 @@ export function encodeModel(model: OnnxModel): Uint8Array {
   const chunks = modelChunks(model);
   const size = totalSize(chunks);
   if (size > PROTOBUF_LIMIT) {
-    throw new OnnxFormatError(`Model is ${size} bytes, over protobuf's 2 GB limit: store weights as external data`);
+    throw new OnnxFormatError(
+      `Model is ${size} bytes, over protobuf's 2 GB limit: store weights as external data`,
+    );
   }
   const out = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
     const bytes = isLazy(c) ? c.produce() : c;
-    if (bytes.byteLength !== c.byteLength) throw new OnnxFormatError('Lazy tensor produced the wrong number of bytes');
+    if (bytes.byteLength !== c.byteLength)
+      throw new OnnxFormatError('Lazy tensor produced the wrong number of bytes');
     out.set(bytes, at);
     at += bytes.byteLength;
   }
@@ -189,7 +211,9 @@ export function writeModelFile(model: OnnxModel, path: string): number {
   const chunks = modelChunks(model);
   const size = totalSize(chunks);
   if (size > PROTOBUF_LIMIT) {
-    throw new OnnxFormatError(`Model is ${size} bytes, over protobuf's 2 GB limit: store weights as external data`);
+    throw new OnnxFormatError(
+      `Model is ${size} bytes, over protobuf's 2 GB limit: store weights as external data`,
+    );
   }
   writeChunks(chunks, path);
   return size;
@@ -200,7 +224,8 @@ export function writeChunks(chunks: Chunk[], path: string): void {
   try {
     for (const c of chunks) {
       const bytes = isLazy(c) ? c.produce() : c;
-      if (bytes.byteLength !== c.byteLength) throw new OnnxFormatError('Lazy tensor produced the wrong number of bytes');
+      if (bytes.byteLength !== c.byteLength)
+        throw new OnnxFormatError('Lazy tensor produced the wrong number of bytes');
       let off = 0;
       while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
     }

@@ -21,7 +21,11 @@ const ALIGN = 4096;
  * which receives the bytes in order and their offset) and return the model that
  * references them. Lazy tensors are produced one at a time.
  */
-function externalize(model: OnnxModel, options: ExternalDataOptions, append: (bytes: Uint8Array) => void): { model: OnnxModel; dataBytes: number } {
+function externalize(
+  model: OnnxModel,
+  options: ExternalDataOptions,
+  append: (bytes: Uint8Array) => void,
+): { model: OnnxModel; dataBytes: number } {
   if (options.dataFile.includes('/') || options.dataFile.includes('\\')) {
     throw new OnnxFormatError('External data file must be a bare file name beside the model');
   }
@@ -36,7 +40,8 @@ function externalize(model: OnnxModel, options: ExternalDataOptions, append: (by
       offset += pad;
     }
     const bytes = isLazy(raw) ? raw.produce() : raw;
-    if (bytes.byteLength !== raw.byteLength) throw new OnnxFormatError(`Lazy tensor ${t.name} produced the wrong size`);
+    if (bytes.byteLength !== raw.byteLength)
+      throw new OnnxFormatError(`Lazy tensor ${t.name} produced the wrong size`);
     append(bytes);
     const ext: OnnxTensor = {
       ...t,
@@ -58,7 +63,12 @@ function externalize(model: OnnxModel, options: ExternalDataOptions, append: (by
  * Write `model` as `<dir>/<modelFile>` + `<dir>/<dataFile>`, streaming each
  * tensor's bytes. The in-memory model is left unchanged. Returns the total bytes written.
  */
-export function writeModelWithExternalData(model: OnnxModel, dir: string, modelFile: string, options: ExternalDataOptions): number {
+export function writeModelWithExternalData(
+  model: OnnxModel,
+  dir: string,
+  modelFile: string,
+  options: ExternalDataOptions,
+): number {
   const fd = openSync(join(dir, options.dataFile), 'w');
   try {
     const { model: graphOnly, dataBytes } = externalize(model, options, (bytes) => {
@@ -76,7 +86,10 @@ export function writeModelWithExternalData(model: OnnxModel, dir: string, modelF
  * session: `InferenceSession.create(result.model, { externalData: result.externalData })`
  * (onnxruntime-node 1.29 accepts in-memory external data this way).
  */
-export function encodeModelWithExternalData(model: OnnxModel, options: ExternalDataOptions): { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] } {
+export function encodeModelWithExternalData(
+  model: OnnxModel,
+  options: ExternalDataOptions,
+): { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] } {
   const parts: Uint8Array[] = [];
   const { model: graphOnly, dataBytes } = externalize(model, options, (bytes) => parts.push(bytes));
   const data = new Uint8Array(dataBytes);

@@ -1,6 +1,10 @@
 export { decodeModel } from './decode';
 export { encodeModel, writeModelFile, PROTOBUF_LIMIT } from './encode';
-export { encodeModelWithExternalData, writeModelWithExternalData, type ExternalDataOptions } from './external';
+export {
+  encodeModelWithExternalData,
+  writeModelWithExternalData,
+  type ExternalDataOptions,
+} from './external';
 export { GraphBuilder, type AttrValue, type NodeOptions } from './builder';
 export {
   DataType,

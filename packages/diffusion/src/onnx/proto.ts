@@ -268,4 +268,9 @@ export class ProtoReader {
   }
 }
 
-export const Wire = { VARINT: WIRE_VARINT, FIXED64: WIRE_FIXED64, LEN: WIRE_LEN, FIXED32: WIRE_FIXED32 } as const;
+export const Wire = {
+  VARINT: WIRE_VARINT,
+  FIXED64: WIRE_FIXED64,
+  LEN: WIRE_LEN,
+  FIXED32: WIRE_FIXED32,
+} as const;

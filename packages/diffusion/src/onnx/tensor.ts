@@ -20,8 +20,12 @@ export function toHalfBits(value: number): number {
  * source; values that stay normal in half precision — all but zeros, tiny, huge and non-finite
  * ones — round without branches.
  */
-export function float32ToHalfBits(values: Float32Array, out: Uint16Array = new Uint16Array(values.length)): Uint16Array {
-  if (out.length < values.length) throw new RangeError(`half buffer of ${out.length} for ${values.length} values`);
+export function float32ToHalfBits(
+  values: Float32Array,
+  out: Uint16Array = new Uint16Array(values.length),
+): Uint16Array {
+  if (out.length < values.length)
+    throw new RangeError(`half buffer of ${out.length} for ${values.length} values`);
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < bits.length; i++) {
     const x = bits[i]!;
@@ -88,7 +92,10 @@ export function halfTable(): Float32Array {
 }
 
 /** IEEE half bits → float32, into `out` (a fresh array unless given). */
-export function halfToFloat32(half: Uint16Array, out: Float32Array = new Float32Array(half.length)): Float32Array {
+export function halfToFloat32(
+  half: Uint16Array,
+  out: Float32Array = new Float32Array(half.length),
+): Float32Array {
   const widen = halfTable();
   for (let i = 0; i < half.length; i++) out[i] = widen[half[i]!]!;
   return out;
@@ -123,16 +130,21 @@ function requireInitializer(model: OnnxModel, name: string): OnnxTensor {
 /** The tensor's raw little-endian bytes; throws for external data that was not loaded. */
 export function tensorBytes(t: OnnxTensor): Uint8Array {
   if (t.dataLocation === 'external') {
-    throw new OnnxFormatError(`Tensor ${t.name} keeps its data in an external file: call loadExternalData first`);
+    throw new OnnxFormatError(
+      `Tensor ${t.name} keeps its data in an external file: call loadExternalData first`,
+    );
   }
   if (t.rawData !== undefined) return isLazy(t.rawData) ? t.rawData.produce() : t.rawData;
-  if (t.dataType === DataType.FLOAT && t.floatData) return new Uint8Array(Float32Array.from(t.floatData).buffer);
+  if (t.dataType === DataType.FLOAT && t.floatData)
+    return new Uint8Array(Float32Array.from(t.floatData).buffer);
   if (t.dataType === DataType.FLOAT16 && t.int32Data) {
     // ONNX stores fp16 in int32_data as the 16-bit patterns.
     return new Uint8Array(Uint16Array.from(t.int32Data).buffer);
   }
-  if (t.dataType === DataType.INT64 && t.int64Data) return new Uint8Array(BigInt64Array.from(t.int64Data).buffer);
-  if (t.dataType === DataType.INT32 && t.int32Data) return new Uint8Array(Int32Array.from(t.int32Data).buffer);
+  if (t.dataType === DataType.INT64 && t.int64Data)
+    return new Uint8Array(BigInt64Array.from(t.int64Data).buffer);
+  if (t.dataType === DataType.INT32 && t.int32Data)
+    return new Uint8Array(Int32Array.from(t.int32Data).buffer);
   if (elementCount(t.dims) === 0) return new Uint8Array(0);
   throw new OnnxFormatError(`Tensor ${t.name} has no data this reader understands (type ${t.dataType})`);
 }
@@ -162,7 +174,8 @@ export function setInitializerFloats(model: OnnxModel, name: string, values: Flo
     throw new OnnxFormatError(`Initializer ${name} has ${count} elements, got ${values.length}`);
   }
   let raw: Uint8Array;
-  if (t.dataType === DataType.FLOAT) raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
+  if (t.dataType === DataType.FLOAT)
+    raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
   else if (t.dataType === DataType.FLOAT16) raw = float32ToFloat16Bytes(values);
   else throw new OnnxFormatError(`Initializer ${name} is not float32/float16 (type ${t.dataType})`);
   t.rawData = raw;
@@ -198,7 +211,8 @@ export function loadExternalData(model: OnnxModel, dir: string): void {
       }
       const offset = Number(externalField(t, 'offset') ?? 0);
       const length = Number(externalField(t, 'length') ?? elementCount(t.dims) * elementSize(t.dataType));
-      if (offset + length > file.size) throw new OnnxFormatError(`Tensor ${t.name} points past the end of ${location}`);
+      if (offset + length > file.size)
+        throw new OnnxFormatError(`Tensor ${t.name} points past the end of ${location}`);
       const bytes = new Uint8Array(length);
       let got = 0;
       while (got < length) {

@@ -53,9 +53,14 @@ function weightBytes(model: OnnxModel): number {
 
 export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticModelResult {
   const preset = PRESETS[options.preset];
-  if (!preset) throw new DiffusionError('INVALID_INPUT', `Unknown synthetic model preset "${String(options.preset)}" (tiny or sd15)`);
+  if (!preset)
+    throw new DiffusionError(
+      'INVALID_INPUT',
+      `Unknown synthetic model preset "${String(options.preset)}" (tiny or sd15)`,
+    );
   const dtype = options.dtype ?? 'fp32';
-  if (dtype !== 'fp32' && dtype !== 'fp16') throw new DiffusionError('INVALID_INPUT', `dtype must be fp32 or fp16, got "${String(dtype)}"`);
+  if (dtype !== 'fp32' && dtype !== 'fp16')
+    throw new DiffusionError('INVALID_INPUT', `dtype must be fp32 or fp16, got "${String(dtype)}"`);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new DiffusionError('INVALID_INPUT', `seed must be an integer in [0, 2^32), got ${seed}`);
@@ -63,7 +68,10 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
   const fused = options.fused ?? false;
   const dir = resolve(options.dir);
   if (existsSync(dir) && !options.overwrite) {
-    throw new DiffusionError('INVALID_INPUT', `Model folder already exists: ${dir} (pass overwrite to replace it)`);
+    throw new DiffusionError(
+      'INVALID_INPUT',
+      `Model folder already exists: ${dir} (pass overwrite to replace it)`,
+    );
   }
 
   const tmp = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}-${Date.now()}`);
@@ -121,7 +129,11 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
       // Another builder finished first (e.g. two processes starting the embedded default at once).
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-        throw new DiffusionError('INVALID_INPUT', `Model folder already exists: ${dir} (written concurrently)`, { cause: error });
+        throw new DiffusionError(
+          'INVALID_INPUT',
+          `Model folder already exists: ${dir} (written concurrently)`,
+          { cause: error },
+        );
       }
       throw error;
     }

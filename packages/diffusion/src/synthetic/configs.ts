@@ -4,7 +4,12 @@ import type { WeightDtype } from './net';
 
 const DIFFUSERS_VERSION = '0.30.0';
 
-export function modelIndex(meta: { preset: SyntheticPreset; dtype: WeightDtype; fused: boolean; seed: number }): object {
+export function modelIndex(meta: {
+  preset: SyntheticPreset;
+  dtype: WeightDtype;
+  fused: boolean;
+  seed: number;
+}): object {
   return {
     _class_name: 'StableDiffusionPipeline',
     _diffusers_version: DIFFUSERS_VERSION,
@@ -85,7 +90,12 @@ export function vaeConfig(p: PresetConfig): object {
   };
 }
 
-export function textEncoderConfig(p: PresetConfig, vocabSize: number, eosId: number, dtype: WeightDtype): object {
+export function textEncoderConfig(
+  p: PresetConfig,
+  vocabSize: number,
+  eosId: number,
+  dtype: WeightDtype,
+): object {
   const t = p.textEncoder;
   return {
     architectures: ['CLIPTextModel'],

@@ -120,9 +120,18 @@ export class Net {
   /** nn.Conv2d with PyTorch weight layout [out, in, k, k] under its diffusers name. */
   conv(x: string, prefix: string, cin: number, cout: number, k: number, stride = 1): string {
     const pad = (k - 1) >> 1;
-    const w = this.param(`${prefix}.weight`, [cout, cin, k, k], { kind: 'random', std: 1 / Math.sqrt(cin * k * k) });
+    const w = this.param(`${prefix}.weight`, [cout, cin, k, k], {
+      kind: 'random',
+      std: 1 / Math.sqrt(cin * k * k),
+    });
     const b = this.param(`${prefix}.bias`, [cout], { kind: 'random', std: 1 / Math.sqrt(cin * k * k) });
-    const attrs = { kernel_shape: [k, k], pads: [pad, pad, pad, pad], strides: [stride, stride], dilations: [1, 1], group: 1 };
+    const attrs = {
+      kernel_shape: [k, k],
+      pads: [pad, pad, pad, pad],
+      strides: [stride, stride],
+      dilations: [1, 1],
+      group: 1,
+    };
     if (!this.fused) return this.op('Conv', [x, w, b], attrs);
     // NhwcConv wants [out, k, k, in]; the Transpose of an initializer is constant-folded by ORT,
     // so the stored weight keeps its PyTorch layout and name (LoRA merging stays uniform).
@@ -138,7 +147,12 @@ export class Net {
   groupNorm(x: string, prefix: string, channels: number, groups: number, eps: number, silu: boolean): string {
     if (this.fused) {
       const [gamma, beta] = this.normParams(prefix, channels, DataType.FLOAT);
-      return this.ms('GroupNorm', [x, gamma, beta], { activation: silu ? 1 : 0, channels_last: 1, epsilon: { float: eps }, groups })[0]!;
+      return this.ms('GroupNorm', [x, gamma, beta], {
+        activation: silu ? 1 : 0,
+        channels_last: 1,
+        epsilon: { float: eps },
+        groups,
+      })[0]!;
     }
     const [gamma, beta] = this.normParams(prefix, channels, this.elem);
     const grouped = this.op('Reshape', [x, this.ints([0, groups, -1])]);
@@ -155,10 +169,22 @@ export class Net {
    * GroupNorm of (x + skip[N, C] broadcast over H, W) with SiLU: the resnet's
    * "add time embedding, then norm2". Fused: one SkipGroupNorm.
    */
-  addChannelsThenGroupNorm(x: string, skip: string, prefix: string, channels: number, groups: number, eps: number): string {
+  addChannelsThenGroupNorm(
+    x: string,
+    skip: string,
+    prefix: string,
+    channels: number,
+    groups: number,
+    eps: number,
+  ): string {
     if (this.fused) {
       const [gamma, beta] = this.normParams(prefix, channels, DataType.FLOAT);
-      return this.ms('SkipGroupNorm', [x, gamma, beta, skip], { activation: 1, channels_last: 1, epsilon: { float: eps }, groups })[0]!;
+      return this.ms('SkipGroupNorm', [x, gamma, beta, skip], {
+        activation: 1,
+        channels_last: 1,
+        epsilon: { float: eps },
+        groups,
+      })[0]!;
     }
     const sum = this.op('Add', [x, this.op('Unsqueeze', [skip, this.ints([2, 3])])]);
     return this.groupNorm(sum, prefix, channels, groups, eps, true);
@@ -167,7 +193,11 @@ export class Net {
   /** Nearest 2× upsampling (F.interpolate scale_factor=2). Scales stay fp32 even in fp16 models. */
   upsample2x(x: string): string {
     const scales = this.g.constant(DataType.FLOAT, [4], this.fused ? [1, 2, 2, 1] : [1, 1, 2, 2]);
-    return this.op('Resize', [x, '', scales], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+    return this.op('Resize', [x, '', scales], {
+      mode: 'nearest',
+      coordinate_transformation_mode: 'asymmetric',
+      nearest_mode: 'floor',
+    });
   }
 
   concatChannels(a: string, b: string): string {
@@ -193,7 +223,8 @@ export class Net {
   /** Scaled dot-product attention over [B, S, C] projections (the exported softmax(QKᵀ·s)V form). */
   sdpa(q: string, k: string, v: string, heads: number, dim: number, mask?: string): string {
     const headDim = dim / heads;
-    const split = (t: string, perm: number[]) => this.op('Transpose', [this.op('Reshape', [t, this.ints([0, 0, heads, headDim])])], { perm });
+    const split = (t: string, perm: number[]) =>
+      this.op('Transpose', [this.op('Reshape', [t, this.ints([0, 0, heads, headDim])])], { perm });
     const qh = split(q, [0, 2, 1, 3]);
     const kt = split(k, [0, 2, 3, 1]);
     const vh = split(v, [0, 2, 1, 3]);
@@ -209,7 +240,15 @@ export class Net {
    * Returns the output projection *before* its bias when `deferBias` (the fused
    * form folds the bias into SkipLayerNormalization), else the full output.
    */
-  attention(x: string, context: string | null, prefix: string, heads: number, dim: number, contextDim: number, deferBias = false): string {
+  attention(
+    x: string,
+    context: string | null,
+    prefix: string,
+    heads: number,
+    dim: number,
+    contextDim: number,
+    deferBias = false,
+  ): string {
     const wq = this.linearWeight(`${prefix}.to_q`, dim, dim);
     const wk = this.linearWeight(`${prefix}.to_k`, context ? contextDim : dim, dim);
     const wv = this.linearWeight(`${prefix}.to_v`, context ? contextDim : dim, dim);
@@ -238,7 +277,13 @@ export class Net {
       }
     } else {
       const src = context ?? x;
-      attended = this.sdpa(this.op('MatMul', [x, wq]), this.op('MatMul', [src, wk]), this.op('MatMul', [src, wv]), heads, dim);
+      attended = this.sdpa(
+        this.op('MatMul', [x, wq]),
+        this.op('MatMul', [src, wk]),
+        this.op('MatMul', [src, wv]),
+        heads,
+        dim,
+      );
     }
     const projected = this.op('MatMul', [attended, this.linearWeight(`${prefix}.to_out.0`, dim, dim)]);
     return deferBias ? projected : this.add(projected, this.linearBias(`${prefix}.to_out.0`, dim, dim));

@@ -46,7 +46,13 @@ export function weightValues(seed: number, name: string, count: number, init: We
 }
 
 /** Weight bytes produced only when the file is written (one tensor in memory at a time). */
-export function lazyWeight(seed: number, name: string, count: number, dataType: DataTypeValue, init: WeightInit): LazyBytes {
+export function lazyWeight(
+  seed: number,
+  name: string,
+  count: number,
+  dataType: DataTypeValue,
+  init: WeightInit,
+): LazyBytes {
   const half = dataType === DataType.FLOAT16;
   return {
     byteLength: count * (half ? 2 : 4),

@@ -39,7 +39,10 @@ class UNetBuilder {
     // The ORT pipelines feed one timestep for the whole (CFG-doubled) batch: broadcast it, as diffusers does.
     const t = n.op('Cast', [n.op('Expand', [timestep, batch])], { to: DataType.FLOAT });
     const freqs = Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half));
-    const args = n.op('Mul', [n.op('Unsqueeze', [t, n.ints([1])]), n.g.constant(DataType.FLOAT, [1, half], freqs)]);
+    const args = n.op('Mul', [
+      n.op('Unsqueeze', [t, n.ints([1])]),
+      n.g.constant(DataType.FLOAT, [1, half], freqs),
+    ]);
     let emb = n.op('Concat', [n.op('Cos', [args]), n.op('Sin', [args])], { axis: 1 });
     if (n.elem !== DataType.FLOAT) emb = n.op('Cast', [emb], { to: n.elem });
     const h = n.silu(n.linear(emb, 'time_embedding.linear_1', c0, this.timeDim));
@@ -76,12 +79,40 @@ class UNetBuilder {
       const a2 = n.attention(n2, context, `${b}.attn2`, heads, channels, ctxDim, true);
       const [n3, h2] = this.skipLayerNorm(a2, h1, `${b}.norm3`, `${b}.attn2.to_out.0`, channels);
       const proj = n.op('MatMul', [n3, n.linearWeight(`${b}.ff.net.0.proj`, channels, channels * 8)]);
-      const geglu = n.ms('BiasSplitGelu', [proj, n.linearBias(`${b}.ff.net.0.proj`, channels, channels * 8)])[0]!;
+      const geglu = n.ms('BiasSplitGelu', [
+        proj,
+        n.linearBias(`${b}.ff.net.0.proj`, channels, channels * 8),
+      ])[0]!;
       out = n.add(n.linear(geglu, `${b}.ff.net.2`, channels * 4, channels), h2);
     } else {
-      let t = n.add(n.attention(n.layerNorm(tokens, `${b}.norm1`, channels, LN_EPS), null, `${b}.attn1`, heads, channels, channels), tokens);
-      t = n.add(n.attention(n.layerNorm(t, `${b}.norm2`, channels, LN_EPS), context, `${b}.attn2`, heads, channels, ctxDim), t);
-      const proj = n.linear(n.layerNorm(t, `${b}.norm3`, channels, LN_EPS), `${b}.ff.net.0.proj`, channels, channels * 8);
+      let t = n.add(
+        n.attention(
+          n.layerNorm(tokens, `${b}.norm1`, channels, LN_EPS),
+          null,
+          `${b}.attn1`,
+          heads,
+          channels,
+          channels,
+        ),
+        tokens,
+      );
+      t = n.add(
+        n.attention(
+          n.layerNorm(t, `${b}.norm2`, channels, LN_EPS),
+          context,
+          `${b}.attn2`,
+          heads,
+          channels,
+          ctxDim,
+        ),
+        t,
+      );
+      const proj = n.linear(
+        n.layerNorm(t, `${b}.norm3`, channels, LN_EPS),
+        `${b}.ff.net.0.proj`,
+        channels,
+        channels * 8,
+      );
       // GEGLU: first half is the value, second half the gate.
       const value = n.op('Slice', [proj, n.ints([0]), n.ints([channels * 4]), n.ints([-1])]);
       const gate = n.op('Slice', [proj, n.ints([channels * 4]), n.ints([channels * 8]), n.ints([-1])]);
@@ -92,17 +123,28 @@ class UNetBuilder {
   }
 
   /** SkipLayerNormalization: (input + bias + skip) → LayerNorm; returns [normed, sum]. */
-  private skipLayerNorm(input: string, skip: string, normPrefix: string, biasPrefix: string, channels: number): [string, string] {
+  private skipLayerNorm(
+    input: string,
+    skip: string,
+    normPrefix: string,
+    biasPrefix: string,
+    channels: number,
+  ): [string, string] {
     const n = this.n;
     const [gamma, beta] = n.normParams(normPrefix, channels, n.elem);
     const bias = n.linearBias(biasPrefix, channels, channels);
     n.usedContribOps = true;
     const normed = n.g.fresh('SkipLayerNorm_out');
     const sum = n.g.fresh('SkipLayerNorm_sum');
-    n.g.nodeMulti('SkipLayerNormalization', [input, skip, gamma, beta, bias], { epsilon: { float: LN_EPS } }, {
-      domain: 'com.microsoft',
-      outputNames: [normed, '', '', sum],
-    });
+    n.g.nodeMulti(
+      'SkipLayerNormalization',
+      [input, skip, gamma, beta, bias],
+      { epsilon: { float: LN_EPS } },
+      {
+        domain: 'com.microsoft',
+        outputNames: [normed, '', '', sum],
+      },
+    );
     return [normed, sum];
   }
 
@@ -139,11 +181,18 @@ class UNetBuilder {
     reversed.forEach((out, i) => {
       for (let j = 0; j <= lpb; j++) {
         const skip = skips.pop()!;
-        x = this.resnet(n.concatChannels(x, skip.value), temb, `up_blocks.${i}.resnets.${j}`, channels + skip.channels, out);
+        x = this.resnet(
+          n.concatChannels(x, skip.value),
+          temb,
+          `up_blocks.${i}.resnets.${j}`,
+          channels + skip.channels,
+          out,
+        );
         channels = out;
         if (upCross[i]) x = this.transformer(x, context, `up_blocks.${i}.attentions.${j}`, out);
       }
-      if (i < reversed.length - 1) x = n.conv(n.upsample2x(x), `up_blocks.${i}.upsamplers.0.conv`, out, out, 3);
+      if (i < reversed.length - 1)
+        x = n.conv(n.upsample2x(x), `up_blocks.${i}.upsamplers.0.conv`, out, out, 3);
     });
 
     x = n.groupNorm(x, 'conv_norm_out', boc[0]!, this.c.groups, RESNET_EPS, true);
@@ -157,7 +206,11 @@ export function buildUNet(config: UNetConfig, options: NetOptions): OnnxModel {
   const sample = n.g.input('sample', n.elem, ['batch_size', config.inChannels, 'height', 'width']);
   // Optimum exports the UNet timestep as int64 of shape [steps] (1 or batch).
   const timestep = n.g.input('timestep', DataType.INT64, ['steps']);
-  const context = n.g.input('encoder_hidden_states', n.elem, ['batch_size', 'sequence_length', config.crossAttentionDim]);
+  const context = n.g.input('encoder_hidden_states', n.elem, [
+    'batch_size',
+    'sequence_length',
+    config.crossAttentionDim,
+  ]);
   const out = new UNetBuilder(n, config).build(sample, timestep, context);
   n.g.output(out, 'out_sample', n.elem, ['batch_size', config.outChannels, 'height', 'width']);
   return n.toModel();

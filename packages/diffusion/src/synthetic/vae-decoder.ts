@@ -49,7 +49,8 @@ export function buildVaeDecoder(config: VaeDecoderConfig, options: NetOptions): 
       x = resnet(x, `decoder.up_blocks.${i}.resnets.${j}`, channels, out);
       channels = out;
     }
-    if (i < reversed.length - 1) x = n.conv(n.upsample2x(x), `decoder.up_blocks.${i}.upsamplers.0.conv`, out, out, 3);
+    if (i < reversed.length - 1)
+      x = n.conv(n.upsample2x(x), `decoder.up_blocks.${i}.upsamplers.0.conv`, out, out, 3);
   });
 
   x = n.groupNorm(x, 'decoder.conv_norm_out', channels, g, EPS, true);

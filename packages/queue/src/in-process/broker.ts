@@ -255,7 +255,11 @@ async function publishEvent(state: InProcessState, routingKey: string, event: un
   state.hub.emit(routingKey, JSON.stringify(event));
 }
 
-async function subscribeEvents(state: InProcessState, pattern: string, handler: EventHandler): Promise<EventSubscription> {
+async function subscribeEvents(
+  state: InProcessState,
+  pattern: string,
+  handler: EventHandler,
+): Promise<EventSubscription> {
   assertOpen(state);
   const subscription = state.hub.subscribe(pattern, handler);
   return { pattern, unsubscribe: async () => state.hub.unsubscribe(subscription) };

@@ -82,8 +82,12 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
     topology,
     exchange: eventsExchangeName(topology),
     connection,
-    publisher: new ConfirmPublisher(options.publishTimeoutMs ?? 30_000, () => reattach(state, state.publisher)),
-    events: new EventSubscriber(eventsExchangeName(topology), topology.prefix, () => reattach(state, state.events)),
+    publisher: new ConfirmPublisher(options.publishTimeoutMs ?? 30_000, () =>
+      reattach(state, state.publisher),
+    ),
+    events: new EventSubscriber(eventsExchangeName(topology), topology.prefix, () =>
+      reattach(state, state.events),
+    ),
     consumers: new Set(),
     model: undefined,
     connectCount: 0,
@@ -143,7 +147,9 @@ function reattach(state: RabbitState, what: { attach(model: ChannelModel): Promi
   if (!current || state.closing) return;
   setTimeout(() => {
     if (state.model !== current || state.closing) return;
-    what.attach(current).catch((error: unknown) => emit(state, { type: 'reattach-failed', error: String(error) }));
+    what
+      .attach(current)
+      .catch((error: unknown) => emit(state, { type: 'reattach-failed', error: String(error) }));
   }, 100);
 }
 
@@ -155,13 +161,17 @@ function followConnection(state: RabbitState): void {
     emit(state, { type: 'connected' });
     const parts = [publisher, state.events, ...state.consumers];
     for (const part of parts)
-      part.attach(fresh).catch((error: unknown) => emit(state, { type: 'reattach-failed', error: String(error) }));
+      part
+        .attach(fresh)
+        .catch((error: unknown) => emit(state, { type: 'reattach-failed', error: String(error) }));
   });
   connection.on('disconnect', (error: Error) => {
     state.model = undefined;
     emit(state, { type: 'disconnected', error: error.message });
   });
-  connection.on('connect-failed', (error: Error) => emit(state, { type: 'connect-failed', error: error.message }));
+  connection.on('connect-failed', (error: Error) =>
+    emit(state, { type: 'connect-failed', error: error.message }),
+  );
   connection.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
     emit(state, { type: 'reconnect-scheduled', attempt: info.attempt, delayMs: info.delay }),
   );
@@ -262,7 +272,11 @@ async function publishEvent(state: RabbitState, routingKey: string, event: unkno
   });
 }
 
-async function subscribeEvents(state: RabbitState, pattern: string, handler: EventHandler): Promise<EventSubscription> {
+async function subscribeEvents(
+  state: RabbitState,
+  pattern: string,
+  handler: EventHandler,
+): Promise<EventSubscription> {
   assertOpen(state);
   return state.events.subscribe(state.model, pattern, handler);
 }

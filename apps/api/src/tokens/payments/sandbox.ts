@@ -22,10 +22,20 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return `sandbox_${randomBytes(16).toString('hex')}`;
   }
 
-  async confirm({ paymentKey, orderId, amount }: { paymentKey: string; orderId: string; amount: number }): Promise<ProviderPayment> {
-    if (!paymentKey.startsWith('sandbox_')) throw new PaymentDeclined('NOT_FOUND_PAYMENT', 'Unknown sandbox payment key.');
+  async confirm({
+    paymentKey,
+    orderId,
+    amount,
+  }: {
+    paymentKey: string;
+    orderId: string;
+    amount: number;
+  }): Promise<ProviderPayment> {
+    if (!paymentKey.startsWith('sandbox_'))
+      throw new PaymentDeclined('NOT_FOUND_PAYMENT', 'Unknown sandbox payment key.');
     const previous = this.approved.get(paymentKey);
-    if (previous && previous.orderId !== orderId) throw new PaymentDeclined('ALREADY_PROCESSED_PAYMENT', 'This payment was already processed.');
+    if (previous && previous.orderId !== orderId)
+      throw new PaymentDeclined('ALREADY_PROCESSED_PAYMENT', 'This payment was already processed.');
     const payment: ProviderPayment = previous ?? {
       paymentKey,
       orderId,

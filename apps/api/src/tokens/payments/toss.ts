@@ -50,16 +50,34 @@ export class TossPaymentProvider implements PaymentProvider {
     return this.options.clientKey;
   }
 
-  async confirm({ paymentKey, orderId, amount }: { paymentKey: string; orderId: string; amount: number }): Promise<ProviderPayment> {
+  async confirm({
+    paymentKey,
+    orderId,
+    amount,
+  }: {
+    paymentKey: string;
+    orderId: string;
+    amount: number;
+  }): Promise<ProviderPayment> {
     // Toss honours Idempotency-Key on POSTs: a retried confirm answers with the first result.
-    return this.request('POST', '/v1/payments/confirm', { paymentKey, orderId, amount }, `confirm-${paymentKey}`);
+    return this.request(
+      'POST',
+      '/v1/payments/confirm',
+      { paymentKey, orderId, amount },
+      `confirm-${paymentKey}`,
+    );
   }
 
   async fetchPayment(paymentKey: string): Promise<ProviderPayment> {
     return this.request('GET', `/v1/payments/${encodeURIComponent(paymentKey)}`);
   }
 
-  private async request(method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<ProviderPayment> {
+  private async request(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<ProviderPayment> {
     let response: Response;
     try {
       response = await fetch(`${this.base}${path}`, {
@@ -73,17 +91,28 @@ export class TossPaymentProvider implements PaymentProvider {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (error) {
-      throw new PaymentDeclined('PROVIDER_UNREACHABLE', `Toss Payments could not be reached: ${(error as Error).message}`, true);
+      throw new PaymentDeclined(
+        'PROVIDER_UNREACHABLE',
+        `Toss Payments could not be reached: ${(error as Error).message}`,
+        true,
+      );
     }
     const text = await response.text();
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new PaymentDeclined('PROVIDER_ERROR', `Toss Payments answered ${response.status} with a non-JSON body`, true);
+      throw new PaymentDeclined(
+        'PROVIDER_ERROR',
+        `Toss Payments answered ${response.status} with a non-JSON body`,
+        true,
+      );
     }
     if (!response.ok) {
-      const { code = 'PROVIDER_ERROR', message = `HTTP ${response.status}` } = (json ?? {}) as { code?: string; message?: string };
+      const { code = 'PROVIDER_ERROR', message = `HTTP ${response.status}` } = (json ?? {}) as {
+        code?: string;
+        message?: string;
+      };
       throw new PaymentDeclined(code, message, response.status >= 500 || code === 'PROVIDER_ERROR');
     }
     return toProviderPayment(json as TossPayment);
