@@ -36,15 +36,13 @@ afterAll(async () => {
 describe('generations.create', () => {
   it('holds the tokens, writes the generation, its ordered tags and the job in one go', async () => {
     const user = await richUser();
-    const created = await market
-      .as(user.viewer)
-      .generations.create({
-        styleId,
-        promptTags: ['Sunset', ' sea  view', 'sunset'],
-        description: '바다 풍경',
-        aspectRatio: '1:2',
-        seed: 7,
-      });
+    const created = await market.as(user.viewer).generations.create({
+      styleId,
+      promptTags: ['Sunset', ' sea  view', 'sunset'],
+      description: '바다 풍경',
+      aspectRatio: '1:2',
+      seed: 7,
+    });
     expect(created).toMatchObject({
       status: 'queued',
       aspectRatio: '1:2',

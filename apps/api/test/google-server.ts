@@ -63,17 +63,15 @@ export class FakeGoogle {
           exp: now + 3600,
           ...grant.user,
         });
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              access_token: 'ya29.fake',
-              token_type: 'Bearer',
-              expires_in: 3599,
-              scope: 'openid email profile',
-              id_token: idToken,
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            access_token: 'ya29.fake',
+            token_type: 'Bearer',
+            expires_in: 3599,
+            scope: 'openid email profile',
+            id_token: idToken,
+          }),
+        );
       });
     });
     this.server.listen(0, '127.0.0.1');
