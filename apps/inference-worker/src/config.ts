@@ -13,7 +13,7 @@ export interface InferenceWorkerConfig {
   /** An Optimum-layout model folder; unset = the synthetic `tiny` model (built on first start). */
   modelDir?: string;
   provider: ExecutionProviderConfig;
-  /** Model weights kept loaded (LRU over base model + per-style merged sessions). */
+  /** Model weights kept loaded (LRU over sessions: one per component of the model folder). */
   sessionCacheBytes: number;
   /** Overrides the job's steps / guidance when set (turbo models, the tiny smoke model). */
   steps?: number;
@@ -22,6 +22,14 @@ export interface InferenceWorkerConfig {
   /** Downloaded style LoRA files, by storage key + etag. */
   loraCacheDir: string;
   loraCacheBytes: number;
+  /** Styles' LoRA factors are padded to this rank (higher ranks fail as LORA_INVALID). */
+  loraMaxRank: number;
+  /** Decoded style factors kept in memory (LRU). */
+  loraMemoryBytes: number;
+  /** Jobs taken at once; those with the same size and steps run batched in one UNet call. */
+  prefetch: number;
+  /** How long a lone job waits for others to share its UNet calls. */
+  batchWindowMs: number;
   outputFormat: 'png' | 'webp';
   /** A job running longer fails with TIMEOUT (retryable). */
   jobTimeoutMs: number;

@@ -31,6 +31,12 @@ export const envSchema = z.object({
   LORA_STRENGTH: z.coerce.number().min(0).max(2).default(1),
   LORA_CACHE_DIR: z.string().optional(),
   LORA_CACHE_MB: z.coerce.number().int().min(1).default(4096),
+  /** Styles run as runtime inputs of one UNet session, their factors zero-padded to this rank. */
+  LORA_MAX_RANK: z.coerce.number().int().min(1).max(1024).default(64),
+  LORA_MEMORY_MB: z.coerce.number().int().min(1).default(1024),
+  /** Jobs held at once; concurrent jobs of the same size and steps share UNet calls (any styles). */
+  JOB_PREFETCH: z.coerce.number().int().min(1).max(32).default(1),
+  BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
   OUTPUT_FORMAT: z.enum(['png', 'webp']).default('png'),
   JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
 });
@@ -60,6 +66,10 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
       loraStrength: e.LORA_STRENGTH,
       loraCacheDir: e.LORA_CACHE_DIR ? resolve(e.LORA_CACHE_DIR) : join(dataDir, 'cache', 'inference-lora'),
       loraCacheBytes: e.LORA_CACHE_MB * 1024 ** 2,
+      loraMaxRank: e.LORA_MAX_RANK,
+      loraMemoryBytes: e.LORA_MEMORY_MB * 1024 ** 2,
+      prefetch: e.JOB_PREFETCH,
+      batchWindowMs: e.BATCH_WINDOW_MS,
       outputFormat: e.OUTPUT_FORMAT,
       jobTimeoutMs: e.JOB_TIMEOUT_MS,
     },

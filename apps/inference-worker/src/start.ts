@@ -2,7 +2,7 @@ import type { BrokerHealth } from '@stylelicense/queue';
 import { JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { DiffusionWorker, describeProvider, type DiffusionLogger } from '@stylelicense/diffusion';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
-import { flushAndCloseReporter, takeJobsOneAtATime } from '@stylelicense/worker-runtime';
+import { flushAndCloseReporter, takeJobs } from '@stylelicense/worker-runtime';
 import type { InferenceWorkerConfig, WorkerLog } from './config';
 import { resolveModelDir } from './model';
 import { createGenerationReporter } from './reporter';
@@ -33,7 +33,7 @@ export interface InferenceWorker {
   readonly modelDir: string;
   health(): Promise<InferenceWorkerHealth>;
   /**
-   * Graceful stop: no new jobs; the job in hand may finish within `shutdownGraceMs`, else it is
+   * Graceful stop: no new jobs; the jobs in hand may finish within `shutdownGraceMs`, else they are
    * handed back to the queue and cancelled; spooled reports get one more delivery try. Does not
    * close the broker or storage (the caller owns them).
    */
@@ -41,7 +41,7 @@ export interface InferenceWorker {
 }
 
 /**
- * Starts consuming `jobs.generation` (prefetch 1) on the given broker: the standalone process
+ * Starts consuming `jobs.generation` (`prefetch` jobs at once, batched on the GPU) on the given broker: the standalone process
  * (main.ts) and the API's embedded mode both start the worker through here.
  */
 export async function startInferenceWorker(options: StartInferenceWorkerOptions): Promise<InferenceWorker> {
@@ -54,6 +54,8 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
   const diffusion = await DiffusionWorker.start({
     provider: config.provider,
     cacheBudgetBytes: config.sessionCacheBytes,
+    lora: { maxRank: config.loraMaxRank, budgetBytes: config.loraMemoryBytes },
+    batch: { maxItems: config.prefetch, windowMs: config.batchWindowMs },
     logger: diffusionLog,
     ...(options.diffusionEntry ? { entry: options.diffusionEntry } : {}),
   });
@@ -84,22 +86,27 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
   const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0 };
   let stopping = false;
 
-  const intake = await takeJobsOneAtATime(broker, JOB_QUEUES.generation, async (delivery, signal) => {
-    try {
-      const outcome = await handle(delivery.body, signal);
-      if (outcome.status === 'completed') jobs.completed += 1;
-      else if (outcome.status === 'failed') jobs.failed += 1;
-      else jobs.alreadyCompleted += 1;
-    } catch (error) {
-      // The broker has the job back already; throwing would make it schedule a second copy.
-      if (error instanceof HandedBack) {
-        jobs.handedBack += 1;
-        log.warn({ messageId: delivery.messageId }, error.message);
-        return;
+  const intake = await takeJobs(
+    broker,
+    JOB_QUEUES.generation,
+    async (delivery, signal) => {
+      try {
+        const outcome = await handle(delivery.body, signal);
+        if (outcome.status === 'completed') jobs.completed += 1;
+        else if (outcome.status === 'failed') jobs.failed += 1;
+        else jobs.alreadyCompleted += 1;
+      } catch (error) {
+        // The broker has the job back already; throwing would make it schedule a second copy.
+        if (error instanceof HandedBack) {
+          jobs.handedBack += 1;
+          log.warn({ messageId: delivery.messageId }, error.message);
+          return;
+        }
+        throw error;
       }
-      throw error;
-    }
-  });
+    },
+    { prefetch: config.prefetch },
+  );
   log.info(
     { workerId: config.workerId, modelDir, provider: describeProvider(config.provider) },
     'inference worker consuming jobs.generation',

@@ -7,8 +7,8 @@ import { StorageError, type ObjectStorage } from '@stylelicense/storage';
 import type { WorkerLog } from './config';
 import { missingInput } from './failures';
 
-// The inputs a job names by storage key: the style's LoRA (a file on local disk, because ONNX
-// Runtime's merge reads a path, and the diffusion session cache is keyed by that path) and the
+// The inputs a job names by storage key: the style's LoRA (a file on local disk, because the
+// diffusion LoRA store decodes it from a path, keyed by path, size and mtime) and the
 // artist's signature (bytes in memory). Both are revalidated by etag on every job, so a style
 // retrained under the same key or a new signature is picked up at once.
 

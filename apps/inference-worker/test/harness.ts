@@ -80,12 +80,16 @@ export interface StyleFixture {
 }
 
 /** Uploads a style's LoRA and its artist's signature, as the training worker and the API would. */
-export async function seedStyle(storage: ObjectStorage, modelDir: string): Promise<StyleFixture> {
+export async function seedStyle(
+  storage: ObjectStorage,
+  modelDir: string,
+  loraSeed = 3,
+): Promise<StyleFixture> {
   const styleId = `style-${randomUUID()}`;
   const artistId = `artist-${randomUUID()}`;
   const loraKey = storageKeys.model(styleId, 'lora.safetensors');
   const signatureKey = storageKeys.signature(artistId);
-  await storage.put(loraKey, await tinyLora(modelDir), { contentType: 'application/octet-stream' });
+  await storage.put(loraKey, await tinyLora(modelDir, loraSeed), { contentType: 'application/octet-stream' });
   await storage.put(signatureKey, await signaturePng(), { contentType: 'image/png' });
   return { styleId, artistId, loraKey, signatureKey };
 }
@@ -251,6 +255,10 @@ export function workerConfig(
     loraStrength: 1,
     loraCacheDir: join(dir, 'lora-cache'),
     loraCacheBytes: 256 * 1024 ** 2,
+    loraMaxRank: 16,
+    loraMemoryBytes: 64 * 1024 ** 2,
+    prefetch: 1,
+    batchWindowMs: 2,
     outputFormat: 'png',
     jobTimeoutMs: 120_000,
     shutdownGraceMs: 30_000,

@@ -12,7 +12,7 @@ export {
   type WorkerLogLevel,
   type WorkerProcessSettings,
 } from './env';
-export { takeJobsOneAtATime, untilAborted, type JobIntake } from './jobs';
+export { takeJobs, takeJobsOneAtATime, untilAborted, type JobIntake } from './jobs';
 export { startHealthServer, type HealthSource } from './health';
 export { createWorkerLogger, type WorkerLog } from './log';
 export { connectBroker, stopOnSignals, type RunningWorker } from './process';

@@ -1,7 +1,7 @@
 import type { Broker, JobDelivery } from '@stylelicense/queue';
 
 export interface JobIntake {
-  /** Jobs being worked on now (0 or 1 with prefetch 1). */
+  /** Jobs being worked on now (at most the prefetch). */
   readonly inHand: number;
   /**
    * No new jobs; the job in hand may finish within `graceMs`, after which the broker has it back
@@ -15,10 +15,23 @@ export interface JobIntake {
  * a signal that aborts when the worker stops with the job still in hand; what it throws goes to
  * the broker (retry tier or parking queue).
  */
-export async function takeJobsOneAtATime(
+export function takeJobsOneAtATime(
   broker: Pick<Broker, 'consume'>,
   queue: string,
   work: (delivery: JobDelivery, signal: AbortSignal) => Promise<void>,
+): Promise<JobIntake> {
+  return takeJobs(broker, queue, work, { prefetch: 1 });
+}
+
+/**
+ * Consumes `queue` with up to `prefetch` jobs in hand at once, each worked on concurrently (the
+ * inference worker batches them on one GPU); otherwise as takeJobsOneAtATime.
+ */
+export async function takeJobs(
+  broker: Pick<Broker, 'consume'>,
+  queue: string,
+  work: (delivery: JobDelivery, signal: AbortSignal) => Promise<void>,
+  options: { prefetch: number },
 ): Promise<JobIntake> {
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<void>>();
@@ -33,7 +46,7 @@ export async function takeJobsOneAtATime(
         inFlight.delete(job);
       }
     },
-    { prefetch: 1 },
+    { prefetch: options.prefetch },
   );
   return {
     get inHand() {
