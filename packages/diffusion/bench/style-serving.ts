@@ -47,7 +47,10 @@ try {
   const styleFiles: string[] = [];
   for (let s = 0; s < 8; s++) {
     const noise = new SeededNoise(200 + s);
-    const tensors: Parameters<typeof encodeSafetensors>[0] = {};
+    const tensors: Record<
+      string,
+      { dtype: 'F16' | 'F32'; shape: number[]; values: Float32Array | number[] }
+    > = {};
     for (const t of attention) {
       const key = `lora_unet_${t.target.replaceAll('.', '_')}`;
       tensors[`${key}.lora_down.weight`] = {
