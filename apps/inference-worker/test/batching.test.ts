@@ -32,7 +32,7 @@ const log: WorkerLog = {
   },
   warn: () => {},
   error: () => {},
-} as WorkerLog;
+};
 
 beforeAll(async () => {
   dir = await makeTempDir('inference-batching');
