@@ -74,6 +74,7 @@ export {
   type GenerationProgress,
   type ModelFolder,
 } from './pipeline';
+export { loadOrt, type Ort } from './pipeline/ort';
 export { ClipTokenizer, CLIP_CONTEXT_LENGTH, type ClipTokenizerFiles } from './tokenizer/clip-tokenizer';
 export {
   createScheduler,
