@@ -87,4 +87,19 @@ export {
   type SchedulerName,
 } from './schedulers';
 export { mergeLoraIntoModel, parseLora, readLoraFile, type LoraAdapter, type LoraLayer } from './lora';
+export {
+  addRuntimeLoraInputs,
+  DEFAULT_LORA_TARGETS,
+  LORA_SCALE_INPUT,
+  loraFeeds,
+  loraInputNames,
+  packStyleFactors,
+  type LoraBatchItem,
+  type RuntimeLoraInputSpec,
+  type RuntimeLoraLayout,
+  type RuntimeLoraModel,
+  type RuntimeLoraOptions,
+  type RuntimeLoraTarget,
+  type StyleFactors,
+} from './lora-runtime';
 export { DiffusionWorker, type DiffusionWorkerOptions, type WorkerImage } from './worker';

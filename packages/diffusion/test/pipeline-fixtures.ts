@@ -62,31 +62,38 @@ export const LORA_ALPHA = 2;
 
 export interface LoraWeights {
   spec: LoraLayerSpec;
+  rank: number;
   down: Float32Array; // [rank, in]
   up: Float32Array; // [out, rank]
 }
 
-export function randomLoraWeights(seed: number, layers: LoraLayerSpec[], magnitude = 0.4): LoraWeights[] {
+export function randomLoraWeights(
+  seed: number,
+  layers: LoraLayerSpec[],
+  magnitude = 0.4,
+  rank = LORA_RANK,
+): LoraWeights[] {
   const noise = new SeededNoise(seed);
   return layers.map((spec) => ({
     spec,
-    down: noise.gaussian(LORA_RANK * spec.in).map((v) => v * magnitude),
-    up: noise.gaussian(spec.out * LORA_RANK).map((v) => v * magnitude),
+    rank,
+    down: noise.gaussian(rank * spec.in).map((v) => v * magnitude),
+    up: noise.gaussian(spec.out * rank).map((v) => v * magnitude),
   }));
 }
 
 export function kohyaLora(weights: LoraWeights[]): Uint8Array {
   const tensors: Record<string, { dtype: 'F32' | 'F16'; shape: number[]; values: Float32Array | number[] }> =
     {};
-  for (const { spec, down, up } of weights) {
+  for (const { spec, rank, down, up } of weights) {
     const key = `lora_${spec.component === 'unet' ? 'unet' : 'te'}_${spec.module.replaceAll('.', '_')}`;
     const kernel = spec.conv ? [1, 1] : [];
     tensors[`${key}.lora_down.weight`] = {
       dtype: 'F32',
-      shape: [LORA_RANK, spec.in, ...kernel],
+      shape: [rank, spec.in, ...kernel],
       values: down,
     };
-    tensors[`${key}.lora_up.weight`] = { dtype: 'F32', shape: [spec.out, LORA_RANK, ...kernel], values: up };
+    tensors[`${key}.lora_up.weight`] = { dtype: 'F32', shape: [spec.out, rank, ...kernel], values: up };
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], values: [LORA_ALPHA] };
   }
   return encodeSafetensors(tensors);
@@ -94,11 +101,11 @@ export function kohyaLora(weights: LoraWeights[]): Uint8Array {
 
 export function peftLora(weights: LoraWeights[]): Uint8Array {
   const tensors: Record<string, { dtype: 'F32'; shape: number[]; values: Float32Array | number[] }> = {};
-  for (const { spec, down, up } of weights) {
+  for (const { spec, rank, down, up } of weights) {
     const key = `${spec.component}.${spec.module}`;
     const kernel = spec.conv ? [1, 1] : [];
-    tensors[`${key}.lora_A.weight`] = { dtype: 'F32', shape: [LORA_RANK, spec.in, ...kernel], values: down };
-    tensors[`${key}.lora_B.weight`] = { dtype: 'F32', shape: [spec.out, LORA_RANK, ...kernel], values: up };
+    tensors[`${key}.lora_A.weight`] = { dtype: 'F32', shape: [rank, spec.in, ...kernel], values: down };
+    tensors[`${key}.lora_B.weight`] = { dtype: 'F32', shape: [spec.out, rank, ...kernel], values: up };
     tensors[`${key}.alpha`] = { dtype: 'F32', shape: [], values: [LORA_ALPHA] };
   }
   return encodeSafetensors(tensors);
@@ -118,14 +125,14 @@ export async function writePremergedModel(
   for (const component of ['unet', 'text_encoder'] as const) {
     const file = join(targetDir, component, 'model.onnx');
     const model = decodeModel(new Uint8Array(await readFile(file)));
-    for (const { spec, down, up } of weights.filter((w) => w.spec.component === component)) {
+    for (const { spec, rank, down, up } of weights.filter((w) => w.spec.component === component)) {
       const name = `${spec.module}.weight`;
       const values = getInitializerFloats(model, name);
-      const factor = (strength * LORA_ALPHA) / LORA_RANK;
+      const factor = (strength * LORA_ALPHA) / rank;
       for (let o = 0; o < spec.out; o++) {
         for (let i = 0; i < spec.in; i++) {
           let delta = 0;
-          for (let r = 0; r < LORA_RANK; r++) delta += up[o * LORA_RANK + r]! * down[r * spec.in + i]!;
+          for (let r = 0; r < rank; r++) delta += up[o * rank + r]! * down[r * spec.in + i]!;
           const index = spec.conv ? o * spec.in + i : i * spec.out + o;
           values[index]! += factor * delta;
         }

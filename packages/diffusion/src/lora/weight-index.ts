@@ -81,7 +81,7 @@ function resolveWeight(
   return undefined;
 }
 
-function modulePaths(initializerName: string, nodeName: string | undefined): string[] {
+export function modulePaths(initializerName: string, nodeName: string | undefined): string[] {
   const paths: string[] = [];
   if (initializerName.endsWith('.weight') && !initializerName.startsWith('onnx::')) {
     paths.push(initializerName.slice(0, -'.weight'.length));
