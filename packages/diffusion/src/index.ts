@@ -43,6 +43,7 @@ export {
   buildTokenizerFiles,
   buildUNet,
   buildVaeDecoder,
+  buildVaeEncoder,
   PRESETS,
   type NetOptions,
   type PresetConfig,
