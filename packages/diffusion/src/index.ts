@@ -78,12 +78,14 @@ export {
 export { loadOrt, type Ort } from './pipeline/ort';
 export { ClipTokenizer, CLIP_CONTEXT_LENGTH, type ClipTokenizerFiles } from './tokenizer/clip-tokenizer';
 export {
+  alphasCumprod,
   createScheduler,
   defaultSchedulerName,
   parseScheduleConfig,
   SCHEDULER_NAMES,
   SeededNoise,
   type NoiseScheduleConfig,
+  type PredictionType,
   type Scheduler,
   type SchedulerName,
 } from './schedulers';

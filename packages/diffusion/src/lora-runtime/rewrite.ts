@@ -19,6 +19,8 @@ export const DEFAULT_LORA_TARGETS: readonly RegExp[] = [
   /\.attn[12]\.(to_q|to_k|to_v|to_out\.0)$/,
   /\.ff\.net\.(0\.proj|2)$/,
   /\.attentions\.\d+\.proj_(in|out)$/,
+  // kohya LoCon files (and the ONNX trainer) also adapt the resnets' 1×1 shortcut convolutions.
+  /\.resnets\.\d+\.conv_shortcut$/,
   /\.self_attn\.(q_proj|k_proj|v_proj|out_proj)$/,
   /\.mlp\.fc[12]$/,
 ];
