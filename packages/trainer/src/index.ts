@@ -4,3 +4,4 @@ export { encodeArtworks, type Artwork, type EncodedArtwork } from './encode-artw
 export { AdamW, clipGradients, learningRateAt, type AdamWOptions } from './optimizer';
 export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './training-graph';
 export { trainLora, type TrainedLora, type TrainLoraOptions, type TrainLoraProgress } from './train-lora';
+export { noisedExample, type NoisedExample } from './objective';

@@ -14,6 +14,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { TrainingCancelledError, TrainingOutOfMemoryError } from './autodiff';
 import type { TrainedLayer } from './artifact';
 import type { EncodedArtwork } from './encode-artworks';
+import { noisedExample } from './objective';
 import { AdamW, clipGradients, learningRateAt } from './optimizer';
 import {
   buildTrainingGraph,
@@ -150,19 +151,14 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainedLora>
       )!;
 
       const t = Math.min(alphas.length - 1, Math.floor(random() * alphas.length));
-      const ac = alphas[t]!;
-      const [a, b] = [Math.sqrt(ac), Math.sqrt(1 - ac)];
       const x0 = artwork.latent;
-      const eps = noise.gaussian(x0.length);
-      const noisy = new Float32Array(x0.length);
-      const target = new Float32Array(x0.length);
-      for (let i = 0; i < x0.length; i++) {
-        noisy[i] = a * x0[i]! + b * eps[i]!;
-        target[i] = prediction === 'v_prediction' ? a * eps[i]! - b * x0[i]! : eps[i]!;
-      }
-      const snr = ac / (1 - ac);
-      const gamma = options.minSnrGamma;
-      const weight = gamma ? Math.min(snr, gamma) / (prediction === 'v_prediction' ? snr + 1 : snr) : 1;
+      const { noisy, target, weight } = noisedExample(
+        x0,
+        noise.gaussian(x0.length),
+        alphas[t]!,
+        prediction,
+        options.minSnrGamma,
+      );
 
       const latentDims = [1, ...artwork.latentShape];
       const feeds: Record<string, Tensor> = {
