@@ -112,7 +112,8 @@ export function addRuntimeLoraInputs(model: OnnxModel, options: RuntimeLoraOptio
     return ctx.emit(nodes, 'MatMul', [down, names.b]);
   };
 
-  for (const node of graph.nodes) {
+  // Shallow copies: renaming a projection's output must not change the caller's model.
+  for (const node of graph.nodes.map((n) => ({ ...n }))) {
     const domain = node.domain ?? '';
     const x = node.inputs[0];
     const y = node.outputs[0];
