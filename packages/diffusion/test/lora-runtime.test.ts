@@ -202,7 +202,10 @@ describe('packing a style for the runtime path', () => {
     const resnet: LoraLayerSpec = { component: 'unet', module: 'time_embedding.linear_1', in: 32, out: 128 };
     const layers = parseLora(kohyaLora(randomLoraWeights(2, [spec, resnet], 0.4, 2))).layers;
     expect(() => packStyleFactors(layers, rewritten)).toThrow(
-      expect.objectContaining({ code: 'LORA_INVALID', message: expect.stringMatching(/does not serve/) }),
+      expect.objectContaining({
+        code: 'LORA_INVALID',
+        message: expect.stringMatching(/match no projection/),
+      }),
     );
   });
 });

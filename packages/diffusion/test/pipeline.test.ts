@@ -216,7 +216,7 @@ describe('LoRA styles', () => {
     );
     await expect(engine.generate(request({ lora: { path: foreign, strength: 1 } }))).rejects.toMatchObject({
       code: 'LORA_INVALID',
-      message: expect.stringMatching(/match no weight/),
+      message: expect.stringMatching(/match no (weight|projection)/),
     });
   });
 });
@@ -272,11 +272,11 @@ describe('execution provider', () => {
 });
 
 describe('session cache', () => {
-  it('keeps sessions per model, LoRA and strength within the memory budget, least recently used out', async () => {
+  it('merging (the reference path) keeps sessions per model, LoRA and strength within the budget, least recently used out', async () => {
     const lora = join(root, 'cache-style.safetensors');
     await writeFile(lora, peftLora(randomLoraWeights(5, await tinyLoraLayers(modelDir))));
     // The tiny model is ~4 MB: room for the shared components plus roughly one LoRA'd UNet.
-    const small = new DiffusionEngine({ cacheBudgetBytes: 8 * 1024 ** 2, logger });
+    const small = new DiffusionEngine({ cacheBudgetBytes: 8 * 1024 ** 2, lora: { mode: 'merge' }, logger });
     try {
       await small.preload(modelDir);
       expect(small.cachedSessions).toHaveLength(3);

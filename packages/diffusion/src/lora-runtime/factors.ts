@@ -62,7 +62,7 @@ export function packStyleFactors(layers: readonly LoraLayer[], layout: RuntimeLo
   }
   if (unmatched.length > 0) {
     throw invalid(
-      `LoRA has ${unmatched.length} layer(s) the runtime path does not serve (not a targeted projection of this model): ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ', …' : ''}`,
+      `LoRA has ${unmatched.length} layer(s) that match no projection the runtime path serves in this model: ${unmatched.slice(0, 5).join(', ')}${unmatched.length > 5 ? ', …' : ''}`,
     );
   }
   return { byTarget, rank, byteLength };

@@ -223,3 +223,11 @@ async function readWholeFile(path: string): Promise<Uint8Array> {
     await handle.close();
   }
 }
+
+/** The external data files a model references, read into memory (ONNX Runtime needs them when the model is bytes). */
+export function readExternalData(
+  model: OnnxModel,
+  dir: string,
+): Promise<{ path: string; data: Uint8Array }[]> {
+  return new ExternalFiles(dir).all(model);
+}

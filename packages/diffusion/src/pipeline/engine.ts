@@ -1,24 +1,19 @@
-import { readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { readSafetensorsHeader } from '@stylelicense/safetensors';
-import { mergeLoraIntoModel, readLoraFile, type LoraComponent, type SessionSource } from '../lora';
-import { ClipTokenizer } from '../tokenizer/clip-tokenizer';
+import { LoraStore } from '../lora-runtime/store';
 import { DiffusionError } from './errors';
 import {
   consoleLogger,
-  createSession,
   describeProvider,
   type DiffusionLogger,
   type ExecutionProviderConfig,
 } from './execution-provider';
-import { openModelFolder, type ModelFolder } from './model-folder';
-import { SessionCache, type SessionLease } from './session-cache';
+import { checkStrength, ModelLoader, type LoraMode } from './model-loader';
+import { inputSpecs, pickInput } from './tensors';
 import {
-  generateWithModel,
+  generateBatchWithModel,
+  type BatchItem,
   type GenerateHooks,
   type GenerateRequest,
   type GeneratedImage,
-  type LoadedModel,
 } from './text-to-image';
 
 export interface DiffusionEngineOptions {
@@ -26,204 +21,221 @@ export interface DiffusionEngineOptions {
   provider?: ExecutionProviderConfig;
   /** Estimated bytes of model weights to keep loaded (default 8 GiB). */
   cacheBudgetBytes?: number;
+  lora?: {
+    /** `runtime` (default): styles are inputs of shared sessions; `merge`: the reference path. */
+    mode?: LoraMode;
+    /** Factors are zero-padded to this rank (default 64); higher-rank LoRAs are LORA_INVALID. */
+    maxRank?: number;
+    /** Bytes of decoded style factors kept in memory (default 1 GiB). */
+    budgetBytes?: number;
+  };
+  batch?: {
+    /** Most images in one UNet call (default 8). */
+    maxItems?: number;
+    /** How long a lone request waits for company when the engine is idle (default 2 ms). */
+    windowMs?: number;
+  };
   logger?: DiffusionLogger;
 }
 
-interface LoraIdentity {
-  path: string;
-  strength: number;
-  /** path + size + mtime: a re-uploaded file at the same path is a new LoRA */
-  id: string;
-  components: Set<LoraComponent>;
+interface Waiting {
+  request: GenerateRequest;
+  hooks: GenerateHooks;
+  key: string;
+  queuedAt: number;
+  resolve(image: GeneratedImage): void;
+  reject(error: unknown): void;
 }
 
 /**
- * Loads models (with LoRA merged into the weights) on one execution provider, caches their
- * sessions per (component, model, LoRA, strength) within a memory budget, and generates images.
+ * Generates images on one execution provider. Concurrent requests that can share UNet calls (same
+ * model, size, steps, scheduler, guidance mode; any styles and seeds) run as one batch; each keeps
+ * its own progress, cancellation and failure. Styles are runtime inputs of one session per model
+ * folder (or merged sessions per style in `merge` mode).
  */
 export class DiffusionEngine {
   readonly provider: ExecutionProviderConfig;
-  private readonly cache: SessionCache;
+  private readonly loader: ModelLoader;
+  private readonly store: LoraStore;
   private readonly logger: DiffusionLogger;
-  private readonly folders = new Map<string, Promise<{ folder: ModelFolder; tokenizer: ClipTokenizer }>>();
-  private readonly active = new Set<Promise<unknown>>();
-  private announced = false;
+  private readonly maxItems: number;
+  private readonly windowMs: number;
+  private readonly waiting: Waiting[] = [];
+  private draining: Promise<void> | undefined;
   private closed = false;
 
   constructor(options: DiffusionEngineOptions = {}) {
     this.provider = options.provider ?? { provider: 'cpu' };
     this.logger = options.logger ?? consoleLogger;
-    this.cache = new SessionCache(options.cacheBudgetBytes ?? 8 * 1024 ** 3, this.logger);
+    const maxRank = options.lora?.maxRank ?? 64;
+    this.loader = new ModelLoader(
+      this.provider,
+      options.lora?.mode ?? 'runtime',
+      maxRank,
+      options.cacheBudgetBytes ?? 8 * 1024 ** 3,
+      this.logger,
+    );
+    this.store = new LoraStore(options.lora?.budgetBytes ?? 1024 ** 3, this.logger);
+    this.maxItems = Math.max(1, options.batch?.maxItems ?? 8);
+    this.windowMs = Math.max(0, options.batch?.windowMs ?? 2);
   }
 
   /** Generates one image. Errors are DiffusionError with a code and a retryable flag. */
-  async generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GeneratedImage> {
-    if (this.closed) throw new DiffusionError('INVALID_INPUT', 'the diffusion engine is closed');
-    const started = performance.now();
-    const running = (async () => {
-      const leases = await this.load(request.modelDir, request.lora);
-      try {
-        return await generateWithModel(leases.model, request, hooks, performance.now() - started);
-      } finally {
-        leases.release();
-      }
-    })();
-    this.active.add(running);
-    try {
-      return await running;
-    } finally {
-      this.active.delete(running);
-    }
+  generate(request: GenerateRequest, hooks: GenerateHooks = {}): Promise<GeneratedImage> {
+    if (this.closed)
+      return Promise.reject(new DiffusionError('INVALID_INPUT', 'the diffusion engine is closed'));
+    return new Promise<GeneratedImage>((resolve, reject) => {
+      this.waiting.push({
+        request,
+        hooks,
+        key: this.keyOf(request),
+        queuedAt: performance.now(),
+        resolve,
+        reject,
+      });
+      this.kick();
+    });
   }
 
-  /** Loads (and caches) a model + LoRA combination ahead of the first request. */
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // A request may have arrived after the loop saw an empty queue but before this ran.
+      if (this.waiting.length > 0) this.kick();
+    });
+  }
+
+  /** Loads (and caches) a model, and a style's factors, ahead of the first request. */
   async preload(modelDir: string, lora?: GenerateRequest['lora']): Promise<void> {
-    (await this.load(modelDir, lora)).release();
+    const leases = await this.loader.load(modelDir, lora);
+    try {
+      if (lora && this.loader.mode === 'runtime') await this.style(leases.model, modelDir, lora);
+    } finally {
+      leases.release();
+    }
   }
 
   /** Cache keys currently held, for diagnostics and tests. */
   get cachedSessions(): string[] {
-    return this.cache.keys;
+    return this.loader.cache.keys;
   }
 
-  /** Refuses new work, lets running generations finish (abort their signals to hurry them), releases sessions. */
+  /** Styles held in memory and files decoded so far, for diagnostics and tests. */
+  get styles(): { held: number; loads: number; bytes: number } {
+    return { held: this.store.size, loads: this.store.loads, bytes: this.store.totalBytes };
+  }
+
+  /** Refuses new work, lets queued and running generations finish (abort their signals to hurry them), releases sessions. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.active]);
-    await this.cache.close();
+    while (this.draining) await this.draining;
+    await this.loader.cache.close();
   }
 
-  private async load(
-    modelDir: string,
-    lora: GenerateRequest['lora'],
-  ): Promise<{ model: LoadedModel; release(): void }> {
-    const dir = resolve(modelDir);
-    const { folder, tokenizer } = await this.openFolder(dir);
-    const identity = lora ? await identifyLora(lora) : undefined;
-    const leases: SessionLease[] = [];
-    const release = (): void => leases.forEach((lease) => lease.release());
-    try {
-      const session = async (
-        component: 'text_encoder' | 'unet' | 'vae_decoder',
-        file: string,
-      ): Promise<SessionLease> => {
-        const withLora =
-          identity && component !== 'vae_decoder' && identity.components.has(component)
-            ? identity
-            : undefined;
-        const key = [
-          describeProvider(this.provider),
-          component,
-          dir,
-          withLora ? `${withLora.id}@${withLora.strength}` : '-',
-        ].join('|');
-        const lease = await this.cache.acquire(key, () => this.createComponent(component, file, withLora));
-        leases.push(lease);
-        return lease;
-      };
-      const textEncoder = await session('text_encoder', folder.textEncoder);
-      const unet = await session('unet', folder.unet);
-      const vaeDecoder = await session('vae_decoder', folder.vaeDecoder);
-      return {
-        model: {
-          folder,
-          tokenizer,
-          textEncoder: textEncoder.session,
-          unet: unet.session,
-          vaeDecoder: vaeDecoder.session,
-          provider: describeProvider(this.provider),
-        },
-        release,
-      };
-    } catch (error) {
-      release();
-      throw error;
+  private keyOf(request: GenerateRequest): string {
+    const style =
+      this.loader.mode === 'merge' && request.lora ? `${request.lora.path}@${request.lora.strength}` : '';
+    const guided = request.guidanceScale > 1;
+    return [
+      request.modelDir,
+      request.width,
+      request.height,
+      request.steps,
+      request.scheduler ?? '',
+      guided,
+      style,
+    ].join('|');
+  }
+
+  private async drain(): Promise<void> {
+    while (this.waiting.length > 0) {
+      // A lone request on an idle engine waits `windowMs` for others that could share its UNet calls.
+      const first = this.waiting[0]!;
+      const waited = performance.now() - first.queuedAt;
+      if (this.waiting.length < this.maxItems && waited < this.windowMs) {
+        await new Promise((resolve) => setTimeout(resolve, this.windowMs - waited));
+      }
+      const group: Waiting[] = [];
+      for (let i = 0; i < this.waiting.length && group.length < this.maxItems;) {
+        if (this.waiting[i]!.key === first.key) group.push(...this.waiting.splice(i, 1));
+        else i++;
+      }
+      await this.run(group);
     }
   }
 
-  private openFolder(dir: string): Promise<{ folder: ModelFolder; tokenizer: ClipTokenizer }> {
-    let opening = this.folders.get(dir);
-    if (!opening) {
-      opening = (async () => {
-        const folder = await openModelFolder(dir);
-        return { folder, tokenizer: await ClipTokenizer.fromDirectory(folder.tokenizerDir) };
-      })();
-      this.folders.set(dir, opening);
-      // A failed open (missing folder) must not stick: the model may be installed later.
-      opening.catch(() => this.folders.delete(dir));
-    }
-    return opening;
-  }
-
-  private async createComponent(
-    component: 'text_encoder' | 'unet' | 'vae_decoder',
-    file: string,
-    lora: LoraIdentity | undefined,
-  ): Promise<{ session: Awaited<ReturnType<typeof createSession>>; bytes: number }> {
+  private async run(group: Waiting[]): Promise<void> {
     const started = performance.now();
-    let source: SessionSource;
-    if (lora) {
-      const adapter = await readLoraFile(lora.path);
-      const layers = adapter.layers.filter((layer) => layer.component === component);
-      source = await mergeLoraIntoModel(file, layers, lora.strength);
-    } else {
-      source = { model: file, byteLength: await componentBytes(file) };
+    const first = group[0]!.request;
+    let leases: Awaited<ReturnType<ModelLoader['load']>>;
+    try {
+      leases = await this.loader.load(first.modelDir, first.lora);
+    } catch (error) {
+      for (const waiting of group) waiting.reject(error);
+      return;
     }
-    const session = await createSession(source, this.provider, component);
-    if (!this.announced) {
-      this.announced = true;
-      this.logger.info(`onnxruntime execution provider: ${describeProvider(this.provider)}`);
+    try {
+      const { model } = leases;
+      const items: { waiting: Waiting; item: BatchItem }[] = [];
+      for (const waiting of group) {
+        try {
+          const style =
+            waiting.request.lora && this.loader.mode === 'runtime'
+              ? await this.style(model, waiting.request.modelDir, waiting.request.lora)
+              : undefined;
+          const loadMs = performance.now() - waiting.queuedAt;
+          items.push({
+            waiting,
+            item: { request: waiting.request, hooks: waiting.hooks, loadMs, ...(style ? { style } : {}) },
+          });
+        } catch (error) {
+          // A bad LoRA fails its own request only.
+          waiting.reject(error);
+        }
+      }
+      // Exports with a fixed batch of 1 take their items one at a time.
+      const sample = pickInput(inputSpecs(model.unet, 'unet'), ['sample'], 0, 'unet');
+      const together = sample.shape[0] === 1 ? items.map((x) => [x]) : [items];
+      for (const part of together) {
+        if (part.length === 0) continue;
+        try {
+          const results = await generateBatchWithModel(
+            model,
+            part.map((x) => x.item),
+          );
+          results.forEach((result, i) => {
+            if (result.status === 'fulfilled') part[i]!.waiting.resolve(result.value);
+            else part[i]!.waiting.reject(result.reason);
+          });
+        } catch (error) {
+          for (const x of part) x.waiting.reject(error);
+        }
+      }
+      if (group.length > 1) {
+        this.logger.info('ran a batch', {
+          images: group.length,
+          provider: describeProvider(this.provider),
+          ms: Math.round(performance.now() - started),
+        });
+      }
+    } finally {
+      leases.release();
     }
-    this.logger.info('loaded model component', {
-      component,
-      file,
-      lora: lora ? `${lora.path} @ ${lora.strength}` : undefined,
-      provider: describeProvider(this.provider),
-      ms: Math.round(performance.now() - started),
+  }
+
+  private async style(
+    model: Awaited<ReturnType<ModelLoader['load']>>['model'],
+    modelDir: string,
+    lora: NonNullable<GenerateRequest['lora']>,
+  ): Promise<NonNullable<BatchItem['style']>> {
+    checkStrength(lora.strength);
+    if (!model.unetLora) throw new DiffusionError('MODEL_INVALID', 'the UNet session has no LoRA inputs');
+    const entry = await this.store.get(lora.path, {
+      key: `${modelDir}@${this.loader.maxRank}`,
+      unet: model.unetLora,
+      ...(model.textEncoderLora ? { textEncoder: model.textEncoderLora } : {}),
     });
-    return { session, bytes: source.byteLength };
+    return { ...entry, strength: lora.strength };
   }
-}
-
-async function identifyLora(lora: NonNullable<GenerateRequest['lora']>): Promise<LoraIdentity> {
-  if (!Number.isFinite(lora.strength) || Math.abs(lora.strength) > 10) {
-    throw new DiffusionError(
-      'INVALID_INPUT',
-      `LoRA strength must be a number between -10 and 10, got ${lora.strength}`,
-    );
-  }
-  const path = resolve(lora.path);
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    throw new DiffusionError('LORA_INVALID', `LoRA file not found: ${path}`, { cause: error });
-  }
-  let keys: string[];
-  try {
-    keys = [...(await readSafetensorsHeader(path)).tensors.keys()];
-  } catch (error) {
-    throw new DiffusionError('LORA_INVALID', `LoRA ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  // Only the components a LoRA touches get their own sessions; the rest are shared.
-  const components = new Set<LoraComponent>();
-  for (const key of keys) {
-    components.add(
-      /^(lora_te|text_encoder\.|text_model\.|base_model\.model\.text_model\.)/.test(key)
-        ? 'text_encoder'
-        : 'unet',
-    );
-  }
-  return { path, strength: lora.strength, id: `${path}:${info.size}:${info.mtimeMs}`, components };
-}
-
-/** Bytes of a component: its model file plus external data files beside it. */
-async function componentBytes(file: string): Promise<number> {
-  const dir = dirname(file);
-  let total = 0;
-  for (const name of await readdir(dir)) {
-    if (name.endsWith('.json')) continue;
-    total += (await stat(join(dir, name))).size;
-  }
-  return total;
 }

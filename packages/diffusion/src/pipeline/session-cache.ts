@@ -1,21 +1,28 @@
+import type { RuntimeLoraLayout } from '../lora-runtime';
 import type { DiffusionLogger } from './execution-provider';
 import type { InferenceSession } from './ort';
 
+export interface CachedSession {
+  session: InferenceSession;
+  bytes: number;
+  /** The runtime LoRA inputs the session's model was given, if any. */
+  lora?: RuntimeLoraLayout;
+}
+
 export interface SessionLease {
   session: InferenceSession;
+  lora?: RuntimeLoraLayout;
   release(): void;
 }
 
-interface Entry {
+interface Entry extends CachedSession {
   key: string;
-  session: InferenceSession;
-  bytes: number;
   leases: number;
   lastUsed: number;
 }
 
 /**
- * ONNX Runtime sessions by key (component + model + LoRA + strength), least recently used first
+ * ONNX Runtime sessions by key (provider + component + model folder, and the style when merging), least recently used first
  * out once their estimated memory passes the budget. Sessions in use are never released; the
  * cache may then sit over budget until they are returned.
  */
@@ -40,17 +47,14 @@ export class SessionCache {
   }
 
   /** The cached session for `key`, or one made by `create` (concurrent callers share one creation). */
-  async acquire(
-    key: string,
-    create: () => Promise<{ session: InferenceSession; bytes: number }>,
-  ): Promise<SessionLease> {
+  async acquire(key: string, create: () => Promise<CachedSession>): Promise<SessionLease> {
     let entry = this.entries.get(key);
     if (!entry) {
       let creating = this.pending.get(key);
       if (!creating) {
         creating = (async () => {
           const made = await create();
-          const created: Entry = { key, session: made.session, bytes: made.bytes, leases: 0, lastUsed: 0 };
+          const created: Entry = { ...made, key, leases: 0, lastUsed: 0 };
           this.entries.set(key, created);
           return created;
         })();
@@ -69,6 +73,7 @@ export class SessionCache {
     let released = false;
     return {
       session: leased.session,
+      ...(leased.lora ? { lora: leased.lora } : {}),
       release: () => {
         if (released) return;
         released = true;

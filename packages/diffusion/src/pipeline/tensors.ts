@@ -139,12 +139,13 @@ export function guidedPrediction(
   }
 }
 
-/** A float output as float32 values (fp16 widened) into `out`. */
-export function readFloatsInto(out: Float32Array, tensor: OrtTensor, what: string): void {
+/** A float output as float32 values (fp16 widened) into `out`, from element `offset` on. */
+export function readFloatsInto(out: Float32Array, tensor: OrtTensor, what: string, offset = 0): void {
+  const end = offset + out.length;
   if (tensor.type === 'float32') {
-    out.set((tensor.data as Float32Array).subarray(0, out.length));
+    out.set((tensor.data as Float32Array).subarray(offset, end));
   } else if (tensor.type === 'float16') {
-    halfToFloat32((tensor.data as Uint16Array).subarray(0, out.length), out);
+    halfToFloat32((tensor.data as Uint16Array).subarray(offset, end), out);
   } else {
     throw new DiffusionError('MODEL_INVALID', `${what}: output has unsupported type ${tensor.type}`);
   }
