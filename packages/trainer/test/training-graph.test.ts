@@ -91,6 +91,12 @@ describe('tiny UNet training graph', () => {
     }
     expect(checked).toBe(6);
     await session.release();
+
+    // Another resolution bucket from the same decoded UNet: building a graph leaves the model as it was.
+    const other = await buildTrainingGraph(ort, unet, { ...options, latentHeight: 16, latentWidth: 8 });
+    const second = await ort.InferenceSession.create(other.bytes, { logSeverityLevel: 3 });
+    expect(second.outputNames.length).toBe(1 + 2 * other.targets.length);
+    await second.release();
   });
 
   it('refuses an op without a gradient rule by name, before emitting anything', async () => {
