@@ -44,6 +44,7 @@ export {
   buildUNet,
   buildVaeDecoder,
   buildVaeEncoder,
+  ensureTinyModel,
   PRESETS,
   type NetOptions,
   type PresetConfig,

@@ -6,3 +6,4 @@ export { buildVaeDecoder, type VaeDecoderConfig } from './vae-decoder';
 export { buildVaeEncoder } from './vae-encoder';
 export { buildTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
 export type { NetOptions, WeightDtype } from './net';
+export { ensureTinyModel } from './default-model';
