@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildSyntheticModel, openModelFolder } from '@stylelicense/diffusion';
+import { ensureTinyModel, openModelFolder } from '@stylelicense/diffusion';
 import type { InferenceWorkerConfig, WorkerLog } from './config';
 
 /**
@@ -16,16 +14,8 @@ export async function resolveModelDir(
     await openModelFolder(config.modelDir);
     return config.modelDir;
   }
-  const dir = join(config.dataDir, 'models', 'tiny');
-  if (!existsSync(join(dir, 'model_index.json'))) {
-    try {
-      buildSyntheticModel({ preset: 'tiny', dir });
-      log.info({ dir }, 'built the synthetic tiny model (no MODEL_DIR configured)');
-    } catch (error) {
-      // Another process built it at the same moment: its atomic rename won.
-      if (!existsSync(join(dir, 'model_index.json'))) throw error;
-    }
-  }
+  const { dir, built } = ensureTinyModel(config.dataDir);
+  if (built) log.info({ dir }, 'built the synthetic tiny model (no MODEL_DIR configured)');
   await openModelFolder(dir);
   return dir;
 }

@@ -1,6 +1,15 @@
-/** Which trainer this host runs; `none` fails every job at once with NO_TRAINER_ENGINE. */
+/** Which trainer this host runs: `onnx` in-process, `kohya` sd-scripts, `none` fails every job at once with NO_TRAINER_ENGINE. */
 export type TrainerSettings =
   | { readonly engine: 'none' }
+  | {
+      readonly engine: 'onnx';
+      /** Optimum ONNX export with vae_encoder; unset = the synthetic tiny model under DATA_DIR/models/tiny. */
+      readonly modelDir?: string;
+      readonly dataDir: string;
+      /** Training pixels for a 512-px bucket side. */
+      readonly resolution: number;
+      readonly maxSteps?: number;
+    }
   | {
       readonly engine: 'kohya';
       /** The sd-scripts virtualenv's python. */

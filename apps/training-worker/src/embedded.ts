@@ -19,8 +19,8 @@ export interface EmbeddedWorkerContext {
 
 /**
  * The embedded default (`pnpm start`): the worker runs inside the API process on its in-process
- * broker and storage. The engine is `none` unless TRAINER_ENGINE says otherwise, so creating a
- * style there ends in `failed` with "no trainer engine configured on this host" — never a hang.
+ * broker and storage. The engine is `onnx` unless TRAINER_ENGINE says otherwise: styles train in
+ * this process on ONNX Runtime, on the synthetic tiny model unless MODEL_DIR names another.
  */
 export async function startEmbeddedWorker(
   context: EmbeddedWorkerContext,

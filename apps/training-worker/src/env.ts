@@ -20,7 +20,10 @@ export const envSchema = z.object({
   ...workerEnvFields({ healthPort: 8082 }),
 
   // Training.
-  TRAINER_ENGINE: z.enum(['none', 'kohya']).default('none'),
+  TRAINER_ENGINE: z.enum(['none', 'onnx', 'kohya']).default('onnx'),
+  MODEL_DIR: z.string().min(1).optional(),
+  TRAIN_RESOLUTION: z.coerce.number().int().min(64).max(2048).multipleOf(16).optional(),
+  TRAIN_MAX_STEPS: z.coerce.number().int().min(1).max(100_000).optional(),
   KOHYA_PYTHON: z.string().min(1).default('/opt/sd-scripts/venv/bin/python'),
   KOHYA_SCRIPTS_DIR: z.string().min(1).default('/opt/sd-scripts'),
   BASE_MODEL_PATH: z.string().min(1).optional(),
@@ -39,6 +42,8 @@ export const envSchema = z.object({
 });
 
 export type WorkerEnv = z.output<typeof envSchema>;
+
+const TINY_MODEL_MAX_STEPS = 300;
 
 export type ProcessSettings = WorkerProcessSettings<TrainingWorkerConfig>;
 
@@ -95,7 +100,16 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
           cudaVisibleDevices: e.CUDA_VISIBLE_DEVICES,
           environment: trainerEnvironment(env),
         }
-      : { engine: 'none' };
+      : e.TRAINER_ENGINE === 'onnx'
+        ? {
+            engine: 'onnx',
+            modelDir: e.MODEL_DIR ? resolve(e.MODEL_DIR) : undefined,
+            dataDir,
+            // The synthetic tiny model trains at 64 px in a few hundred steps: about a minute on two cores.
+            resolution: e.TRAIN_RESOLUTION ?? (e.MODEL_DIR ? 512 : 64),
+            maxSteps: e.TRAIN_MAX_STEPS ?? (e.MODEL_DIR ? undefined : TINY_MODEL_MAX_STEPS),
+          }
+        : { engine: 'none' };
 
   return {
     worker: {
@@ -113,7 +127,7 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
 
 /**
  * The worker's configuration inside the embedded API: the API supplies where to report, the
- * secret and the data folder; the training settings (TRAINER_ENGINE, default `none`, …) still
+ * secret and the data folder; the training settings (TRAINER_ENGINE, default `onnx`, …) still
  * come from the environment.
  */
 export function embeddedWorkerConfig(

@@ -1,12 +1,14 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
+import { ensureTinyModel } from '@stylelicense/diffusion';
 import { ATTEMPT_HEADER, JOB_QUEUES, type Broker, type BrokerHealth } from '@stylelicense/queue';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
 import { flushAndCloseReporter, takeJobsOneAtATime } from '@stylelicense/worker-runtime';
 import type { TrainingWorkerConfig, WorkerLog } from './config';
 import { createKohyaEngine } from './engine/kohya';
 import { createNoTrainerEngine } from './engine/none';
+import { createOnnxEngine } from './engine/onnx';
 import type { TrainerEngine } from './engine/types';
 import { createTrainingReporter } from './reporter';
 import { createTrainingHandler } from './worker';
@@ -46,6 +48,17 @@ export interface TrainingWorker {
 export function engineFor(config: TrainingWorkerConfig): TrainerEngine {
   const { trainer } = config;
   if (trainer.engine === 'none') return createNoTrainerEngine();
+  if (trainer.engine === 'onnx') {
+    const { modelDir, dataDir } = trainer;
+    let resolved: Promise<string> | undefined;
+    return createOnnxEngine({
+      // Built (tiny) or checked on the first job, so a worker starts without touching the model.
+      modelDir: () => (resolved ??= Promise.resolve(modelDir ?? ensureTinyModel(dataDir).dir)),
+      resolution: trainer.resolution,
+      maxSteps: trainer.maxSteps,
+      timeLimitMs: config.jobTimeLimitMs,
+    });
+  }
   return createKohyaEngine({
     pythonExecutable: trainer.pythonExecutable,
     sdScriptsDir: trainer.sdScriptsDir,

@@ -5,7 +5,13 @@ import {
   type LoadArtworkBytes,
   type PreparedDataset,
 } from './dataset/prepare';
-import type { TrainerEngine, TrainingPlan, TrainingProgress, TrainingResult } from './engine/types';
+import type {
+  JobTrainingOptions,
+  TrainerEngine,
+  TrainingPlan,
+  TrainingProgress,
+  TrainingResult,
+} from './engine/types';
 
 export interface TrainStyleInput {
   readonly styleId: string;
@@ -16,6 +22,7 @@ export interface TrainStyleInput {
   /** A fresh scratch folder for this job; the caller removes it afterwards. */
   readonly workDir: string;
   readonly seed: number;
+  readonly options?: JobTrainingOptions;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: TrainingProgress) => void;
   readonly timeLimitMs?: number;
@@ -51,6 +58,7 @@ export async function trainStyle(input: TrainStyleInput): Promise<TrainedStyle> 
     },
     workDir: input.workDir,
     seed: input.seed,
+    options: input.options,
   });
   const result = await input.engine.train(plan, {
     signal: input.signal,

@@ -83,7 +83,8 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
     const keys = styleFileKeys(job.styleId, job.jobId);
     let beat: ProgressBeat | undefined;
     let rejected: RejectedArtworkReport[] = [];
-    const unapplied = Object.keys(job.options).filter((option) => option !== 'seed');
+    const honoured = new Set<string>(['seed', ...(deps.engine.honouredOptions ?? [])]);
+    const unapplied = Object.keys(job.options).filter((option) => !honoured.has(option));
     if (unapplied.length)
       log.warn({ ...context, options: unapplied }, 'job options not applied: the engine settings decide');
     try {
@@ -138,6 +139,7 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         engine: deps.engine,
         workDir,
         seed: job.options.seed ?? seedFor(job.styleId),
+        options: job.options,
         signal: shutdown,
         onProgress: (p) => progress.report(ProgressBeat.fromEngine(p)),
         timeLimitMs: config.jobTimeLimitMs,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
 import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
+import { parseSafetensors } from '@stylelicense/safetensors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedWorker } from '../src/index';
 import {
@@ -30,8 +31,8 @@ afterAll(async () => {
   await tempDir.remove();
 });
 
-describe('embedded default (in-process broker, no trainer engine)', () => {
-  it('fails a new style at once with NO_TRAINER_ENGINE "no trainer engine configured on this host", not retried', async () => {
+describe('embedded default (in-process broker, onnx engine on the tiny model)', () => {
+  it('trains a new style with live progress and completes with a valid kohya LoRA', async () => {
     const broker = createInProcessBroker({ prefix: `embedded-${uniqueId('t')}.`, ...TEST_TOPOLOGY });
     const storage = testStorage(root);
     await storage.ensureBucket();
@@ -46,31 +47,42 @@ describe('embedded default (in-process broker, no trainer engine)', () => {
     try {
       expect(worker.name).toBe('training');
       const styleId = uniqueId('style');
-      const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
-      const published = Date.now();
-      await broker.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
-      const failed = () => receiver.forStyle(styleId).filter((r) => r.route === 'trainingFailed');
-      await expect.poll(() => failed().length, { timeout: 5_000, interval: 20 }).toBe(1);
-      expect(Date.now() - published).toBeLessThan(3_000); // no download, no trainer: a clear failure, never a hang
-      expect(failed()[0]!.body).toMatchObject({
-        failure: {
-          code: 'NO_TRAINER_ENGINE',
-          message: 'no trainer engine configured on this host',
-          retryable: false,
-          attempt: 1,
-        },
-        logKey: null,
-        rejectedArtworks: [],
+      // A short run (job option maxSteps, honoured by the onnx engine) keeps this file quick.
+      const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD), {
+        options: { maxSteps: 40, rank: 2, seed: 9 },
       });
-      await new Promise((resolve) => setTimeout(resolve, 700)); // past the first retry tier
-      expect(receiver.forStyle(styleId).map((r) => r.route)).toEqual([
-        'trainingStarted',
-        'trainingProgress',
-        'trainingFailed',
-      ]);
+      await broker.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
+      const reports = () => receiver.forStyle(styleId);
+      await expect
+        .poll(
+          () => reports().filter((r) => ['trainingComplete', 'trainingFailed'].includes(r.route)).length,
+          {
+            timeout: 240_000,
+            interval: 200,
+          },
+        )
+        .toBe(1);
+      const complete = reports().find((r) => r.route === 'trainingComplete');
+      expect(complete, JSON.stringify(reports().at(-1)?.body)).toBeDefined();
+      expect(complete!.body).toMatchObject({ metrics: { steps: 40 }, rejectedArtworks: [] });
+      const steps = reports()
+        .filter((r) => r.route === 'trainingProgress')
+        .map((r) => (r.body as unknown as { progress: { step: number; totalSteps: number } }).progress);
+      expect(steps.some((p) => p.step > 0 && p.step < 40)).toBe(true); // live progress between the ends
+      expect(steps.every((p, i) => i === 0 || p.step >= steps[i - 1]!.step)).toBe(true);
+      const modelKey = (complete!.body as unknown as { modelKey: string }).modelKey;
+      const adapter = parseSafetensors(await storage.get(modelKey));
+      expect(adapter.metadata).toMatchObject({
+        ss_network_dim: '2',
+        ss_seed: '9',
+        stylelicense_trainer: 'onnx',
+      });
+      expect(
+        [...adapter.tensors.keys()].some((k) => k.startsWith('lora_unet_') && k.endsWith('.lora_up.weight')),
+      ).toBe(true);
     } finally {
       await worker.stop();
       await broker.close({ graceMs: 0 });
     }
-  });
+  }, 300_000);
 });

@@ -6,9 +6,25 @@ const secret = generateWebhookSecret();
 const base = { WEBHOOK_SECRET: secret, DATA_DIR: '/srv/data' };
 
 describe('env.ts', () => {
-  it('defaults to no trainer engine, the in-process queue without AMQP_URL, and health on 8082', () => {
+  it('defaults to the onnx engine on the tiny model, the in-process queue without AMQP_URL, and health on 8082', () => {
     const settings = loadSettings(base);
-    expect(settings.worker.trainer).toEqual({ engine: 'none' });
+    expect(settings.worker.trainer).toEqual({
+      engine: 'onnx',
+      modelDir: undefined,
+      dataDir: '/srv/data',
+      resolution: 64,
+      maxSteps: 300,
+    });
+    expect(
+      loadSettings({ ...base, MODEL_DIR: '/models/sd15', TRAIN_MAX_STEPS: '1500' }).worker.trainer,
+    ).toEqual({
+      engine: 'onnx',
+      modelDir: '/models/sd15',
+      dataDir: '/srv/data',
+      resolution: 512,
+      maxSteps: 1500,
+    });
+    expect(loadSettings({ ...base, TRAINER_ENGINE: 'none' }).worker.trainer).toEqual({ engine: 'none' });
     expect(settings.broker).toEqual({ driver: 'in-process', url: undefined, prefix: '' });
     expect(settings.health.port).toBe(8082);
     expect(settings.worker).toMatchObject({
@@ -61,7 +77,8 @@ describe('env.ts', () => {
       /BASE_MODEL_PATH \(TRAINER_ENGINE=kohya\): required/,
     );
     expect(() => loadSettings({ ...base, QUEUE_DRIVER: 'rabbitmq' })).toThrow(/AMQP_URL/);
-    expect(() => loadSettings({ ...base, TRAINER_ENGINE: 'onnx' })).toThrow(/TRAINER_ENGINE/);
+    expect(() => loadSettings({ ...base, TRAINER_ENGINE: 'torch' })).toThrow(/TRAINER_ENGINE/);
+    expect(() => loadSettings({ ...base, TRAIN_RESOLUTION: '100' })).toThrow(/TRAIN_RESOLUTION/);
   });
 
   it("gives the trainer the system and ML settings it needs, never the worker's credentials", () => {

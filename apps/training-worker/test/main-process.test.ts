@@ -61,6 +61,7 @@ describe('main.ts (the standalone process)', () => {
         QUEUE_PREFIX: fixture.prefix,
         API_URL: receiver.url,
         WEBHOOK_SECRET: SECRET,
+        TRAINER_ENGINE: 'none',
         DATA_DIR: dataDir,
         HEALTH_PORT: '0',
         HEALTH_HOST: '127.0.0.1',

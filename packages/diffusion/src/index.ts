@@ -43,6 +43,8 @@ export {
   buildTokenizerFiles,
   buildUNet,
   buildVaeDecoder,
+  buildVaeEncoder,
+  ensureTinyModel,
   PRESETS,
   type NetOptions,
   type PresetConfig,
@@ -74,14 +76,17 @@ export {
   type GenerationProgress,
   type ModelFolder,
 } from './pipeline';
+export { loadOrt, type Ort } from './pipeline/ort';
 export { ClipTokenizer, CLIP_CONTEXT_LENGTH, type ClipTokenizerFiles } from './tokenizer/clip-tokenizer';
 export {
+  alphasCumprod,
   createScheduler,
   defaultSchedulerName,
   parseScheduleConfig,
   SCHEDULER_NAMES,
   SeededNoise,
   type NoiseScheduleConfig,
+  type PredictionType,
   type Scheduler,
   type SchedulerName,
 } from './schedulers';

@@ -88,7 +88,7 @@ describe.each(['fp32', 'fp16'] as const)('runtime LoRA inputs on the tiny %s mod
       conv: t.kind === 'conv1x1',
     }));
 
-    it('targets every attention, feed-forward and 1×1 projection', () => {
+    it('targets every attention, feed-forward and 1×1 projection (incl. resnet shortcuts)', () => {
       const names = rewritten.targets.map((t) => t.target.split('.').slice(-2).join('.'));
       if (component === 'unet') {
         for (const m of [
@@ -101,7 +101,9 @@ describe.each(['fp32', 'fp16'] as const)('runtime LoRA inputs on the tiny %s mod
         ])
           expect(rewritten.targets.some((t) => t.target.endsWith(`.${m}`))).toBe(true);
         expect(rewritten.targets.some((t) => t.kind === 'conv1x1')).toBe(true);
-        expect(rewritten.targets.some((t) => /resnets|conv1|time_emb/.test(t.target))).toBe(false);
+        expect(rewritten.targets.some((t) => t.target.endsWith('.conv_shortcut'))).toBe(true);
+        // 3×3 convolutions and the time embedding projection have no runtime path.
+        expect(rewritten.targets.some((t) => /\.(conv1|conv2|time_emb_proj)$/.test(t.target))).toBe(false);
       } else {
         expect(new Set(names.map((n) => n.split('.')[1]))).toEqual(
           new Set(['q_proj', 'k_proj', 'v_proj', 'out_proj', 'fc1', 'fc2']),

@@ -56,6 +56,7 @@ describe('synthetic tiny model (fp32)', () => {
       'text_encoder/model.onnx',
       'unet/model.onnx',
       'vae_decoder/model.onnx',
+      'vae_encoder/model.onnx',
       'tokenizer/vocab.json',
       'tokenizer/merges.txt',
       'scheduler/scheduler_config.json',
@@ -149,6 +150,18 @@ describe('synthetic tiny model (fp32)', () => {
     });
     expect(out.sample!.dims).toEqual([1, 3, 512, 512]);
     expect(allFinite(out.sample!)).toBe(true);
+  });
+
+  it('vae encoder maps a [1, 3, 256, 256] image to [1, 8, 32, 32] latent parameters (mean, log-variance)', async () => {
+    const image = new ort.Tensor('float32', randn(3 * 256 * 256, 8), [1, 3, 256, 256]);
+    const out = await run(join(model.dir, 'vae_encoder/model.onnx'), { sample: image });
+    expect(out.latent_parameters!.dims).toEqual([1, 8, 32, 32]);
+    expect(allFinite(out.latent_parameters!)).toBe(true);
+    // Different images give different latents: the encoder is not a constant.
+    const other = await run(join(model.dir, 'vae_encoder/model.onnx'), {
+      sample: new ort.Tensor('float32', randn(3 * 256 * 256, 9), [1, 3, 256, 256]),
+    });
+    expect(other.latent_parameters!.data).not.toEqual(out.latent_parameters!.data);
   });
 
   it('names weights with diffusers / transformers parameter names', () => {

@@ -14,6 +14,16 @@ export interface TrainingJob {
   /** A private scratch folder for this job: configs, logs and outputs go here. */
   readonly workDir: string;
   readonly seed: number;
+  /** Per-style knobs from the job; an engine applies those it lists in `honouredOptions`. */
+  readonly options?: JobTrainingOptions;
+}
+
+export interface JobTrainingOptions {
+  readonly rank?: number;
+  readonly learningRate?: number;
+  readonly maxSteps?: number;
+  /** Pixels of a 512-px bucket side at training time. */
+  readonly resolution?: number;
 }
 
 /** The network an engine is expected to produce; artifact validation checks against it. */
@@ -81,6 +91,8 @@ export interface TrainOptions {
  */
 export interface TrainerEngine {
   readonly name: string;
+  /** The job options (besides `seed`, which every engine applies) this engine honours. */
+  readonly honouredOptions?: readonly (keyof JobTrainingOptions)[];
   /** Fails fast (NO_TRAINER_ENGINE, MODEL_NOT_FOUND) when this host cannot train, before any download. */
   checkReady(): Promise<void>;
   prepare(job: TrainingJob): Promise<TrainingPlan>;

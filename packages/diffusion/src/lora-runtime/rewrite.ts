@@ -19,6 +19,8 @@ export const DEFAULT_LORA_TARGETS: readonly RegExp[] = [
   /\.attn[12]\.(to_q|to_k|to_v|to_out\.0)$/,
   /\.ff\.net\.(0\.proj|2)$/,
   /\.attentions\.\d+\.proj_(in|out)$/,
+  // kohya LoCon files (and the ONNX trainer) also adapt the resnets' 1×1 shortcut convolutions.
+  /\.resnets\.\d+\.conv_shortcut$/,
   /\.self_attn\.(q_proj|k_proj|v_proj|out_proj)$/,
   /\.mlp\.fc[12]$/,
 ];
@@ -110,7 +112,8 @@ export function addRuntimeLoraInputs(model: OnnxModel, options: RuntimeLoraOptio
     return ctx.emit(nodes, 'MatMul', [down, names.b]);
   };
 
-  for (const node of graph.nodes) {
+  // Shallow copies: renaming a projection's output must not change the caller's model.
+  for (const node of graph.nodes.map((n) => ({ ...n }))) {
     const domain = node.domain ?? '';
     const x = node.inputs[0];
     const y = node.outputs[0];

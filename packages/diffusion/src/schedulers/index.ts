@@ -6,7 +6,13 @@ import { DpmSolverMultistepScheduler, EulerAncestralScheduler } from './sigma-sa
 
 export { SCHEDULER_NAMES, type Scheduler, type SchedulerName } from './scheduler';
 export { SeededNoise } from './noise';
-export { parseScheduleConfig, defaultScheduleConfig, type NoiseScheduleConfig } from './noise-schedule';
+export {
+  alphasCumprod,
+  parseScheduleConfig,
+  defaultScheduleConfig,
+  type NoiseScheduleConfig,
+  type PredictionType,
+} from './noise-schedule';
 
 /** The sampler a model folder asks for in `scheduler_config.json` (`_class_name`). */
 export function defaultSchedulerName(config: NoiseScheduleConfig): SchedulerName {

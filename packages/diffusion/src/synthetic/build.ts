@@ -20,6 +20,7 @@ import { buildTextEncoder } from './text-encoder';
 import { buildTokenizerFiles } from './tokenizer-files';
 import { buildUNet } from './unet';
 import { buildVaeDecoder } from './vae-decoder';
+import { buildVaeEncoder } from './vae-encoder';
 
 export interface SyntheticModelOptions {
   preset: SyntheticPreset;
@@ -121,6 +122,9 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
     writeOnnx('unet', buildUNet(preset.unet, net));
     writeJson('vae_decoder/config.json', vaeConfig(preset));
     writeOnnx('vae_decoder', buildVaeDecoder(preset.vae, net));
+    // The encoder exists for training (latents of the artworks), which runs the plain graph on any provider.
+    writeJson('vae_encoder/config.json', vaeConfig(preset));
+    writeOnnx('vae_encoder', buildVaeEncoder(preset.vae, { ...net, fused: false }));
 
     if (options.overwrite && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     try {

@@ -3,5 +3,7 @@ export { PRESETS, type PresetConfig, type SyntheticPreset } from './presets';
 export { buildUNet, type UNetConfig } from './unet';
 export { buildTextEncoder, type TextEncoderConfig } from './text-encoder';
 export { buildVaeDecoder, type VaeDecoderConfig } from './vae-decoder';
+export { buildVaeEncoder } from './vae-encoder';
 export { buildTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
 export type { NetOptions, WeightDtype } from './net';
+export { ensureTinyModel } from './default-model';

@@ -118,8 +118,15 @@ export class Net {
   }
 
   /** nn.Conv2d with PyTorch weight layout [out, in, k, k] under its diffusers name. */
-  conv(x: string, prefix: string, cin: number, cout: number, k: number, stride = 1): string {
-    const pad = (k - 1) >> 1;
+  conv(
+    x: string,
+    prefix: string,
+    cin: number,
+    cout: number,
+    k: number,
+    stride = 1,
+    pad = (k - 1) >> 1,
+  ): string {
     const w = this.param(`${prefix}.weight`, [cout, cin, k, k], {
       kind: 'random',
       std: 1 / Math.sqrt(cin * k * k),

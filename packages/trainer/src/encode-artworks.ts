@@ -1,0 +1,74 @@
+// Latents and caption embeddings, computed once per artwork with the frozen VAE encoder and text
+// encoder (neither is trained, so neither runs again during the steps).
+import { join } from 'node:path';
+import { ClipTokenizer, loadOrt, openModelFolder } from '@stylelicense/diffusion';
+import { TrainingGraphError } from './autodiff';
+
+export interface Artwork {
+  /** [3, height, width] planes, values in [−1, 1] (the VAE's input range). */
+  readonly pixels: Float32Array;
+  readonly width: number;
+  readonly height: number;
+  readonly caption: string;
+}
+
+export interface EncodedArtwork {
+  /** [channels, height/8, width/8], already multiplied by the VAE scaling factor. */
+  readonly latent: Float32Array;
+  readonly latentShape: readonly [number, number, number];
+  /** [tokens, dim] */
+  readonly context: Float32Array;
+  readonly contextShape: readonly [number, number];
+}
+
+export async function encodeArtworks(
+  modelDir: string,
+  artworks: readonly Artwork[],
+): Promise<EncodedArtwork[]> {
+  const ort = loadOrt();
+  const folder = await openModelFolder(modelDir);
+  const tokenizer = await ClipTokenizer.fromDirectory(folder.tokenizerDir);
+  const options = { logSeverityLevel: 3 as const };
+  const vae = await ort.InferenceSession.create(join(modelDir, 'vae_encoder', 'model.onnx'), options).catch(
+    (error: unknown) => {
+      throw new TrainingGraphError(
+        `the model has no usable vae_encoder (training needs it): ${String(error)}`,
+      );
+    },
+  );
+  const text = await ort.InferenceSession.create(folder.textEncoder, options);
+  try {
+    const encoded: EncodedArtwork[] = [];
+    for (const artwork of artworks) {
+      const out = await vae.run({
+        [vae.inputNames[0]!]: new ort.Tensor('float32', artwork.pixels, [
+          1,
+          3,
+          artwork.height,
+          artwork.width,
+        ]),
+      });
+      const params = out[vae.outputNames[0]!]!;
+      const [, channels2, h, w] = params.dims as [number, number, number, number];
+      // `latent_parameters` holds mean then log-variance; `latent_sample` (older exports) is a sample.
+      const channels = vae.outputNames[0] === 'latent_parameters' ? channels2 / 2 : channels2;
+      const latent = Float32Array.from(
+        (params.data as Float32Array).subarray(0, channels * h * w),
+        (v) => v * folder.vaeScalingFactor,
+      );
+      const ids = tokenizer.encode(artwork.caption);
+      const hidden = await text.run({ [text.inputNames[0]!]: new ort.Tensor('int32', ids, [1, ids.length]) });
+      const state = hidden[text.outputNames[0]!]!;
+      encoded.push({
+        latent,
+        latentShape: [channels, h, w],
+        context: Float32Array.from(state.data as Float32Array),
+        contextShape: [state.dims[1]!, state.dims[2]!],
+      });
+    }
+    return encoded;
+  } finally {
+    await vae.release();
+    await text.release();
+  }
+}

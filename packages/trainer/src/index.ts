@@ -1,0 +1,7 @@
+export * from './autodiff';
+export { kohyaKey, writeKohyaLora, type TrainedLayer } from './artifact';
+export { encodeArtworks, type Artwork, type EncodedArtwork } from './encode-artworks';
+export { AdamW, clipGradients, learningRateAt, type AdamWOptions } from './optimizer';
+export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './training-graph';
+export { trainLora, type TrainedLora, type TrainLoraOptions, type TrainLoraProgress } from './train-lora';
+export { noisedExample, type NoisedExample } from './objective';
