@@ -8,6 +8,7 @@ import {
   type EnvSource,
   type WorkerProcessSettings,
 } from '@stylelicense/worker-runtime';
+import { provenanceSigner } from '@stylelicense/imaging';
 import { z } from 'zod';
 import type { InferenceWorkerConfig } from './config';
 
@@ -33,6 +34,19 @@ export const envSchema = z.object({
   LORA_CACHE_MB: z.coerce.number().int().min(1).default(4096),
   OUTPUT_FORMAT: z.enum(['png', 'webp']).default('png'),
   JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+  /** The API trusts its public half (PROVENANCE_PUBLIC_KEYS); unset = the development key under DATA_DIR. */
+  PROVENANCE_PRIVATE_KEY: z
+    .string()
+    .min(1)
+    .refine((key) => {
+      try {
+        provenanceSigner(key);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an Ed25519 private key, PKCS#8 DER as base64')
+    .optional(),
 });
 
 export type WorkerEnv = z.output<typeof envSchema>;
@@ -62,6 +76,7 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
       loraCacheBytes: e.LORA_CACHE_MB * 1024 ** 2,
       outputFormat: e.OUTPUT_FORMAT,
       jobTimeoutMs: e.JOB_TIMEOUT_MS,
+      ...(e.PROVENANCE_PRIVATE_KEY ? { provenanceKey: e.PROVENANCE_PRIVATE_KEY } : {}),
     },
     ...processSettingsFromEnv(e, dataDir),
   };

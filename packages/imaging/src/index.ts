@@ -36,3 +36,4 @@ export {
   type ProvenanceStatus,
   type ProvenanceVerdict,
 } from './provenance';
+export { developmentProvenanceKey, type ProvenanceKeyPair } from './provenance-keys';

@@ -75,7 +75,7 @@ describe('provenance manifest', () => {
 
   it('reports "changed" when one pixel is edited and the metadata copied over', async () => {
     const { data, info } = await sharp(result).raw().toBuffer({ resolveWithObject: true });
-    data[100 * info.width * 3 + 300] ^= 0x01;
+    data[100 * info.width * 3 + 300]! ^= 0x01;
     const { xmpAsString } = await sharp(result).metadata();
     const edited = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
       .withXmp(xmpAsString!)
@@ -130,7 +130,7 @@ describe('provenance manifest', () => {
     });
 
     const { data, info } = await sharp(result).raw().toBuffer({ resolveWithObject: true });
-    data[0] ^= 0x10;
+    data[0]! ^= 0x10;
     const { xmpAsString } = await sharp(result).metadata();
     const editedFile = join(tmp.path, 'edited.png');
     await writeFile(

@@ -59,7 +59,7 @@ ALTER TABLE "moderation_actions" ADD CONSTRAINT "moderation_actions_report_id_fk
 -- The audit log is append-only: what was done stays written, whoever connects.
 CREATE FUNCTION "moderation_actions_append_only"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'moderation_actions is append-only (% refused)', TG_OP USING ERRCODE = 'restrict_violation';
+    RAISE EXCEPTION 'moderation_actions is append-only (% refused)', TG_OP USING ERRCODE = 'P0001';
 END;
 $$;
 CREATE TRIGGER "moderation_actions_append_only" BEFORE UPDATE OR DELETE ON "moderation_actions"

@@ -20,6 +20,7 @@ import { pageOf, timeCursor, type Page } from '../common/pagination';
 import { linkGenerationTags, normalizeTags } from '../styles/tags';
 import type { Viewer } from '../common/viewer';
 import { selectGenerations } from './queries';
+import { assertPromptAllowed, promptRulesFor } from '../moderation/prompt-rules';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
 
@@ -68,8 +69,9 @@ export interface CreateGenerationInput {
 }
 
 /**
- * Submits a generation: the style must be trained, active, unflagged and within its licence
- * period (STYLE_NOT_READY otherwise). One transaction writes the generation, takes the tokens
+ * Submits a generation: the prompt must pass the prompt rules (PROMPT_REFUSED), the style must
+ * not be flagged (STYLE_FLAGGED) and must be trained, active and within its licence period
+ * (STYLE_NOT_READY otherwise). One transaction writes the generation, takes the tokens
  * (INSUFFICIENT_TOKENS, never below zero), links the prompt tags and queues the job in the outbox.
  */
 export async function createGeneration(
@@ -80,6 +82,10 @@ export async function createGeneration(
   const promptTags = normalizeTags(input.promptTags);
   if (promptTags.length === 0)
     throw new DomainError('VALIDATION_ERROR', 'Give at least one prompt tag.', { field: 'promptTags' });
+  assertPromptAllowed(promptRulesFor(deps.config.PROMPT_REFUSED_TERMS), {
+    promptTags,
+    description: input.description,
+  });
   const style = await deps.db.style.findUnique({
     where: { id: input.styleId },
     select: {
@@ -97,11 +103,14 @@ export async function createGeneration(
     },
   });
   if (!style) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId: input.styleId });
+  if (style.isFlagged)
+    throw new DomainError('STYLE_FLAGGED', 'This style was flagged by moderation and cannot be used.', {
+      styleId: style.id,
+    });
   const now = new Date();
   const ready =
     style.trainingStatus === 'completed' &&
     style.isActive &&
-    !style.isFlagged &&
     style.modelPath &&
     style.validFrom <= now &&
     (!style.validTo || style.validTo > now);
