@@ -66,7 +66,12 @@ describe('reports and moderation', () => {
       await codeOf(
         market
           .as(buyer.viewer)
-          .generations.create({ styleId: style.id, promptTags: ['cat'], aspectRatio: '1:1' }),
+          .generations.create({
+            styleId: style.id,
+            promptTags: ['cat'],
+            aspectRatio: '1:1',
+            expectedCost: 3,
+          }),
       ),
     ).toBe('STYLE_FLAGGED');
     expect((await market.db.user.findUniqueOrThrow({ where: { id: buyer.id } })).tokenBalance).toBe(50);
@@ -118,7 +123,12 @@ describe('reports and moderation', () => {
       await codeOf(
         market
           .as(buyer.viewer)
-          .generations.create({ styleId: style.id, promptTags: ['cat'], aspectRatio: '1:1' }),
+          .generations.create({
+            styleId: style.id,
+            promptTags: ['cat'],
+            aspectRatio: '1:1',
+            expectedCost: 3,
+          }),
       ),
     ).toBe('RESOLVED');
     expect(
@@ -234,7 +244,13 @@ describe('reports and moderation', () => {
       codeOf(
         market
           .as(buyer.viewer)
-          .generations.create({ styleId: style.id, promptTags, description, aspectRatio: '1:1' }),
+          .generations.create({
+            styleId: style.id,
+            promptTags,
+            description,
+            aspectRatio: '1:1',
+            expectedCost: 1,
+          }),
       );
     expect(await create(['forest', 'Gore'])).toBe('PROMPT_REFUSED');
     expect(await create(['portrait'], 'a REAL PERSON at the beach')).toBe('PROMPT_REFUSED');
