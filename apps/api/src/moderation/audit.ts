@@ -37,7 +37,7 @@ export async function recordAction(
   entry: AuditEntry,
 ): Promise<AuditEntryView> {
   const row = await tx.moderationAction.create({
-    data: { moderatorId, ...entry, details: entry.details as object },
+    data: { moderatorId, ...entry },
     select: auditSelect,
   });
   return { ...row, details: row.details as Record<string, unknown> };
