@@ -64,14 +64,12 @@ describe('reports and moderation', () => {
     const buyer = await addUser(market.db, { tokens: 50 });
     expect(
       await codeOf(
-        market
-          .as(buyer.viewer)
-          .generations.create({
-            styleId: style.id,
-            promptTags: ['cat'],
-            aspectRatio: '1:1',
-            expectedCost: 3,
-          }),
+        market.as(buyer.viewer).generations.create({
+          styleId: style.id,
+          promptTags: ['cat'],
+          aspectRatio: '1:1',
+          expectedCost: 3,
+        }),
       ),
     ).toBe('STYLE_FLAGGED');
     expect((await market.db.user.findUniqueOrThrow({ where: { id: buyer.id } })).tokenBalance).toBe(50);
@@ -121,14 +119,12 @@ describe('reports and moderation', () => {
     await market.as(admin.viewer).moderation.unflagStyle({ styleId: style.id, note: 'Licence shown.' });
     expect(
       await codeOf(
-        market
-          .as(buyer.viewer)
-          .generations.create({
-            styleId: style.id,
-            promptTags: ['cat'],
-            aspectRatio: '1:1',
-            expectedCost: 3,
-          }),
+        market.as(buyer.viewer).generations.create({
+          styleId: style.id,
+          promptTags: ['cat'],
+          aspectRatio: '1:1',
+          expectedCost: 3,
+        }),
       ),
     ).toBe('RESOLVED');
     expect(
@@ -242,15 +238,13 @@ describe('reports and moderation', () => {
     const buyer = await addUser(market.db, { tokens: 10 });
     const create = (promptTags: string[], description?: string) =>
       codeOf(
-        market
-          .as(buyer.viewer)
-          .generations.create({
-            styleId: style.id,
-            promptTags,
-            description,
-            aspectRatio: '1:1',
-            expectedCost: 1,
-          }),
+        market.as(buyer.viewer).generations.create({
+          styleId: style.id,
+          promptTags,
+          description,
+          aspectRatio: '1:1',
+          expectedCost: 1,
+        }),
       );
     expect(await create(['forest', 'Gore'])).toBe('PROMPT_REFUSED');
     expect(await create(['portrait'], 'a REAL PERSON at the beach')).toBe('PROMPT_REFUSED');
