@@ -1,4 +1,4 @@
-import type { ModerationActionKind, ReportTarget, TransactionClient } from '@stylelicense/db';
+import type { ModerationActionKind, Prisma, ReportTarget, TransactionClient } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import type { Viewer } from '../common/viewer';
@@ -37,7 +37,7 @@ export async function recordAction(
   entry: AuditEntry,
 ): Promise<AuditEntryView> {
   const row = await tx.moderationAction.create({
-    data: { moderatorId, ...entry },
+    data: { moderatorId, ...entry, details: entry.details as Prisma.InputJsonObject },
     select: auditSelect,
   });
   return { ...row, details: row.details as Record<string, unknown> };
