@@ -10,6 +10,9 @@ import { usersRouter } from './identity/users.router';
 import { notificationsRouter } from './notifications/router';
 import { searchRouter } from './search/router';
 import { stylesRouter } from './styles/router';
+import { moderationRouter } from './moderation/router';
+import { reportsRouter } from './moderation/reports.router';
+import { provenanceRouter } from './provenance/router';
 
 /** Every domain's router, one line each. */
 export const appRouter = router({
@@ -24,6 +27,9 @@ export const appRouter = router({
   comments: commentsRouter,
   notifications: notificationsRouter,
   search: searchRouter,
+  reports: reportsRouter,
+  moderation: moderationRouter,
+  provenance: provenanceRouter,
 });
 
 export type AppRouter = typeof appRouter;

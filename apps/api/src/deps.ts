@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Database } from '@stylelicense/db';
 import type { Broker } from '@stylelicense/queue';
 import type { ObjectStorage } from '@stylelicense/storage';
@@ -30,5 +31,7 @@ export interface AppDeps {
   payments: PaymentProvider;
   /** Object storage (S3 or the filesystem driver); key layout in @stylelicense/storage's storageKeys. */
   storage: ObjectStorage;
+  /** Public keys whose provenance manifests verify as ours. */
+  provenanceKeys: KeyObject[];
   startedAt: Date;
 }

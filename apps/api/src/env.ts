@@ -42,6 +42,14 @@ function isWebhookSecret(secret: string): boolean {
   }
 }
 
+/** A comma-separated list; blanks dropped. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
 /** Milliseconds, comma-separated, e.g. "30000,120000". */
 const delayList = z
   .string()
@@ -137,6 +145,14 @@ export const configSchema = z.object({
   GENERATION_RETRY_DELAYS_MS: delayList.default([30_000, 120_000]),
   /** A training style silent this long has lost its worker (jobs are acked on claim): it is sent again or failed. */
   TRAINING_LEASE_SECONDS: z.coerce.number().int().min(30).default(300),
+
+  // Trust and safety.
+  /** Terms a generation prompt may not use (tags and description; whole words, any case). */
+  PROMPT_REFUSED_TERMS: commaList.default([]),
+  /** Ed25519 public keys (SPKI DER, base64) whose manifests verify as ours; several while rotating. */
+  PROVENANCE_PUBLIC_KEYS: commaList.optional(),
+  /** Ed25519 private key (PKCS#8 DER, base64) the embedded mode signs with (demo images, in-process worker). */
+  PROVENANCE_PRIVATE_KEY: z.string().min(1).optional(),
 });
 
 export type ApiConfig = z.infer<typeof configSchema> & {
@@ -180,6 +196,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(production && config.STORAGE_DRIVER === 'fs' && !config.STORAGE_SIGNING_SECRET
       ? ['STORAGE_SIGNING_SECRET (production)']
       : []),
+    ...(production && !config.PROVENANCE_PUBLIC_KEYS?.length ? ['PROVENANCE_PUBLIC_KEYS (production)'] : []),
     ...(production && paymentProvider === 'sandbox'
       ? ['PAYMENT_PROVIDER=toss (the sandbox is refused in production)']
       : []),

@@ -13,6 +13,7 @@ import { startJobPipeline } from './messaging/job-pipeline';
 import { paymentProviderFromConfig } from './tokens/payments';
 import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './platform/rate-limits';
 import { storageFromConfig, storageProbe } from './platform/storage';
+import { trustedProvenanceKeys } from './platform/provenance';
 
 export interface ApiRuntime {
   deps: AppDeps;
@@ -58,6 +59,7 @@ export async function startApi({
     rateLimits,
     payments: paymentProviderFromConfig(config),
     storage,
+    provenanceKeys: trustedProvenanceKeys(config),
     startedAt: new Date(),
   };
   const app = createApp(deps, {

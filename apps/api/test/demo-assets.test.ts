@@ -6,7 +6,12 @@ import { generateWebhookSecret } from '@stylelicense/contracts';
 import { seedDemoData } from '@stylelicense/db';
 import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
 import { DiffusionEngine, readLoraFile } from '@stylelicense/diffusion';
-import { readStampMetadata, verifySignatureImage } from '@stylelicense/imaging';
+import {
+  developmentProvenanceKey,
+  provenanceSigner,
+  readStampMetadata,
+  verifySignatureImage,
+} from '@stylelicense/imaging';
 import { createStorage, type ObjectStorage } from '@stylelicense/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +36,7 @@ const prepare = () =>
     apiUrl: 'http://127.0.0.1:1',
     webhookSecrets: { training: generateWebhookSecret(), inference: generateWebhookSecret() },
     log: createLogger('silent'),
+    provenance: provenanceSigner(developmentProvenanceKey(dataDir).privateKey),
   });
 
 beforeAll(async () => {

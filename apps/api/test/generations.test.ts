@@ -114,12 +114,16 @@ describe('generations.create', () => {
     // A fresh user per call: the 6-per-minute generation limit counts refused calls too.
     const call = async (input: Parameters<ReturnType<Marketplace['as']>['generations']['create']>[0]) =>
       codeOf(market.as((await richUser()).viewer).generations.create(input));
-    for (const options of [{ status: 'training' as const }, { isActive: false }, { isFlagged: true }]) {
+    for (const options of [{ status: 'training' as const }, { isActive: false }]) {
       const style = await addStyle(market.db, artist.id, options);
       expect(
         await call({ styleId: style.id, promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30 }),
       ).toBe('STYLE_NOT_READY');
     }
+    const flagged = await addStyle(market.db, artist.id, { isFlagged: true });
+    expect(
+      await call({ styleId: flagged.id, promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 5 }),
+    ).toBe('STYLE_FLAGGED');
     expect(
       await call({ styleId: crypto.randomUUID(), promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30 }),
     ).toBe('STYLE_NOT_FOUND');

@@ -11,6 +11,7 @@ import { createLogger } from '../src/logger';
 import { appRouter } from '../src/app-router';
 import { InProcessEventBus } from '../src/messaging/events';
 import { MemoryRateLimitStore } from '../src/platform/rate-limits';
+import { trustedProvenanceKeys } from '../src/platform/provenance';
 import type { Viewer } from '../src/trpc/context';
 import { toApiError } from '../src/trpc/errors';
 import { createCallerFactory } from '../src/trpc/init';
@@ -64,6 +65,7 @@ export async function startMarketplace(overrides: Record<string, string> = {}): 
     probes: [],
     rateLimits: new MemoryRateLimitStore(),
     storage,
+    provenanceKeys: trustedProvenanceKeys(config),
     startedAt: new Date(),
   } as unknown as AppDeps;
   return {

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { generateProvenanceKeyPair, provenanceSigner } from '@stylelicense/imaging';
 import { dimensionsFor, generateWebhookSecret, type AspectRatio } from '@stylelicense/contracts';
 import { DiffusionWorker, silentLogger } from '@stylelicense/diffusion';
 import { makeTempDir } from '@stylelicense/test-kit';
@@ -57,6 +58,7 @@ const handle = createGenerationHandler({
   signatures: new SignatureCache(storage),
   modelDir,
   config: { loraStrength: 1, outputFormat: format, jobTimeoutMs: 600_000 },
+  provenance: provenanceSigner(generateProvenanceKeyPair().privateKey),
   log: silentLog,
 });
 

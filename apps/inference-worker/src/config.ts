@@ -37,6 +37,11 @@ export interface InferenceWorkerConfig {
   shutdownGraceMs: number;
   /** Undelivered completion/failure webhooks wait here (replayed in order). */
   spoolDir: string;
+  /**
+   * Ed25519 private key (PKCS#8 DER, base64) every result's provenance manifest is signed with;
+   * unset = the untrusted development key under `<dataDir>/provenance/` (made on first start).
+   */
+  provenanceKey?: string;
 }
 
 /** Minimal structured logger (pino-compatible: fields first, then the message). */

@@ -8,6 +8,7 @@ import {
   type EnvSource,
   type WorkerProcessSettings,
 } from '@stylelicense/worker-runtime';
+import { provenanceSigner } from '@stylelicense/imaging';
 import { z } from 'zod';
 import type { InferenceWorkerConfig } from './config';
 
@@ -39,6 +40,19 @@ export const envSchema = z.object({
   BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(2),
   OUTPUT_FORMAT: z.enum(['png', 'webp']).default('png'),
   JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+  /** The API trusts its public half (PROVENANCE_PUBLIC_KEYS); unset = the development key under DATA_DIR. */
+  PROVENANCE_PRIVATE_KEY: z
+    .string()
+    .min(1)
+    .refine((key) => {
+      try {
+        provenanceSigner(key);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expected an Ed25519 private key, PKCS#8 DER as base64')
+    .optional(),
 });
 
 export type WorkerEnv = z.output<typeof envSchema>;
@@ -72,6 +86,7 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
       batchWindowMs: e.BATCH_WINDOW_MS,
       outputFormat: e.OUTPUT_FORMAT,
       jobTimeoutMs: e.JOB_TIMEOUT_MS,
+      ...(e.PROVENANCE_PRIVATE_KEY ? { provenanceKey: e.PROVENANCE_PRIVATE_KEY } : {}),
     },
     ...processSettingsFromEnv(e, dataDir),
   };

@@ -4,6 +4,7 @@ import { DiffusionWorker, describeProvider, type DiffusionLogger } from '@stylel
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
 import { flushAndCloseReporter, takeJobs } from '@stylelicense/worker-runtime';
 import type { InferenceWorkerConfig, WorkerLog } from './config';
+import { developmentProvenanceKey, provenanceSigner } from '@stylelicense/imaging';
 import { resolveModelDir } from './model';
 import { createGenerationReporter } from './reporter';
 import { LoraCache, SignatureCache } from './style-inputs';
@@ -80,6 +81,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     signatures: new SignatureCache(storage),
     modelDir,
     config,
+    provenance: provenanceSigner(config.provenanceKey ?? developmentProvenanceKey(config.dataDir).privateKey),
     log,
   });
 

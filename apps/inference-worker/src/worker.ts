@@ -7,7 +7,7 @@ import {
   type GenerationJob,
 } from '@stylelicense/contracts';
 import type { DiffusionWorker } from '@stylelicense/diffusion';
-import { stampSignature } from '@stylelicense/imaging';
+import { stampSignature, type ProvenanceSigner } from '@stylelicense/imaging';
 import { PermanentError, RetryableError } from '@stylelicense/queue';
 import { storageKeys, type ObjectInfo, type ObjectStorage } from '@stylelicense/storage';
 import { untilAborted } from '@stylelicense/worker-runtime';
@@ -30,6 +30,8 @@ export interface GenerationHandlerDeps {
     InferenceWorkerConfig,
     'steps' | 'guidance' | 'loraStrength' | 'outputFormat' | 'jobTimeoutMs'
   >;
+  /** The product's key: every stored result carries a manifest signed with it. */
+  provenance: ProvenanceSigner;
   log: WorkerLog;
 }
 
@@ -155,6 +157,7 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
           seed: job.seed,
         },
         format: extension,
+        provenance: deps.provenance,
       }).catch((error: unknown) => {
         // The image is ours and valid, so a refusal here is about the artist's signature file.
         if (error instanceof DomainError)

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateProvenanceKeyPair, provenanceSigner } from '@stylelicense/imaging';
 import { DiffusionWorker, silentLogger } from '@stylelicense/diffusion';
 import { PermanentError } from '@stylelicense/queue';
 import { createStorage, storageKeys, type ObjectStorage, type S3Storage } from '@stylelicense/storage';
@@ -65,6 +66,7 @@ function handlerFor(storage: ObjectStorage, overrides: { jobTimeoutMs?: number }
     signatures: new SignatureCache(storage),
     modelDir,
     config: { loraStrength: 1, outputFormat: 'png', jobTimeoutMs: overrides.jobTimeoutMs ?? 120_000 },
+    provenance: provenanceSigner(generateProvenanceKeyPair().privateKey),
     log: silentLog,
   });
 }

@@ -3,7 +3,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DiffusionEngine, silentLogger } from '@stylelicense/diffusion';
-import { readStampMetadata, signatureBox, stampSignature } from '@stylelicense/imaging';
+import {
+  developmentProvenanceKey,
+  provenanceSigner,
+  readStampMetadata,
+  signatureBox,
+  stampSignature,
+  verifyProvenance,
+} from '@stylelicense/imaging';
 import { createInProcessBroker, JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
 import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
@@ -97,6 +104,12 @@ describe('a generation job', () => {
       license: 'commercial',
       seed: '1234',
     });
+    // Signed with the worker's key (the development key under its data folder, as none is configured).
+    const { publicKey } = provenanceSigner(developmentProvenanceKey(dir.path).privateKey);
+    expect(await verifyProvenance(stored, [publicKey])).toMatchObject({
+      status: 'verified',
+      manifest: { generationId: firstJob.generationId, license: 'commercial', style: { name: 'Ink Wash' } },
+    });
   });
 
   it('stores the signature pixels at the fixed corner over the same render, and nothing else changed', async () => {
@@ -149,6 +162,7 @@ describe('a generation job', () => {
         license: 'commercial',
       },
       format: 'png',
+      provenance: provenanceSigner(developmentProvenanceKey(dir.path).privateKey),
     });
     expect((await rawPixels(expected.bytes)).equals(stored)).toBe(true);
   });

@@ -42,6 +42,13 @@ export const NOTIFICATION_TYPES = [
   'generation_failed',
   'style_training_complete',
   'style_training_failed',
+  // Moderation: the reporter hears how their report ended; the owner hears what was done to their content.
+  'report_resolved',
+  'report_dismissed',
+  'style_flagged',
+  'style_unflagged',
+  'generation_hidden',
+  'comment_hidden',
 ] as const;
 export const notificationTypeSchema = z.enum(NOTIFICATION_TYPES);
 export type NotificationType = z.infer<typeof notificationTypeSchema>;

@@ -3,7 +3,15 @@
 // of signing). Run: pnpm --filter @stylelicense/imaging bench
 import os from 'node:os';
 import sharp from 'sharp';
-import { clearSignatureCache, STAMP_ENCODING, stampSignature, verifyArtwork, type StampFormat } from '../src';
+import {
+  clearSignatureCache,
+  generateProvenanceKeyPair,
+  provenanceSigner,
+  STAMP_ENCODING,
+  stampSignature,
+  verifyArtwork,
+  type StampFormat,
+} from '../src';
 
 const TARGET_MS: Record<number, number> = { 512: 20, 1024: 60 };
 const ITERATIONS: Record<number, number> = { 512: 40, 1024: 20 };
@@ -62,6 +70,7 @@ const metadata = {
   license: 'commercial',
   seed: 42,
 };
+const provenance = provenanceSigner(generateProvenanceKeyPair().privateKey);
 
 console.log(
   `imaging bench — sharp ${sharp.versions.sharp}, libvips ${sharp.versions.vips}, libvips threads ${sharp.concurrency()}, ` +
@@ -88,7 +97,14 @@ for (const size of [512, 1024]) {
   const pixels = await paintingLike(size);
   for (const format of ['png', 'webp'] as StampFormat[]) {
     const stamp = () =>
-      stampSignature({ image: pixels, raw: { width: size, height: size }, signaturePng, metadata, format });
+      stampSignature({
+        image: pixels,
+        raw: { width: size, height: size },
+        signaturePng,
+        metadata,
+        provenance,
+        format,
+      });
     const plain = () => {
       const image = sharp(pixels, { raw: { width: size, height: size, channels: 3 } });
       return (format === 'png' ? image.png(STAMP_ENCODING.png) : image.webp(STAMP_ENCODING.webp)).toBuffer();

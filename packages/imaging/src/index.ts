@@ -8,7 +8,13 @@ export {
   type VerifiedSignatureImage,
 } from './signature-image';
 export { MIME_TYPES, sniffImageType, type SniffedImageType } from './sniff';
-export { buildStampXmp, readStampMetadata, XMP_NAMESPACE, type StampMetadata } from './stamp-metadata';
+export {
+  buildStampXmp,
+  readSignedManifest,
+  readStampMetadata,
+  XMP_NAMESPACE,
+  type StampMetadata,
+} from './stamp-metadata';
 export {
   STAMP_CONTENT_TYPES,
   STAMP_ENCODING,
@@ -17,3 +23,17 @@ export {
   type StampFormat,
   type StampOptions,
 } from './stamp';
+export {
+  generateProvenanceKeyPair,
+  keyIdOf,
+  PROVENANCE_FORMAT,
+  provenancePublicKey,
+  provenanceSigner,
+  TRAINED_ALGORITHMIC_MEDIA,
+  verifyProvenance,
+  type ProvenanceManifest,
+  type ProvenanceSigner,
+  type ProvenanceStatus,
+  type ProvenanceVerdict,
+} from './provenance';
+export { developmentProvenanceKey, type ProvenanceKeyPair } from './provenance-keys';

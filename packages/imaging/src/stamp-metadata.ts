@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { SignedManifest } from './provenance';
 
 /** What every signed result says about itself. */
 export interface StampMetadata {
@@ -40,10 +41,18 @@ const unescapeXml = (text: string) =>
  * a compressed text chunk (zTXt, keyword `XML:com.adobe.xmp`) in PNG and an
  * `XMP ` chunk in WebP. sharp's metadata(), exiftool and Adobe tools read both.
  */
-export function buildStampXmp(metadata: StampMetadata): string {
-  const attributes = FIELDS.filter((name) => metadata[name] !== undefined)
-    .map((name) => `\n    sl:${name}="${escapeXml(String(metadata[name]))}"`)
-    .join('');
+export function buildStampXmp(metadata: StampMetadata, provenance?: SignedManifest): string {
+  const attributes = [
+    ...FIELDS.filter((name) => metadata[name] !== undefined).map(
+      (name) => `\n    sl:${name}="${escapeXml(String(metadata[name]))}"`,
+    ),
+    ...(provenance
+      ? [
+          `\n    sl:provenance="${provenance.manifest}"`,
+          `\n    sl:provenanceSignature="${provenance.signature}"`,
+        ]
+      : []),
+  ].join('');
   const rights = `“${metadata.style}” by ${metadata.artist}, ${metadata.license} licence, via Style License`;
   return [
     '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>',
@@ -60,13 +69,26 @@ export function buildStampXmp(metadata: StampMetadata): string {
   ].join('\n');
 }
 
-/** Reads back what `stampSignature` embedded; null when the image carries no Style License XMP. */
-export async function readStampMetadata(image: Uint8Array): Promise<StampMetadata | null> {
+async function readStampAttributes(image: Uint8Array): Promise<Record<string, string> | null> {
   const { xmpAsString } = await sharp(image).metadata();
   if (xmpAsString === undefined || !xmpAsString.includes(XMP_NAMESPACE)) return null;
   const found: Record<string, string> = {};
   for (const match of xmpAsString.matchAll(/\bsl:(\w+)="([^"]*)"/g))
     found[match[1]!] = unescapeXml(match[2]!);
+  return found;
+}
+
+/** The signed provenance manifest `stampSignature` embedded; null when there is none. */
+export async function readSignedManifest(image: Uint8Array): Promise<SignedManifest | null> {
+  const found = await readStampAttributes(image);
+  if (found?.provenance === undefined || found.provenanceSignature === undefined) return null;
+  return { manifest: found.provenance, signature: found.provenanceSignature };
+}
+
+/** Reads back what `stampSignature` embedded; null when the image carries no Style License XMP. */
+export async function readStampMetadata(image: Uint8Array): Promise<StampMetadata | null> {
+  const found = await readStampAttributes(image);
+  if (!found) return null;
   const { artist, style, generationId, license } = found;
   if (artist === undefined || style === undefined || generationId === undefined || license === undefined)
     return null;

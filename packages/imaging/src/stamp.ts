@@ -8,6 +8,8 @@ import {
   type PreparedSignature,
 } from './signature-cache';
 import { buildStampXmp, type StampMetadata } from './stamp-metadata';
+import { decodedDigest, rgbDigest, signManifest, type ProvenanceSigner } from './provenance';
+import { withWebpXmp } from './webp-xmp';
 
 export type StampFormat = 'png' | 'webp';
 
@@ -36,6 +38,8 @@ export interface StampOptions {
   signatureKey?: string;
   metadata: StampMetadata;
   format: StampFormat;
+  /** The product's key: every result carries a manifest binding these claims to its pixels. */
+  provenance: ProvenanceSigner;
 }
 
 export interface StampedImage {
@@ -113,8 +117,8 @@ function blend(pixels: Buffer, imageWidth: number, box: SignatureBox, signature:
 /**
  * Signs a generated image: the artist's signature at the fixed corner, size
  * and opacity (SIGNATURE_PLACEMENT), metadata naming artist, style,
- * generation and licence embedded as XMP, encoded as PNG or WebP. The only
- * form of a result that may be stored.
+ * generation and licence embedded as XMP together with the signed provenance
+ * manifest, encoded as PNG or WebP. The only form of a result that may be stored.
  */
 export async function stampSignature(options: StampOptions): Promise<StampedImage> {
   const key = signatureCacheKey(options.signaturePng, options.signatureKey);
@@ -131,13 +135,25 @@ export async function stampSignature(options: StampOptions): Promise<StampedImag
   }
   blend(pixels, width, box, await preparedSignature(options.signaturePng, key, box.width, box.height));
 
-  const encoder = sharp(pixels, { raw: { width, height, channels: 3 } }).withXmp(
-    buildStampXmp(options.metadata),
-  );
-  const bytes =
-    options.format === 'png'
-      ? await encoder.png(STAMP_ENCODING.png).toBuffer()
-      : await encoder.webp(STAMP_ENCODING.webp).toBuffer();
+  const raw = { raw: { width, height, channels: 3 as const } };
+  let bytes: Buffer;
+  if (options.format === 'png') {
+    // Lossless: the pixels a reader decodes are these.
+    const manifest = signManifest(options.provenance, options.metadata, {
+      width,
+      height,
+      digest: rgbDigest(pixels, width, height),
+    });
+    bytes = await sharp(pixels, raw)
+      .withXmp(buildStampXmp(options.metadata, manifest))
+      .png(STAMP_ENCODING.png)
+      .toBuffer();
+  } else {
+    // Lossy: the manifest binds the pixels the encode produced, so the XMP joins afterwards.
+    const webp = await sharp(pixels, raw).webp(STAMP_ENCODING.webp).toBuffer();
+    const manifest = signManifest(options.provenance, options.metadata, await decodedDigest(webp));
+    bytes = withWebpXmp(webp, buildStampXmp(options.metadata, manifest), width, height);
+  }
   return {
     bytes,
     format: options.format,

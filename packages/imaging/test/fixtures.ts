@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { generateProvenanceKeyPair, provenanceSigner } from '../src';
 
 /** A smooth gradient with a pattern: every pixel differs from its neighbours, so misplacement shows. */
 export function gradientRgb(width: number, height: number): Buffer {
@@ -78,3 +79,6 @@ export function pngChunks(png: Buffer): { type: string; data: Buffer }[] {
   }
   return chunks;
 }
+
+/** A fresh Ed25519 provenance key, as a deployment would configure one. */
+export const testSigner = () => provenanceSigner(generateProvenanceKeyPair().privateKey);

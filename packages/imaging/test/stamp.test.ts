@@ -10,6 +10,7 @@ import {
   stampSignature,
   type StampMetadata,
 } from '../src';
+import { testSigner } from './fixtures';
 import { encodedImage, gradientRgb, pngChunks, SIGNATURE_COLOUR, signaturePng } from './fixtures';
 
 const metadata: StampMetadata = {
@@ -21,6 +22,7 @@ const metadata: StampMetadata = {
   license: 'commercial',
   seed: 1234567,
 };
+const provenance = testSigner();
 
 async function decode(bytes: Buffer) {
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
@@ -59,6 +61,7 @@ describe('stampSignature', () => {
         raw: { width, height },
         signaturePng: signature,
         metadata,
+        provenance,
         format: 'png',
       });
       expect(pixels.equals(untouched)).toBe(true); // the caller's buffer is not drawn on
@@ -126,6 +129,7 @@ describe('stampSignature', () => {
       image: await encodedImage('jpeg', 512, 512),
       signaturePng: signature,
       metadata,
+      provenance,
       format: 'png',
     });
     expect(await readStampMetadata(stamped.bytes)).toEqual({ ...metadata, seed: '1234567' });
@@ -145,7 +149,13 @@ describe('stampSignature', () => {
 
   it('signs encoded input and WebP output: metadata survives, the signature shows', async () => {
     const jpeg = await encodedImage('jpeg', 512, 512);
-    const stamped = await stampSignature({ image: jpeg, signaturePng: signature, metadata, format: 'webp' });
+    const stamped = await stampSignature({
+      image: jpeg,
+      signaturePng: signature,
+      metadata,
+      provenance,
+      format: 'webp',
+    });
     expect(stamped.bytes.subarray(8, 12).toString('latin1')).toBe('WEBP');
     expect(stamped.contentType).toBe('image/webp');
     expect((await readStampMetadata(stamped.bytes))?.generationId).toBe('gen_42');
@@ -189,6 +199,7 @@ describe('stampSignature', () => {
         raw: { width, height: width },
         signaturePng: signature,
         metadata,
+        provenance,
         format: 'png',
       });
     await Promise.all([run(512), run(512)]);
@@ -203,6 +214,7 @@ describe('stampSignature', () => {
       signaturePng: signature,
       signatureKey: 'signatures/art_1.png@etag1',
       metadata,
+      provenance,
       format: 'png',
     });
     expect(signatureCacheSize()).toBe(3);
@@ -215,11 +227,18 @@ describe('stampSignature', () => {
         raw: { width: 512, height: 512 },
         signaturePng: signature,
         metadata,
+        provenance,
         format: 'png',
       }),
     ).rejects.toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'raw_size_mismatch' } });
     await expect(
-      stampSignature({ image: Buffer.from('nope'), signaturePng: signature, metadata, format: 'png' }),
+      stampSignature({
+        image: Buffer.from('nope'),
+        signaturePng: signature,
+        metadata,
+        provenance,
+        format: 'png',
+      }),
     ).rejects.toMatchObject({
       code: 'INVALID_IMAGE_FORMAT',
     });
@@ -229,6 +248,7 @@ describe('stampSignature', () => {
         raw: { width: 512, height: 512 },
         signaturePng: signature.subarray(0, 100),
         metadata,
+        provenance,
         format: 'png',
       }),
     ).rejects.toMatchObject({ code: 'VALIDATION_ERROR', details: { reason: 'corrupt' } });

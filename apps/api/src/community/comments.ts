@@ -1,5 +1,5 @@
 import { DomainError } from '@stylelicense/contracts';
-import { withTransaction } from '@stylelicense/db';
+import { withTransaction, type TransactionClient } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import { publishAll } from '../messaging/events';
 import { uuidv7 } from '../common/ids';
@@ -149,17 +149,45 @@ export async function deleteComment(
   { commentId }: { commentId: string },
 ): Promise<{ deleted: number }> {
   return withTransaction(db, async (tx) => {
-    // Lock first so a reply being written concurrently is either in our count or refused.
-    const [comment] = await tx.$queryRaw<Array<{ user_id: string; generation_id: string }>>`
-      SELECT user_id::text, generation_id::text FROM comments WHERE id = ${commentId}::uuid FOR UPDATE`;
-    if (!comment || (comment.user_id !== viewer.userId && viewer.role !== 'admin')) {
-      throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
-    }
-    const deleted =
-      await tx.$executeRaw`DELETE FROM comments WHERE id = ${commentId}::uuid OR parent_id = ${commentId}::uuid`;
-    await tx.$executeRaw`UPDATE generations SET comment_count = comment_count - ${deleted} WHERE id = ${comment.generation_id}::uuid`;
-    return { deleted };
+    const removed = await removeCommentThread(
+      tx,
+      commentId,
+      (author) => author === viewer.userId || viewer.role === 'admin',
+    );
+    if (!removed) throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
+    return { deleted: removed.deleted };
   });
+}
+
+export interface RemovedComment {
+  deleted: number;
+  authorId: string;
+  generationId: string;
+  content: string;
+}
+
+/**
+ * Deletes a comment and its replies in the caller's transaction when `allowed(authorId)` says so,
+ * keeping comment_count equal to the rows; null when there is no such comment or it is not allowed.
+ */
+export async function removeCommentThread(
+  tx: TransactionClient,
+  commentId: string,
+  allowed: (authorId: string) => boolean,
+): Promise<RemovedComment | null> {
+  // Lock first so a reply being written concurrently is either in our count or refused.
+  const [comment] = await tx.$queryRaw<Array<{ user_id: string; generation_id: string; content: string }>>`
+    SELECT user_id::text, generation_id::text, content FROM comments WHERE id = ${commentId}::uuid FOR UPDATE`;
+  if (!comment || !allowed(comment.user_id)) return null;
+  const deleted =
+    await tx.$executeRaw`DELETE FROM comments WHERE id = ${commentId}::uuid OR parent_id = ${commentId}::uuid`;
+  await tx.$executeRaw`UPDATE generations SET comment_count = comment_count - ${deleted} WHERE id = ${comment.generation_id}::uuid`;
+  return {
+    deleted,
+    authorId: comment.user_id,
+    generationId: comment.generation_id,
+    content: comment.content,
+  };
 }
 
 /** Top-level comments, newest first, each with all its replies (oldest first). */

@@ -1,6 +1,6 @@
 import { ASPECT_RATIOS } from '@stylelicense/contracts';
 import { demoSeedIds, type Database } from '@stylelicense/db';
-import { stampSignature, type StampFormat } from '@stylelicense/imaging';
+import { stampSignature, type ProvenanceSigner, type StampFormat } from '@stylelicense/imaging';
 import type { ObjectStorage } from '@stylelicense/storage';
 import { hash32, paintingPicture, paintingPixels, signaturePicture } from './demo-pictures';
 
@@ -24,6 +24,8 @@ export interface DemoAssetsOptions {
    * Without it the demo styles' LoRA files stay missing (and generating with them fails).
    */
   makeLora?: (seed: number) => Uint8Array | Promise<Uint8Array>;
+  /** The key demo results are signed with, as the in-process inference worker signs its own. */
+  provenance: ProvenanceSigner;
 }
 
 export type DemoAssetKind = 'signatures' | 'loras' | 'thumbnails' | 'results';
@@ -43,6 +45,7 @@ export async function ensureDemoAssets({
   db,
   storage,
   makeLora,
+  provenance,
 }: DemoAssetsOptions): Promise<DemoAssetsReport> {
   const started = performance.now();
   const report: DemoAssetsReport = {
@@ -143,6 +146,7 @@ export async function ensureDemoAssets({
         raw: { width, height },
         signaturePng: signature,
         signatureKey,
+        provenance,
         metadata: {
           artist: artist.artistName,
           artistId: artist.userId,

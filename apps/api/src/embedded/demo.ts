@@ -1,4 +1,5 @@
 import type { Database } from '@stylelicense/db';
+import type { ProvenanceSigner } from '@stylelicense/imaging';
 import type { EmbeddedWorkerContext } from './workers';
 import { ensureDemoAssets, type DemoAssetsReport } from './demo-assets';
 
@@ -18,6 +19,7 @@ type EmbeddedDemoLoraMaker = (
 export async function prepareEmbeddedDemo(
   context: Pick<EmbeddedWorkerContext, 'apiUrl' | 'webhookSecrets' | 'dataDir' | 'log' | 'storage'> & {
     db: Database;
+    provenance: ProvenanceSigner;
   },
   loraModule: string = DEMO_LORA_MODULE,
 ): Promise<DemoAssetsReport> {
@@ -37,7 +39,12 @@ export async function prepareEmbeddedDemo(
   }
   // Timed as a whole: on a first start this includes building the tiny model the LoRAs fit.
   const report = {
-    ...(await ensureDemoAssets({ db: context.db, storage: context.storage, makeLora })),
+    ...(await ensureDemoAssets({
+      db: context.db,
+      storage: context.storage,
+      makeLora,
+      provenance: context.provenance,
+    })),
     ms: 0,
   };
   report.ms = Math.round(performance.now() - started);

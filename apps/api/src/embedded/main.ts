@@ -5,6 +5,7 @@ import { createDatabase, migrate, seedDemoData, startEmbeddedPostgres } from '@s
 import { prepareEmbeddedDemo } from './demo';
 import { requeueUnfinishedJobs, startEmbeddedWorkers } from './workers';
 import { loadConfigWith } from '../env';
+import { embeddedProvenanceSigner } from '../platform/provenance';
 import { createLogger } from '../logger';
 import { startApi, stopOnSignals } from '../runtime';
 
@@ -31,6 +32,7 @@ if (config.SEED_DEMO_DATA !== false) {
     },
     dataDir: config.DATA_DIR,
     log,
+    provenance: embeddedProvenanceSigner(config),
   }).catch((error: unknown) =>
     log.error({ err: error }, 'demo assets could not be written; demo images and styles may not work'),
   );

@@ -15,6 +15,7 @@ import { enqueueOutboxMessage } from '../messaging/outbox';
 import { linkGenerationTags, normalizeTags } from '../styles/tags';
 import type { Viewer } from '../common/viewer';
 import { getGeneration, type Deps, type GenerationView } from './generations';
+import { assertPromptAllowed, promptRulesFor } from '../moderation/prompt-rules';
 
 const TO_DB_ASPECT: Record<AspectRatio, DbAspectRatio> = {
   '1:1': 'square',
@@ -33,8 +34,9 @@ export interface CreateGenerationInput {
 }
 
 /**
- * Submits a generation: the style must be trained, active, unflagged and within its licence
- * period (STYLE_NOT_READY otherwise) and still cost what the client showed (PRICE_CHANGED
+ * Submits a generation: the prompt must pass the prompt rules (PROMPT_REFUSED), the style must
+ * not be flagged (STYLE_FLAGGED) and must be trained, active and within its licence period
+ * (STYLE_NOT_READY otherwise) and still cost what the client showed (PRICE_CHANGED
  * otherwise). One transaction writes the generation, takes the tokens (INSUFFICIENT_TOKENS, never
  * below zero), links the prompt tags and queues the job in the outbox.
  */
@@ -46,6 +48,10 @@ export async function createGeneration(
   const promptTags = normalizeTags(input.promptTags);
   if (promptTags.length === 0)
     throw new DomainError('VALIDATION_ERROR', 'Give at least one prompt tag.', { field: 'promptTags' });
+  assertPromptAllowed(promptRulesFor(deps.config.PROMPT_REFUSED_TERMS), {
+    promptTags,
+    description: input.description,
+  });
   const style = await deps.db.style.findUnique({
     where: { id: input.styleId },
     select: {
@@ -63,11 +69,14 @@ export async function createGeneration(
     },
   });
   if (!style) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId: input.styleId });
+  if (style.isFlagged)
+    throw new DomainError('STYLE_FLAGGED', 'This style was flagged by moderation and cannot be used.', {
+      styleId: style.id,
+    });
   const now = new Date();
   const ready =
     style.trainingStatus === 'completed' &&
     style.isActive &&
-    !style.isFlagged &&
     style.modelPath &&
     style.validFrom <= now &&
     (!style.validTo || style.validTo > now);

@@ -11,6 +11,7 @@ import { STORAGE_ROUTE } from '../platform/storage';
 import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';
+import { provenanceRoutes, VERIFY_ROUTE } from './provenance';
 import { publicResponseCache } from './public-response-cache';
 import { consume } from '../platform/rate-limits';
 import { setRateLimitHeaders } from './rate-limit';
@@ -92,11 +93,13 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   app.use(
     csrfProtection({
       trustedOrigins: [deps.config.WEB_ORIGIN, deps.config.PUBLIC_URL],
-      exemptPrefixes: ['/api/webhooks/', STORAGE_ROUTE],
+      // Verifying changes nothing and is meant for any site or tool.
+      exemptPrefixes: ['/api/webhooks/', STORAGE_ROUTE, VERIFY_ROUTE],
     }),
   );
   app.use(googleAuthRoutes(deps, deps.rateLimits));
   app.use(paymentRoutes(deps));
+  app.use(provenanceRoutes(deps));
 
   // The filesystem driver's presigned GET/PUT URLs land here (S3 serves its own).
   if (deps.storage instanceof FilesystemStorage)
