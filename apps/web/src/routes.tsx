@@ -18,6 +18,10 @@ export const router = createBrowserRouter([
       },
       { path: 'history', lazy: async () => ({ Component: (await import('./pages/history')).HistoryPage }) },
       { path: 'tokens', lazy: async () => ({ Component: (await import('./pages/tokens')).TokensPage }) },
+      {
+        path: 'notifications',
+        lazy: async () => ({ Component: (await import('./pages/notifications')).NotificationsPage }),
+      },
       { path: 'sign-in', lazy: async () => ({ Component: (await import('./pages/sign-in')).SignInPage }) },
       { path: '*', lazy: async () => ({ Component: (await import('./pages/not-found')).NotFoundPage }) },
     ],

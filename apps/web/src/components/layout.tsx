@@ -3,6 +3,7 @@ import { NavLink, Outlet, useNavigate, type NavLinkProps } from 'react-router';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../i18n/en';
 import { useSession } from '../session';
+import { NotificationBell } from './notification-bell';
 import { useTRPC } from '../trpc';
 
 const NAV: Array<{ to: string; label: MessageKey; icon: string }> = [
@@ -70,6 +71,7 @@ export function Layout() {
             </button>
             {user ? (
               <>
+                <NotificationBell />
                 <span className="hidden text-gray-700 sm:inline">{user.username}</span>
                 <button
                   type="button"

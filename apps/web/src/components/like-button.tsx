@@ -29,7 +29,6 @@ export function LikeButton(props: { generationId: string; isLiked: boolean; like
     <button
       type="button"
       aria-pressed={state.isLiked}
-      aria-label={state.isLiked ? t('feed.unlike') : t('feed.like')}
       onClick={toggle}
       className="flex items-center gap-1 rounded px-2 py-1 text-sm text-gray-800 hover:bg-gray-100"
     >
@@ -43,6 +42,8 @@ export function LikeButton(props: { generationId: string; isLiked: boolean; like
       >
         <path d="M12 20s-7-4.4-7-10a4 4 0 0 1 7-2.6A4 4 0 0 1 19 10c0 5.6-7 10-7 10Z" />
       </svg>
+      {/* The action for screen readers, in the button's own text (no aria-label hiding the count). */}
+      <span className="sr-only">{state.isLiked ? t('feed.unlike') : t('feed.like')}</span>
       <span>{t('feed.likes', { count: state.likeCount })}</span>
     </button>
   );

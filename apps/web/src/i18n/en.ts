@@ -87,6 +87,14 @@ export const en = {
   'tx.earning': 'Earning',
   'tx.bonus': 'Welcome bonus',
   'tx.other': 'Other',
+  'notifications.markAll': 'Mark all read',
+  'notifications.follow': '{name} started following you',
+  'notifications.like': '{name} liked your image',
+  'notifications.comment': '{name} commented on your image',
+  'notifications.generation_complete': 'Your image is ready',
+  'notifications.generation_failed': 'A generation failed; its tokens were refunded',
+  'notifications.style_training_complete': 'Your style finished training',
+  'notifications.style_training_failed': 'Your style could not be trained',
   'notFound.title': 'Page not found',
 } as const;
 

@@ -89,5 +89,13 @@ export const ko: Record<MessageKey, string> = {
   'tx.earning': '수익',
   'tx.bonus': '가입 보너스',
   'tx.other': '기타',
+  'notifications.markAll': '모두 읽음',
+  'notifications.follow': '{name} 님이 팔로우하기 시작했습니다',
+  'notifications.like': '{name} 님이 이미지를 좋아합니다',
+  'notifications.comment': '{name} 님이 이미지에 댓글을 남겼습니다',
+  'notifications.generation_complete': '이미지가 준비되었습니다',
+  'notifications.generation_failed': '생성에 실패하여 토큰이 환불되었습니다',
+  'notifications.style_training_complete': '스타일 학습이 완료되었습니다',
+  'notifications.style_training_failed': '스타일을 학습하지 못했습니다',
   'notFound.title': '페이지를 찾을 수 없습니다',
 };

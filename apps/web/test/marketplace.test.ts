@@ -1,12 +1,20 @@
-// A person buys tokens, generates in a style and shares the result — only by clicking, in Chromium,
-// against `pnpm start`'s embedded server (PGlite, in-process queue and worker, the built web app).
+// The marketplace by clicking, in Chromium, against `pnpm start`'s embedded server (PGlite,
+// in-process queue and worker, the built web app): a person buys tokens, generates in a style and
+// shares the result; then every page is looked at on a phone and a desktop.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { launchBrowser, signIn, type TestBrowser } from './support/browser';
+import { DESKTOP, launchBrowser, PHONE, seriousViolations, signIn, type TestBrowser } from './support/browser';
 import { startEmbeddedServer, type EmbeddedServer } from './support/embedded-server';
 
 let server: EmbeddedServer;
 let browser: TestBrowser;
 const run = Date.now().toString(36);
+const buyer = `buyer_${run}`;
+/** Screenshots for CI artifacts and review (git-ignored). */
+const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
+/** Pages the walk reached, for the page-by-page review. */
+const visited = { style: '', generation: '' };
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -24,7 +32,7 @@ describe('buyer walk', () => {
     onTestFailed(() => console.error(server.logTail(60)));
     const context = await browser.newContext();
     const page = await context.newPage();
-    await signIn(page, server.url, `buyer_${run}`);
+    await signIn(page, server.url, buyer);
 
     // ── Tokens: the welcome bonus, then 100 more through the sandbox checkout.
     await page.getByRole('link', { name: 'Tokens' }).first().click();
@@ -45,6 +53,7 @@ describe('buyer walk', () => {
       .first()
       .click();
     const price = await numberIn(page.getByTestId('price').textContent());
+    visited.style = new URL(page.url()).pathname;
     expect(price).toBeGreaterThan(0);
     await expect.poll(() => numberIn(page.getByTestId('balance').textContent())).toBe(before + 100);
     expect(await numberIn(page.getByTestId('balance-after').textContent())).toBe(before + 100 - price);
@@ -79,17 +88,19 @@ describe('buyer walk', () => {
     await page.getByRole('link', { name: 'Feed' }).first().click();
     const card = page.getByRole('article').filter({ has: page.getByRole('img', { name: 'lake, sunset' }) });
     await card.waitFor({ timeout: 20_000 });
-    await card.getByRole('button', { name: 'Like' }).click();
-    await expect.poll(() => card.getByRole('button', { name: 'Unlike' }).textContent()).toContain('1 likes');
+    await card.getByRole('button', { name: /^Like\b/ }).click();
+    await expect.poll(() => card.getByRole('button', { name: /^Unlike\b/ }).textContent()).toContain('1 likes');
     await page.reload();
     await expect
-      .poll(() => card.getByRole('button', { name: 'Unlike' }).getAttribute('aria-pressed'), {
+      .poll(() => card.getByRole('button', { name: /^Unlike\b/ }).getAttribute('aria-pressed'), {
         timeout: 20_000,
       })
       .toBe('true');
 
     // ── Detail: a comment, then a reply under it; both there after a reload.
     await card.getByRole('link', { name: /comments/ }).click();
+    await page.getByRole('heading', { name: 'Generation' }).waitFor();
+    visited.generation = new URL(page.url()).pathname;
     await page.getByLabel('Write a comment').fill('The sunset glows.');
     await page.getByRole('button', { name: 'Post' }).click();
     await page.getByText('The sunset glows.').waitFor({ timeout: 20_000 });
@@ -102,5 +113,45 @@ describe('buyer walk', () => {
 
     expect(browser.consoleErrors).toEqual([]);
     await context.close();
+  });
+
+  it('every page, on a phone and a desktop: drawn, no serious or critical axe violations, no console errors', async () => {
+    onTestFailed(() => console.error(server.logTail(60)));
+    expect(visited.style && visited.generation, 'the buyer walk ran first').toBeTruthy();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const pages: Array<{ name: string; path: string; heading: string | RegExp; signedIn: boolean }> = [
+      { name: 'feed', path: '/', heading: 'Feed', signedIn: false },
+      { name: 'sign-in', path: '/sign-in', heading: 'Sign in to Style License', signedIn: false },
+      { name: 'market', path: '/market', heading: 'Marketplace', signedIn: false },
+      { name: 'search', path: '/market?q=neon', heading: 'Marketplace', signedIn: false },
+      { name: 'style', path: visited.style, heading: 'neon sprites', signedIn: true },
+      { name: 'generation', path: visited.generation, heading: 'Generation', signedIn: false },
+      { name: 'history', path: '/history', heading: 'My generations', signedIn: true },
+      { name: 'tokens', path: '/tokens', heading: 'Tokens', signedIn: true },
+      { name: 'not-found', path: '/no-such-page', heading: 'Page not found', signedIn: false },
+    ];
+    const findings: string[] = [];
+    for (const [viewportName, viewport] of [
+      ['phone', PHONE],
+      ['desktop', DESKTOP],
+    ] as const) {
+      const anonymous = await browser.newContext(viewport);
+      const member = await browser.newContext(viewport);
+      await signIn(await member.newPage(), server.url, buyer);
+      for (const target of pages) {
+        const page = await (target.signedIn ? member : anonymous).newPage();
+        await page.goto(`${server.url}${target.path}`);
+        await page.getByRole('heading', { name: target.heading, level: 1 }).waitFor({ timeout: 30_000 });
+        await page.waitForLoadState('networkidle');
+        await page.screenshot({ path: `${SCREENSHOTS}${target.name}-${viewportName}.png`, fullPage: false });
+        for (const violation of await seriousViolations(page))
+          findings.push(`${target.name} (${viewportName}): ${violation.id} [${violation.impact}] ${violation.help} ×${violation.nodes}`);
+        await page.close();
+      }
+      await anonymous.close();
+      await member.close();
+    }
+    expect(findings).toEqual([]);
+    expect(browser.consoleErrors).toEqual([]);
   });
 });
