@@ -46,7 +46,10 @@ export function GenerationPage() {
         </ul>
       ) : null}
       {g.description ? <p className="text-gray-800">{g.description}</p> : null}
-      <LikeButton generationId={g.id} isLiked={g.isLiked} likeCount={g.likeCount} />
+      <div className="flex items-center gap-3">
+        <LikeButton generationId={g.id} isLiked={g.isLiked} likeCount={g.likeCount} />
+        {signedIn && !g.owner ? <FollowButton userId={g.author.id} username={g.author.username} /> : null}
+      </div>
       <section className="space-y-3">
         <h2 className="text-lg font-semibold">{t('generation.comments')}</h2>
         {comments.error ? <ErrorNote error={comments.error} /> : null}
@@ -74,6 +77,32 @@ export function GenerationPage() {
         )}
       </section>
     </article>
+  );
+}
+
+/** Follow the person who made the image (this page does not know yet whether you already do). */
+function FollowButton({ userId, username }: { userId: string; username: string }) {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const [following, setFollowing] = useState(false);
+  const follow = useMutation(trpc.follows.follow.mutationOptions({ onSuccess: () => setFollowing(true) }));
+  const unfollow = useMutation(
+    trpc.follows.unfollow.mutationOptions({ onSuccess: () => setFollowing(false) }),
+  );
+  return (
+    <>
+      <button
+        type="button"
+        aria-pressed={following}
+        onClick={() => (following ? unfollow : follow).mutate({ userId })}
+        className="rounded-full border border-indigo-700 px-3 py-1 text-sm text-indigo-800"
+      >
+        {following
+          ? t('generation.unfollow', { name: username })
+          : t('generation.follow', { name: username })}
+      </button>
+      {follow.error ? <ErrorNote error={follow.error} /> : null}
+    </>
   );
 }
 

@@ -7,7 +7,11 @@ import { useSession } from '../session';
 import { useTRPC } from '../trpc';
 
 /** Where a notification leads: the generation liked or commented on; a follower has no page yet. */
-function targetPath(n: { targetType: string; targetId: string; metadata: Record<string, unknown> }): string | null {
+function targetPath(n: {
+  targetType: string;
+  targetId: string;
+  metadata: Record<string, unknown>;
+}): string | null {
   if (n.targetType === 'generation') return `/g/${n.targetId}`;
   if (n.targetType === 'style') return `/styles/${n.targetId}`;
   const generationId = n.metadata.generationId;
@@ -27,7 +31,9 @@ export function NotificationsPage() {
       { enabled: signedIn, getNextPageParam: (page) => page.nextCursor ?? undefined },
     ),
   );
-  const refresh = { onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.notifications.pathKey() }) };
+  const refresh = {
+    onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.notifications.pathKey() }),
+  };
   const markRead = useMutation(trpc.notifications.markRead.mutationOptions(refresh));
   const markAll = useMutation(trpc.notifications.markAllRead.mutationOptions(refresh));
   if (session.data && !signedIn) return <Navigate to="/sign-in" replace />;
@@ -36,7 +42,11 @@ export function NotificationsPage() {
     <section className="space-y-4">
       <div className="flex items-center justify-between">
         <h1 className="text-2xl font-bold">{t('nav.notifications')}</h1>
-        <button type="button" onClick={() => markAll.mutate()} className="rounded bg-gray-200 px-3 py-1 text-sm text-gray-900">
+        <button
+          type="button"
+          onClick={() => markAll.mutate()}
+          className="rounded bg-gray-200 px-3 py-1 text-sm text-gray-900"
+        >
           {t('notifications.markAll')}
         </button>
       </div>
@@ -48,9 +58,17 @@ export function NotificationsPage() {
           const path = targetPath(n);
           const text = t(`notifications.${n.type}` as MessageKey, { name: n.actor?.username ?? '' });
           return (
-            <li key={n.id} data-testid="notification" className={`flex items-center gap-2 p-3 ${n.isRead ? '' : 'bg-indigo-50'}`}>
+            <li
+              key={n.id}
+              data-testid="notification"
+              className={`flex items-center gap-2 p-3 ${n.isRead ? '' : 'bg-indigo-50'}`}
+            >
               {path ? (
-                <Link to={path} className="flex-1 text-gray-900 underline" onClick={() => markRead.mutate({ notificationId: n.id })}>
+                <Link
+                  to={path}
+                  className="flex-1 text-gray-900 underline"
+                  onClick={() => markRead.mutate({ notificationId: n.id })}
+                >
                   {text}
                 </Link>
               ) : (

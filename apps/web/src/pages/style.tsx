@@ -5,7 +5,7 @@ import { GenerationProgress } from '../components/generation-progress';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
-import { useTRPC } from '../trpc';
+import { errorCodeOf, useTRPC } from '../trpc';
 
 const ASPECTS = ['1:1', '1:2', '2:2'] as const;
 type Aspect = (typeof ASPECTS)[number];
@@ -79,6 +79,11 @@ function GenerateForm({ styleId, cost }: { styleId: string; cost: number }) {
         setGenerationId(generation.id);
         await queryClient.invalidateQueries({ queryKey: trpc.tokens.pathKey() });
       },
+      // Show the new price (and balance after it) so the next click agrees to it knowingly.
+      onError: (error) => {
+        if (errorCodeOf(error) === 'PRICE_CHANGED')
+          void queryClient.invalidateQueries({ queryKey: trpc.styles.byId.queryKey({ styleId }) });
+      },
     }),
   );
   if (!user)
@@ -103,7 +108,8 @@ function GenerateForm({ styleId, cost }: { styleId: string; cost: number }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const promptTags = draft.trim() ? [...tags, draft.trim().toLowerCase()] : tags;
-    create.mutate({ styleId, promptTags, aspectRatio: aspect });
+    // The price on screen is the price agreed to: a changed price is refused (PRICE_CHANGED), never charged.
+    create.mutate({ styleId, promptTags, aspectRatio: aspect, expectedCost: cost });
   };
   return (
     <form onSubmit={submit} className="space-y-3 rounded-xl border border-gray-200 bg-white p-4">

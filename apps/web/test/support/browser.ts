@@ -37,6 +37,11 @@ export async function launchBrowser(): Promise<TestBrowser> {
       if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`);
     });
     page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+    // Chrome's console names no URL for a failed load: record which one it was.
+    page.on('response', (response) => {
+      if (response.status() >= 400)
+        consoleErrors.push(`${page.url()}: ${response.status()} ${response.url()}`);
+    });
   };
   return {
     browser,
