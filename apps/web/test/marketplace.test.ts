@@ -199,10 +199,13 @@ describe('buyer walk', () => {
           const page = await (target.signedIn ? member : anonymous).newPage();
           await page.goto(`${server.url}${target.path}`);
           await page.getByRole('heading', { name: target.heading, level: 1 }).waitFor({ timeout: 30_000 });
-          // Not 'networkidle': a signed-in page keeps its notification stream open.
-          await page.waitForFunction(() => [...document.images].every((image) => image.complete), null, {
-            timeout: 30_000,
-          });
+          // Not 'networkidle': a signed-in page keeps its notification stream open. Lazy images
+          // below the fold load only when scrolled to.
+          await page.waitForFunction(
+            () => [...document.images].every((image) => image.complete || image.loading === 'lazy'),
+            null,
+            { timeout: 30_000 },
+          );
           await page.screenshot({
             path: `${SCREENSHOTS}${target.name}-${viewportName}.png`,
             fullPage: false,
