@@ -157,6 +157,23 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': restrict(everywhere) },
   },
   {
+    // The web app runs in browsers and knows the API only by its router's type.
+    files: ['apps/web/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': restrict(everywhere, {
+        paths: [
+          {
+            name: '@stylelicense/api',
+            allowTypeImports: true,
+            message: 'The web app imports only `type AppRouter` from the API.',
+          },
+        ],
+        patterns: [],
+      }),
+    },
+  },
+  {
     // Domain code never sees HTTP, Express or tRPC; platform services reach it through deps.ts.
     files: domainFiles,
     rules: {

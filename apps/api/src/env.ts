@@ -4,6 +4,8 @@ import { z } from 'zod';
 
 /** Repository root's `.data/`, where the embedded default keeps everything. */
 const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
+/** apps/web's build output, found by path so the API never imports the web workspace. */
+const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 const booleanish = z
   .enum(['true', 'false', '1', '0'])
@@ -69,8 +71,10 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
-  /** Where the web app lives: OAuth redirects land there and CSRF checks trust it. */
-  WEB_ORIGIN: z.string().url().default('http://localhost:3000'),
+  /** Where the web app lives: OAuth redirects land there and CSRF checks trust it (default PUBLIC_URL). */
+  WEB_ORIGIN: z.string().url().optional(),
+  /** The built web app (index.html + assets) served at `/` in embedded and production mode. */
+  WEB_DIST_DIR: z.string().default(DEFAULT_WEB_DIST_DIR),
   /** This API's own public URL (OAuth callback, presigned filesystem URLs). */
   PUBLIC_URL: z.string().url().optional(),
 
@@ -157,6 +161,7 @@ export const configSchema = z.object({
 
 export type ApiConfig = z.infer<typeof configSchema> & {
   PUBLIC_URL: string;
+  WEB_ORIGIN: string;
   PAYMENT_PROVIDER: 'toss' | 'sandbox';
   RATE_LIMIT_STORE: 'memory' | 'redis';
   QUEUE_DRIVER: 'rabbitmq' | 'in-process';
@@ -203,9 +208,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   ];
   if (missing.length)
     throw new Error(`Invalid configuration:\n${missing.map((m) => `  ${m}: required`).join('\n')}`);
+  const publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   return {
     ...config,
-    PUBLIC_URL: config.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
+    PUBLIC_URL: publicUrl,
+    // The API serves the web app itself, so by default they share one origin.
+    WEB_ORIGIN: config.WEB_ORIGIN ?? publicUrl,
     PAYMENT_PROVIDER: paymentProvider,
     RATE_LIMIT_STORE:
       config.RATE_LIMIT_STORE ?? (config.MODE === 'embedded' || config.MODE === 'test' ? 'memory' : 'redis'),

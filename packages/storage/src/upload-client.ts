@@ -13,7 +13,8 @@ export async function uploadToPresignedUrl(
   options: { fetch?: typeof fetch } = {},
 ): Promise<void> {
   const send = options.fetch ?? fetch;
-  const blob = body instanceof Blob ? body : new Blob([body]);
+  // DOM's lib types Blob parts as ArrayBuffer-backed only; our bytes never sit in shared memory.
+  const blob = body instanceof Blob ? body : new Blob([body as Uint8Array<ArrayBuffer>]);
   let response: Response;
   try {
     if (upload.method === 'POST') {

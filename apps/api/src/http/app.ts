@@ -17,6 +17,7 @@ import { consume } from '../platform/rate-limits';
 import { setRateLimitHeaders } from './rate-limit';
 import { sessionCookieName, type ViewerResolver } from './session-cookie';
 import { createContextFactory } from './trpc-context';
+import { webAppRoutes } from './web-app';
 import { toApiError } from '../trpc/errors';
 
 export interface AppOptions {
@@ -115,6 +116,17 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
       maxBatchSize: 20,
     }),
   );
+
+  // embedded and production serve the web app themselves; development runs Vite in front of the API.
+  if (deps.config.MODE === 'embedded' || deps.config.MODE === 'production') {
+    const webApp = webAppRoutes(deps.config.WEB_DIST_DIR);
+    if (webApp) app.use(webApp);
+    else
+      deps.log.warn(
+        { webDistDir: deps.config.WEB_DIST_DIR },
+        'no web app build found: run `pnpm --filter @stylelicense/web build` (or set WEB_DIST_DIR)',
+      );
+  }
 
   app.use((_req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route.' } });

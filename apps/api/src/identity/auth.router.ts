@@ -10,6 +10,18 @@ export const authRouter = router({
   /** The signed-in user with role, balances and artist profile. */
   me: authedProcedure.query(({ ctx }) => me(ctx.deps, ctx.viewer)),
 
+  /**
+   * Who is signed in (null when nobody) and which sign-in methods this server offers: the web app
+   * asks on every load, so a signed-out visitor gets an answer rather than an UNAUTHORIZED error.
+   */
+  session: publicProcedure.query(async ({ ctx }) => ({
+    user: ctx.viewer ? await me(ctx.deps, ctx.viewer) : null,
+    methods: {
+      google: Boolean(ctx.deps.config.GOOGLE_CLIENT_ID && ctx.deps.config.GOOGLE_CLIENT_SECRET),
+      devSignIn: ctx.deps.config.MODE !== 'production',
+    },
+  })),
+
   /** Development sign-in (pick or create a demo user); refused in production. */
   devSignIn: publicProcedure
     .use(signInRateLimit)

@@ -1,0 +1,182 @@
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link, useSearchParams } from 'react-router';
+import { ErrorNote, Loading } from '../components/status';
+import { useI18n } from '../i18n';
+import { useTRPC } from '../trpc';
+
+type Sort = 'recent' | 'popular';
+
+/** The catalogue (recent or popular) and search over styles, tags and artists. */
+export function MarketPage() {
+  const { t } = useI18n();
+  const [params, setParams] = useSearchParams();
+  const q = params.get('q') ?? '';
+  const [draft, setDraft] = useState(q);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setParams(draft.trim() ? { q: draft.trim() } : {});
+  };
+  return (
+    <section className="space-y-4">
+      <h1 className="text-2xl font-bold">{t('market.title')}</h1>
+      <form role="search" onSubmit={submit} className="flex gap-2">
+        <input
+          type="search"
+          aria-label={t('market.search')}
+          placeholder={t('market.search')}
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+          className="min-w-0 flex-1 rounded-lg border border-gray-300 px-3 py-2"
+        />
+        <button type="submit" className="rounded-lg bg-indigo-700 px-4 text-white">
+          {t('market.searchButton')}
+        </button>
+      </form>
+      {q ? <SearchResults q={q} /> : <Catalogue />}
+    </section>
+  );
+}
+
+function Catalogue() {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const [sort, setSort] = useState<Sort>('recent');
+  const styles = useInfiniteQuery(
+    trpc.styles.list.infiniteQueryOptions(
+      { sort, limit: 12 },
+      { getNextPageParam: (page) => page.nextCursor ?? undefined },
+    ),
+  );
+  return (
+    <>
+      <div role="group" className="flex gap-1">
+        {(['recent', 'popular'] as const).map((option) => (
+          <button
+            key={option}
+            type="button"
+            aria-pressed={sort === option}
+            onClick={() => setSort(option)}
+            className={`rounded-full px-3 py-1 text-sm ${sort === option ? 'bg-indigo-700 text-white' : 'bg-gray-200 text-gray-800'}`}
+          >
+            {t(option === 'recent' ? 'feed.recent' : 'feed.popular')}
+          </button>
+        ))}
+      </div>
+      {styles.isPending ? <Loading /> : null}
+      {styles.error ? <ErrorNote error={styles.error} /> : null}
+      <ul className="grid grid-cols-2 gap-3 md:grid-cols-4">
+        {styles.data?.pages
+          .flatMap((page) => page.items)
+          .map((style) => (
+            <li key={style.id}>
+              <StyleCard
+                id={style.id}
+                name={style.name}
+                artistName={style.artist.artistName}
+                thumbnailUrl={style.thumbnailUrl}
+                cost={style.generationCostTokens}
+              />
+            </li>
+          ))}
+      </ul>
+      {styles.hasNextPage ? (
+        <button
+          type="button"
+          onClick={() => void styles.fetchNextPage()}
+          className="rounded bg-gray-200 px-4 py-2 text-gray-800"
+        >
+          {t('common.loadMore')}
+        </button>
+      ) : null}
+    </>
+  );
+}
+
+function SearchResults({ q }: { q: string }) {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const result = useQuery(trpc.search.query.queryOptions({ q, type: 'all' }));
+  if (result.isPending) return <Loading />;
+  if (result.error) return <ErrorNote error={result.error} />;
+  const { styles, artists } = result.data;
+  if (!styles.length && !artists.length)
+    return <p className="text-gray-700">{t('market.noResults', { q })}</p>;
+  return (
+    <div className="space-y-4">
+      {styles.length ? (
+        <section>
+          <h2 className="mb-2 text-lg font-semibold">{t('market.styles')}</h2>
+          <ul className="grid grid-cols-2 gap-3 md:grid-cols-4">
+            {styles.map((style) => (
+              <li key={style.id}>
+                <StyleCard
+                  id={style.id}
+                  name={style.name}
+                  artistName={style.artist.artistName}
+                  thumbnailUrl={style.thumbnailUrl}
+                  cost={style.generationCostTokens}
+                  matched={[
+                    ...style.matchedBy.filter((m) => m === 'name'),
+                    ...style.matchedTags.map((tag) => `#${tag}`),
+                  ]}
+                />
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {artists.length ? (
+        <section>
+          <h2 className="mb-2 text-lg font-semibold">{t('market.artists')}</h2>
+          <ul className="space-y-2">
+            {artists.map((person) => (
+              <li key={person.id} className="rounded-lg bg-white p-3 shadow-sm">
+                <p className="font-medium">{person.artistName ?? person.username}</p>
+                <p className="text-sm text-gray-700">
+                  {t('market.matched', { fields: person.matchedBy.join(', ') })}
+                </p>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </div>
+  );
+}
+
+function StyleCard(props: {
+  id: string;
+  name: string;
+  artistName: string;
+  thumbnailUrl: string | null;
+  cost: number;
+  matched?: string[];
+}) {
+  const { t } = useI18n();
+  return (
+    <Link
+      to={`/styles/${props.id}`}
+      className="block overflow-hidden rounded-xl border border-gray-200 bg-white shadow-sm"
+    >
+      {props.thumbnailUrl ? (
+        <img
+          src={props.thumbnailUrl}
+          alt=""
+          loading="lazy"
+          className="aspect-square w-full bg-gray-100 object-cover"
+        />
+      ) : (
+        <div className="aspect-square w-full bg-gray-100" />
+      )}
+      <div className="p-2">
+        <p className="font-semibold">{props.name}</p>
+        <p className="text-sm text-gray-700">{props.artistName}</p>
+        <p className="text-sm text-indigo-800">{t('common.tokens', { count: props.cost })}</p>
+        {props.matched?.length ? (
+          <p className="text-xs text-gray-700">{t('market.matched', { fields: props.matched.join(', ') })}</p>
+        ) : null}
+      </div>
+    </Link>
+  );
+}
