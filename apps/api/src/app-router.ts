@@ -9,6 +9,7 @@ import { tokensRouter } from './tokens/router';
 import { usersRouter } from './identity/users.router';
 import { notificationsRouter } from './notifications/router';
 import { searchRouter } from './search/router';
+import { apiKeysRouter } from './apikeys/router';
 import { stylesRouter } from './styles/router';
 
 /** Every domain's router, one line each. */
@@ -24,6 +25,7 @@ export const appRouter = router({
   comments: commentsRouter,
   notifications: notificationsRouter,
   search: searchRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,5 +7,7 @@ export interface Outcome {
   reason?: string;
   /** Set when the report scheduled another attempt (through the outbox). */
   retry?: { attempt: number; delayMs: number };
+  /** The job is no longer wanted (its generation was cancelled): the worker should stop it. */
+  stop?: true;
   events: DomainEvent[];
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  FINAL_GENERATION_STATUSES,
   generationJobSchema,
   isRetryableFailure,
   type DomainEvent,
@@ -32,8 +33,6 @@ interface LockedGeneration {
   status: GenerationStatus;
   attempt: number;
 }
-
-const FINISHED: readonly GenerationStatus[] = ['completed', 'failed'];
 
 async function lockGeneration(tx: TransactionClient, generationId: string): Promise<LockedGeneration | null> {
   const rows = await tx.$queryRaw<LockedGeneration[]>`
@@ -68,7 +67,7 @@ export async function applyGenerationProgress(
   report: GenerationProgressWebhook,
 ): Promise<Outcome> {
   // The hottest webhook (several per generation): one prepared statement through the pool.
-  const rows = await queryRows<{ fresh: boolean; owner_id: string | null }>(
+  const rows = await queryRows<{ fresh: boolean; owner_id: string | null; cancelled: boolean | null }>(
     db,
     'generation_progress',
     Prisma.sql`
@@ -83,9 +82,13 @@ export async function applyGenerationProgress(
          AND attempt <= ${report.attempt} AND EXISTS (SELECT 1 FROM receipt)
       RETURNING user_id
     )
-    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id`,
+    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id,
+           (SELECT status = 'cancelled' FROM generations WHERE id = ${report.generationId}::uuid) AS cancelled`,
   );
   const row = rows[0]!;
+  // The owner cancelled it: the answer tells the worker to stop at its next step.
+  if (row.cancelled)
+    return { result: 'ignored', reason: 'the generation was cancelled', stop: true, events: [] };
   if (!row.fresh) return { result: 'duplicate', events: [] };
   if (!row.owner_id)
     return {
@@ -110,7 +113,7 @@ export async function applyGenerationComplete(
 ): Promise<Outcome> {
   const generation = await lockGeneration(tx, report.generationId);
   if (!generation) return { result: 'ignored', reason: 'unknown generation', events: [] };
-  if (FINISHED.includes(generation.status))
+  if (FINAL_GENERATION_STATUSES.includes(generation.status))
     return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
   const { steps } = report.metadata;
   const progress: GenerationProgress = { step: steps, totalSteps: steps, percent: 100, etaSeconds: 0 };
@@ -154,7 +157,7 @@ export async function applyGenerationFailed(
 ): Promise<Outcome> {
   const generation = await lockGeneration(tx, report.generationId);
   if (!generation) return { result: 'ignored', reason: 'unknown generation', events: [] };
-  if (FINISHED.includes(generation.status))
+  if (FINAL_GENERATION_STATUSES.includes(generation.status))
     return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
   const { failure } = report;
   if (failure.attempt < generation.attempt) {

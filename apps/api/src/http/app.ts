@@ -16,6 +16,7 @@ import { consume } from '../platform/rate-limits';
 import { setRateLimitHeaders } from './rate-limit';
 import { sessionCookieName, type ViewerResolver } from './session-cookie';
 import { createContextFactory } from './trpc-context';
+import { restV1Routes } from './rest-v1';
 import { toApiError } from '../trpc/errors';
 
 export interface AppOptions {
@@ -104,11 +105,15 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
 
   mount?.(app);
 
+  const createContext = createContextFactory(deps, resolveViewer);
+  const rest = restV1Routes(deps, createContext);
+  app.use('/api/v1', rest.api);
+  app.use('/api/docs', rest.docs);
   app.use(
     '/trpc',
     createExpressMiddleware({
       router: appRouter,
-      createContext: createContextFactory(deps, resolveViewer),
+      createContext,
       maxBatchSize: 20,
     }),
   );

@@ -109,6 +109,7 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
         status: outcome.result,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
         ...(outcome.retry ? { retry: outcome.retry } : {}),
+        ...(outcome.stop ? { stop: true } : {}),
       });
       // After the answer: the change is committed, and live events are best-effort (clients can
       // refetch), so neither the worker's wait nor a retry of its report depends on the bus.
