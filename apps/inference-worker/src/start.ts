@@ -24,7 +24,13 @@ export interface InferenceWorkerHealth {
   busy: boolean;
   provider: string;
   modelDir: string;
-  jobs: { completed: number; failed: number; alreadyCompleted: number; handedBack: number };
+  jobs: {
+    completed: number;
+    failed: number;
+    alreadyCompleted: number;
+    handedBack: number;
+    cancelled: number;
+  };
   broker: BrokerHealth;
   storage: StorageHealth;
 }
@@ -81,7 +87,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     log,
   });
 
-  const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0 };
+  const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0, cancelled: 0 };
   let stopping = false;
 
   const intake = await takeJobsOneAtATime(broker, JOB_QUEUES.generation, async (delivery, signal) => {
@@ -89,6 +95,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
       const outcome = await handle(delivery.body, signal);
       if (outcome.status === 'completed') jobs.completed += 1;
       else if (outcome.status === 'failed') jobs.failed += 1;
+      else if (outcome.status === 'cancelled') jobs.cancelled += 1;
       else jobs.alreadyCompleted += 1;
     } catch (error) {
       // The broker has the job back already; throwing would make it schedule a second copy.
