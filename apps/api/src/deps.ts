@@ -8,6 +8,7 @@ import type { ReadinessProbe } from './platform/health';
 import type { OutboxRelay } from './messaging/outbox-relay';
 import type { PaymentProvider } from './tokens/payments/provider';
 import type { RateLimitStore } from './platform/rate-limits';
+import type { ApiMetrics } from './platform/metrics';
 
 /**
  * Everything a request may need, built once per process and handed down explicitly.
@@ -30,5 +31,7 @@ export interface AppDeps {
   payments: PaymentProvider;
   /** Object storage (S3 or the filesystem driver); key layout in @stylelicense/storage's storageKeys. */
   storage: ObjectStorage;
+  /** Prometheus series; served on METRICS_PORT when it is set. */
+  metrics: ApiMetrics;
   startedAt: Date;
 }

@@ -34,7 +34,7 @@ export interface GenerationHandlerDeps {
 }
 
 export type GenerationOutcome =
-  | { status: 'completed'; resultKey: string; timings: JobTimings }
+  | { status: 'completed'; resultKey: string; timings: JobTimings; steps: number; loraDownloaded: boolean }
   | { status: 'already-completed'; resultKey: string }
   | { status: 'failed'; code: string; retryable: boolean }
   /** Its owner cancelled the generation while it ran: stopped, nothing reported or stored. */
@@ -209,7 +209,7 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       },
       'generation completed',
     );
-    return { status: 'completed', resultKey, timings };
+    return { status: 'completed', resultKey, timings, steps, loraDownloaded: lora.downloaded };
   }
 
   async function reportExisting(

@@ -5,6 +5,7 @@ import { createInProcessBroker, JOB_QUEUES, type Broker } from '@stylelicense/qu
 import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
 import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startHealthServer } from '../src/health';
 import { startInferenceWorker, type InferenceWorker } from '../src/start';
 import {
   buildTinyModel,
@@ -49,7 +50,7 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-it('stops a job whose progress report is answered "stop": nothing stored, no completion or failure reported, then takes the next job', async () => {
+it('stops a job whose progress report is answered "stop": nothing stored, no completion or failure reported, then takes the next job; /metrics counts both', async () => {
   const job = generationJob(style, { steps: 40 });
   receiver.state.stop.add(job.generationId);
   await broker.publish(JOB_QUEUES.generation, job);
@@ -65,4 +66,20 @@ it('stops a job whose progress report is answered "stop": nothing stored, no com
   await broker.publish(JOB_QUEUES.generation, next);
   await receiver.waitFor(isRoute('generationComplete', next.generationId));
   expect((await worker.health()).jobs).toMatchObject({ cancelled: 1, completed: 1, failed: 0 });
+
+  // The health server's /metrics tells the same story in Prometheus' format.
+  const health = await startHealthServer(worker, 0, '127.0.0.1');
+  try {
+    const metrics = await (await fetch(`${health.url}/metrics`)).text();
+    expect(metrics).toContain('worker_jobs_started_total{job="generation"} 2');
+    expect(metrics).toContain('worker_jobs_finished_total{job="generation",outcome="cancelled"} 1');
+    expect(metrics).toContain('worker_jobs_finished_total{job="generation",outcome="completed"} 1');
+    expect(metrics).toMatch(/worker_job_duration_seconds_count\{job="generation",outcome="completed"\} 1/);
+    expect(metrics).toMatch(/inference_step_duration_seconds_count 1/);
+    expect(metrics).toContain('inference_images_total 1');
+    expect(metrics).toMatch(/inference_images_per_second \d/);
+    expect(metrics).toMatch(/inference_lora_cache_requests_total\{result="(hit|miss)"\} 1/);
+  } finally {
+    health.close();
+  }
 });

@@ -32,11 +32,12 @@ interface LockedGeneration {
   style_id: string;
   status: GenerationStatus;
   attempt: number;
+  created_at: Date;
 }
 
 async function lockGeneration(tx: TransactionClient, generationId: string): Promise<LockedGeneration | null> {
   const rows = await tx.$queryRaw<LockedGeneration[]>`
-    SELECT id::text, user_id::text, style_id::text, status::text AS status, attempt
+    SELECT id::text, user_id::text, style_id::text, status::text AS status, attempt, created_at
       FROM generations WHERE id = ${generationId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }
@@ -102,6 +103,7 @@ export async function applyGenerationProgress(
     style_id: '',
     status: 'processing' as const,
     attempt: report.attempt,
+    created_at: new Date(),
   };
   return { result: 'applied', events: [updateEvent(generation, 'processing', report.progress)] };
 }
@@ -141,6 +143,7 @@ export async function applyGenerationComplete(
   });
   return {
     result: 'applied',
+    durationSeconds: (Date.now() - generation.created_at.getTime()) / 1000,
     events: [updateEvent(generation, 'completed', progress), notification].filter(isEvent),
   };
 }

@@ -17,6 +17,7 @@ import { setRateLimitHeaders } from './rate-limit';
 import { sessionCookieName, type ViewerResolver } from './session-cookie';
 import { createContextFactory } from './trpc-context';
 import { restV1Routes } from './rest-v1';
+import { httpMetrics } from './metrics';
 import { toApiError } from '../trpc/errors';
 
 export interface AppOptions {
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(httpMetrics(deps.metrics));
   // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS, ahead of
   // the request logger (a served page logs its own one line).
   app.use(

@@ -7,6 +7,7 @@ import {
 } from '@stylelicense/contracts';
 import { withTransaction, type Database, type TransactionClient } from '@stylelicense/db';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import type { ApiMetrics } from '../platform/metrics';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
 import { publishAll, type EventBus } from '../messaging/events';
@@ -33,6 +34,7 @@ export interface WebhookAdapterOptions {
   retry: GenerationRetryPolicy;
   /** Called after a commit that wrote outbox rows (a scheduled retry), to wake the relay. */
   onOutboxWrite?: () => void;
+  metrics: Pick<ApiMetrics, 'jobReports' | 'generationDuration'>;
 }
 
 type Report<Route extends WebhookRoute> = z.output<(typeof WEBHOOK_ROUTES)[Route]['schema']>;
@@ -105,6 +107,9 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
         'webhook handled',
       );
       if (outcome.retry) options.onOutboxWrite?.();
+      options.metrics.jobReports.inc({ route: name, result: outcome.result, code: failureCodeOf(report) });
+      if (name === 'generationComplete' && outcome.durationSeconds !== undefined)
+        options.metrics.generationDuration.observe(outcome.durationSeconds);
       res.status(200).json({
         status: outcome.result,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
@@ -153,4 +158,10 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
       return handler.apply(tx, report);
     });
   }
+}
+
+/** A failure report's code (a metric label); empty for other reports. */
+function failureCodeOf(report: unknown): string {
+  const failure = (report as { failure?: { code?: unknown } }).failure;
+  return typeof failure?.code === 'string' ? failure.code : '';
 }

@@ -35,12 +35,22 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
+/** Every call's duration, and its error code when it fails (REST v1 calls included: they call procedures). */
+const timedProcedure = t.procedure.use(async ({ ctx, path, type, next }) => {
+  const end = ctx.deps.metrics.procedureDuration.startTimer({ procedure: path, type });
+  const result = await next();
+  end();
+  if (!result.ok)
+    ctx.deps.metrics.procedureErrors.inc({ procedure: path, code: toApiError(result.error).code });
+  return result;
+});
+
 /**
  * Anyone, signed in or not; every call counts against the API key's, the signed-in user's or the
  * anonymous (per IP) limit. A refused API key refuses every call, and a key's scopes decide what
  * it may call: `read` for queries and subscriptions, `generate` for mutations.
  */
-export const publicProcedure = t.procedure.use(async ({ ctx, type, next }) => {
+export const publicProcedure = timedProcedure.use(async ({ ctx, type, next }) => {
   if (ctx.apiKeyRefused) throw new TRPCError({ code: 'UNAUTHORIZED', cause: ctx.apiKeyRefused });
   const scope = type === 'mutation' ? 'generate' : 'read';
   if (ctx.viewer?.apiKey && !ctx.viewer.apiKey.scopes.includes(scope)) {
