@@ -25,11 +25,14 @@ function procedureOn(context: Context, path: string): Procedure {
  * Query strings carry only text: turn each value into what the input schema declares (numbers,
  * booleans, arrays); the procedure's own schema still validates the result.
  */
-function queryInput(query: Request['query'], properties: Record<string, { type?: unknown }>) {
+type PropertySchema = { type?: unknown; anyOf?: Array<{ type?: unknown }> };
+
+function queryInput(query: Request['query'], properties: Record<string, PropertySchema>) {
   const input: Record<string, unknown> = {};
   for (const [name, raw] of Object.entries(query)) {
-    const declared = properties[name]?.type;
-    const types = Array.isArray(declared) ? declared : [declared];
+    const declared = properties[name];
+    // `type` may be a list, and a nullable property declares its type under anyOf.
+    const types = [declared?.type, ...(declared?.anyOf ?? []).map((option) => option.type)].flat();
     const values = (Array.isArray(raw) ? raw : [raw]).map(String);
     const one = values[0] ?? '';
     if (types.includes('array')) input[name] = values.flatMap((value) => value.split(','));
@@ -45,8 +48,7 @@ function queryInput(query: Request['query'], properties: Record<string, { type?:
   return input;
 }
 
-function inputOf(route: RestRoute, req: Request): unknown {
-  const properties = (inputSchemaOf(route).properties ?? {}) as Record<string, { type?: unknown }>;
+function inputOf(route: RestRoute, properties: Record<string, PropertySchema>, req: Request): unknown {
   const params = Object.fromEntries(pathParamsOf(route).map((name) => [name, req.params[name]]));
   if (route.method === 'get') return { ...queryInput(req.query, properties), ...params };
   const body: unknown = req.body ?? {};
@@ -82,9 +84,10 @@ export function restV1Routes(
     res.json(document);
   });
   for (const route of REST_V1_ROUTES) {
+    const properties = (inputSchemaOf(route).properties ?? {}) as Record<string, PropertySchema>;
     api[route.method](expressPathOf(route), async (req, res) => {
       const context = await createContext({ req, res });
-      const input = inputOf(route, req);
+      const input = inputOf(route, properties, req);
       const call = () => procedureOn(context, route.procedure)(input);
       const key = route.method === 'post' ? idempotencyKeyOf(req) : undefined;
       if (key && context.viewer) {
