@@ -100,7 +100,10 @@ export async function seedMarket(api: TestApi, { cost = 10 }: { cost?: number } 
   return { artist, customer, style };
 }
 
-/** Submits a generation through the real procedure (hold + outbox row in one transaction). */
+/**
+ * Submits a generation through the real procedure (hold + outbox row in one transaction) at the
+ * style's current price, as a client that has just shown it.
+ */
 export async function submitGeneration(api: TestApi, viewer: Viewer, styleId: string) {
   const caller = createCaller({
     deps: api.runtime.deps,
@@ -109,7 +112,16 @@ export async function submitGeneration(api: TestApi, viewer: Viewer, styleId: st
     ip: '127.0.0.1',
     viewer,
   });
-  return caller.generations.create({ styleId, promptTags: ['sunset'], aspectRatio: '1:1', seed: 42 });
+  const { generationCostTokens } = await api.runtime.deps.db.style.findUniqueOrThrow({
+    where: { id: styleId },
+  });
+  return caller.generations.create({
+    styleId,
+    promptTags: ['sunset'],
+    aspectRatio: '1:1',
+    expectedCost: generationCostTokens,
+    seed: 42,
+  });
 }
 
 export function progressReport(generationId: string, attempt = 1, step = 5) {
