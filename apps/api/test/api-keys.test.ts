@@ -112,7 +112,7 @@ describe('API keys', () => {
     const write = await rest('/generations', {
       key: reader,
       method: 'POST',
-      body: { styleId: style.id, promptTags: ['sea'], aspectRatio: '1:1' },
+      body: { styleId: style.id, promptTags: ['sea'], aspectRatio: '1:1', expectedCost: 10 },
     });
     expect(write.status).toBe(403);
     expect(write.body.error?.code).toBe('API_KEY_SCOPE_MISSING');
@@ -142,7 +142,7 @@ describe('REST v1', () => {
   it('replays a write with the same Idempotency-Key, and refuses the key on a different body', async () => {
     const { customer, style } = await seedMarket(api, { cost: 10 });
     const key = await keyFor(customer, ['read', 'generate']);
-    const order = { styleId: style.id, promptTags: ['sea'], aspectRatio: '1:1' };
+    const order = { styleId: style.id, promptTags: ['sea'], aspectRatio: '1:1', expectedCost: 10 };
     const headers = { 'idempotency-key': 'order-1' };
     const first = await rest('/generations', { key, method: 'POST', body: order, headers });
     expect(first.status).toBe(200);
@@ -151,6 +151,11 @@ describe('REST v1', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body.id).toBe(first.body.id);
     expect((await rest('/tokens/balance', { key })).body).toMatchObject({ tokenBalance: 90 });
+
+    // REST create takes expectedCost like tRPC: a stale price is refused.
+    const stale = await rest('/generations', { key, method: 'POST', body: { ...order, expectedCost: 3 } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error?.code).toBe('PRICE_CHANGED');
 
     const changed = await rest('/generations', { key, method: 'POST', body: { ...order, seed: 7 }, headers });
     expect(changed.status).toBe(422);

@@ -43,7 +43,7 @@ it('after a generation has run, /metrics on the metrics port exposes every famil
     await fetch(`${api.url}/api/v1/generations`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ styleId: style.id, promptTags: ['sea'], aspectRatio: '1:1' }),
+      body: JSON.stringify({ styleId: style.id, promptTags: ['sea'], aspectRatio: '1:1', expectedCost: 10 }),
     })
   ).json()) as { id: string };
   await expect
