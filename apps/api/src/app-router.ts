@@ -9,6 +9,7 @@ import { tokensRouter } from './tokens/router';
 import { usersRouter } from './identity/users.router';
 import { notificationsRouter } from './notifications/router';
 import { searchRouter } from './search/router';
+import { apiKeysRouter } from './apikeys/router';
 import { stylesRouter } from './styles/router';
 import { moderationRouter } from './moderation/router';
 import { reportsRouter } from './moderation/reports.router';
@@ -30,6 +31,7 @@ export const appRouter = router({
   reports: reportsRouter,
   moderation: moderationRouter,
   provenance: provenanceRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

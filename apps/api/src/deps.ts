@@ -9,6 +9,7 @@ import type { ReadinessProbe } from './platform/health';
 import type { OutboxRelay } from './messaging/outbox-relay';
 import type { PaymentProvider } from './tokens/payments/provider';
 import type { RateLimitStore } from './platform/rate-limits';
+import type { ApiMetrics } from './platform/metrics';
 
 /**
  * Everything a request may need, built once per process and handed down explicitly.
@@ -33,5 +34,7 @@ export interface AppDeps {
   storage: ObjectStorage;
   /** Public keys whose provenance manifests verify as ours. */
   provenanceKeys: KeyObject[];
+  /** Prometheus series; served on METRICS_PORT when it is set. */
+  metrics: ApiMetrics;
   startedAt: Date;
 }

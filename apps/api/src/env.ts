@@ -122,6 +122,9 @@ export const configSchema = z.object({
   /** Seconds anonymous catalogue, feed and search pages are served from memory (0 = always read). */
   PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** How often read notifications older than 30 days and orphaned uploads are purged. */
+  /** Prometheus `/metrics` on a port of its own (unset: not served; never on the public PORT). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   HOUSEKEEPING_INTERVAL_MS: z.coerce
     .number()
     .int()

@@ -3,6 +3,8 @@ import type { AppDeps } from './deps';
 import type { ApiConfig } from './env';
 import { createApp } from './http/app';
 import { listen, type RunningServer } from './http/server';
+import { metricsApp } from './http/metrics';
+import { createApiMetrics } from './platform/metrics';
 import { webhookRouter } from './http/webhooks';
 import type { Logger } from './logger';
 import { sessionViewerResolver, type ViewerResolver } from './http/session-cookie';
@@ -18,6 +20,8 @@ import { trustedProvenanceKeys } from './platform/provenance';
 export interface ApiRuntime {
   deps: AppDeps;
   http: RunningServer;
+  /** The metrics port's server, when METRICS_PORT is set. */
+  metrics: RunningServer | undefined;
   /** Graceful stop: HTTP first (in-flight requests finish), then the pools, then `onClosed`. */
   stop(): Promise<void>;
 }
@@ -60,6 +64,7 @@ export async function startApi({
     payments: paymentProviderFromConfig(config),
     storage,
     provenanceKeys: trustedProvenanceKeys(config),
+    metrics: createApiMetrics({ db, broker: pipeline.broker, outbox: pipeline.relay }),
     startedAt: new Date(),
   };
   const app = createApp(deps, {
@@ -73,6 +78,7 @@ export async function startApi({
           secrets: { training: config.WEBHOOK_SECRET_TRAINING, inference: config.WEBHOOK_SECRET_INFERENCE },
           retry: { delaysMs: config.GENERATION_RETRY_DELAYS_MS },
           onOutboxWrite: () => pipeline.relay.wake(),
+          metrics: deps.metrics,
         }),
       ),
   });
@@ -82,18 +88,29 @@ export async function startApi({
     graceMs: config.SHUTDOWN_GRACE_MS,
     log,
   });
+  const metrics =
+    config.METRICS_PORT === undefined
+      ? undefined
+      : await listen(metricsApp(deps.metrics), {
+          port: config.METRICS_PORT,
+          host: config.METRICS_HOST,
+          graceMs: 0,
+          log,
+        });
   const stopHousekeeping = startIdentityHousekeeping(db, log, config.HOUSEKEEPING_INTERVAL_MS);
   const marketplaceHousekeeping = startMarketplaceHousekeeping(deps, config.HOUSEKEEPING_INTERVAL_MS);
   let stopping: Promise<void> | undefined;
   return {
     deps,
     http,
+    metrics,
     stop() {
       stopping ??= (async () => {
         await deps.events.close();
         stopHousekeeping();
         await marketplaceHousekeeping.stop();
         await http.close();
+        await metrics?.close();
         await pipeline.stop();
         await rateLimits.close();
         await db.$disconnect();

@@ -10,6 +10,7 @@ import { loadConfig } from '../src/env';
 import { createLogger } from '../src/logger';
 import { appRouter } from '../src/app-router';
 import { InProcessEventBus } from '../src/messaging/events';
+import { createApiMetrics } from '../src/platform/metrics';
 import { MemoryRateLimitStore } from '../src/platform/rate-limits';
 import { trustedProvenanceKeys } from '../src/platform/provenance';
 import type { Viewer } from '../src/trpc/context';
@@ -66,6 +67,7 @@ export async function startMarketplace(overrides: Record<string, string> = {}): 
     rateLimits: new MemoryRateLimitStore(),
     storage,
     provenanceKeys: trustedProvenanceKeys(config),
+    metrics: createApiMetrics({ db: database.db }),
     startedAt: new Date(),
   } as unknown as AppDeps;
   return {

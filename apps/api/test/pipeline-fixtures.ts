@@ -9,6 +9,7 @@ import {
 } from '@stylelicense/contracts';
 import { withTransaction } from '@stylelicense/db';
 import { createLogger } from '../src/logger';
+import type { Viewer } from '../src/trpc/context';
 import { appRouter } from '../src/app-router';
 import { creditWelcomeBonus } from '../src/tokens/ledger';
 import { createCallerFactory } from '../src/trpc/init';
@@ -103,11 +104,7 @@ export async function seedMarket(api: TestApi, { cost = 10 }: { cost?: number } 
  * Submits a generation through the real procedure (hold + outbox row in one transaction) at the
  * style's current price, as a client that has just shown it.
  */
-export async function submitGeneration(
-  api: TestApi,
-  viewer: { userId: string; role: 'user' | 'artist' | 'admin'; sessionId: string },
-  styleId: string,
-) {
+export async function submitGeneration(api: TestApi, viewer: Viewer, styleId: string) {
   const caller = createCaller({
     deps: api.runtime.deps,
     log: createLogger('silent'),

@@ -13,9 +13,10 @@ export type { ReporterOptions };
 export interface GenerationReporter {
   /**
    * Fire-and-forget, delivered in order. While one is on the wire only the newest waiting report
-   * is kept (an older one is stale by then); a lost report only delays the progress bar.
+   * is kept (an older one is stale by then); a lost report only delays the progress bar. When
+   * the API answers `stop` (the owner cancelled the generation), `onStop` runs.
    */
-  progress(report: Omit<GenerationProgressWebhook, 'v'>): void;
+  progress(report: Omit<GenerationProgressWebhook, 'v'>, onStop?: () => void): void;
   /** Resolves once every progress report sent so far has been delivered or given up. */
   progressSettled(): Promise<void>;
   /** Delivered, or kept in the spool and replayed until the API takes it. */
@@ -31,23 +32,24 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
   // Progress gets two quick tries with a short timeout: the job must not wait on the progress bar.
   const channel = createReportChannel({ ...options, source: 'inference', progressTimeoutMs: 3_000 });
   let progressChain: Promise<void> = Promise.resolve();
-  let waiting: { payload: object; generationId: string } | undefined;
+  let waiting: { payload: object; generationId: string; onStop?: () => void } | undefined;
   let sending = false;
 
   return {
-    progress(report) {
-      waiting = { payload: { v: MESSAGE_VERSION, ...report }, generationId: report.generationId };
+    progress(report, onStop) {
+      waiting = { payload: { v: MESSAGE_VERSION, ...report }, generationId: report.generationId, onStop };
       if (sending) return;
       sending = true;
       progressChain = (async () => {
         while (waiting) {
           const next = waiting;
           waiting = undefined;
-          await channel.progressSender
+          const delivery = await channel.progressSender
             .send(WEBHOOK_ROUTES.generationProgress.path, next.payload)
             .catch((error: unknown) =>
               log.warn({ err: error, generationId: next.generationId }, 'progress report lost'),
             );
+          if (isStop(delivery?.body)) next.onStop?.();
         }
         sending = false;
       })();
@@ -63,4 +65,8 @@ export function createGenerationReporter(options: ReporterOptions): GenerationRe
       await channel.close();
     },
   };
+}
+
+function isStop(answer: unknown): boolean {
+  return typeof answer === 'object' && answer !== null && (answer as { stop?: unknown }).stop === true;
 }

@@ -1,4 +1,5 @@
 import type { BrokerHealth } from '@stylelicense/queue';
+import type { Registry } from 'prom-client';
 import { JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { DiffusionWorker, describeProvider, type DiffusionLogger } from '@stylelicense/diffusion';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
@@ -6,6 +7,7 @@ import { flushAndCloseReporter, takeJobs } from '@stylelicense/worker-runtime';
 import type { InferenceWorkerConfig, WorkerLog } from './config';
 import { developmentProvenanceKey, provenanceSigner } from '@stylelicense/imaging';
 import { resolveModelDir } from './model';
+import { createInferenceMetrics } from './metrics';
 import { createGenerationReporter } from './reporter';
 import { LoraCache, SignatureCache } from './style-inputs';
 import { createGenerationHandler, HandedBack } from './worker';
@@ -25,7 +27,13 @@ export interface InferenceWorkerHealth {
   busy: boolean;
   provider: string;
   modelDir: string;
-  jobs: { completed: number; failed: number; alreadyCompleted: number; handedBack: number };
+  jobs: {
+    completed: number;
+    failed: number;
+    alreadyCompleted: number;
+    handedBack: number;
+    cancelled: number;
+  };
   broker: BrokerHealth;
   storage: StorageHealth;
 }
@@ -33,6 +41,8 @@ export interface InferenceWorkerHealth {
 export interface InferenceWorker {
   readonly modelDir: string;
   health(): Promise<InferenceWorkerHealth>;
+  /** Its Prometheus series (the health server serves them at /metrics). */
+  readonly metrics: Registry;
   /**
    * Graceful stop: no new jobs; the jobs in hand may finish within `shutdownGraceMs`, else they are
    * handed back to the queue and cancelled; spooled reports get one more delivery try. Does not
@@ -85,25 +95,32 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     log,
   });
 
-  const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0 };
+  const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0, cancelled: 0 };
+  const metrics = createInferenceMetrics();
   let stopping = false;
 
   const intake = await takeJobs(
     broker,
     JOB_QUEUES.generation,
     async (delivery, signal) => {
+      const finished = metrics.jobStarted();
       try {
         const outcome = await handle(delivery.body, signal);
+        finished(outcome.status === 'failed' ? { status: 'failed', code: outcome.code } : outcome);
+        if (outcome.status === 'completed') metrics.completed(outcome);
         if (outcome.status === 'completed') jobs.completed += 1;
         else if (outcome.status === 'failed') jobs.failed += 1;
+        else if (outcome.status === 'cancelled') jobs.cancelled += 1;
         else jobs.alreadyCompleted += 1;
       } catch (error) {
         // The broker has the job back already; throwing would make it schedule a second copy.
         if (error instanceof HandedBack) {
+          finished({ status: 'handed-back' });
           jobs.handedBack += 1;
           log.warn({ messageId: delivery.messageId }, error.message);
           return;
         }
+        finished({ status: 'rejected' });
         throw error;
       }
     },
@@ -116,6 +133,7 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
 
   return {
     modelDir,
+    metrics: metrics.registry,
     async health() {
       const [brokerHealth, storageHealth] = await Promise.all([broker.checkHealth(), storage.checkHealth()]);
       return {

@@ -36,9 +36,11 @@ export interface GenerationHandlerDeps {
 }
 
 export type GenerationOutcome =
-  | { status: 'completed'; resultKey: string; timings: JobTimings }
+  | { status: 'completed'; resultKey: string; timings: JobTimings; steps: number; loraDownloaded: boolean }
   | { status: 'already-completed'; resultKey: string }
-  | { status: 'failed'; code: string; retryable: boolean };
+  | { status: 'failed'; code: string; retryable: boolean }
+  /** Its owner cancelled the generation while it ran: stopped, nothing reported or stored. */
+  | { status: 'cancelled' };
 
 export interface JobTimings {
   inputsMs: number;
@@ -72,15 +74,24 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       () => timeout.abort(new JobFailure('TIMEOUT', `generation ran past ${config.jobTimeoutMs} ms`)),
       config.jobTimeoutMs,
     );
-    const signal = shutdown ? AbortSignal.any([shutdown, timeout.signal]) : timeout.signal;
+    const cancelled = new AbortController();
+    const signal = AbortSignal.any([cancelled.signal, timeout.signal, ...(shutdown ? [shutdown] : [])]);
     try {
       // A redelivered job whose signed result is already stored: report it again, compute nothing.
       const existing = await untilAborted(storage.head(resultKey), signal);
       if (existing) return await reportExisting(job, resultKey, existing);
-      return await generate(job, resultKey, signal);
+      return await generate(job, resultKey, signal, () => cancelled.abort());
     } catch (error) {
       if (shutdown?.aborted)
         throw new HandedBack(`worker shutting down; generation ${job.generationId} handed back`);
+      if (cancelled.signal.aborted) {
+        // The API already refunded it and ignores any further report about it.
+        log.info(
+          { generationId: job.generationId, attempt: job.attempt },
+          'generation cancelled by its owner',
+        );
+        return { status: 'cancelled' };
+      }
       const reason: unknown = signal.aborted ? signal.reason : error;
       const classified = classifyFailure(reason);
       log.warn(
@@ -113,12 +124,13 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
     job: GenerationJob,
     resultKey: string,
     signal: AbortSignal,
+    cancel: () => void,
   ): Promise<GenerationOutcome> {
     const started = performance.now();
     const steps = config.steps ?? job.steps;
     const guidance = config.guidance ?? job.guidance;
     const progress = (p: Parameters<GenerationReporter['progress']>[0]['progress']) =>
-      reporter.progress({ generationId: job.generationId, attempt: job.attempt, progress: p });
+      reporter.progress({ generationId: job.generationId, attempt: job.attempt, progress: p }, cancel);
     const milestones = new ProgressMilestones(progress);
     milestones.started(steps);
 
@@ -200,7 +212,7 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       },
       'generation completed',
     );
-    return { status: 'completed', resultKey, timings };
+    return { status: 'completed', resultKey, timings, steps, loraDownloaded: lora.downloaded };
   }
 
   async function reportExisting(

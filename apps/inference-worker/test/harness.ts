@@ -155,7 +155,8 @@ export async function startWebhookReceiver() {
       { name: name as WebhookRoute, route },
     ]),
   );
-  const state = { status: 200 };
+  // `stop`: generations the "API" answers with stop (their owner cancelled them).
+  const state = { status: 200, stop: new Set<string>() };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -184,7 +185,10 @@ export async function startWebhookReceiver() {
       }
       const hook = { route: entry.name, webhookId, payload, at: Date.now() };
       received.push(hook);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"applied"}');
+      const stop = entry.name === 'generationProgress' && state.stop.has(String(payload.generationId));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(stop ? '{"status":"ignored","stop":true}' : '{"status":"applied"}');
       for (const listener of listeners) listener(hook);
     });
   });

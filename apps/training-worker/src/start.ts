@@ -4,7 +4,12 @@ import { JobFailure } from '@stylelicense/contracts';
 import { ensureTinyModel } from '@stylelicense/diffusion';
 import { ATTEMPT_HEADER, JOB_QUEUES, type Broker, type BrokerHealth } from '@stylelicense/queue';
 import type { ObjectStorage, StorageHealth } from '@stylelicense/storage';
-import { flushAndCloseReporter, takeJobsOneAtATime } from '@stylelicense/worker-runtime';
+import {
+  createWorkerJobMetrics,
+  flushAndCloseReporter,
+  takeJobsOneAtATime,
+} from '@stylelicense/worker-runtime';
+import type { Registry } from 'prom-client';
 import type { TrainingWorkerConfig, WorkerLog } from './config';
 import { createKohyaEngine } from './engine/kohya';
 import { createNoTrainerEngine } from './engine/none';
@@ -36,6 +41,8 @@ export interface TrainingWorkerHealth {
 export interface TrainingWorker {
   readonly engine: string;
   health(): Promise<TrainingWorkerHealth>;
+  /** Its Prometheus series (the health server serves them at /metrics). */
+  readonly metrics: Registry;
   /**
    * Graceful stop: no new jobs; the job in hand may finish within `shutdownGraceMs`, else its
    * trainer is stopped (process group killed) and the job handed back to the queue with the same
@@ -113,18 +120,22 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
   });
 
   const jobs = { completed: 0, failed: 0, skipped: 0, rerouted: 0, handedBack: 0 };
+  const metrics = createWorkerJobMetrics('training');
   let current: TrainingWorkerHealth['job'] = null;
   let stopping = false;
 
   const intake = await takeJobsOneAtATime(broker, JOB_QUEUES.training, async (delivery, signal) => {
     current = { messageId: delivery.messageId, since: new Date().toISOString() };
+    const finished = metrics.jobStarted();
     try {
       const outcome = await handle(delivery, signal);
+      finished(outcome);
       if (outcome.status === 'completed') jobs.completed += 1;
       else if (outcome.status === 'failed') jobs.failed += 1;
       else if (outcome.status === 'skipped') jobs.skipped += 1;
       else jobs.handedBack += 1;
     } catch (error) {
+      finished({ status: 'rerouted' });
       jobs.rerouted += 1;
       throw error;
     } finally {
@@ -138,6 +149,7 @@ export async function startTrainingWorker(options: StartTrainingWorkerOptions): 
 
   return {
     engine: engine.name,
+    metrics: metrics.registry,
     async health() {
       const [brokerHealth, storageHealth] = await Promise.all([broker.checkHealth(), storage.checkHealth()]);
       return {

@@ -8,13 +8,20 @@ export const TRAINING_STATUSES = ['pending', 'training', 'completed', 'failed'] 
 export const trainingStatusSchema = z.enum(TRAINING_STATUSES);
 export type TrainingStatus = z.infer<typeof trainingStatusSchema>;
 
-export const GENERATION_STATUSES = ['queued', 'processing', 'retrying', 'completed', 'failed'] as const;
+export const GENERATION_STATUSES = [
+  'queued',
+  'processing',
+  'retrying',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export const generationStatusSchema = z.enum(GENERATION_STATUSES);
 export type GenerationStatus = z.infer<typeof generationStatusSchema>;
 
 /** Finished states never move again; late callbacks are ignored. */
 export const FINAL_TRAINING_STATUSES: readonly TrainingStatus[] = ['completed', 'failed'];
-export const FINAL_GENERATION_STATUSES: readonly GenerationStatus[] = ['completed', 'failed'];
+export const FINAL_GENERATION_STATUSES: readonly GenerationStatus[] = ['completed', 'failed', 'cancelled'];
 
 // The product's three aspect ratios ("2:2" is the original's name for 1024×1024).
 export const ASPECT_RATIOS = {

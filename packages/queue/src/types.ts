@@ -54,6 +54,11 @@ export interface BrokerHealth {
   error?: string;
 }
 
+export interface QueueStats {
+  messages: number;
+  consumers: number;
+}
+
 export interface Broker {
   readonly driver: 'rabbitmq' | 'in-process';
   /** Resolves once the broker has taken responsibility for the job (publisher confirm). */
@@ -64,6 +69,8 @@ export interface Broker {
   /** AMQP topic patterns: `*` is one word, `#` zero or more. */
   subscribeEvents(pattern: string, handler: EventHandler): Promise<EventSubscription>;
   checkHealth(): Promise<BrokerHealth>;
+  /** Jobs waiting in a queue and consumers attached to it (for metrics). */
+  queueStats(queue: string): Promise<QueueStats>;
   /** Cancels consumers, waits for jobs in hand up to graceMs (default 30 s), then disconnects. */
   close(options?: { graceMs?: number }): Promise<void>;
 }

@@ -15,6 +15,7 @@ export {
 export { takeJobs, takeJobsOneAtATime, untilAborted, type JobIntake } from './jobs';
 export { startHealthServer, type HealthSource } from './health';
 export { createWorkerLogger, type WorkerLog } from './log';
+export { createWorkerJobMetrics, type WorkerJobMetrics } from './metrics';
 export { connectBroker, stopOnSignals, type RunningWorker } from './process';
 export {
   createReportChannel,

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHealthServer } from '../src/index';
+import { createWorkerJobMetrics, startHealthServer } from '../src/index';
 
 let server: (Server & { url: string }) | undefined;
 afterEach(() => {
@@ -52,5 +52,28 @@ describe('health server', () => {
     await expect(startHealthServer({ health: async () => ({ ok: true }) }, port, '0.0.0.0')).rejects.toThrow(
       /EADDRINUSE/,
     );
+  });
+
+  it("serves the worker's job metrics at /metrics (training's too), and /metrics is 404 without them", async () => {
+    const metrics = createWorkerJobMetrics('training');
+    metrics.jobStarted()({ status: 'completed' });
+    metrics.jobStarted()({ status: 'failed', code: 'LORA_INVALID' });
+    server = await startHealthServer(
+      { health: async () => ({ ok: true }), metrics: metrics.registry },
+      0,
+      '127.0.0.1',
+    );
+    const response = await fetch(`${server.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toContain('worker_jobs_started_total{job="training"} 2');
+    expect(text).toContain('worker_jobs_finished_total{job="training",outcome="failed"} 1');
+    expect(text).toContain('worker_jobs_failed_total{job="training",code="LORA_INVALID"} 1');
+    expect(text).toMatch(/worker_job_duration_seconds_count\{job="training",outcome="completed"\} 1/);
+    server.close();
+
+    server = await startHealthServer({ health: async () => ({ ok: true }) }, 0, '127.0.0.1');
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
   });
 });

@@ -7,5 +7,9 @@ export interface Outcome {
   reason?: string;
   /** Set when the report scheduled another attempt (through the outbox). */
   retry?: { attempt: number; delayMs: number };
+  /** A finished job: how long since it was submitted. */
+  durationSeconds?: number;
+  /** The job is no longer wanted (its generation was cancelled): the worker should stop it. */
+  stop?: true;
   events: DomainEvent[];
 }

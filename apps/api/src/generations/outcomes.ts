@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  FINAL_GENERATION_STATUSES,
   generationJobSchema,
   isRetryableFailure,
   type DomainEvent,
@@ -31,13 +32,12 @@ interface LockedGeneration {
   style_id: string;
   status: GenerationStatus;
   attempt: number;
+  created_at: Date;
 }
-
-const FINISHED: readonly GenerationStatus[] = ['completed', 'failed'];
 
 async function lockGeneration(tx: TransactionClient, generationId: string): Promise<LockedGeneration | null> {
   const rows = await tx.$queryRaw<LockedGeneration[]>`
-    SELECT id::text, user_id::text, style_id::text, status::text AS status, attempt
+    SELECT id::text, user_id::text, style_id::text, status::text AS status, attempt, created_at
       FROM generations WHERE id = ${generationId}::uuid FOR UPDATE`;
   return rows[0] ?? null;
 }
@@ -68,7 +68,7 @@ export async function applyGenerationProgress(
   report: GenerationProgressWebhook,
 ): Promise<Outcome> {
   // The hottest webhook (several per generation): one prepared statement through the pool.
-  const rows = await queryRows<{ fresh: boolean; owner_id: string | null }>(
+  const rows = await queryRows<{ fresh: boolean; owner_id: string | null; cancelled: boolean | null }>(
     db,
     'generation_progress',
     Prisma.sql`
@@ -83,9 +83,13 @@ export async function applyGenerationProgress(
          AND attempt <= ${report.attempt} AND EXISTS (SELECT 1 FROM receipt)
       RETURNING user_id
     )
-    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id`,
+    SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT user_id::text FROM updated) AS owner_id,
+           (SELECT status = 'cancelled' FROM generations WHERE id = ${report.generationId}::uuid) AS cancelled`,
   );
   const row = rows[0]!;
+  // The owner cancelled it: the answer tells the worker to stop at its next step.
+  if (row.cancelled)
+    return { result: 'ignored', reason: 'the generation was cancelled', stop: true, events: [] };
   if (!row.fresh) return { result: 'duplicate', events: [] };
   if (!row.owner_id)
     return {
@@ -99,6 +103,7 @@ export async function applyGenerationProgress(
     style_id: '',
     status: 'processing' as const,
     attempt: report.attempt,
+    created_at: new Date(),
   };
   return { result: 'applied', events: [updateEvent(generation, 'processing', report.progress)] };
 }
@@ -110,7 +115,7 @@ export async function applyGenerationComplete(
 ): Promise<Outcome> {
   const generation = await lockGeneration(tx, report.generationId);
   if (!generation) return { result: 'ignored', reason: 'unknown generation', events: [] };
-  if (FINISHED.includes(generation.status))
+  if (FINAL_GENERATION_STATUSES.includes(generation.status))
     return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
   const { steps } = report.metadata;
   const progress: GenerationProgress = { step: steps, totalSteps: steps, percent: 100, etaSeconds: 0 };
@@ -138,6 +143,7 @@ export async function applyGenerationComplete(
   });
   return {
     result: 'applied',
+    durationSeconds: (Date.now() - generation.created_at.getTime()) / 1000,
     events: [updateEvent(generation, 'completed', progress), notification].filter(isEvent),
   };
 }
@@ -154,7 +160,7 @@ export async function applyGenerationFailed(
 ): Promise<Outcome> {
   const generation = await lockGeneration(tx, report.generationId);
   if (!generation) return { result: 'ignored', reason: 'unknown generation', events: [] };
-  if (FINISHED.includes(generation.status))
+  if (FINAL_GENERATION_STATUSES.includes(generation.status))
     return { result: 'ignored', reason: `the generation is already ${generation.status}`, events: [] };
   const { failure } = report;
   if (failure.attempt < generation.attempt) {

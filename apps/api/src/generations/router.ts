@@ -2,6 +2,7 @@ import { aspectRatioSchema, DomainError, generationStatusSchema } from '@styleli
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { authorizedStream, topicOf } from '../messaging/events';
+import { cancelGeneration } from './cancel';
 import { listFeed } from './feed';
 import { createGeneration } from './create';
 import { getGeneration, listMyGenerations, updateGeneration } from './generations';
@@ -64,6 +65,10 @@ export const generationsRouter = router({
       }),
     )
     .mutation(({ ctx, input }) => updateGeneration(ctx.deps, ctx.viewer, input)),
+  /** Stops my queued or running generation and refunds its tokens. */
+  cancel: authedProcedure
+    .input(generationIdInput)
+    .mutation(({ ctx, input }) => cancelGeneration(ctx.deps, ctx.viewer, input)),
   /** Status and progress of one of my generations as it runs (SSE); resumable with the last event id. */
   onProgress: authedProcedure
     .input(generationIdInput.extend({ lastEventId: z.string().max(64).nullish() }))

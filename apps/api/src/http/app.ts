@@ -18,6 +18,8 @@ import { setRateLimitHeaders } from './rate-limit';
 import { sessionCookieName, type ViewerResolver } from './session-cookie';
 import { createContextFactory } from './trpc-context';
 import { webAppRoutes } from './web-app';
+import { restV1Routes } from './rest-v1';
+import { httpMetrics } from './metrics';
 import { toApiError } from '../trpc/errors';
 
 export interface AppOptions {
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(httpMetrics(deps.metrics));
   // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS, ahead of
   // the request logger (a served page logs its own one line).
   app.use(
@@ -108,11 +111,15 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
 
   mount?.(app);
 
+  const createContext = createContextFactory(deps, resolveViewer);
+  const rest = restV1Routes(deps, createContext);
+  app.use('/api/v1', rest.api);
+  app.use('/api/docs', rest.docs);
   app.use(
     '/trpc',
     createExpressMiddleware({
       router: appRouter,
-      createContext: createContextFactory(deps, resolveViewer),
+      createContext,
       maxBatchSize: 20,
     }),
   );

@@ -7,7 +7,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * always sends Origin on a non-GET fetch or form post, so: an Origin must be one we trust; without
  * one, Sec-Fetch-Site must say same-origin (or none: typed by the user); a request with neither is
  * not from a browser and is refused only when it carries cookies (nothing to forge without them).
- * Paths under `exemptPrefixes` authenticate otherwise (signed webhooks, presigned storage URLs).
+ * Paths under `exemptPrefixes` authenticate otherwise (signed webhooks, presigned storage URLs), and
+ * so do requests with an API key.
  */
 export function csrfProtection({
   trustedOrigins,
@@ -18,7 +19,12 @@ export function csrfProtection({
 }): RequestHandler {
   const trusted = new Set(trustedOrigins.map((origin) => new URL(origin).origin));
   return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method) || exemptPrefixes.some((prefix) => req.path.startsWith(prefix)))
+    // A bearer key is never attached by a browser on its own, so a request carrying one cannot be forged.
+    if (
+      SAFE_METHODS.has(req.method) ||
+      req.headers.authorization?.startsWith('Bearer ') ||
+      exemptPrefixes.some((prefix) => req.path.startsWith(prefix))
+    )
       return next();
     const origin = req.headers.origin;
     const fetchSite = req.headers['sec-fetch-site'];

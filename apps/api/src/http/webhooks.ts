@@ -7,6 +7,7 @@ import {
 } from '@stylelicense/contracts';
 import { withTransaction, type Database, type TransactionClient } from '@stylelicense/db';
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import type { ApiMetrics } from '../platform/metrics';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
 import { publishAll, type EventBus } from '../messaging/events';
@@ -33,6 +34,7 @@ export interface WebhookAdapterOptions {
   retry: GenerationRetryPolicy;
   /** Called after a commit that wrote outbox rows (a scheduled retry), to wake the relay. */
   onOutboxWrite?: () => void;
+  metrics: Pick<ApiMetrics, 'jobReports' | 'generationDuration'>;
 }
 
 type Report<Route extends WebhookRoute> = z.output<(typeof WEBHOOK_ROUTES)[Route]['schema']>;
@@ -105,10 +107,14 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
         'webhook handled',
       );
       if (outcome.retry) options.onOutboxWrite?.();
+      options.metrics.jobReports.inc({ route: name, result: outcome.result, code: failureCodeOf(report) });
+      if (name === 'generationComplete' && outcome.durationSeconds !== undefined)
+        options.metrics.generationDuration.observe(outcome.durationSeconds);
       res.status(200).json({
         status: outcome.result,
         ...(outcome.reason ? { reason: outcome.reason } : {}),
         ...(outcome.retry ? { retry: outcome.retry } : {}),
+        ...(outcome.stop ? { stop: true } : {}),
       });
       // After the answer: the change is committed, and live events are best-effort (clients can
       // refetch), so neither the worker's wait nor a retry of its report depends on the bus.
@@ -152,4 +158,10 @@ export function webhookRouter(options: WebhookAdapterOptions): Router {
       return handler.apply(tx, report);
     });
   }
+}
+
+/** A failure report's code (a metric label); empty for other reports. */
+function failureCodeOf(report: unknown): string {
+  const failure = (report as { failure?: { code?: unknown } }).failure;
+  return typeof failure?.code === 'string' ? failure.code : '';
 }

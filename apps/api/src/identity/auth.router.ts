@@ -52,7 +52,7 @@ export const authRouter = router({
 
   /** Ends this session. */
   signOut: authedProcedure.mutation(async ({ ctx }) => {
-    await invalidateSession(ctx.deps.db, ctx.viewer.sessionId);
+    if (ctx.viewer.sessionId) await invalidateSession(ctx.deps.db, ctx.viewer.sessionId);
     ctx.sessionCookie?.clear();
     return { signedOut: 1 };
   }),

@@ -1,4 +1,6 @@
 import type { Role } from '@stylelicense/db';
+import type { DomainError } from '@stylelicense/contracts';
+import type { ApiKeyGrant } from '../apikeys/apikeys';
 import type { AppDeps } from '../deps';
 import type { Logger } from '../logger';
 
@@ -6,7 +8,10 @@ import type { Logger } from '../logger';
 export interface Viewer {
   userId: string;
   role: Role;
-  sessionId: string;
+  /** Set when a browser session signed the call in. */
+  sessionId?: string;
+  /** Set when an API key (`Authorization: Bearer`) signed the call in. */
+  apiKey?: ApiKeyGrant;
 }
 
 /** The session cookie of the HTTP exchange a call came in on. */
@@ -29,6 +34,8 @@ export interface Context {
   sessionCookie?: SessionCookie;
   /** The caller's cookie named a session that has expired, so guards answer SESSION_EXPIRED. */
   sessionExpired?: boolean;
+  /** The call presented an API key that was refused (invalid, revoked, expired): every procedure answers with it. */
+  apiKeyRefused?: DomainError;
   /** This call rebuilds a cached public page, so cached reads underneath read afresh. */
   pageRefill?: boolean;
   /** Sets headers on the HTTP answer (rate-limit headers). */

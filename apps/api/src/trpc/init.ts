@@ -35,8 +35,30 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Anyone, signed in or not; every call counts against the signed-in (per user) or anonymous (per IP) limit. */
-export const publicProcedure = t.procedure.use(async ({ ctx, next }) => {
+/** Every call's duration, and its error code when it fails (REST v1 calls included: they call procedures). */
+const timedProcedure = t.procedure.use(async ({ ctx, path, type, next }) => {
+  const end = ctx.deps.metrics.procedureDuration.startTimer({ procedure: path, type });
+  const result = await next();
+  end();
+  if (!result.ok)
+    ctx.deps.metrics.procedureErrors.inc({ procedure: path, code: toApiError(result.error).code });
+  return result;
+});
+
+/**
+ * Anyone, signed in or not; every call counts against the API key's, the signed-in user's or the
+ * anonymous (per IP) limit. A refused API key refuses every call, and a key's scopes decide what
+ * it may call: `read` for queries and subscriptions, `generate` for mutations.
+ */
+export const publicProcedure = timedProcedure.use(async ({ ctx, type, next }) => {
+  if (ctx.apiKeyRefused) throw new TRPCError({ code: 'UNAUTHORIZED', cause: ctx.apiKeyRefused });
+  const scope = type === 'mutation' ? 'generate' : 'read';
+  if (ctx.viewer?.apiKey && !ctx.viewer.apiKey.scopes.includes(scope)) {
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      cause: new DomainError('API_KEY_SCOPE_MISSING', `This API key lacks the "${scope}" scope.`, { scope }),
+    });
+  }
   await enforceRateLimit(ctx, ctx.viewer ? 'user' : 'anonymous');
   return next();
 });
@@ -62,6 +84,17 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
     throw new TRPCError({ code: 'UNAUTHORIZED', cause });
   }
   return next({ ctx: { ...ctx, viewer: ctx.viewer } });
+});
+
+/** A signed-in user in a browser session: what an API key may never do (manage keys). */
+export const sessionProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (!ctx.viewer.sessionId) {
+    throw new TRPCError({
+      code: 'FORBIDDEN',
+      cause: new DomainError('FORBIDDEN', 'Sign in with a browser session to do this; API keys cannot.'),
+    });
+  }
+  return next();
 });
 
 /** A signed-in artist (admins act as artists too). */

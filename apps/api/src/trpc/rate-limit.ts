@@ -3,8 +3,8 @@ import { consume, rateLimitError, rateLimitHeaders, type RateLimitKind } from '.
 import type { Context } from './context';
 
 /**
- * Counts this call against the SPEC limit of `kind`, keyed by the signed-in user or else the
- * caller's IP, setting the X-RateLimit-* headers on the HTTP response; throws RATE_LIMIT_EXCEEDED.
+ * Counts this call against the SPEC limit of `kind`, keyed by the API key, the signed-in user or
+ * else the caller's IP, setting the X-RateLimit-* headers on the HTTP response; throws RATE_LIMIT_EXCEEDED.
  */
 export async function enforceRateLimit(ctx: Context, kind: RateLimitKind): Promise<void> {
   const { config, rateLimits } = ctx.deps;
@@ -14,8 +14,13 @@ export async function enforceRateLimit(ctx: Context, kind: RateLimitKind): Promi
     user: config.RATE_LIMIT_USER,
     anonymous: config.RATE_LIMIT_ANONYMOUS,
   }[kind];
+  // A program's calls count per API key, so one runaway key does not use up its owner's other keys.
   const key =
-    kind === 'signIn' || kind === 'anonymous' || !ctx.viewer ? `ip:${ctx.ip}` : `user:${ctx.viewer.userId}`;
+    kind === 'signIn' || kind === 'anonymous' || !ctx.viewer
+      ? `ip:${ctx.ip}`
+      : ctx.viewer.apiKey
+        ? `key:${ctx.viewer.apiKey.id}`
+        : `user:${ctx.viewer.userId}`;
   const decision = await consume(rateLimits, kind, key, rule, (error) =>
     ctx.log.warn({ err: error }, 'rate-limit store unavailable'),
   );

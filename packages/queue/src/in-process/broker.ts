@@ -107,6 +107,7 @@ export function createInProcessBroker(options: InProcessBrokerOptions = {}): Bro
     publishEvent: (routingKey, event) => publishEvent(state, routingKey, event),
     subscribeEvents: (pattern, handler) => subscribeEvents(state, pattern, handler),
     checkHealth: () => checkHealth(state),
+    queueStats: (queue) => Promise.resolve(hub.stats(queue)),
     close: (closeOptions) => close(state, closeOptions),
   };
 }

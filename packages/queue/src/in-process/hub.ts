@@ -64,6 +64,14 @@ export class InProcessHub {
     this.dispatch(name);
   }
 
+  stats(name: string): { messages: number; consumers: number } {
+    const queue = this.queue(name);
+    return {
+      messages: queue.ready.length,
+      consumers: queue.consumers.filter((consumer) => !consumer.cancelled).length,
+    };
+  }
+
   addConsumer(name: string, consumer: LocalConsumer): void {
     this.queue(name).consumers.push(consumer);
     this.dispatch(name);

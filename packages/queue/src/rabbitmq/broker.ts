@@ -12,6 +12,7 @@ import {
 import type {
   Broker,
   BrokerHealth,
+  QueueStats,
   ConsumeOptions,
   EventHandler,
   EventSubscription,
@@ -108,6 +109,7 @@ export async function createRabbitBroker(options: RabbitBrokerOptions): Promise<
     publishEvent: (routingKey, event) => publishEvent(state, routingKey, event),
     subscribeEvents: (pattern, handler) => subscribeEvents(state, pattern, handler),
     checkHealth: () => checkHealth(state),
+    queueStats: (queue) => queueStats(state, queue),
     deleteTopology: () => removeTopology(state),
     close: (closeOptions) => close(state, closeOptions),
   };
@@ -279,6 +281,18 @@ async function subscribeEvents(
 ): Promise<EventSubscription> {
   assertOpen(state);
   return state.events.subscribe(state.model, pattern, handler);
+}
+
+/** On a channel of its own: a failed check closes its channel, which must not be the publisher's. */
+async function queueStats(state: RabbitState, queue: string): Promise<QueueStats> {
+  if (state.closing || !state.model) throw new DomainError('QUEUE_UNAVAILABLE', 'not connected to RabbitMQ');
+  const channel = await state.model.createChannel();
+  try {
+    const { messageCount, consumerCount } = await channel.checkQueue(state.topology.prefix + queue);
+    return { messages: messageCount, consumers: consumerCount };
+  } finally {
+    await channel.close().catch(() => {});
+  }
 }
 
 async function checkHealth(state: RabbitState): Promise<BrokerHealth> {

@@ -1,0 +1,85 @@
+// A generation its owner cancels while the worker runs it: the API answers the worker's progress
+// report with `stop`, and the worker stops at the pipeline's next step.
+import { join } from 'node:path';
+import { createInProcessBroker, JOB_QUEUES, type Broker } from '@stylelicense/queue';
+import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
+import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startHealthServer } from '../src/health';
+import { startInferenceWorker, type InferenceWorker } from '../src/start';
+import {
+  buildTinyModel,
+  filesystemStorage,
+  generationJob,
+  isRoute,
+  seedStyle,
+  silentLog,
+  startWebhookReceiver,
+  workerConfig,
+  type StyleFixture,
+  type WebhookReceiver,
+} from './harness';
+
+let dir: TempDir;
+let storage: ObjectStorage;
+let receiver: WebhookReceiver;
+let style: StyleFixture;
+let broker: Broker;
+let worker: InferenceWorker;
+
+beforeAll(async () => {
+  dir = await makeTempDir('inference-cancel');
+  const modelDir = buildTinyModel(dir.path);
+  storage = filesystemStorage(join(dir.path, 'storage'));
+  await storage.ensureBucket();
+  style = await seedStyle(storage, modelDir);
+  receiver = await startWebhookReceiver();
+  broker = createInProcessBroker({ prefix: 'cancel-' });
+  worker = await startInferenceWorker({
+    broker,
+    storage,
+    config: workerConfig(dir.path, receiver, modelDir),
+    log: silentLog,
+  });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await broker?.close({ graceMs: 100 });
+  await receiver?.close();
+  await dir?.remove();
+});
+
+it('stops a job whose progress report is answered "stop": nothing stored, no completion or failure reported, then takes the next job; /metrics counts both', async () => {
+  const job = generationJob(style, { steps: 40 });
+  receiver.state.stop.add(job.generationId);
+  await broker.publish(JOB_QUEUES.generation, job);
+  await receiver.waitFor(isRoute('generationProgress', job.generationId));
+  await expect.poll(async () => (await worker.health()).jobs.cancelled, { timeout: 60_000 }).toBe(1);
+  const routes = receiver.forGeneration(job.generationId).map((hook) => hook.route);
+  expect(routes).not.toContain('generationComplete');
+  expect(routes).not.toContain('generationFailed');
+  expect(await storage.head(storageKeys.result(job.generationId, 'png'))).toBeNull();
+
+  // The worker is free again: an uncancelled job completes.
+  const next = generationJob(style);
+  await broker.publish(JOB_QUEUES.generation, next);
+  await receiver.waitFor(isRoute('generationComplete', next.generationId));
+  expect((await worker.health()).jobs).toMatchObject({ cancelled: 1, completed: 1, failed: 0 });
+
+  // The health server's /metrics tells the same story in Prometheus' format.
+  const health = await startHealthServer(worker, 0, '127.0.0.1');
+  try {
+    const metrics = await (await fetch(`${health.url}/metrics`)).text();
+    expect(metrics).toContain('worker_jobs_started_total{job="generation"} 2');
+    expect(metrics).toContain('worker_jobs_finished_total{job="generation",outcome="cancelled"} 1');
+    expect(metrics).toContain('worker_jobs_finished_total{job="generation",outcome="completed"} 1');
+    expect(metrics).toMatch(/worker_job_duration_seconds_count\{job="generation",outcome="completed"\} 1/);
+    expect(metrics).toMatch(/inference_step_duration_seconds_count 1/);
+    expect(metrics).toContain('inference_images_total 1');
+    expect(metrics).toMatch(/inference_images_per_second \d/);
+    expect(metrics).toMatch(/inference_lora_cache_requests_total\{result="(hit|miss)"\} 1/);
+  } finally {
+    health.close();
+  }
+});
