@@ -14,7 +14,7 @@ import {
   unetConfig,
   vaeConfig,
 } from './configs';
-import type { NetOptions, WeightDtype } from './net';
+import { FUSED_OPS, type FusedOp, type NetOptions, type WeightDtype } from './net';
 import { PRESETS, type SyntheticPreset } from './presets';
 import { buildTextEncoder } from './text-encoder';
 import { buildTokenizerFiles } from './tokenizer-files';
@@ -26,8 +26,11 @@ export interface SyntheticModelOptions {
   /** Folder to create (must not exist unless `overwrite`). */
   dir: string;
   dtype?: WeightDtype;
-  /** Emit ONNX Runtime CUDA contrib ops in the UNet and VAE decoder (needs the CUDA execution provider). */
-  fused?: boolean;
+  /**
+   * Emit ONNX Runtime contrib ops in the UNet and VAE decoder: `true` for every group (the form the
+   * CUDA execution provider runs), or the groups to fuse.
+   */
+  fused?: boolean | readonly FusedOp[];
   seed?: number;
   overwrite?: boolean;
   /** Weights above this many bytes per sub-model go to `model.onnx_data` (default 1.9 GiB; protobuf caps a file at 2 GiB). */
@@ -40,7 +43,8 @@ export interface SyntheticModelResult {
   dir: string;
   preset: SyntheticPreset;
   dtype: WeightDtype;
-  fused: boolean;
+  /** The fused contrib op groups; empty for the plain form. */
+  fused: FusedOp[];
   seed: number;
   files: { path: string; bytes: number }[];
 }
@@ -49,6 +53,21 @@ const EXTERNAL_DATA_THRESHOLD = 1.9 * 1024 ** 3;
 
 function weightBytes(model: OnnxModel): number {
   return model.graph.initializers.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
+}
+
+function fusedGroups(fused: boolean | readonly FusedOp[]): FusedOp[] {
+  if (typeof fused === 'boolean') return fused ? [...FUSED_OPS] : [];
+  const unknown = fused.filter((group) => !(FUSED_OPS as readonly string[]).includes(group));
+  if (unknown.length > 0) {
+    throw new DiffusionError(
+      'INVALID_INPUT',
+      `Unknown fused op group(s) ${unknown.join(', ')} (${FUSED_OPS.join(', ')})`,
+    );
+  }
+  if (fused.includes('packedQkv') && !fused.includes('attention')) {
+    throw new DiffusionError('INVALID_INPUT', 'the packedQkv fused op group needs the attention group');
+  }
+  return FUSED_OPS.filter((group) => fused.includes(group));
 }
 
 export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticModelResult {
@@ -65,7 +84,7 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new DiffusionError('INVALID_INPUT', `seed must be an integer in [0, 2^32), got ${seed}`);
   }
-  const fused = options.fused ?? false;
+  const fused = fusedGroups(options.fused ?? false);
   const dir = resolve(options.dir);
   if (existsSync(dir) && !options.overwrite) {
     throw new DiffusionError(

@@ -4,4 +4,5 @@ export { buildUNet, type UNetConfig } from './unet';
 export { buildTextEncoder, type TextEncoderConfig } from './text-encoder';
 export { buildVaeDecoder, type VaeDecoderConfig } from './vae-decoder';
 export { buildTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
-export type { NetOptions, WeightDtype } from './net';
+export { FUSED_OPS, type FusedOp, type NetOptions, type WeightDtype } from './net';
+export { maxAbsDifference, psnr } from './compare';
