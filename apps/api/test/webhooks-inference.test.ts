@@ -169,7 +169,7 @@ describe('inference webhooks: outcomes', () => {
     await expect
       .poll(() => events.seen.map((e) => (e as { status: string }).status))
       .toEqual(['processing', 'completed']);
-    await expect.poll(() => notices.seen.length).toBe(1);
+    await expect.poll(() => notices.seen.length, { timeout: 15_000 }).toBe(1);
     events.stop();
     notices.stop();
     await booksAreClean();
