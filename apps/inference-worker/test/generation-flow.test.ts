@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DiffusionEngine, silentLogger } from '@stylelicense/diffusion';
-import { readStampMetadata, signatureBox, stampSignature } from '@stylelicense/imaging';
+import { readStampMetadata, signatureBox } from '@stylelicense/imaging';
 import { createInProcessBroker, JOB_QUEUES, type Broker } from '@stylelicense/queue';
 import { storageKeys, type ObjectStorage } from '@stylelicense/storage';
 import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
@@ -17,7 +17,6 @@ import {
   generationJob,
   isRoute,
   seedStyle,
-  signaturePng,
   silentLog,
   startWebhookReceiver,
   tinyLora,
@@ -117,7 +116,6 @@ describe('a generation job', () => {
     await engine.close();
 
     const stored = await rawPixels(await storage.get(storageKeys.result(job().generationId, 'png')));
-    const signature = await signaturePng();
     const box = signatureBox(512, 512, 200, 80);
     expect(box).toEqual({ left: 407, top: 462, width: 92, height: 37 });
 
@@ -137,20 +135,32 @@ describe('a generation job', () => {
     // The signature's opaque and half-transparent bars cover most of its box.
     expect(changedInside).toBeGreaterThan(box.width * box.height * 0.5);
 
-    // And those pixels are exactly the stamp of the unsigned render.
-    const expected = await stampSignature({
-      image: unsigned.pixels,
-      raw: { width: 512, height: 512 },
-      signaturePng: signature,
-      metadata: {
-        artist: 'Hana Kim',
-        style: 'Ink Wash',
-        generationId: job().generationId,
-        license: 'commercial',
-      },
-      format: 'png',
-    });
-    expect((await rawPixels(expected.bytes)).equals(stored)).toBe(true);
+    // And those pixels are the signature (harness: colour 230,20,200; top half opaque over its first
+    // 80 % of the width, bottom half alpha 128 from 20 % on, the rest clear) scaled into the box and
+    // laid over the unsigned render at the product's 85 % opacity — worked out here, not by the
+    // stamping code. Resampling softens the regions' edges: 3 px around them are skipped.
+    const OPACITY = 0.85;
+    const colour = [230, 20, 200];
+    const sx = box.width / 200;
+    const sy = box.height / 80;
+    const near = (value: number, edge: number) => Math.abs(value - edge) < 3;
+    let checked = 0;
+    for (let y = box.top; y < box.top + box.height; y++) {
+      for (let x = box.left; x < box.left + box.width; x++) {
+        const u = x - box.left + 0.5;
+        const v = y - box.top + 0.5;
+        if (near(v, 40 * sy) || near(u, 160 * sx) || near(u, 40 * sx)) continue;
+        const alpha = v < 40 * sy ? (u < 160 * sx ? 1 : 0) : u >= 40 * sx ? 128 / 255 : 0;
+        const i = (y * 512 + x) * 3;
+        for (let c = 0; c < 3; c++) {
+          const want = colour[c]! * alpha * OPACITY + unsigned.pixels[i + c]! * (1 - alpha * OPACITY);
+          if (Math.abs(stored[i + c]! - want) > 1.5)
+            throw new Error(`pixel ${x},${y} channel ${c} is ${stored[i + c]}, not ${want.toFixed(1)}`);
+        }
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(box.width * box.height * 0.6);
   });
 
   it('reports progress in order, at the milestones, before the completion', async () => {
