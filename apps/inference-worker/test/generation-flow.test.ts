@@ -208,6 +208,7 @@ describe('permanent failures', () => {
       loraModelKey: storageKeys.model('style-gone', 'lora.safetensors'),
       attempt: 2,
     });
+    const failedBefore = (await worker.health()).jobs.failed;
     await broker.publish(JOB_QUEUES.generation, job);
     const failed = await receiver.waitFor(isRoute('generationFailed', job.generationId));
     expect(failed.payload).toMatchObject({
@@ -217,8 +218,14 @@ describe('permanent failures', () => {
     expect(String((failed.payload.failure as { message: string }).message)).toContain(
       'models/style-gone/lora.safetensors',
     );
-    // The message was acked, not retried by the broker: still one report a while later.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The handler returned a failed outcome (the broker acks it) instead of throwing (which would
+    // schedule a retry), and the worker is free again: one report, and no second copy coming.
+    await expect
+      .poll(async () => {
+        const health = await worker.health();
+        return { failed: health.jobs.failed - failedBefore, busy: health.busy };
+      })
+      .toEqual({ failed: 1, busy: false });
     expect(
       receiver
         .forGeneration(job.generationId)
