@@ -76,13 +76,34 @@ async function publishJob(specs: readonly ArtworkSpec[] = TEN_GOOD) {
   return job;
 }
 
-/** Waits for the style's final report (complete or failed), then a moment more to catch duplicates. */
+/**
+ * Waits for the style's final report (complete or failed), then until every worker is idle and one
+ * of them counted the job finished (returned, not thrown back to the broker for another try): no
+ * other copy of the job can report after that. Each test starts its own workers.
+ */
 async function finalReports(styleId: string, timeout = 20_000) {
   const finals = () =>
     receiver.forStyle(styleId).filter((r) => r.route === 'trainingComplete' || r.route === 'trainingFailed');
   await expect.poll(() => finals().length, { timeout, interval: 50 }).toBeGreaterThan(0);
-  await new Promise((resolve) => setTimeout(resolve, 600));
+  await expect
+    .poll(
+      async () => {
+        const { busy, jobs } = await workload();
+        return busy === 0 && jobs.completed + jobs.failed === 1;
+      },
+      { timeout },
+    )
+    .toBe(true);
   return finals();
+}
+
+/** Jobs in hand and outcomes counted, over this test's workers. */
+async function workload() {
+  const health = await Promise.all(running.map((worker) => worker.health()));
+  const jobs = { completed: 0, failed: 0, skipped: 0, rerouted: 0, handedBack: 0 };
+  for (const h of health)
+    for (const key of Object.keys(jobs) as (keyof typeof jobs)[]) jobs[key] += h.jobs[key];
+  return { busy: health.filter((h) => h.job !== null).length, jobs };
 }
 
 function routesOf(styleId: string) {
@@ -173,9 +194,10 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
   });
 
   it('reports TIMEOUT once and leaves no trainer process (or its children) running', async () => {
+    // Long enough for the fake trainer (a tsx process) to start and write its pids on a busy machine.
     const { config } = await startWorker(
       'hang',
-      { jobTimeLimitMs: 2_000 },
+      { jobTimeLimitMs: 8_000 },
       { mode: 'hang', grandchild: true },
     );
     const job = await publishJob();
@@ -183,7 +205,7 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     const finals = await finalReports(job.styleId);
     expect(finals).toHaveLength(1);
     expect(finals[0]!.body.failure).toMatchObject({ code: 'TIMEOUT' });
-    expect((finals[0]!.body.failure as { message: string }).message).toMatch(/2 s time limit/);
+    expect((finals[0]!.body.failure as { message: string }).message).toMatch(/8 s time limit/);
     expect(routesOf(job.styleId).filter((r) => r === 'trainingStarted')).toHaveLength(1);
     expect(await isAlive(pids.trainer)).toBe(false);
     expect(await isAlive(pids.grandchild)).toBe(false);
@@ -221,7 +243,13 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
       const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
       await api.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
       await expect.poll(async () => (await worker.health()).jobs.skipped, { timeout: 10_000 }).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 800)); // nothing comes back through a retry tier
+      // Dropped, not thrown back: nothing waits in a retry tier.
+      await expect
+        .poll(async () => {
+          const { busy, jobs } = await workload();
+          return { busy, skipped: jobs.skipped, rerouted: jobs.rerouted };
+        })
+        .toEqual({ busy: 0, skipped: 1, rerouted: 0 });
       expect(routesOf(styleId)).toEqual(['trainingStarted']);
       expect(await storage.head(styleFileKeys(styleId, job.jobId).adapter)).toBeNull();
       expect(
