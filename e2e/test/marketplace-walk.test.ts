@@ -166,6 +166,7 @@ describe('Style License end to end', () => {
       styleId: style.id,
       promptTags: ['lake', 'sunset'],
       aspectRatio: '1:1',
+      expectedCost: listed.generationCostTokens,
       seed: 1234,
     });
     expect(submitted).toMatchObject({

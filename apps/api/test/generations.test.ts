@@ -41,6 +41,7 @@ describe('generations.create', () => {
       promptTags: ['Sunset', ' sea  view', 'sunset'],
       description: '바다 풍경',
       aspectRatio: '1:2',
+      expectedCost: 30,
       seed: 7,
     });
     expect(created).toMatchObject({
@@ -84,7 +85,9 @@ describe('generations.create', () => {
     const before = await market.db.generation.count();
     expect(
       await codeOf(
-        market.as(poor.viewer).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' }),
+        market
+          .as(poor.viewer)
+          .generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30 }),
       ),
     ).toBe('INSUFFICIENT_TOKENS');
     expect(await market.db.generation.count()).toBe(before);
@@ -97,7 +100,9 @@ describe('generations.create', () => {
     const user = await richUser();
     const results = await Promise.allSettled(
       Array.from({ length: 6 }, () =>
-        market.as(user.viewer).generations.create({ styleId, promptTags: ['race'], aspectRatio: '1:1' }),
+        market
+          .as(user.viewer)
+          .generations.create({ styleId, promptTags: ['race'], aspectRatio: '1:1', expectedCost: 30 }),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
@@ -111,23 +116,31 @@ describe('generations.create', () => {
       codeOf(market.as((await richUser()).viewer).generations.create(input));
     for (const options of [{ status: 'training' as const }, { isActive: false }, { isFlagged: true }]) {
       const style = await addStyle(market.db, artist.id, options);
-      expect(await call({ styleId: style.id, promptTags: ['cat'], aspectRatio: '1:1' })).toBe(
-        'STYLE_NOT_READY',
-      );
+      expect(
+        await call({ styleId: style.id, promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30 }),
+      ).toBe('STYLE_NOT_READY');
     }
-    expect(await call({ styleId: crypto.randomUUID(), promptTags: ['cat'], aspectRatio: '1:1' })).toBe(
-      'STYLE_NOT_FOUND',
+    expect(
+      await call({ styleId: crypto.randomUUID(), promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30 }),
+    ).toBe('STYLE_NOT_FOUND');
+    expect(await call({ styleId, promptTags: ['고양이'], aspectRatio: '1:1', expectedCost: 30 })).toBe(
+      'INVALID_TAG_LANGUAGE',
     );
-    expect(await call({ styleId, promptTags: ['고양이'], aspectRatio: '1:1' })).toBe('INVALID_TAG_LANGUAGE');
-    expect(await call({ styleId, promptTags: [], aspectRatio: '1:1' })).toBe('VALIDATION_ERROR');
-    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '3:4' as never })).toBe(
+    expect(await call({ styleId, promptTags: [], aspectRatio: '1:1', expectedCost: 30 })).toBe(
       'VALIDATION_ERROR',
     );
-    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '1:1', seed: -1 })).toBe(
+    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '3:4' as never, expectedCost: 30 })).toBe(
+      'VALIDATION_ERROR',
+    );
+    expect(await call({ styleId, promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30, seed: -1 })).toBe(
       'VALIDATION_ERROR',
     );
     expect(
-      await codeOf(market.as(null).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' })),
+      await codeOf(
+        market
+          .as(null)
+          .generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30 }),
+      ),
     ).toBe('UNAUTHORIZED');
   });
 
@@ -137,7 +150,9 @@ describe('generations.create', () => {
     for (let i = 0; i < 7; i++)
       codes.push(
         await codeOf(
-          market.as(user.viewer).generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1' }),
+          market
+            .as(user.viewer)
+            .generations.create({ styleId, promptTags: ['cat'], aspectRatio: '1:1', expectedCost: 30 }),
         ),
       );
     expect(codes.slice(0, 6)).toEqual(Array(6).fill('INSUFFICIENT_TOKENS'));
@@ -152,7 +167,7 @@ describe('generations.byId / update / mine', () => {
     const admin = await addUser(market.db, { role: 'admin' });
     const created = await market
       .as(owner.viewer)
-      .generations.create({ styleId, promptTags: ['owl'], aspectRatio: '2:2' });
+      .generations.create({ styleId, promptTags: ['owl'], aspectRatio: '2:2', expectedCost: 30 });
     const id = { generationId: created.id };
     await market.db.generation.update({
       where: { id: created.id },

@@ -101,7 +101,10 @@ export async function seedMarket(api: TestApi, { cost = 10 }: { cost?: number } 
   return { artist, customer, style };
 }
 
-/** Submits a generation through the real procedure (hold + outbox row in one transaction). */
+/**
+ * Submits a generation through the real procedure (hold + outbox row in one transaction) at the
+ * style's current price, as a client that has just shown it.
+ */
 export async function submitGeneration(
   api: TestApi,
   viewer: { userId: string; role: 'user' | 'artist' | 'admin'; sessionId: string },
@@ -114,7 +117,16 @@ export async function submitGeneration(
     ip: '127.0.0.1',
     viewer,
   });
-  return caller.generations.create({ styleId, promptTags: ['sunset'], aspectRatio: '1:1', seed: 42 });
+  const { generationCostTokens } = await api.runtime.deps.db.style.findUniqueOrThrow({
+    where: { id: styleId },
+  });
+  return caller.generations.create({
+    styleId,
+    promptTags: ['sunset'],
+    aspectRatio: '1:1',
+    expectedCost: generationCostTokens,
+    seed: 42,
+  });
 }
 
 export function progressReport(generationId: string, attempt = 1, step = 5) {

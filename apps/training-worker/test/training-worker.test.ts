@@ -194,9 +194,9 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
   });
 
   it('reports TIMEOUT once and leaves no trainer process (or its children) running', async () => {
-    // Long enough for the fake trainer (a tsx process) to start and write its pids on a busy machine.
     const { config } = await startWorker(
       'hang',
+      // Long enough for the fake trainer (a node process) to start and write its pids on a busy machine.
       { jobTimeLimitMs: 8_000 },
       { mode: 'hang', grandchild: true },
     );

@@ -176,6 +176,7 @@ describe('@stylelicense/client over real HTTP', () => {
       styleId: style.id,
       promptTags: ['meadow'],
       aspectRatio: '1:1',
+      expectedCost: style.generationCostTokens,
     });
     expect(generation.owner?.consumedTokens).toBe(10);
     const open = listening(`generation.updated.${user.userId}`);

@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   RATE_LIMIT_EXCEEDED: 429,
   VALIDATION_ERROR: 422,
 
+  // Beyond the original (SPEC "second round").
+  PRICE_CHANGED: 409,
+
   // Cross-process messages and webhooks.
   UNSUPPORTED_MESSAGE_VERSION: 400,
   MALFORMED_MESSAGE: 400,

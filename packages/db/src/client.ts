@@ -10,6 +10,11 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** Abort statements that run longer than this (ms). */
   statementTimeoutMs?: number;
+  /**
+   * The server keeps one session across connections (PGlite behind its socket server): a new
+   * connection starts by forgetting the prepared statements an earlier one left in it.
+   */
+  sharedSession?: boolean;
 }
 
 export type Database = PrismaClient;
@@ -21,17 +26,66 @@ const pools = new WeakMap<Database, pg.Pool>();
  * shared with Prisma, so hot single statements can skip Prisma's per-call cost (see `sqlPoolOf`)
  * without opening more connections; Prisma's `$disconnect` ends it.
  */
-export function createDatabase({ url, poolSize = 10, statementTimeoutMs }: DatabaseOptions): Database {
-  const pool = new pg.Pool({
+export function createDatabase({
+  url,
+  poolSize = 10,
+  statementTimeoutMs,
+  sharedSession = false,
+}: DatabaseOptions): Database {
+  const pool = new SessionKeepingPool({
     connectionString: url,
     max: poolSize,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(sharedSession ? awaitedOnConnect : {}),
   });
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = new PrismaClient({ adapter });
   pools.set(db, pool);
   return db;
 }
+
+/**
+ * pg-pool ends the connection behind any statement that failed, even one the server simply refused
+ * (a unique violation, a bad cast): every ordinary error cost a reconnect, and against a server that
+ * keeps its session across connections (PGlite) the next client met the old one's prepared
+ * statements. A refusal the server answered leaves the connection ready, so it goes back to the
+ * pool; only a broken connection is dropped.
+ */
+class SessionKeepingPool extends pg.Pool {
+  // Typed as the overloads it replaces; only the promise form is served (Prisma and queryRows use it).
+  override query(...args: unknown[]): never {
+    if (args.some((arg) => typeof arg === 'function'))
+      throw new TypeError('This pool answers queries with promises, not callbacks.');
+    return this.queryOnKeptConnection(args[0] as pg.QueryConfig, args[1] as unknown[] | undefined) as never;
+  }
+
+  private async queryOnKeptConnection(config: pg.QueryConfig, values: unknown[] | undefined) {
+    const client = await this.connect();
+    // A connection that breaks mid-statement also emits 'error', which must not go unheard.
+    let broken: Error | undefined;
+    const onBroken = (error: Error) => {
+      broken = error;
+    };
+    client.once('error', onBroken);
+    try {
+      const result = await client.query(config, values);
+      client.removeListener('error', onBroken);
+      client.release(broken);
+      return result;
+    } catch (error) {
+      client.removeListener('error', onBroken);
+      client.release(broken ?? (error instanceof pg.DatabaseError ? undefined : (error as Error)));
+      throw error;
+    }
+  }
+}
+
+/** pg-pool awaits `onConnect` before handing the connection out (its typings say void). */
+const awaitedOnConnect: { onConnect: (client: pg.ClientBase) => Promise<void> } = {
+  onConnect: async (client) => {
+    await client.query('DEALLOCATE ALL');
+  },
+};
 
 /**
  * The node-postgres pool behind a client made by `createDatabase`, or null for anything else — a

@@ -4,7 +4,10 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedPostgres {
-  /** Connect with this URL exactly like a real server (pool size 1: PGlite serves one connection). */
+  /**
+   * Connect with this URL exactly like a real server, one connection at a time (PGlite runs one
+   * session, which outlives connections: `createDatabase` with `sharedSession`).
+   */
   url: string;
   stop(): Promise<void>;
 }
@@ -22,7 +25,9 @@ export async function startEmbeddedPostgres({
 }): Promise<EmbeddedPostgres> {
   await mkdir(dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir, extensions: { pg_trgm } });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 1 });
+  // Room for one more: a pool replacing a broken connection may connect before the server has seen
+  // the old one close, and a refused connection would fail a request.
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 2 });
   await server.start();
   // getServerConn() reports "host:port" once listening (port 0 picks a free one).
   const conn = server.getServerConn();

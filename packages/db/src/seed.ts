@@ -223,8 +223,16 @@ async function seed(tx: TransactionClient): Promise<Record<string, number>> {
     }
     if (g % 2 === 0) {
       const commenter = userIds[(g + 1) % userIds.length]!;
+      // Written once, never edited: updated_at equals created_at.
+      const postedAt = new Date();
       const comment = await tx.comment.create({
-        data: { generationId: generation.id, userId: commenter, content: 'Love the colours in this one!' },
+        data: {
+          generationId: generation.id,
+          userId: commenter,
+          content: 'Love the colours in this one!',
+          createdAt: postedAt,
+          updatedAt: postedAt,
+        },
       });
       await tx.comment.create({
         data: {
@@ -232,6 +240,8 @@ async function seed(tx: TransactionClient): Promise<Record<string, number>> {
           userId: generation.ownerId,
           parentId: comment.id,
           content: 'Thank you!',
+          createdAt: postedAt,
+          updatedAt: postedAt,
         },
       });
       generation.comments += 2;

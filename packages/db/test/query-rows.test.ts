@@ -44,4 +44,19 @@ describe('queryRows', () => {
     expect(direct).toEqual(throughPrisma);
     expect(direct[0]!.created_at).toBeInstanceOf(Date);
   });
+
+  it('keeps the connection (and its prepared statements) after a statement the server refused', async () => {
+    const db = database.db;
+    const backend = () =>
+      queryRows<{ pid: number }>(db, 'backend', Prisma.sql`SELECT pg_backend_pid() AS pid`);
+    const [first] = await backend();
+    // A unique violation through the pool, outside any transaction, as users.updateMe meets it.
+    await db.user.create({ data: { username: 'held', provider: 'dev', providerUserId: 'held' } });
+    await expect(
+      db.user.create({ data: { username: 'held', provider: 'dev', providerUserId: 'held-2' } }),
+    ).rejects.toThrow();
+    await expect(queryRows(db, 'bad_cast', Prisma.sql`SELECT ${'zzz'}::uuid AS id`)).rejects.toThrow(/uuid/);
+    // Same session: the named statement prepared before the errors is still usable, not prepared twice.
+    expect(await backend()).toEqual([first]);
+  });
 });

@@ -44,8 +44,9 @@ type CommentRow = {
   user: { id: string; username: string; profileImage: string | null };
 };
 
+// A comment is written with updated_at equal to created_at, so any edit, however soon, tells.
 function toView({ user, ...row }: CommentRow): CommentView {
-  return { ...row, author: user, edited: row.updatedAt.getTime() - row.createdAt.getTime() > 1000 };
+  return { ...row, author: user, edited: row.updatedAt.getTime() > row.createdAt.getTime() };
 }
 
 function cleanContent(content: string): string {
@@ -83,8 +84,17 @@ export async function addComment(
         );
       parentAuthor = parent.user_id;
     }
+    const postedAt = new Date();
     const created = await tx.comment.create({
-      data: { id: uuidv7(), generationId, userId: viewer.userId, parentId: parentId ?? null, content: text },
+      data: {
+        id: uuidv7(),
+        generationId,
+        userId: viewer.userId,
+        parentId: parentId ?? null,
+        content: text,
+        createdAt: postedAt,
+        updatedAt: postedAt,
+      },
       select: commentSelect,
     });
     await tx.$executeRaw`UPDATE generations SET comment_count = comment_count + 1 WHERE id = ${generationId}::uuid`;

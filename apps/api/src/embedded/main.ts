@@ -12,7 +12,7 @@ const config = loadConfigWith({ MODE: 'embedded' });
 const log = createLogger(config.LOG_LEVEL);
 const postgres = await startEmbeddedPostgres({ dataDir: join(config.DATA_DIR, 'postgres') });
 const migrations = await migrate(postgres.url, { log: (line) => log.info(line) });
-const db = createDatabase({ url: postgres.url, poolSize: 1 });
+const db = createDatabase({ url: postgres.url, poolSize: 1, sharedSession: true });
 if (config.SEED_DEMO_DATA !== false) {
   const seeded = await seedDemoData(db);
   if (seeded) log.info(seeded, 'seeded demo data');

@@ -1,33 +1,19 @@
-import { randomInt } from 'node:crypto';
 import {
   ASPECT_RATIOS,
   DomainError,
-  generationJobSchema,
   type AspectRatio,
-  type DomainEvent,
   type GenerationProgress,
   type GenerationStatus,
 } from '@stylelicense/contracts';
-import { Prisma, withTransaction, type AspectRatio as DbAspectRatio } from '@stylelicense/db';
-import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
+import { Prisma } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
-import { publishAll } from '../messaging/events';
-import { uuidv7 } from '../common/ids';
-import { holdForGeneration, ledgerKeys } from '../tokens/ledger';
+import { ledgerKeys } from '../tokens/ledger';
 import { downloadUrl } from '../common/media';
-import { enqueueOutboxMessage } from '../messaging/outbox';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
-import { linkGenerationTags, normalizeTags } from '../styles/tags';
 import type { Viewer } from '../common/viewer';
 import { selectGenerations } from './queries';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
-
-const TO_DB_ASPECT: Record<AspectRatio, DbAspectRatio> = {
-  '1:1': 'square',
-  '2:2': 'squareLarge',
-  '1:2': 'portrait',
-};
 
 export interface GenerationView {
   id: string;
@@ -57,121 +43,6 @@ export interface GenerationView {
     attempt: number;
     refunded: boolean;
   } | null;
-}
-
-export interface CreateGenerationInput {
-  styleId: string;
-  promptTags: string[];
-  description?: string;
-  aspectRatio: AspectRatio;
-  seed?: number;
-}
-
-/**
- * Submits a generation: the style must be trained, active, unflagged and within its licence
- * period (STYLE_NOT_READY otherwise). One transaction writes the generation, takes the tokens
- * (INSUFFICIENT_TOKENS, never below zero), links the prompt tags and queues the job in the outbox.
- */
-export async function createGeneration(
-  deps: Deps,
-  viewer: Viewer,
-  input: CreateGenerationInput,
-): Promise<GenerationView> {
-  const promptTags = normalizeTags(input.promptTags);
-  if (promptTags.length === 0)
-    throw new DomainError('VALIDATION_ERROR', 'Give at least one prompt tag.', { field: 'promptTags' });
-  const style = await deps.db.style.findUnique({
-    where: { id: input.styleId },
-    select: {
-      id: true,
-      name: true,
-      trainingStatus: true,
-      isActive: true,
-      isFlagged: true,
-      validFrom: true,
-      validTo: true,
-      modelPath: true,
-      generationCostTokens: true,
-      licenseType: true,
-      artist: { select: { userId: true, artistName: true, signatureImage: true } },
-    },
-  });
-  if (!style) throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId: input.styleId });
-  const now = new Date();
-  const ready =
-    style.trainingStatus === 'completed' &&
-    style.isActive &&
-    !style.isFlagged &&
-    style.modelPath &&
-    style.validFrom <= now &&
-    (!style.validTo || style.validTo > now);
-  if (!ready) {
-    throw new DomainError('STYLE_NOT_READY', 'This style cannot be used right now.', {
-      styleId: style.id,
-      trainingStatus: style.trainingStatus,
-    });
-  }
-  const generationId = uuidv7();
-  const seed = input.seed ?? randomInt(0, 2 ** 32 - 1);
-  const { width, height } = ASPECT_RATIOS[input.aspectRatio];
-  const job = generationJobSchema.parse({
-    v: 1,
-    generationId,
-    styleId: style.id,
-    userId: viewer.userId,
-    loraModelKey: style.modelPath,
-    promptTags,
-    description: input.description?.trim() || null,
-    aspectRatio: input.aspectRatio,
-    width,
-    height,
-    seed,
-    steps: deps.config.GENERATION_STEPS,
-    guidance: deps.config.GENERATION_GUIDANCE,
-    attempt: 1,
-    signatureKey: style.artist.signatureImage,
-    artistName: style.artist.artistName,
-    styleName: style.name,
-    licenseType: style.licenseType,
-    requestedAt: now.toISOString(),
-  });
-  await withTransaction(deps.db, async (tx) => {
-    await tx.generation.create({
-      data: {
-        id: generationId,
-        userId: viewer.userId,
-        styleId: style.id,
-        aspectRatio: TO_DB_ASPECT[input.aspectRatio],
-        seed: BigInt(seed),
-        consumedTokens: style.generationCostTokens,
-        description: input.description?.trim() ?? '',
-      },
-    });
-    await holdForGeneration(tx, {
-      userId: viewer.userId,
-      generationId,
-      styleId: style.id,
-      amount: style.generationCostTokens,
-    });
-    await linkGenerationTags(tx, generationId, promptTags);
-    await enqueueOutboxMessage(tx, {
-      destination: JOB_QUEUES.generation,
-      payload: job,
-      messageId: generationId,
-      headers: { [ATTEMPT_HEADER]: 1 },
-    });
-  });
-  const event: DomainEvent = {
-    v: 1,
-    type: 'generation.updated',
-    ownerId: viewer.userId,
-    generationId,
-    status: 'queued',
-    progress: null,
-    occurredAt: now.toISOString(),
-  };
-  await publishAll(deps.events, [event]);
-  return getGeneration(deps, viewer, { generationId });
 }
 
 export interface GenerationRow {

@@ -3,7 +3,8 @@ import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { authorizedStream, topicOf } from '../messaging/events';
 import { listFeed } from './feed';
-import { createGeneration, getGeneration, listMyGenerations, updateGeneration } from './generations';
+import { createGeneration } from './create';
+import { getGeneration, listMyGenerations, updateGeneration } from './generations';
 import { paginationInput } from '../common/pagination';
 import { publicRead } from '../trpc/public-cache';
 import { tagListInput } from '../styles/tags';
@@ -20,6 +21,8 @@ export const generationsRouter = router({
         promptTags: tagListInput(50).min(1),
         description: z.string().max(2000).optional(),
         aspectRatio: aspectRatioSchema,
+        /** The price per image the client showed; the buyer is never charged anything else. */
+        expectedCost: z.int().min(1).max(10_000),
         seed: z
           .int()
           .min(0)
