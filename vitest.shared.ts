@@ -7,6 +7,9 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits on real databases and brokers; on a busy shared machine its 1 s default is
+    // a coin toss, so a condition gets as long as a test would.
+    expect: { poll: { timeout: 20_000 } },
     // Real services are shared: keep files sequential within a package by default.
     fileParallelism: false,
   },

@@ -1,6 +1,7 @@
 // The product end to end: the API, the training worker and the inference worker as real processes
 // on real PostgreSQL, RabbitMQ and S3 (s3rver), driven only through the typed client over HTTP.
 // An artist signs up and trains a style; a user generates in it and gets a signed image.
+import { findCounterDrift, findLedgerDiscrepancies } from '@stylelicense/db';
 import { storageKeys } from '@stylelicense/storage';
 import { readStampMetadata, signatureBox, sniffImageType } from '@stylelicense/imaging';
 import sharp from 'sharp';
@@ -311,6 +312,14 @@ describe('Style License end to end', () => {
     expect(artistNotices.items).toContainEqual(
       expect.objectContaining({ type: 'style_training_complete', targetId: style.id }),
     );
+
+    // ── The books reconcile: every balance equals its ledger entries, every cached counter its rows.
+    expect(await findLedgerDiscrepancies(stack.db)).toEqual([]);
+    expect(await findCounterDrift(stack.db)).toEqual([]);
+    // And the API counted its callers in Redis, as in production.
+    const ready = await fetch(`${apiUrl}/api/ready`);
+    const checks = ((await ready.json()) as { checks: Record<string, { status: string }> }).checks;
+    expect(checks.rateLimits).toMatchObject({ status: 'up' });
     lap('walk finished');
   });
 });

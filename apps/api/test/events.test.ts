@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@stylelicense/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InProcessEventBus, topicOf, type BusEvent } from '../src/messaging/events';
 import { addArtist, addStyle, addUser, startMarketplace, type Marketplace } from './marketplace';
 
@@ -26,6 +26,21 @@ const training = (ownerId: string, styleId: string, percent: number): DomainEven
 function untrack(item: unknown): { id: string; data: DomainEvent } {
   const [id, data] = item as [string, DomainEvent];
   return { id, data };
+}
+
+/**
+ * Resolves once a router subscription registered on the bus for `topic` — after it checked who
+ * may watch — so events published from then on reach it.
+ */
+async function listening(market: Marketplace, topic: string): Promise<void> {
+  const subscribe = vi.spyOn(market.deps.events, 'subscribe');
+  try {
+    await expect
+      .poll(() => subscribe.mock.calls.some(([subscribed]) => subscribed === topic), { timeout: 15_000 })
+      .toBe(true);
+  } finally {
+    subscribe.mockRestore();
+  }
 }
 
 async function take(iterable: AsyncIterable<BusEvent>, count: number): Promise<BusEvent[]> {
@@ -78,6 +93,8 @@ describe('live updates through the routers', () => {
     const artist = await addArtist(market.db);
     const style = await addStyle(market.db, artist.id, { status: 'training' });
     const other = await addStyle(market.db, artist.id, { status: 'training' });
+    const topic = topicOf({ type: 'training.updated', ownerId: artist.id });
+    const subscribed = listening(market, topic);
     const stream = await market.as(artist.viewer).styles.onProgress({ styleId: style.id });
     const received: Array<{ id: string; data: DomainEvent }> = [];
     const reading = (async () => {
@@ -86,8 +103,7 @@ describe('live updates through the routers', () => {
         if (received.length === 2) break;
       }
     })();
-    await new Promise((r) => setTimeout(r, 300)); // the subscription checked ownership and is listening
-    const topic = topicOf({ type: 'training.updated', ownerId: artist.id });
+    await subscribed;
     await market.deps.events.publish(topic, training(artist.id, other.id, 50));
     await market.deps.events.publish(topic, training(artist.id, style.id, 10));
     await market.deps.events.publish(topic, training(artist.id, style.id, 20));
@@ -103,10 +119,12 @@ describe('live updates through the routers', () => {
     const resumed = await market
       .as(artist.viewer)
       .styles.onProgress({ styleId: style.id, lastEventId: received[0]!.id });
+    const replayed: string[] = [];
     for await (const item of resumed as AsyncIterable<unknown>) {
-      expect(untrack(item).id).toBe(received[1]!.id);
+      replayed.push(untrack(item).id);
       break;
     }
+    expect(replayed).toEqual([received[1]!.id]);
   });
 
   it('notifications.onNew receives a like the moment it is committed', async () => {
@@ -126,12 +144,13 @@ describe('live updates through the routers', () => {
       },
     });
     await market.db.style.update({ where: { id: style.id }, data: { usageCount: { increment: 1 } } });
+    const subscribed = listening(market, topicOf({ type: 'notification.created', ownerId: owner.id }));
     const stream = (await market.as(owner.viewer).notifications.onNew()) as AsyncIterable<unknown>;
     const next = (async () => {
       for await (const item of stream) return untrack(item).data;
       return null;
     })();
-    await new Promise((r) => setTimeout(r, 300)); // the subscription checked ownership and is listening
+    await subscribed;
     await market.as(fan.viewer).likes.like({ generationId: generation.id });
     expect(await next).toMatchObject({
       type: 'notification.created',

@@ -58,6 +58,8 @@ export interface SendOptions {
   secret?: string;
   timestamp?: number;
   rawBody?: string;
+  /** The body the signature covers, when it is not the one sent (a body altered in transit). */
+  signedBody?: string;
   headers?: Record<string, string>;
 }
 
@@ -75,7 +77,7 @@ export async function sendWebhook(
   const signed = webhookHeaders({
     secret,
     id,
-    body,
+    body: options.signedBody ?? body,
     ...(options.timestamp ? { timestamp: options.timestamp } : {}),
   });
   const res = await fetch(`${api.url}${path}`, {

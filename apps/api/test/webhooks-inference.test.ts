@@ -82,16 +82,19 @@ describe('inference webhooks: authentication and input', () => {
     expect(((await unsigned.json()) as { error: { code: string } }).error.code).toBe(
       'WEBHOOK_HEADERS_MISSING',
     );
-    // A body altered after signing.
+    // A body altered after the worker signed it with the right secret.
     const tampered = await sendWebhook(api, 'generationComplete', report, {
+      signedBody: JSON.stringify(report),
       rawBody: JSON.stringify({ ...report, resultKey: 'results/evil.png' }),
-      secret: generateWebhookSecret(),
     });
     expect(tampered.status).toBe(401);
+    expect(tampered.body.error?.code).toBe('WEBHOOK_SIGNATURE_INVALID');
 
     expect(await generationOf(generation.id)).toMatchObject({ status: 'queued', resultImage: null });
     expect(
-      await db().webhookReceipt.count({ where: { id: { in: [forged.id, stale.id, wrongSource.id] } } }),
+      await db().webhookReceipt.count({
+        where: { id: { in: [forged.id, stale.id, wrongSource.id, tampered.id] } },
+      }),
     ).toBe(0);
   });
 
@@ -169,7 +172,7 @@ describe('inference webhooks: outcomes', () => {
     await expect
       .poll(() => events.seen.map((e) => (e as { status: string }).status))
       .toEqual(['processing', 'completed']);
-    await expect.poll(() => notices.seen.length).toBe(1);
+    await expect.poll(() => notices.seen.length, { timeout: 15_000 }).toBe(1);
     events.stop();
     notices.stop();
     await booksAreClean();

@@ -153,7 +153,10 @@ describe('unreadable jobs', () => {
       v: 2,
     };
     await expect(handlerFor(storage())(job)).rejects.toBeInstanceOf(PermanentError);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Final reports are awaited by the handler; progress reports are fire-and-forget, so wait for
+    // those to settle and for the spool to be empty: whatever it sent has arrived by then.
+    await reporter.progressSettled();
+    expect(await reporter.flush()).toEqual({ delivered: 0, remaining: 0 });
     expect(receiver.forGeneration(job.generationId)).toEqual([]);
   });
 

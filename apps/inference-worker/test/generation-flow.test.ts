@@ -8,7 +8,6 @@ import {
   provenanceSigner,
   readStampMetadata,
   signatureBox,
-  stampSignature,
   verifyProvenance,
 } from '@stylelicense/imaging';
 import { createInProcessBroker, JOB_QUEUES, type Broker } from '@stylelicense/queue';
@@ -24,7 +23,6 @@ import {
   generationJob,
   isRoute,
   seedStyle,
-  signaturePng,
   silentLog,
   startWebhookReceiver,
   tinyLora,
@@ -130,7 +128,6 @@ describe('a generation job', () => {
     await engine.close();
 
     const stored = await rawPixels(await storage.get(storageKeys.result(job().generationId, 'png')));
-    const signature = await signaturePng();
     const box = signatureBox(512, 512, 200, 80);
     expect(box).toEqual({ left: 407, top: 462, width: 92, height: 37 });
 
@@ -150,21 +147,32 @@ describe('a generation job', () => {
     // The signature's opaque and half-transparent bars cover most of its box.
     expect(changedInside).toBeGreaterThan(box.width * box.height * 0.5);
 
-    // And those pixels are exactly the stamp of the unsigned render.
-    const expected = await stampSignature({
-      image: unsigned.pixels,
-      raw: { width: 512, height: 512 },
-      signaturePng: signature,
-      metadata: {
-        artist: 'Hana Kim',
-        style: 'Ink Wash',
-        generationId: job().generationId,
-        license: 'commercial',
-      },
-      format: 'png',
-      provenance: provenanceSigner(developmentProvenanceKey(dir.path).privateKey),
-    });
-    expect((await rawPixels(expected.bytes)).equals(stored)).toBe(true);
+    // And those pixels are the signature (harness: colour 230,20,200; top half opaque over its first
+    // 80 % of the width, bottom half alpha 128 from 20 % on, the rest clear) scaled into the box and
+    // laid over the unsigned render at the product's 85 % opacity — worked out here, not by the
+    // stamping code. Resampling softens the regions' edges: 3 px around them are skipped.
+    const OPACITY = 0.85;
+    const colour = [230, 20, 200];
+    const sx = box.width / 200;
+    const sy = box.height / 80;
+    const near = (value: number, edge: number) => Math.abs(value - edge) < 3;
+    let checked = 0;
+    for (let y = box.top; y < box.top + box.height; y++) {
+      for (let x = box.left; x < box.left + box.width; x++) {
+        const u = x - box.left + 0.5;
+        const v = y - box.top + 0.5;
+        if (near(v, 40 * sy) || near(u, 160 * sx) || near(u, 40 * sx)) continue;
+        const alpha = v < 40 * sy ? (u < 160 * sx ? 1 : 0) : u >= 40 * sx ? 128 / 255 : 0;
+        const i = (y * 512 + x) * 3;
+        for (let c = 0; c < 3; c++) {
+          const want = colour[c]! * alpha * OPACITY + unsigned.pixels[i + c]! * (1 - alpha * OPACITY);
+          if (Math.abs(stored[i + c]! - want) > 1.5)
+            throw new Error(`pixel ${x},${y} channel ${c} is ${stored[i + c]}, not ${want.toFixed(1)}`);
+        }
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(box.width * box.height * 0.6);
   });
 
   it('reports progress in order, at the milestones, before the completion', async () => {
@@ -212,6 +220,7 @@ describe('permanent failures', () => {
       loraModelKey: storageKeys.model('style-gone', 'lora.safetensors'),
       attempt: 2,
     });
+    const failedBefore = (await worker.health()).jobs.failed;
     await broker.publish(JOB_QUEUES.generation, job);
     const failed = await receiver.waitFor(isRoute('generationFailed', job.generationId));
     expect(failed.payload).toMatchObject({
@@ -221,8 +230,14 @@ describe('permanent failures', () => {
     expect(String((failed.payload.failure as { message: string }).message)).toContain(
       'models/style-gone/lora.safetensors',
     );
-    // The message was acked, not retried by the broker: still one report a while later.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The handler returned a failed outcome (the broker acks it) instead of throwing (which would
+    // schedule a retry), and the worker is free again: one report, and no second copy coming.
+    await expect
+      .poll(async () => {
+        const health = await worker.health();
+        return { failed: health.jobs.failed - failedBefore, busy: health.busy };
+      })
+      .toEqual({ failed: 1, busy: false });
     expect(
       receiver
         .forGeneration(job.generationId)

@@ -36,13 +36,14 @@ describe('embedded default (in-process broker, onnx engine on the tiny model)', 
     const broker = createInProcessBroker({ prefix: `embedded-${uniqueId('t')}.`, ...TEST_TOPOLOGY });
     const storage = testStorage(root);
     await storage.ensureBucket();
+    const log = memoryLog();
     const worker = await startEmbeddedWorker({
       broker,
       apiUrl: receiver.url,
       webhookSecrets: { training: SECRET },
       storage,
       dataDir: join(root, 'data'),
-      log: memoryLog(),
+      log,
     });
     try {
       expect(worker.name).toBe('training');

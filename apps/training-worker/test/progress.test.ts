@@ -1,6 +1,6 @@
 import type { TrainingProgress as ReportedProgress } from '@stylelicense/contracts';
 import { trainingProgressSchema } from '@stylelicense/contracts';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProgressBeat } from '../src/index';
 
 const at = (step: number, epoch = 1) => ({
@@ -12,9 +12,12 @@ const at = (step: number, epoch = 1) => ({
   etaSeconds: 100,
   loss: 0.1,
 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ProgressBeat', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('sends the first report at once, coalesces fast steps, and always sends a new epoch', () => {
     const sent: ReportedProgress[] = [];
     const beat = new ProgressBeat({ send: (p) => sent.push(p), intervalMs: 60_000, heartbeatMs: 30_000 });
@@ -29,17 +32,19 @@ describe('ProgressBeat', () => {
     ]);
   });
 
-  it('re-sends the latest report with a fresh updatedAt while nothing new happens (the lease heartbeat)', async () => {
+  it('re-sends the latest report with a fresh updatedAt while nothing new happens (the lease heartbeat)', () => {
+    // The clock is the test's: a busy machine cannot stretch or squeeze the beats.
+    vi.useFakeTimers();
     const sent: ReportedProgress[] = [];
     const beat = new ProgressBeat({ send: (p) => sent.push(p), intervalMs: 60_000, heartbeatMs: 100 });
     beat.report(at(42));
-    await sleep(450);
+    vi.advanceTimersByTime(450);
     beat.stop();
     const count = sent.length;
     expect(count).toBeGreaterThanOrEqual(3);
     expect(new Set(sent.map((p) => p.step))).toEqual(new Set([42]));
     expect(Date.parse(sent.at(-1)!.updatedAt)).toBeGreaterThan(Date.parse(sent[0]!.updatedAt));
-    await sleep(250);
+    vi.advanceTimersByTime(10_000);
     expect(sent).toHaveLength(count); // stopped means silent
   });
 

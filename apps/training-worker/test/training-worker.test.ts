@@ -76,13 +76,34 @@ async function publishJob(specs: readonly ArtworkSpec[] = TEN_GOOD) {
   return job;
 }
 
-/** Waits for the style's final report (complete or failed), then a moment more to catch duplicates. */
+/**
+ * Waits for the style's final report (complete or failed), then until every worker is idle and one
+ * of them counted the job finished (returned, not thrown back to the broker for another try): no
+ * other copy of the job can report after that. Each test starts its own workers.
+ */
 async function finalReports(styleId: string, timeout = 20_000) {
   const finals = () =>
     receiver.forStyle(styleId).filter((r) => r.route === 'trainingComplete' || r.route === 'trainingFailed');
   await expect.poll(() => finals().length, { timeout, interval: 50 }).toBeGreaterThan(0);
-  await new Promise((resolve) => setTimeout(resolve, 600));
+  await expect
+    .poll(
+      async () => {
+        const { busy, jobs } = await workload();
+        return busy === 0 && jobs.completed + jobs.failed === 1;
+      },
+      { timeout },
+    )
+    .toBe(true);
   return finals();
+}
+
+/** Jobs in hand and outcomes counted, over this test's workers. */
+async function workload() {
+  const health = await Promise.all(running.map((worker) => worker.health()));
+  const jobs = { completed: 0, failed: 0, skipped: 0, rerouted: 0, handedBack: 0 };
+  for (const h of health)
+    for (const key of Object.keys(jobs) as (keyof typeof jobs)[]) jobs[key] += h.jobs[key];
+  return { busy: health.filter((h) => h.job !== null).length, jobs };
 }
 
 function routesOf(styleId: string) {
@@ -222,7 +243,13 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
       const job = trainingJob(styleId, await putArtworks(storage, styleId, TEN_GOOD));
       await api.publish(JOB_QUEUES.training, job, { messageId: job.jobId });
       await expect.poll(async () => (await worker.health()).jobs.skipped, { timeout: 10_000 }).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 800)); // nothing comes back through a retry tier
+      // Dropped, not thrown back: nothing waits in a retry tier.
+      await expect
+        .poll(async () => {
+          const { busy, jobs } = await workload();
+          return { busy, skipped: jobs.skipped, rerouted: jobs.rerouted };
+        })
+        .toEqual({ busy: 0, skipped: 1, rerouted: 0 });
       expect(routesOf(styleId)).toEqual(['trainingStarted']);
       expect(await storage.head(styleFileKeys(styleId, job.jobId).adapter)).toBeNull();
       expect(

@@ -92,7 +92,13 @@ describe('worker crashes', () => {
           timeout: 20_000,
         })
         .toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 800));
+      // The survivor counted the job completed and is idle: no other copy is on its way.
+      await expect
+        .poll(async () => {
+          const health = await survivor!.health();
+          return { job: health.job, completed: health.jobs.completed, rerouted: health.jobs.rerouted };
+        })
+        .toEqual({ job: null, completed: 1, rerouted: 0 });
       const routes = receiver.forStyle(styleId).map((r) => r.route);
       expect(routes.filter((r) => r === 'trainingComplete')).toHaveLength(1);
       expect(routes).not.toContain('trainingFailed');
@@ -133,7 +139,13 @@ describe('worker crashes', () => {
           .forStyle(styleId)
           .filter((r) => r.route === 'trainingFailed' || r.route === 'trainingComplete');
       await expect.poll(() => finals().length, { timeout: 20_000 }).toBe(1);
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // Counted failed (not thrown back for another try) and idle: the report was the last one.
+      await expect
+        .poll(async () => {
+          const health = await worker.health();
+          return { job: health.job, failed: health.jobs.failed };
+        })
+        .toEqual({ job: null, failed: 1 });
       expect(finals()).toHaveLength(1);
       expect(finals()[0]!.body.failure).toMatchObject({
         code: 'GPU_OOM',

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateWebhookSecret } from '@stylelicense/contracts';
+import type { Database } from '@stylelicense/db';
 import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
 import { createRabbitBroker } from '@stylelicense/queue';
 import { createStorage, type ObjectStorage } from '@stylelicense/storage';
@@ -19,6 +20,8 @@ const START_TIMEOUT_MS = 60_000;
 
 export interface Stack {
   apiUrl: string;
+  /** The apps' database, read directly (the books at the end of the walk). */
+  db: Database;
   /** The same bucket the apps use, read directly (what is really stored). */
   storage: ObjectStorage;
   apps: AppProcess[];
@@ -40,6 +43,7 @@ async function answers(url: string): Promise<true | undefined> {
  */
 export async function startStack(): Promise<Stack> {
   await requireService(testServices.rabbitmq);
+  await requireService(testServices.redis);
   const run = randomBytes(4).toString('hex');
   const { path: runDir, remove: removeRunDir } = await makeTempDir(`e2e-${run}`);
   const apps: AppProcess[] = [];
@@ -107,8 +111,11 @@ export async function startStack(): Promise<Stack> {
           ...s3Env,
           WEBHOOK_SECRET_TRAINING: secrets.training,
           WEBHOOK_SECRET_INFERENCE: secrets.inference,
-          RATE_LIMIT_STORE: 'memory',
+          // Counted in Redis, as in production (loopback callers share one per-IP window).
+          RATE_LIMIT_STORE: 'redis',
+          REDIS_URL: testServices.redis.url,
           RATE_LIMIT_SIGN_IN: '100/60',
+          RATE_LIMIT_ANONYMOUS: '1000/60',
           OUTBOX_POLL_INTERVAL_MS: '200',
           SHUTDOWN_GRACE_MS: '1000',
         },
@@ -181,6 +188,7 @@ export async function startStack(): Promise<Stack> {
 
     return {
       apiUrl,
+      db: database.db,
       storage,
       apps,
       runDir,

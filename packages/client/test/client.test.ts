@@ -4,7 +4,7 @@ import { uploadToPresignedUrl } from '@stylelicense/storage';
 import { freePort, makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { EventSource } from 'eventsource';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStyleLicenseClient, errorCodeOf, type StyleLicenseClient } from '../src';
 
 const WEB_ORIGIN = 'http://localhost:5173';
@@ -57,6 +57,18 @@ async function signedIn(username: string): Promise<{ client: StyleLicenseClient;
   return { client, userId };
 }
 
+/** Resolves once the API's subscription for `topic` registered on its event bus (the stream is open). */
+async function listening(topic: string): Promise<void> {
+  const subscribe = vi.spyOn(runtime.deps.events, 'subscribe');
+  try {
+    await expect
+      .poll(() => subscribe.mock.calls.some(([subscribed]) => subscribed === topic), { timeout: 15_000 })
+      .toBe(true);
+  } finally {
+    subscribe.mockRestore();
+  }
+}
+
 /** Collects subscription data until `count` items arrived. */
 function collect<T>(
   subscribe: (handlers: { onData: (d: T) => void; onError: (e: unknown) => void }) => { unsubscribe(): void },
@@ -94,11 +106,12 @@ describe('@stylelicense/client over real HTTP', () => {
   it('streams notifications over SSE as they happen and resumes after the last event id', async () => {
     const star = await signedIn('sse_star');
     const fans = await Promise.all(['sse_fan_a', 'sse_fan_b', 'sse_fan_c'].map(signedIn));
+    const open = listening(`notification.created.${star.userId}`);
     const live = collect<{ id: string; data: { notificationType: string; actorId: string | null } }>(
       (handlers) => star.client.notifications.onNew.subscribe(undefined, handlers),
       2,
     );
-    await new Promise((r) => setTimeout(r, 300)); // the stream is open
+    await open;
     await fans[0]!.client.follows.follow.mutate({ userId: star.userId });
     await fans[1]!.client.follows.follow.mutate({ userId: star.userId });
     await live.finished;
@@ -166,11 +179,12 @@ describe('@stylelicense/client over real HTTP', () => {
       expectedCost: style.generationCostTokens,
     });
     expect(generation.owner?.consumedTokens).toBe(10);
+    const open = listening(`generation.updated.${user.userId}`);
     const progress = collect<{ data: { status: string; progress: { percent: number } | null } }>(
       (handlers) => user.client.generations.onProgress.subscribe({ generationId: generation.id }, handlers),
       1,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await open;
     await runtime.deps.events.publish(`generation.updated.${user.userId}`, {
       v: 1,
       type: 'generation.updated',

@@ -36,7 +36,7 @@ try {
   });
   const total = result.files.reduce((n, f) => n + f.bytes, 0);
   console.log(
-    `${result.preset} ${result.dtype}${result.fused ? ' fused' : ''} → ${result.dir}: ${(total / 1024 ** 3).toFixed(2)} GiB in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `${result.preset} ${result.dtype}${result.fused.length > 0 ? ` fused (${result.fused.join(', ')})` : ''} → ${result.dir}: ${(total / 1024 ** 3).toFixed(2)} GiB in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
 } catch (error) {
   console.error(

@@ -4,7 +4,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   clearSignatureCache,
   readStampMetadata,
-  SIGNATURE_PLACEMENT,
   signatureBox,
   signatureCacheSize,
   stampSignature,
@@ -29,8 +28,9 @@ async function decode(bytes: Buffer) {
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
-const blended = (sig: number, under: number) =>
-  Math.round(sig * SIGNATURE_PLACEMENT.opacity + under * (1 - SIGNATURE_PLACEMENT.opacity));
+// The product's signature opacity, pinned here: a change to SIGNATURE_PLACEMENT must fail this test.
+const OPACITY = 0.85;
+const blended = (sig: number, under: number) => Math.round(sig * OPACITY + under * (1 - OPACITY));
 
 describe('signatureBox', () => {
   it('scales to 18 % of the width and keeps a 2.5 % margin in the bottom-right corner', () => {
@@ -53,7 +53,7 @@ describe('stampSignature', () => {
     [1024, 1024],
     [512, 1024],
   ] as const) {
-    it(`draws the signature exactly in its box, blended at ${SIGNATURE_PLACEMENT.opacity} opacity, on ${width}×${height}`, async () => {
+    it(`draws the signature exactly in its box, blended at ${OPACITY} opacity, on ${width}×${height}`, async () => {
       const pixels = gradientRgb(width, height);
       const untouched = Buffer.from(pixels);
       const stamped = await stampSignature({

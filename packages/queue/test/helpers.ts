@@ -84,8 +84,6 @@ export function deferred<T = void>() {
   return { promise, resolve };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 const exec = promisify(execFile);
 export async function rabbitmqctl(...args: string[]): Promise<string> {
   const { stdout } = await exec('rabbitmqctl', args, { timeout: 60_000 });

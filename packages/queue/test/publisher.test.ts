@@ -2,7 +2,7 @@ import amqplib, { type ChannelModel } from 'amqplib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DomainError } from '@stylelicense/contracts';
 import { ConfirmPublisher } from '../src/rabbitmq/publisher';
-import { AMQP_URL, sleep, uniquePrefix } from './helpers';
+import { AMQP_URL, uniquePrefix } from './helpers';
 
 // The broker's memory/disk alarm blocks every publisher on the node, so it cannot be raised on
 // the shared test broker; the gate it drives is exercised directly on a real confirm channel.
@@ -36,7 +36,11 @@ describe('confirm publisher gate', () => {
       .then(() => {
         confirmed = true;
       });
-    await sleep(300);
+    // A round trip to the broker on the same connection: the queue holds nothing from it, and the
+    // publish is still unconfirmed.
+    const channel = await connection.createChannel();
+    expect((await channel.checkQueue(queue)).messageCount).toBe(0);
+    await channel.close();
     expect(confirmed).toBe(false);
     publisher.setBlocked(false);
     await publishing;
@@ -58,7 +62,7 @@ describe('confirm publisher gate', () => {
   it('waits for a channel when there is none, then publishes on it', async () => {
     const publisher = new ConfirmPublisher(5_000, () => undefined);
     const publishing = publisher.publish('', queue, body, { messageId: 'early', mandatory: true });
-    await sleep(100);
+    expect(publisher.connected).toBe(false);
     await publisher.attach(connection);
     await expect(publishing).resolves.toBeUndefined();
   });

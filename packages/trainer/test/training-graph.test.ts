@@ -24,7 +24,7 @@ describe('tiny UNet training graph', () => {
   it('gives LoRA-factor gradients that match finite differences of the loss', async () => {
     const ort = loadOrt();
     const preset = PRESETS.tiny.unet;
-    const unet = buildUNet(preset, { dtype: 'fp32', seed: 3, fused: false });
+    const unet = buildUNet(preset, { dtype: 'fp32', seed: 3, fused: [] });
     const options = {
       rank: 2,
       batch: 1,

@@ -78,14 +78,23 @@ describe('webhook sender', () => {
     const baseUrl = await server.start();
     const port = server.port;
     await server.stop();
+    // The real fetch, watched: the API comes up once an attempt has found it down.
+    let refusedOnce!: () => void;
+    const refused = new Promise<void>((resolve) => (refusedOnce = resolve));
+    const watchedFetch: typeof fetch = (input, init) =>
+      fetch(input, init).catch((error: unknown) => {
+        refusedOnce();
+        throw error;
+      });
     const sender = createWebhookSender({
       baseUrl,
       secret,
       source: 'training',
-      retry: { maxAttempts: 20, initialDelayMs: 50, maxDelayMs: 100 },
+      fetch: watchedFetch,
+      retry: { maxAttempts: 200, initialDelayMs: 50, maxDelayMs: 100 }, // 20 s to come up
     });
     const sending = sender.send('/late', { done: true });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await refused;
     await server.start(port);
     const delivery = await sending;
     expect(delivery.attempts).toBeGreaterThan(1);

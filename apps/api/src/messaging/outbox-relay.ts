@@ -50,6 +50,8 @@ export interface OutboxRelay {
   relayOnce(): Promise<number>;
   lag(): Promise<OutboxLag>;
   readonly published: number;
+  /** Rounds of the running loop finished; the loop then sleeps unless woken (tests, diagnostics). */
+  readonly rounds: number;
 }
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
@@ -69,6 +71,7 @@ interface RelayState {
   wakeUp?: () => void;
   woken: boolean;
   published: number;
+  rounds: number;
   lastPurge: number;
   listener?: pg.Client;
   listenRetry?: NodeJS.Timeout;
@@ -105,6 +108,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     running: false,
     woken: false,
     published: 0,
+    rounds: 0,
     lastPurge: 0,
     followUps: new Set(),
   };
@@ -116,6 +120,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     lag: () => outboxLag(state.db),
     get published() {
       return state.published;
+    },
+    get rounds() {
+      return state.rounds;
     },
   };
 }
@@ -240,6 +247,7 @@ async function run(state: RelayState): Promise<void> {
       failures += 1;
       state.log.error({ err: error, failures }, 'outbox relay round failed');
     }
+    state.rounds += 1;
     if (full || !state.running) continue;
     if (state.woken) continue;
     await pause(state, failures);

@@ -141,9 +141,7 @@ export async function holdForGeneration(
     )
     SELECT EXISTS (SELECT 1 FROM prior) AS already, (SELECT token_balance FROM debit) AS balance,
            (SELECT id::text FROM entry) AS entry_id`;
-  // Called with the client itself (no open transaction), the one statement goes straight to the
-  // shared pool as a prepared statement: Prisma's per-call cost (several times pg's) dominated this
-  // hot path. Inside a transaction it stays on the caller's `tx`.
+  // On the caller's transaction: generations.create inserts the generation in the same one.
   const rows = await queryRows<{ already: boolean; balance: number | null; entry_id: string | null }>(
     tx,
     'ledger_hold',

@@ -148,5 +148,3 @@ export function memoryLog(): WorkerLog & { lines: { level: string; message?: str
     void lines.push({ level, message, fields });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -12,9 +12,12 @@ async function isRunning(pid: number): Promise<boolean> {
   return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
-/** Whether a process is still running 2 s from now (SIGKILL is asynchronous; a live one never stops). */
+/**
+ * Whether a process is still running 10 s from now (SIGKILL is asynchronous, and a busy machine
+ * reaps slowly; a live one never stops).
+ */
 export async function isAlive(pid: number): Promise<boolean> {
-  for (let waited = 0; waited < 2_000; waited += 50) {
+  for (let waited = 0; waited < 10_000; waited += 50) {
     if (!(await isRunning(pid))) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

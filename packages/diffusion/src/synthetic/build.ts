@@ -14,7 +14,7 @@ import {
   unetConfig,
   vaeConfig,
 } from './configs';
-import type { NetOptions, WeightDtype } from './net';
+import { FUSED_OPS, type FusedOp, type NetOptions, type WeightDtype } from './net';
 import { PRESETS, type SyntheticPreset } from './presets';
 import { buildTextEncoder } from './text-encoder';
 import { buildTokenizerFiles } from './tokenizer-files';
@@ -27,8 +27,11 @@ export interface SyntheticModelOptions {
   /** Folder to create (must not exist unless `overwrite`). */
   dir: string;
   dtype?: WeightDtype;
-  /** Emit ONNX Runtime CUDA contrib ops in the UNet and VAE decoder (needs the CUDA execution provider). */
-  fused?: boolean;
+  /**
+   * Emit ONNX Runtime contrib ops in the UNet and VAE decoder: `true` for every group (the form the
+   * CUDA execution provider runs), or the groups to fuse.
+   */
+  fused?: boolean | readonly FusedOp[];
   seed?: number;
   overwrite?: boolean;
   /** Weights above this many bytes per sub-model go to `model.onnx_data` (default 1.9 GiB; protobuf caps a file at 2 GiB). */
@@ -41,7 +44,8 @@ export interface SyntheticModelResult {
   dir: string;
   preset: SyntheticPreset;
   dtype: WeightDtype;
-  fused: boolean;
+  /** The fused contrib op groups; empty for the plain form. */
+  fused: FusedOp[];
   seed: number;
   files: { path: string; bytes: number }[];
 }
@@ -50,6 +54,21 @@ const EXTERNAL_DATA_THRESHOLD = 1.9 * 1024 ** 3;
 
 function weightBytes(model: OnnxModel): number {
   return model.graph.initializers.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
+}
+
+function fusedGroups(fused: boolean | readonly FusedOp[]): FusedOp[] {
+  if (typeof fused === 'boolean') return fused ? [...FUSED_OPS] : [];
+  const unknown = fused.filter((group) => !(FUSED_OPS as readonly string[]).includes(group));
+  if (unknown.length > 0) {
+    throw new DiffusionError(
+      'INVALID_INPUT',
+      `Unknown fused op group(s) ${unknown.join(', ')} (${FUSED_OPS.join(', ')})`,
+    );
+  }
+  if (fused.includes('packedQkv') && !fused.includes('attention')) {
+    throw new DiffusionError('INVALID_INPUT', 'the packedQkv fused op group needs the attention group');
+  }
+  return FUSED_OPS.filter((group) => fused.includes(group));
 }
 
 export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticModelResult {
@@ -66,7 +85,7 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new DiffusionError('INVALID_INPUT', `seed must be an integer in [0, 2^32), got ${seed}`);
   }
-  const fused = options.fused ?? false;
+  const fused = fusedGroups(options.fused ?? false);
   const dir = resolve(options.dir);
   if (existsSync(dir) && !options.overwrite) {
     throw new DiffusionError(
@@ -124,7 +143,7 @@ export function buildSyntheticModel(options: SyntheticModelOptions): SyntheticMo
     writeOnnx('vae_decoder', buildVaeDecoder(preset.vae, net));
     // The encoder exists for training (latents of the artworks), which runs the plain graph on any provider.
     writeJson('vae_encoder/config.json', vaeConfig(preset));
-    writeOnnx('vae_encoder', buildVaeEncoder(preset.vae, { ...net, fused: false }));
+    writeOnnx('vae_encoder', buildVaeEncoder(preset.vae, { ...net, fused: [] }));
 
     if (options.overwrite && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     try {

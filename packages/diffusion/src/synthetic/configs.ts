@@ -1,13 +1,13 @@
 // The JSON files of a diffusers / Optimum ONNX export folder.
 import type { PresetConfig, SyntheticPreset } from './presets';
-import type { WeightDtype } from './net';
+import type { FusedOp, WeightDtype } from './net';
 
 const DIFFUSERS_VERSION = '0.30.0';
 
 export function modelIndex(meta: {
   preset: SyntheticPreset;
   dtype: WeightDtype;
-  fused: boolean;
+  fused: FusedOp[];
   seed: number;
 }): object {
   return {

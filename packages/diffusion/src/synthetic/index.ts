@@ -5,5 +5,7 @@ export { buildTextEncoder, type TextEncoderConfig } from './text-encoder';
 export { buildVaeDecoder, type VaeDecoderConfig } from './vae-decoder';
 export { buildVaeEncoder } from './vae-encoder';
 export { buildTokenizerFiles, type TokenizerFiles } from './tokenizer-files';
-export type { NetOptions, WeightDtype } from './net';
+
 export { ensureTinyModel } from './default-model';
+export { FUSED_OPS, type FusedOp, type NetOptions, type WeightDtype } from './net';
+export { maxAbsDifference, psnr } from './compare';

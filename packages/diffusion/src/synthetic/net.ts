@@ -1,16 +1,26 @@
 // Layer helpers that emit ONNX the way torch.onnx exports diffusers/transformers
 // modules (plain form), or ONNX Runtime's CUDA contrib ops (fused form).
-// Spatial tensors are NCHW in the plain form and NHWC in the fused form.
+// Spatial tensors are NCHW in the plain form and NHWC when the `nhwc` group is fused.
 import { DataType, type DataTypeValue, GraphBuilder, type OnnxModel } from '../onnx';
 import { lazyWeight, type WeightInit } from './random-weights';
 
 export type WeightDtype = 'fp32' | 'fp16';
 
+/**
+ * The com.microsoft contrib op groups the fused form emits. Each can be fused alone, so the groups
+ * that have a CPU kernel can be checked against the plain graph without a GPU.
+ * `nhwc`: NHWC layout with NhwcConv, GroupNorm and SkipGroupNorm; `attention`: MultiHeadAttention
+ * on separate Q, K, V; `packedQkv`: MultiHeadAttention on packed QKV / KV (implies `attention`);
+ * `skipLayerNorm`: SkipLayerNormalization; `geglu`: BiasSplitGelu.
+ */
+export const FUSED_OPS = ['nhwc', 'attention', 'packedQkv', 'skipLayerNorm', 'geglu'] as const;
+export type FusedOp = (typeof FUSED_OPS)[number];
+
 export interface NetOptions {
   dtype: WeightDtype;
   seed: number;
-  /** Emit com.microsoft contrib ops (NHWC GroupNorm, NhwcConv, MultiHeadAttention, …). */
-  fused: boolean;
+  /** Contrib op groups to emit; empty for the plain graph torch.onnx exports. */
+  fused: readonly FusedOp[];
 }
 
 export const MS_DOMAIN = 'com.microsoft';
@@ -19,14 +29,14 @@ const OPSET = 17;
 export class Net {
   readonly g: GraphBuilder;
   readonly elem: DataTypeValue;
-  readonly fused: boolean;
+  readonly fused: ReadonlySet<FusedOp>;
   readonly seed: number;
   usedContribOps = false;
 
   constructor(name: string, options: NetOptions) {
     this.g = new GraphBuilder(name);
     this.elem = options.dtype === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
-    this.fused = options.fused;
+    this.fused = new Set(options.fused);
     this.seed = options.seed;
   }
 
@@ -111,10 +121,14 @@ export class Net {
     ];
   }
 
-  // ---- spatial layers (layout depends on `fused`) ------------------------
+  // ---- spatial layers (layout depends on the `nhwc` group) ----------------
+
+  get nhwc(): boolean {
+    return this.fused.has('nhwc');
+  }
 
   get channelAxis(): number {
-    return this.fused ? 3 : 1;
+    return this.nhwc ? 3 : 1;
   }
 
   /** nn.Conv2d with PyTorch weight layout [out, in, k, k] under its diffusers name. */
@@ -139,7 +153,7 @@ export class Net {
       dilations: [1, 1],
       group: 1,
     };
-    if (!this.fused) return this.op('Conv', [x, w, b], attrs);
+    if (!this.nhwc) return this.op('Conv', [x, w, b], attrs);
     // NhwcConv wants [out, k, k, in]; the Transpose of an initializer is constant-folded by ORT,
     // so the stored weight keeps its PyTorch layout and name (LoRA merging stays uniform).
     const wNhwc = this.op('Transpose', [w], { perm: [0, 2, 3, 1] });
@@ -152,7 +166,7 @@ export class Net {
    * Fused: com.microsoft GroupNorm (NHWC, gamma/beta fp32 as the CUDA kernel requires).
    */
   groupNorm(x: string, prefix: string, channels: number, groups: number, eps: number, silu: boolean): string {
-    if (this.fused) {
+    if (this.nhwc) {
       const [gamma, beta] = this.normParams(prefix, channels, DataType.FLOAT);
       return this.ms('GroupNorm', [x, gamma, beta], {
         activation: silu ? 1 : 0,
@@ -184,7 +198,7 @@ export class Net {
     groups: number,
     eps: number,
   ): string {
-    if (this.fused) {
+    if (this.nhwc) {
       const [gamma, beta] = this.normParams(prefix, channels, DataType.FLOAT);
       return this.ms('SkipGroupNorm', [x, gamma, beta, skip], {
         activation: 1,
@@ -199,7 +213,7 @@ export class Net {
 
   /** Nearest 2× upsampling (F.interpolate scale_factor=2). Scales stay fp32 even in fp16 models. */
   upsample2x(x: string): string {
-    const scales = this.g.constant(DataType.FLOAT, [4], this.fused ? [1, 2, 2, 1] : [1, 1, 2, 2]);
+    const scales = this.g.constant(DataType.FLOAT, [4], this.nhwc ? [1, 2, 2, 1] : [1, 1, 2, 2]);
     return this.op('Resize', [x, '', scales], {
       mode: 'nearest',
       coordinate_transformation_mode: 'asymmetric',
@@ -213,14 +227,14 @@ export class Net {
 
   /** [N, C, H, W] / [N, H, W, C] → [N, H*W, C]. */
   toTokens(x: string, channels: number): string {
-    if (this.fused) return this.op('Reshape', [x, this.ints([0, -1, channels])]);
+    if (this.nhwc) return this.op('Reshape', [x, this.ints([0, -1, channels])]);
     const flat = this.op('Reshape', [x, this.ints([0, channels, -1])]);
     return this.op('Transpose', [flat], { perm: [0, 2, 1] });
   }
 
   /** Inverse of toTokens, shaped like `like`. */
   fromTokens(t: string, like: string): string {
-    if (this.fused) return this.op('Reshape', [t, this.op('Shape', [like])]);
+    if (this.nhwc) return this.op('Reshape', [t, this.op('Shape', [like])]);
     const chw = this.op('Transpose', [t], { perm: [0, 2, 1] });
     return this.op('Reshape', [chw, this.op('Shape', [like])]);
   }
@@ -244,8 +258,8 @@ export class Net {
 
   /**
    * diffusers Attention (to_q/to_k/to_v without bias, to_out.0 with bias).
-   * Returns the output projection *before* its bias when `deferBias` (the fused
-   * form folds the bias into SkipLayerNormalization), else the full output.
+   * Returns the output projection *before* its bias when `deferBias` (fused
+   * SkipLayerNormalization takes the bias), else the full output.
    */
   attention(
     x: string,
@@ -260,7 +274,7 @@ export class Net {
     const wk = this.linearWeight(`${prefix}.to_k`, context ? contextDim : dim, dim);
     const wv = this.linearWeight(`${prefix}.to_v`, context ? contextDim : dim, dim);
     let attended: string;
-    if (this.fused) {
+    if (this.fused.has('packedQkv')) {
       const headDim = dim / heads;
       // Pack per head as MultiHeadAttention's packed layouts expect: [in, heads, n, head_dim].
       const pack = (ws: string[], inF: number) =>
@@ -282,6 +296,13 @@ export class Net {
         const packedKv = this.op('Reshape', [kv, this.ints([0, 0, heads, 2, headDim])]);
         attended = this.ms('MultiHeadAttention', [q, packedKv], { num_heads: heads })[0]!;
       }
+    } else if (this.fused.has('attention')) {
+      const src = context ?? x;
+      attended = this.ms(
+        'MultiHeadAttention',
+        [this.op('MatMul', [x, wq]), this.op('MatMul', [src, wk]), this.op('MatMul', [src, wv])],
+        { num_heads: heads },
+      )[0]!;
     } else {
       const src = context ?? x;
       attended = this.sdpa(

@@ -16,7 +16,7 @@ const LN_EPS = 1e-5;
 
 export function buildTextEncoder(config: TextEncoderConfig, options: NetOptions): OnnxModel {
   // The text encoder runs once per image: the plain graph is used in every variant.
-  const n = new Net('text_encoder', { ...options, fused: false });
+  const n = new Net('text_encoder', { ...options, fused: [] });
   const D = config.hiddenSize;
   const S = config.maxPositions;
   const ids = n.g.input('input_ids', DataType.INT32, ['batch_size', 'sequence_length']);

@@ -70,56 +70,39 @@ class UNetBuilder {
     h = n.conv(h, `${prefix}.proj_in`, channels, channels, 1);
     const tokens = n.toTokens(h, channels);
     const b = `${prefix}.transformer_blocks.0`;
-    let out: string;
-    if (n.fused) {
-      // LayerNorm → attn → SkipLayerNormalization(residual, next norm) chains, as ORT's unet optimizer emits.
-      const n1 = n.layerNorm(tokens, `${b}.norm1`, channels, LN_EPS);
-      const a1 = n.attention(n1, null, `${b}.attn1`, heads, channels, channels, true);
-      const [n2, h1] = this.skipLayerNorm(a1, tokens, `${b}.norm2`, `${b}.attn1.to_out.0`, channels);
-      const a2 = n.attention(n2, context, `${b}.attn2`, heads, channels, ctxDim, true);
-      const [n3, h2] = this.skipLayerNorm(a2, h1, `${b}.norm3`, `${b}.attn2.to_out.0`, channels);
-      const proj = n.op('MatMul', [n3, n.linearWeight(`${b}.ff.net.0.proj`, channels, channels * 8)]);
-      const geglu = n.ms('BiasSplitGelu', [
-        proj,
-        n.linearBias(`${b}.ff.net.0.proj`, channels, channels * 8),
-      ])[0]!;
-      out = n.add(n.linear(geglu, `${b}.ff.net.2`, channels * 4, channels), h2);
-    } else {
-      let t = n.add(
-        n.attention(
-          n.layerNorm(tokens, `${b}.norm1`, channels, LN_EPS),
-          null,
-          `${b}.attn1`,
-          heads,
-          channels,
-          channels,
-        ),
-        tokens,
-      );
-      t = n.add(
-        n.attention(
-          n.layerNorm(t, `${b}.norm2`, channels, LN_EPS),
-          context,
-          `${b}.attn2`,
-          heads,
-          channels,
-          ctxDim,
-        ),
-        t,
-      );
-      const proj = n.linear(
-        n.layerNorm(t, `${b}.norm3`, channels, LN_EPS),
-        `${b}.ff.net.0.proj`,
-        channels,
-        channels * 8,
-      );
-      // GEGLU: first half is the value, second half the gate.
-      const value = n.op('Slice', [proj, n.ints([0]), n.ints([channels * 4]), n.ints([-1])]);
-      const gate = n.op('Slice', [proj, n.ints([channels * 4]), n.ints([channels * 8]), n.ints([-1])]);
-      out = n.add(n.linear(n.op('Mul', [value, n.gelu(gate)]), `${b}.ff.net.2`, channels * 4, channels), t);
-    }
+    // With `skipLayerNorm` fused, each attention output's bias, the residual and the next LayerNorm
+    // are one SkipLayerNormalization, as ORT's unet optimizer emits them.
+    const fuseSkip = n.fused.has('skipLayerNorm');
+    const residualThenNorm = (attended: string, residual: string, attn: string, norm: string) =>
+      fuseSkip
+        ? this.skipLayerNorm(attended, residual, norm, attn, channels)
+        : ((sum: string) => [n.layerNorm(sum, norm, channels, LN_EPS), sum] as const)(
+            n.add(attended, residual),
+          );
+    const n1 = n.layerNorm(tokens, `${b}.norm1`, channels, LN_EPS);
+    const a1 = n.attention(n1, null, `${b}.attn1`, heads, channels, channels, fuseSkip);
+    const [n2, h1] = residualThenNorm(a1, tokens, `${b}.attn1.to_out.0`, `${b}.norm2`);
+    const a2 = n.attention(n2, context, `${b}.attn2`, heads, channels, ctxDim, fuseSkip);
+    const [n3, h2] = residualThenNorm(a2, h1, `${b}.attn2.to_out.0`, `${b}.norm3`);
+    const out = n.add(
+      n.linear(this.geglu(n3, `${b}.ff.net.0.proj`, channels), `${b}.ff.net.2`, channels * 4, channels),
+      h2,
+    );
     const spatial = n.fromTokens(out, h);
     return n.add(n.conv(spatial, `${prefix}.proj_out`, channels, channels, 1), x);
+  }
+
+  /** GEGLU projection to 8C: the first half is the value, the second the gate. Fused: BiasSplitGelu. */
+  private geglu(x: string, prefix: string, channels: number): string {
+    const n = this.n;
+    if (n.fused.has('geglu')) {
+      const proj = n.op('MatMul', [x, n.linearWeight(prefix, channels, channels * 8)]);
+      return n.ms('BiasSplitGelu', [proj, n.linearBias(prefix, channels, channels * 8)])[0]!;
+    }
+    const proj = n.linear(x, prefix, channels, channels * 8);
+    const value = n.op('Slice', [proj, n.ints([0]), n.ints([channels * 4]), n.ints([-1])]);
+    const gate = n.op('Slice', [proj, n.ints([channels * 4]), n.ints([channels * 8]), n.ints([-1])]);
+    return n.op('Mul', [value, n.gelu(gate)]);
   }
 
   /** SkipLayerNormalization: (input + bias + skip) → LayerNorm; returns [normed, sum]. */
@@ -129,7 +112,7 @@ class UNetBuilder {
     normPrefix: string,
     biasPrefix: string,
     channels: number,
-  ): [string, string] {
+  ): readonly [string, string] {
     const n = this.n;
     const [gamma, beta] = n.normParams(normPrefix, channels, n.elem);
     const bias = n.linearBias(biasPrefix, channels, channels);
@@ -152,7 +135,7 @@ class UNetBuilder {
     const n = this.n;
     const { blockOutChannels: boc, layersPerBlock: lpb, crossAttention } = this.c;
     const temb = this.timeEmbedding(timestep, sample);
-    let x = n.fused ? n.op('Transpose', [sample], { perm: [0, 2, 3, 1] }) : sample;
+    let x = n.nhwc ? n.op('Transpose', [sample], { perm: [0, 2, 3, 1] }) : sample;
     x = n.conv(x, 'conv_in', this.c.inChannels, boc[0]!, 3);
     const skips: { value: string; channels: number }[] = [{ value: x, channels: boc[0]! }];
 
@@ -197,7 +180,7 @@ class UNetBuilder {
 
     x = n.groupNorm(x, 'conv_norm_out', boc[0]!, this.c.groups, RESNET_EPS, true);
     x = n.conv(x, 'conv_out', boc[0]!, this.c.outChannels, 3);
-    return n.fused ? n.op('Transpose', [x], { perm: [0, 3, 1, 2] }) : x;
+    return n.nhwc ? n.op('Transpose', [x], { perm: [0, 3, 1, 2] }) : x;
   }
 }
 

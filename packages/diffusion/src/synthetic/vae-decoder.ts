@@ -36,7 +36,7 @@ export function buildVaeDecoder(config: VaeDecoderConfig, options: NetOptions): 
   };
 
   const reversed = [...config.blockOutChannels].reverse();
-  let x = n.fused ? n.op('Transpose', [latent], { perm: [0, 2, 3, 1] }) : latent;
+  let x = n.nhwc ? n.op('Transpose', [latent], { perm: [0, 2, 3, 1] }) : latent;
   x = n.conv(x, 'post_quant_conv', L, L, 1);
   x = n.conv(x, 'decoder.conv_in', L, reversed[0]!, 3);
   x = resnet(x, 'decoder.mid_block.resnets.0', reversed[0]!, reversed[0]!);
@@ -55,7 +55,7 @@ export function buildVaeDecoder(config: VaeDecoderConfig, options: NetOptions): 
 
   x = n.groupNorm(x, 'decoder.conv_norm_out', channels, g, EPS, true);
   x = n.conv(x, 'decoder.conv_out', channels, 3, 3);
-  if (n.fused) x = n.op('Transpose', [x], { perm: [0, 3, 1, 2] });
+  if (n.nhwc) x = n.op('Transpose', [x], { perm: [0, 3, 1, 2] });
   n.g.output(x, 'sample', n.elem, ['batch_size', 3, 'height', 'width']);
   return n.toModel();
 }
