@@ -1,4 +1,5 @@
 // Defects found by trying the product as a user, each through the real HTTP API.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
@@ -20,6 +21,50 @@ async function signedIn(username: string) {
   const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
   expect(result.status).toBe(200);
   return { browser, userId: result.data!.userId };
+}
+
+/** Signed in over HTTP, then made an artist (the upgrade itself has its own tests). */
+async function signedInArtist(username: string) {
+  const artist = await signedIn(username);
+  const db = api.runtime.deps.db;
+  await db.user.update({ where: { id: artist.userId }, data: { role: 'artist' } });
+  await db.artist.create({
+    data: {
+      userId: artist.userId,
+      artistName: username,
+      signatureImage: `signatures/${artist.userId}.png`,
+      verifiedEmail: `${username}@example.com`,
+    },
+  });
+  return artist;
+}
+
+let artworkPng: Buffer | undefined;
+/** Upload URLs over HTTP, the bytes put where they point (the browser's part), `count` artworks. */
+async function staged(browser: Browser, count: number) {
+  artworkPng ??= await sharp({
+    create: { width: 512, height: 512, channels: 3, background: { r: 20, g: 120, b: 200 } },
+  })
+    .png()
+    .toBuffer();
+  const issued = await browser.mutate<{ uploadId: string; uploads: Array<{ key: string }> }>(
+    'styles.uploadUrls',
+    { images: Array.from({ length: Math.min(count, 100) }, () => ({ contentType: 'image/png' })) },
+  );
+  expect(issued.status).toBe(200);
+  await Promise.all(
+    issued.data!.uploads.map((upload) =>
+      api.runtime.deps.storage.put(upload.key, artworkPng!, { contentType: 'image/png' }),
+    ),
+  );
+  return {
+    uploadId: issued.data!.uploadId,
+    description: 'Soft washes',
+    generationCostTokens: 3,
+    licenseType: 'personal',
+    tags: ['watercolor'],
+    artworks: Array.from({ length: count }, (_, index) => ({ index })),
+  };
 }
 
 async function publicGeneration() {
@@ -55,5 +100,26 @@ describe('comments', () => {
       [posted.data!.id]: true,
       [untouched.data!.id]: false,
     });
+  });
+});
+
+describe('styles: codes', () => {
+  it('answers TOO_MANY_IMAGES for 101 artworks and STYLE_NOT_READY when editing a failed style', async () => {
+    const { browser, userId } = await signedInArtist('prolific_artist');
+    const tooMany = await browser.mutate('styles.create', { ...(await staged(browser, 101)), name: 'Many' });
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.error?.data.code).toBe('TOO_MANY_IMAGES');
+
+    const db = api.runtime.deps.db;
+    const failed = await addStyle(db, userId, { status: 'failed' });
+    const editFailed = await browser.mutate('styles.update', { styleId: failed.id, description: 'again' });
+    expect(editFailed.status).toBe(422);
+    expect(editFailed.error?.data).toMatchObject({
+      code: 'STYLE_NOT_READY',
+      details: { trainingStatus: 'failed' },
+    });
+    const training = await addStyle(db, userId, { status: 'training' });
+    const editTraining = await browser.mutate('styles.update', { styleId: training.id, description: 'x' });
+    expect(editTraining.error?.data.code).toBe('TRAINING_IN_PROGRESS');
   });
 });

@@ -33,7 +33,8 @@ export const stylesRouter = router({
         validTo: z.date().nullish(),
         artworks: imageList(
           z.object({
-            index: z.int().min(0).max(99),
+            // Bounded like the list: a count past 100 answers TOO_MANY_IMAGES, not an index error.
+            index: z.int().min(0).max(499),
             caption: z.string().max(1000).optional(),
             tags: tagListInput(20).optional(),
           }),

@@ -259,6 +259,11 @@ export async function updateStyle(
   { styleId, ...changes }: UpdateStyleInput,
 ): Promise<StyleView> {
   const style = await ownStyle(deps, viewer, styleId);
+  if (style.trainingStatus === 'failed') {
+    throw new DomainError('STYLE_NOT_READY', 'This style failed training; it cannot be edited.', {
+      trainingStatus: style.trainingStatus,
+    });
+  }
   if (style.trainingStatus !== 'completed') {
     throw new DomainError('TRAINING_IN_PROGRESS', 'A style can be edited once its training has completed.', {
       trainingStatus: style.trainingStatus,
