@@ -103,7 +103,42 @@ describe('comments', () => {
   });
 });
 
-describe('styles: codes', () => {
+describe('styles: names and codes', () => {
+  it('takes free-text names (any language, punctuation, up to 100 characters); tags keep their rules', async () => {
+    const { browser } = await signedInArtist('polyglot_artist');
+    type Created = { name: string; tags: string[] };
+    const korean = await browser.mutate<Created>('styles.create', {
+      ...(await staged(browser, 10)),
+      name: '  수채화 풍경: 봄!  ',
+    });
+    expect(korean.status).toBe(200);
+    expect(korean.data).toMatchObject({ name: '수채화 풍경: 봄!', tags: ['watercolor'] });
+    const long = 'Evening light over the harbour, painted slowly in thin glazes of ochre'.padEnd(100, '.');
+    const longName = await browser.mutate<Created>('styles.create', {
+      ...(await staged(browser, 10)),
+      name: long,
+    });
+    expect(longName.status).toBe(200);
+    expect(longName.data?.name).toBe(long);
+    const english = await browser.mutate<Created>('styles.create', {
+      ...(await staged(browser, 10)),
+      name: 'Moody Ink',
+    });
+    expect(english.data?.tags).toEqual(['moody ink', 'watercolor']);
+
+    const upload = await staged(browser, 10);
+    for (const name of ['a\u0000b', 'line\nbreak', '   ', 'x'.repeat(101)]) {
+      const refused = await browser.mutate('styles.create', { ...upload, name });
+      expect(refused.status, JSON.stringify(name)).toBe(422);
+      expect(refused.error?.data).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        issues: [expect.objectContaining({ path: 'name' })],
+      });
+    }
+    const badTag = await browser.mutate('styles.create', { ...upload, name: 'Fine', tags: ['수채화'] });
+    expect(badTag.error?.data.code).toBe('INVALID_TAG_LANGUAGE');
+  });
+
   it('answers TOO_MANY_IMAGES for 101 artworks and STYLE_NOT_READY when editing a failed style', async () => {
     const { browser, userId } = await signedInArtist('prolific_artist');
     const tooMany = await browser.mutate('styles.create', { ...(await staged(browser, 101)), name: 'Many' });

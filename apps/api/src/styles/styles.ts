@@ -14,7 +14,7 @@ import { downloadUrl } from '../common/media';
 import { enqueueOutboxMessage } from '../messaging/outbox';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import { assertImageCount, assertOwnUpload, deleteStaged, verifyStagedArtworks } from './uploads';
-import { linkArtworkTags, linkStyleTags, normalizeTag, normalizeTags, tagsOf } from './tags';
+import { linkArtworkTags, linkStyleTags, nameTagsOf, normalizeTags, tagsOf } from './tags';
 import type { Viewer } from '../common/viewer';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
@@ -44,12 +44,12 @@ export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyle
   if (new Set(indexes).size !== indexes.length)
     throw new DomainError('VALIDATION_ERROR', 'Each image may be used once.', { field: 'artworks' });
   const name = input.name.trim().replace(/\s+/g, ' ');
-  const nameTag = normalizeTag(name);
-  const styleTags = normalizeTags([nameTag, ...input.tags]);
+  const nameTags = nameTagsOf(name);
+  const styleTags = normalizeTags([...nameTags, ...input.tags]);
   const artworks = input.artworks.map((a) => ({
     ...a,
     id: uuidv7(),
-    tags: normalizeTags([nameTag, ...(a.tags ?? [])]),
+    tags: normalizeTags([...nameTags, ...(a.tags ?? [])]),
   }));
   const artist = await deps.db.artist.findUnique({
     where: { userId: viewer.userId },
