@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-server';
 import { Browser } from './http-client';
@@ -49,6 +50,20 @@ describe('embedded server: one failed query', () => {
     for (let round = 0; round < 3; round++) {
       expect(await catalogueAndFeed(renamer)).toEqual(before);
       expect(await catalogueAndFeed(new Browser(server.url))).toEqual(before);
+    }
+  });
+});
+
+describe('embedded server: where it listens', () => {
+  it('answers on loopback only by default (the dev sign-in is on)', async () => {
+    expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+    const outward = Object.values(networkInterfaces())
+      .flat()
+      .filter((address) => address && !address.internal && address.family === 'IPv4')
+      .map((address) => address!.address);
+    expect(outward.length, 'this machine needs a non-loopback IPv4 address to tell').toBeGreaterThan(0);
+    for (const address of outward) {
+      await expect(fetch(`http://${address}:${server.port}/api/health`)).rejects.toThrow();
     }
   });
 });

@@ -35,7 +35,8 @@ function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
 export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // req.ip is the TCP peer unless TRUST_PROXY names the proxies in front (per-IP limits key on it).
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS, ahead of
   // the request logger (a served page logs its own one line).
   app.use(
