@@ -48,6 +48,7 @@ export const ERROR_CODES = {
 
   NOT_FOUND: 404,
   CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
   INTERNAL_ERROR: 500,
 } as const;
 

@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps';
 import { appRouter } from '../app-router';
 import { checkReadiness } from '../platform/health';
 import { STORAGE_ROUTE } from '../platform/storage';
+import { TRPC_MAX_BODY, trpcBodyLimit } from './body-limit';
 import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';
@@ -107,10 +108,12 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
 
   app.use(
     '/trpc',
+    trpcBodyLimit(),
     createExpressMiddleware({
       router: appRouter,
       createContext: createContextFactory(deps, resolveViewer),
       maxBatchSize: 20,
+      maxBodySize: TRPC_MAX_BODY,
     }),
   );
 
