@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-server';
 import { Browser } from './http-client';
@@ -65,5 +66,55 @@ describe('embedded server: where it listens', () => {
     for (const address of outward) {
       await expect(fetch(`http://${address}:${server.port}/api/health`)).rejects.toThrow();
     }
+  });
+});
+
+/** A 256×96 signature: dark strokes on a transparent background, base64 as the upgrade takes it. */
+async function signaturePng(): Promise<string> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="256" height="96"><path d="M10 70 C 60 10, 120 90, 240 30" stroke="#111" stroke-width="8" fill="none"/></svg>`;
+  return (await sharp(Buffer.from(svg)).png().toBuffer()).toString('base64');
+}
+
+describe('embedded server: the access log', () => {
+  it('never holds a presigned storage token, for downloads or uploads', async () => {
+    const feed = await new Browser(server.url).query<{ items: Array<{ resultUrl: string | null }> }>(
+      'generations.feed',
+      {},
+    );
+    const download = feed.data!.items.find((item) => item.resultUrl)!.resultUrl!;
+    expect((await fetch(download)).status).toBe(200);
+
+    const artist = await signedIn('log_artist');
+    const upgraded = await artist.mutate('users.upgradeToArtist', {
+      artistName: 'Log Artist',
+      signaturePng: await signaturePng(),
+    });
+    expect(upgraded.status).toBe(200);
+    const issued = await artist.mutate<{ uploads: Array<{ url: string; method: string }> }>(
+      'styles.uploadUrls',
+      { images: Array.from({ length: 10 }, () => ({ contentType: 'image/png' })) },
+    );
+    const upload = issued.data!.uploads[0]!;
+    expect(upload.method).toBe('PUT');
+    const png = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#3a6' } })
+      .png()
+      .toBuffer();
+    const put = await fetch(upload.url, {
+      method: 'PUT',
+      headers: { 'content-type': 'image/png' },
+      body: png,
+    });
+    expect(put.status).toBeLessThan(300);
+
+    const tokens = [download, upload.url].map((url) => new URL(url).searchParams.get('token')!);
+    expect(tokens.every((token) => token.length > 20)).toBe(true);
+    await expect
+      .poll(async () => (await server.output()).includes(new URL(upload.url).pathname), {
+        timeout: 20_000,
+      })
+      .toBe(true);
+    const log = await server.output();
+    for (const token of tokens) expect(log).not.toContain(token);
+    expect(log).toContain('token=[redacted]');
   });
 });

@@ -55,7 +55,7 @@ describe('per-IP limits and proxies', () => {
 
 describe('body limits on /trpc', () => {
   const huge = (bytes: number) => JSON.stringify({ json: { username: 'x'.repeat(bytes) } });
-  const post = (api: TestApi, path: string, body: BodyInit, headers: Record<string, string> = {}) =>
+  const post = (api: TestApi, path: string, body: RequestInit['body'], headers: Record<string, string> = {}) =>
     fetch(`${api.url}/trpc/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: 'http://localhost:3000', ...headers },

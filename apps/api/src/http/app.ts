@@ -33,6 +33,14 @@ function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
+/** Query parameters that are credentials: a presigned storage URL's token is good for an hour. */
+const SECRET_PARAMS = /([?&](?:token|code|state|X-Amz-Signature|X-Amz-Credential)=)[^&#]*/gi;
+
+/** The request as logged: the URL with every credential in its query redacted, no parsed query. */
+function withoutUrlSecrets<T extends { url?: string; query?: unknown }>(req: T): T {
+  return { ...req, url: req.url?.replace(SECRET_PARAMS, '$1[redacted]'), query: undefined };
+}
+
 export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -78,6 +86,8 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
     pinoHttp({
       logger: deps.log,
       genReqId: requestIdFor,
+      wrapSerializers: true,
+      serializers: { req: withoutUrlSecrets },
       autoLogging: { ignore: (req) => req.url === '/api/health' },
     }),
   );
