@@ -1,8 +1,10 @@
 // Defects found by trying the product as an attacker, each through the real HTTP API.
+import superjson from 'superjson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/env';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
+import { addArtist, addGeneration, addStyle } from './marketplace';
 
 const started: TestApi[] = [];
 async function apiWith(overrides: Record<string, string> = {}) {
@@ -55,7 +57,12 @@ describe('per-IP limits and proxies', () => {
 
 describe('body limits on /trpc', () => {
   const huge = (bytes: number) => JSON.stringify({ json: { username: 'x'.repeat(bytes) } });
-  const post = (api: TestApi, path: string, body: RequestInit['body'], headers: Record<string, string> = {}) =>
+  const post = (
+    api: TestApi,
+    path: string,
+    body: RequestInit['body'],
+    headers: Record<string, string> = {},
+  ) =>
     fetch(`${api.url}/trpc/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: 'http://localhost:3000', ...headers },
@@ -99,5 +106,103 @@ describe('body limits on /trpc', () => {
     const signature = JSON.stringify({ json: { artistName: 'Big', signaturePng: 'A'.repeat(2_900_000) } });
     const response = await post(api, 'users.upgradeToArtist', signature);
     expect(response.status).toBe(401); // read in full and refused for want of a session, not for size
+  });
+});
+
+describe('input PostgreSQL would refuse', () => {
+  type Answer = { status: number; text: string; code?: string; field?: unknown };
+  const answer = async (response: Promise<Response>): Promise<Answer> => {
+    const res = await response;
+    const text = await res.text();
+    const body = JSON.parse(text || '{}') as {
+      error?: { json?: { data?: { code?: string; details?: { field?: unknown } } } };
+    };
+    return {
+      status: res.status,
+      text,
+      code: body.error?.json?.data?.code,
+      field: body.error?.json?.data?.details?.field,
+    };
+  };
+  const expectNothingInternal = (text: string) => {
+    for (const leak of [/prisma/i, /node_modules/, /\/src\//, /invalid input/i, /violates/i])
+      expect(text).not.toMatch(leak);
+  };
+
+  it('answers 422 VALIDATION_ERROR naming the field, never 500 or database text', async () => {
+    const api = await apiWith({
+      RATE_LIMIT_ANONYMOUS: '10000/60',
+      RATE_LIMIT_USER: '10000/60',
+      RATE_LIMIT_SIGN_IN: '10000/60',
+    });
+    const browser = new Browser(api.url);
+    const { data } = await browser.mutate<{ userId: string }>('auth.devSignIn', { username: 'nul_tester' });
+    const db = api.runtime.deps.db;
+    const artist = await addArtist(db);
+    const style = await addStyle(db, artist.id);
+    const generation = await addGeneration(db, { userId: artist.id, styleId: style.id, isPublic: true });
+    const call = (kind: 'query' | 'mutate', path: string, input: unknown) => {
+      const serialized = encodeURIComponent(JSON.stringify(superjson.serialize(input)));
+      return answer(
+        kind === 'query'
+          ? browser.fetch(`/trpc/${path}?input=${serialized}`)
+          : browser.fetch(`/trpc/${path}`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', origin: 'http://localhost:3000' },
+              body: JSON.stringify(superjson.serialize(input)),
+            }),
+      );
+    };
+    const tamperedCursor = Buffer.from(JSON.stringify({ t: new Date().toISOString(), id: 'zzz' })).toString(
+      'base64url',
+    );
+    const cases: Array<[Promise<Answer>, string]> = [
+      [call('query', 'search.query', { q: 'ink\u0000' }), 'q'],
+      [call('mutate', 'users.updateMe', { bio: 'hello\u0000world' }), 'bio'],
+      [call('mutate', 'comments.create', { generationId: generation.id, content: 'a\u0000b' }), 'content'],
+      [call('query', 'comments.list', { generationId: generation.id, cursor: tamperedCursor }), 'cursor'],
+      [call('query', 'generations.feed', { cursor: tamperedCursor }), 'cursor'],
+    ];
+    for (const [pending, field] of cases) {
+      const result = await pending;
+      expect(result, result.text).toMatchObject({ status: 422, code: 'VALIDATION_ERROR', field });
+      expectNothingInternal(result.text);
+    }
+
+    // An artist shortening a licence to before it began: the database's check, answered as the field's.
+    await db.user.update({ where: { id: data!.userId }, data: { role: 'artist' } });
+    await db.artist.create({
+      data: {
+        userId: data!.userId,
+        artistName: 'Nul',
+        signatureImage: 's.png',
+        verifiedEmail: 'n@example.com',
+      },
+    });
+    const own = await addStyle(db, data!.userId);
+    const backwards = await call('mutate', 'styles.update', {
+      styleId: own.id,
+      validTo: new Date(own.validFrom.getTime() - 86_400_000),
+    });
+    expect(backwards).toMatchObject({ status: 422, code: 'VALIDATION_ERROR', field: 'validTo' });
+    expectNothingInternal(backwards.text);
+  });
+
+  it('answers OPTIONS and a GET on a mutation without a 500', async () => {
+    const api = await apiWith();
+    const options = await fetch(`${api.url}/trpc/styles.list`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('GET, POST');
+    const textPlain = await answer(
+      fetch(`${api.url}/trpc/auth.devSignIn`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin: 'http://localhost:3000' },
+        body: 'hello',
+      }),
+    );
+    expect(textPlain.status).toBeLessThan(500);
+    const getMutation = await answer(fetch(`${api.url}/trpc/users.updateMe?input=%7B%7D`));
+    expect(getMutation).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
+    expectNothingInternal(getMutation.text);
   });
 });

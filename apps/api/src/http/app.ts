@@ -116,6 +116,10 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
 
   mount?.(app);
 
+  // Same-origin API (no CORS): a preflight learns the methods and nothing more.
+  app.options('/trpc/{*procedures}', (_req, res) => {
+    res.set('allow', 'GET, POST').status(204).end();
+  });
   app.use(
     '/trpc',
     trpcBodyLimit(),
@@ -131,7 +135,7 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route.' } });
   });
   const onError: ErrorRequestHandler = (error, req, res, _next) => {
-    const body = toApiError(error, { exposeInternal: deps.config.MODE !== 'production' });
+    const body = toApiError(error);
     if (body.httpStatus >= 500) req.log.error({ err: error }, 'unhandled error');
     res.status(body.httpStatus).json({ error: body });
   };

@@ -40,6 +40,7 @@ export interface CreateStyleInput {
 export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyleInput): Promise<StyleView> {
   assertOwnUpload(input.uploadId, viewer.userId);
   assertImageCount(input.artworks.length);
+  if (input.validTo) assertValidAfter(new Date(), input.validTo);
   const indexes = input.artworks.map((a) => a.index);
   if (new Set(indexes).size !== indexes.length)
     throw new DomainError('VALIDATION_ERROR', 'Each image may be used once.', { field: 'artworks' });
@@ -264,6 +265,7 @@ export async function updateStyle(
       trainingStatus: style.trainingStatus,
     });
   }
+  if (changes.validTo) assertValidAfter(style.validFrom, changes.validTo);
   if (style.trainingStatus !== 'completed') {
     throw new DomainError('TRAINING_IN_PROGRESS', 'A style can be edited once its training has completed.', {
       trainingStatus: style.trainingStatus,
@@ -295,10 +297,19 @@ export async function deactivateStyle(
   return getStyle(deps, viewer, { styleId });
 }
 
+/** A licence period ends after it starts (the database's check, answered as the field's error). */
+function assertValidAfter(validFrom: Date, validTo: Date): void {
+  if (validTo > validFrom) return;
+  throw new DomainError('VALIDATION_ERROR', 'The licence must end after it starts.', {
+    field: 'validTo',
+    validFrom: validFrom.toISOString(),
+  });
+}
+
 async function ownStyle(deps: Deps, viewer: Viewer, styleId: string) {
   const style = await deps.db.style.findUnique({
     where: { id: styleId },
-    select: { artistId: true, trainingStatus: true },
+    select: { artistId: true, trainingStatus: true, validFrom: true },
   });
   if (!style || (style.artistId !== viewer.userId && viewer.role !== 'admin'))
     throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
