@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-server';
 import { Browser } from './http-client';
+import { SOAK_STEPS } from './embedded-soak';
 
 // One embedded server for the file: starting one (PGlite, demo seed, synthetic model) is the slow part.
 let server: EmbeddedServer;
@@ -13,6 +14,7 @@ beforeAll(async () => {
     RATE_LIMIT_SIGN_IN: '100000/60',
     RATE_LIMIT_ANONYMOUS: '100000/60',
     RATE_LIMIT_USER: '100000/60',
+    RATE_LIMIT_GENERATION: '100000/60',
   });
 }, 300_000);
 afterAll(() => server?.stop());
@@ -117,4 +119,67 @@ describe('embedded server: the access log', () => {
     for (const token of tokens) expect(log).not.toContain(token);
     expect(log).toContain('token=[redacted]');
   });
+});
+
+describe('embedded server: 200 bad inputs in a row', () => {
+  it('answers each with a 4xx and still serves the catalogue, the feed and a generation with progress', async () => {
+    const anonymous = new Browser(server.url);
+    const before = await catalogueAndFeed(anonymous);
+    await signedIn('soak_taken');
+    const member = await signedIn('soak_member');
+    const catalogue = await anonymous.query<{
+      items: Array<{ id: string; generationCostTokens: number; trainingStatus: string }>;
+    }>('styles.list', {});
+    const style = catalogue.data!.items.find((item) => item.trainingStatus === 'completed')!;
+    const feed = await anonymous.query<{ items: Array<{ id: string }> }>('generations.feed', {});
+    const target = {
+      url: server.url,
+      member,
+      takenName: 'soak_taken',
+      styleId: style.id,
+      price: style.generationCostTokens,
+      generationId: feed.data!.items[0]!.id,
+    };
+    const answers: string[] = [];
+    for (let n = 0; n < 200; n++) {
+      const [kind, step] = SOAK_STEPS[n % SOAK_STEPS.length]!;
+      const response = await step(target, n);
+      await response.body?.cancel();
+      answers.push(`${n} ${kind}: ${response.status}`);
+      expect(response.status, answers.slice(-5).join('\n')).toBeGreaterThanOrEqual(204);
+      expect(response.status, answers.slice(-5).join('\n')).toBeLessThan(500);
+    }
+
+    expect(await catalogueAndFeed(anonymous)).toEqual(before);
+    expect(await catalogueAndFeed(member)).toEqual(before);
+
+    // A real generation on the in-process worker: progress reports and completion still land.
+    const created = await member.mutate<{ id: string; status: string }>('generations.create', {
+      styleId: style.id,
+      promptTags: ['sea', 'sunset'],
+      aspectRatio: '1:1',
+      expectedCost: style.generationCostTokens,
+    });
+    expect(created.status).toBe(200);
+    type Seen = { status: string; resultUrl: string | null; owner: { progress: { percent: number } | null } };
+    const seen: Seen[] = [];
+    await expect
+      .poll(
+        async () => {
+          const view = await member.query<Seen>('generations.byId', { generationId: created.data!.id });
+          seen.push(view.data!);
+          return view.data!.status;
+        },
+        { timeout: 180_000, interval: 250 },
+      )
+      .toBe('completed');
+    expect(seen.at(-1)!.resultUrl).toMatch(/\/api\/storage\//);
+    for (const view of seen) {
+      const percent = view.owner.progress?.percent;
+      if (percent !== undefined) expect(percent).toBeGreaterThanOrEqual(0);
+      if (percent !== undefined) expect(percent).toBeLessThanOrEqual(100);
+    }
+    const errors = (await server.output()).split('\n').filter((line) => /"level":(50|60)/.test(line));
+    expect(errors).toEqual([]);
+  }, 300_000);
 });
