@@ -68,7 +68,7 @@ describe('body limits on /trpc', () => {
       headers: { 'content-type': 'application/json', origin: 'http://localhost:3000', ...headers },
       body,
       duplex: 'half',
-    } as RequestInit);
+    });
 
   it('answers 413 PAYLOAD_TOO_LARGE to an anonymous 8 MB body, declared or streamed', async () => {
     const api = await apiWith({ RATE_LIMIT_SIGN_IN: '10000/60', RATE_LIMIT_ANONYMOUS: '10000/60' });
