@@ -140,6 +140,8 @@ export const configSchema = z.object({
   GENERATION_GUIDANCE: z.coerce.number().min(0).max(30).default(7.5),
   /** Seconds anonymous catalogue, feed and search pages are served from memory (0 = always read). */
   PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  /** /api/ready and /trpc/health show probe details (versions, drivers, errors) to anyone; else a bare status (admins still see /trpc/health's). */
+  HEALTH_DETAILS: booleanish.default(false),
   /** How often read notifications older than 30 days and orphaned uploads are purged. */
   HOUSEKEEPING_INTERVAL_MS: z.coerce
     .number()

@@ -127,7 +127,7 @@ describe('styles: names and codes', () => {
     expect(english.data?.tags).toEqual(['moody ink', 'watercolor']);
 
     const upload = await staged(browser, 10);
-    for (const name of ['a\u0000b', 'line\nbreak', '   ', 'x'.repeat(101)]) {
+    for (const name of ['a\u0007b', 'line\nbreak', '   ', 'x'.repeat(101)]) {
       const refused = await browser.mutate('styles.create', { ...upload, name });
       expect(refused.status, JSON.stringify(name)).toBe(422);
       expect(refused.error?.data).toMatchObject({
@@ -156,5 +156,35 @@ describe('styles: names and codes', () => {
     const training = await addStyle(db, userId, { status: 'training' });
     const editTraining = await browser.mutate('styles.update', { styleId: training.id, description: 'x' });
     expect(editTraining.error?.data.code).toBe('TRAINING_IN_PROGRESS');
+  });
+});
+
+describe('what anonymous callers and other users see', () => {
+  it("profiles count only published generations for others; following lists are their owner's", async () => {
+    const db = api.runtime.deps.db;
+    const { browser: owner, userId } = await signedIn('private_maker');
+    const style = await addStyle(db, (await addArtist(db)).id);
+    await addGeneration(db, { userId, styleId: style.id, isPublic: true });
+    await addGeneration(db, { userId, styleId: style.id, isPublic: false });
+    await addGeneration(db, { userId, styleId: style.id, isPublic: false });
+    type Profile = { stats: { generations: number; publicGenerations: number } };
+    const seenByOthers = await new Browser(api.url).query<Profile>('users.byId', { userId });
+    expect(seenByOthers.data?.stats).toMatchObject({ generations: 1, publicGenerations: 1 });
+    const { browser: stranger } = await signedIn('curious_stranger');
+    expect((await stranger.query<Profile>('users.byId', { userId })).data?.stats.generations).toBe(1);
+    expect((await owner.query<Profile>('users.byId', { userId })).data?.stats.generations).toBe(3);
+
+    const theirs = await stranger.query('users.following', { userId });
+    expect(theirs.status).toBe(403);
+    expect(theirs.error?.data.code).toBe('FORBIDDEN');
+    expect((await owner.query('users.following', { userId })).status).toBe(200);
+  });
+
+  it('/api/ready and /trpc/health give anonymous callers a bare status', async () => {
+    const ready = await fetch(`${api.url}/api/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    const health = await new Browser(api.url).query('health');
+    expect(health.data).toEqual({ status: 'ok' });
   });
 });

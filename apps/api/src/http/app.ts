@@ -97,7 +97,10 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   });
   app.get('/api/ready', async (_req, res) => {
     const readiness = await checkReadiness(deps.probes);
-    res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
+    // Probe details name drivers, hosts and errors: only where HEALTH_DETAILS allows.
+    res
+      .status(readiness.status === 'ready' ? 200 : 503)
+      .json(deps.config.HEALTH_DETAILS ? readiness : { status: readiness.status });
   });
 
   // State-changing requests must come from our own pages; webhooks and presigned URLs carry their own proof.
