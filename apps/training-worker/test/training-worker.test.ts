@@ -175,7 +175,8 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
   it('reports TIMEOUT once and leaves no trainer process (or its children) running', async () => {
     const { config } = await startWorker(
       'hang',
-      { jobTimeLimitMs: 2_000 },
+      // Long enough for the fake trainer (a node process) to start and write its pids on a busy machine.
+      { jobTimeLimitMs: 8_000 },
       { mode: 'hang', grandchild: true },
     );
     const job = await publishJob();
@@ -183,7 +184,7 @@ describe('training worker over RabbitMQ, filesystem storage and signed webhooks'
     const finals = await finalReports(job.styleId);
     expect(finals).toHaveLength(1);
     expect(finals[0]!.body.failure).toMatchObject({ code: 'TIMEOUT' });
-    expect((finals[0]!.body.failure as { message: string }).message).toMatch(/2 s time limit/);
+    expect((finals[0]!.body.failure as { message: string }).message).toMatch(/8 s time limit/);
     expect(routesOf(job.styleId).filter((r) => r === 'trainingStarted')).toHaveLength(1);
     expect(await isAlive(pids.trainer)).toBe(false);
     expect(await isAlive(pids.grandchild)).toBe(false);

@@ -2,7 +2,7 @@ import { Prisma, queryRows } from '@stylelicense/db';
 import { z } from 'zod';
 import { toViews, type Deps, type GenerationRow, type GenerationView } from './generations';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
-import { normalizeTags } from '../styles/tags';
+import { tagIdsForFilter } from '../styles/tags';
 import type { Viewer } from '../common/viewer';
 import { feedOrder, LISTED_GENERATIONS, selectGenerations, type FeedSort } from './queries';
 
@@ -28,11 +28,9 @@ export async function listFeed(
   }: { sort: FeedSort; tags?: string[]; limit: number; cursor?: string | null },
 ): Promise<Page<GenerationView>> {
   const conditions = [LISTED_GENERATIONS];
-  const names = normalizeTags(tags);
-  if (names.length) {
-    const found = await deps.db.tag.findMany({ where: { name: { in: names } }, select: { id: true } });
-    if (found.length < names.length) return { items: [], nextCursor: null, hasMore: false };
-    const ids = found.map((t) => t.id);
+  const ids = await tagIdsForFilter(deps.db, tags);
+  if (!ids) return { items: [], nextCursor: null, hasMore: false };
+  if (ids.length) {
     conditions.push(
       Prisma.sql`(SELECT count(*) FROM generation_tags gt WHERE gt.generation_id = g.id AND gt.tag_id = ANY(${ids}::uuid[])) = ${ids.length}`,
     );

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { downloadUrl } from '../common/media';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
 import type { Deps } from './styles';
-import { normalizeTags } from './tags';
+import { tagIdsForFilter } from './tags';
 import type { Viewer } from '../common/viewer';
 import { LISTED_STYLES, styleCardsQuery, type StyleSort } from './queries';
 
@@ -76,11 +76,9 @@ export async function listStyles(
     conditions.push(LISTED_STYLES);
   }
   if (artistId) conditions.push(Prisma.sql`s.artist_id = ${artistId}::uuid`);
-  const names = normalizeTags(tags);
-  if (names.length) {
-    const found = await deps.db.tag.findMany({ where: { name: { in: names } }, select: { id: true } });
-    if (found.length < names.length) return { items: [], nextCursor: null, hasMore: false };
-    const ids = found.map((t) => t.id);
+  const ids = await tagIdsForFilter(deps.db, tags);
+  if (!ids) return { items: [], nextCursor: null, hasMore: false };
+  if (ids.length) {
     conditions.push(
       Prisma.sql`(SELECT count(*) FROM style_tags st WHERE st.style_id = s.id AND st.tag_id = ANY(${ids}::uuid[])) = ${ids.length}`,
     );

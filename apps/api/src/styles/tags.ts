@@ -1,5 +1,5 @@
 import { DomainError } from '@stylelicense/contracts';
-import { Prisma, type TransactionClient } from '@stylelicense/db';
+import { Prisma, type Database, type TransactionClient } from '@stylelicense/db';
 import { z } from 'zod';
 
 export const MAX_TAG_LENGTH = 50;
@@ -42,6 +42,17 @@ export function normalizeTags(raw: readonly string[]): string[] {
 }
 
 /** Input shape for tag lists; normalisation (and INVALID_TAG_LANGUAGE) happens in the services. */
+/**
+ * The ids of the tags a list filter names, for "carries every one of them" filters; `null` when one
+ * of them does not exist (then nothing can match).
+ */
+export async function tagIdsForFilter(db: Database, raw: readonly string[]): Promise<string[] | null> {
+  const names = normalizeTags(raw);
+  if (names.length === 0) return [];
+  const found = await db.tag.findMany({ where: { name: { in: names } }, select: { id: true } });
+  return found.length < names.length ? null : found.map((t) => t.id);
+}
+
 export const tagListInput = (max: number) => z.array(z.string().min(1).max(100)).max(max);
 
 /**
