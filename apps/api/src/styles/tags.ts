@@ -41,7 +41,6 @@ export function normalizeTags(raw: readonly string[]): string[] {
   return [...new Set(raw.map(normalizeTag))];
 }
 
-/** Input shape for tag lists; normalisation (and INVALID_TAG_LANGUAGE) happens in the services. */
 /**
  * The ids of the tags a list filter names, for "carries every one of them" filters; `null` when one
  * of them does not exist (then nothing can match).
@@ -53,6 +52,7 @@ export async function tagIdsForFilter(db: Database, raw: readonly string[]): Pro
   return found.length < names.length ? null : found.map((t) => t.id);
 }
 
+/** Input shape for tag lists; normalisation (and INVALID_TAG_LANGUAGE) happens in the services. */
 export const tagListInput = (max: number) => z.array(z.string().min(1).max(100)).max(max);
 
 /**
