@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { generateWebhookSecret, parseWebhookSecret } from '@stylelicense/contracts';
 import { z } from 'zod';
@@ -52,6 +53,34 @@ const commaList = z.string().transform((value) =>
     .filter(Boolean),
 );
 
+/**
+ * The proxies whose X-Forwarded-For is believed for the caller's address (per-IP rate limits, sign-in
+ * records): a hop count ("1": the nearest one) or addresses and CIDR ranges ("10.0.0.0/8,::1").
+ * Unset trusts none: the address is the TCP peer's, whatever a header claims.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value): number | string[] => {
+    if (/^\d+$/.test(value)) return Number(value);
+    return value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+  })
+  .refine(
+    (trusted) => typeof trusted === 'number' || (trusted.length > 0 && trusted.every(isAddressOrCidr)),
+    'expected a hop count (e.g. 1) or comma-separated addresses/CIDRs (e.g. 10.0.0.0/8,::1)',
+  );
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
 /** Milliseconds, comma-separated, e.g. "30000,120000". */
 const delayList = z
   .string()
@@ -66,7 +95,9 @@ export const configSchema = z.object({
   /** embedded: one process on PGlite + in-process parts; development/production: external services. */
   MODE: z.enum(['embedded', 'development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('0.0.0.0'),
+  /** Default 127.0.0.1 when MODE=embedded (dev sign-in on, nothing shared), else 0.0.0.0. */
+  HOST: z.string().min(1).optional(),
+  TRUST_PROXY: trustProxy.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -121,6 +152,8 @@ export const configSchema = z.object({
   GENERATION_GUIDANCE: z.coerce.number().min(0).max(30).default(7.5),
   /** Seconds anonymous catalogue, feed and search pages are served from memory (0 = always read). */
   PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  /** /api/ready and /trpc/health show probe details (versions, drivers, errors) to anyone; else a bare status (admins still see /trpc/health's). */
+  HEALTH_DETAILS: booleanish.default(false),
   /** How often read notifications older than 30 days and orphaned uploads are purged. */
   /** Prometheus `/metrics` on a port of its own (unset: not served; never on the public PORT). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -162,7 +195,10 @@ export const configSchema = z.object({
   PROVENANCE_PRIVATE_KEY: z.string().min(1).optional(),
 });
 
-export type ApiConfig = z.infer<typeof configSchema> & {
+export type ApiConfig = Omit<z.infer<typeof configSchema>, 'HOST' | 'TRUST_PROXY'> & {
+  HOST: string;
+  /** Express's `trust proxy`: false (none), a hop count, or addresses/CIDRs. */
+  TRUST_PROXY: false | number | string[];
   PUBLIC_URL: string;
   WEB_ORIGIN: string;
   PAYMENT_PROVIDER: 'toss' | 'sandbox';
@@ -214,6 +250,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicUrl = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   return {
     ...config,
+    HOST: config.HOST ?? (config.MODE === 'embedded' ? '127.0.0.1' : '0.0.0.0'),
+    TRUST_PROXY: config.TRUST_PROXY ?? false,
     PUBLIC_URL: publicUrl,
     // The API serves the web app itself, so by default they share one origin.
     WEB_ORIGIN: config.WEB_ORIGIN ?? publicUrl,

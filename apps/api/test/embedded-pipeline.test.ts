@@ -11,7 +11,11 @@ let api: TestApi;
 let workers: EmbeddedWorker[] = [];
 
 beforeAll(async () => {
-  api = await startTestApi({ QUEUE_DRIVER: 'in-process', RATE_LIMIT_GENERATION: '100000/60' });
+  api = await startTestApi({
+    QUEUE_DRIVER: 'in-process',
+    RATE_LIMIT_GENERATION: '100000/60',
+    HEALTH_DETAILS: 'true',
+  });
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));

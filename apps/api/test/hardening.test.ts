@@ -1,4 +1,5 @@
 // Defects found by trying the product as a user, each through the real HTTP API.
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
@@ -20,6 +21,50 @@ async function signedIn(username: string) {
   const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
   expect(result.status).toBe(200);
   return { browser, userId: result.data!.userId };
+}
+
+/** Signed in over HTTP, then made an artist (the upgrade itself has its own tests). */
+async function signedInArtist(username: string) {
+  const artist = await signedIn(username);
+  const db = api.runtime.deps.db;
+  await db.user.update({ where: { id: artist.userId }, data: { role: 'artist' } });
+  await db.artist.create({
+    data: {
+      userId: artist.userId,
+      artistName: username,
+      signatureImage: `signatures/${artist.userId}.png`,
+      verifiedEmail: `${username}@example.com`,
+    },
+  });
+  return artist;
+}
+
+let artworkPng: Buffer | undefined;
+/** Upload URLs over HTTP, the bytes put where they point (the browser's part), `count` artworks. */
+async function staged(browser: Browser, count: number) {
+  artworkPng ??= await sharp({
+    create: { width: 512, height: 512, channels: 3, background: { r: 20, g: 120, b: 200 } },
+  })
+    .png()
+    .toBuffer();
+  const issued = await browser.mutate<{ uploadId: string; uploads: Array<{ key: string }> }>(
+    'styles.uploadUrls',
+    { images: Array.from({ length: Math.min(count, 100) }, () => ({ contentType: 'image/png' })) },
+  );
+  expect(issued.status).toBe(200);
+  await Promise.all(
+    issued.data!.uploads.map((upload) =>
+      api.runtime.deps.storage.put(upload.key, artworkPng!, { contentType: 'image/png' }),
+    ),
+  );
+  return {
+    uploadId: issued.data!.uploadId,
+    description: 'Soft washes',
+    generationCostTokens: 3,
+    licenseType: 'personal',
+    tags: ['watercolor'],
+    artworks: Array.from({ length: count }, (_, index) => ({ index })),
+  };
 }
 
 async function publicGeneration() {
@@ -55,5 +100,91 @@ describe('comments', () => {
       [posted.data!.id]: true,
       [untouched.data!.id]: false,
     });
+  });
+});
+
+describe('styles: names and codes', () => {
+  it('takes free-text names (any language, punctuation, up to 100 characters); tags keep their rules', async () => {
+    const { browser } = await signedInArtist('polyglot_artist');
+    type Created = { name: string; tags: string[] };
+    const korean = await browser.mutate<Created>('styles.create', {
+      ...(await staged(browser, 10)),
+      name: '  수채화 풍경: 봄!  ',
+    });
+    expect(korean.status).toBe(200);
+    expect(korean.data).toMatchObject({ name: '수채화 풍경: 봄!', tags: ['watercolor'] });
+    const long = 'Evening light over the harbour, painted slowly in thin glazes of ochre'.padEnd(100, '.');
+    const longName = await browser.mutate<Created>('styles.create', {
+      ...(await staged(browser, 10)),
+      name: long,
+    });
+    expect(longName.status).toBe(200);
+    expect(longName.data?.name).toBe(long);
+    const english = await browser.mutate<Created>('styles.create', {
+      ...(await staged(browser, 10)),
+      name: 'Moody Ink',
+    });
+    expect(english.data?.tags).toEqual(['moody ink', 'watercolor']);
+
+    const upload = await staged(browser, 10);
+    for (const name of ['a\u0007b', 'line\nbreak', '   ', 'x'.repeat(101)]) {
+      const refused = await browser.mutate('styles.create', { ...upload, name });
+      expect(refused.status, JSON.stringify(name)).toBe(422);
+      expect(refused.error?.data).toMatchObject({
+        code: 'VALIDATION_ERROR',
+        issues: [expect.objectContaining({ path: 'name' })],
+      });
+    }
+    const badTag = await browser.mutate('styles.create', { ...upload, name: 'Fine', tags: ['수채화'] });
+    expect(badTag.error?.data.code).toBe('INVALID_TAG_LANGUAGE');
+  });
+
+  it('answers TOO_MANY_IMAGES for 101 artworks and STYLE_NOT_READY when editing a failed style', async () => {
+    const { browser, userId } = await signedInArtist('prolific_artist');
+    const tooMany = await browser.mutate('styles.create', { ...(await staged(browser, 101)), name: 'Many' });
+    expect(tooMany.status).toBe(422);
+    expect(tooMany.error?.data.code).toBe('TOO_MANY_IMAGES');
+
+    const db = api.runtime.deps.db;
+    const failed = await addStyle(db, userId, { status: 'failed' });
+    const editFailed = await browser.mutate('styles.update', { styleId: failed.id, description: 'again' });
+    expect(editFailed.status).toBe(422);
+    expect(editFailed.error?.data).toMatchObject({
+      code: 'STYLE_NOT_READY',
+      details: { trainingStatus: 'failed' },
+    });
+    const training = await addStyle(db, userId, { status: 'training' });
+    const editTraining = await browser.mutate('styles.update', { styleId: training.id, description: 'x' });
+    expect(editTraining.error?.data.code).toBe('TRAINING_IN_PROGRESS');
+  });
+});
+
+describe('what anonymous callers and other users see', () => {
+  it("profiles count only published generations for others; following lists are their owner's", async () => {
+    const db = api.runtime.deps.db;
+    const { browser: owner, userId } = await signedIn('private_maker');
+    const style = await addStyle(db, (await addArtist(db)).id);
+    await addGeneration(db, { userId, styleId: style.id, isPublic: true });
+    await addGeneration(db, { userId, styleId: style.id, isPublic: false });
+    await addGeneration(db, { userId, styleId: style.id, isPublic: false });
+    type Profile = { stats: { generations: number; publicGenerations: number } };
+    const seenByOthers = await new Browser(api.url).query<Profile>('users.byId', { userId });
+    expect(seenByOthers.data?.stats).toMatchObject({ generations: 1, publicGenerations: 1 });
+    const { browser: stranger } = await signedIn('curious_stranger');
+    expect((await stranger.query<Profile>('users.byId', { userId })).data?.stats.generations).toBe(1);
+    expect((await owner.query<Profile>('users.byId', { userId })).data?.stats.generations).toBe(3);
+
+    const theirs = await stranger.query('users.following', { userId });
+    expect(theirs.status).toBe(403);
+    expect(theirs.error?.data.code).toBe('FORBIDDEN');
+    expect((await owner.query('users.following', { userId })).status).toBe(200);
+  });
+
+  it('/api/ready and /trpc/health give anonymous callers a bare status', async () => {
+    const ready = await fetch(`${api.url}/api/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+    const health = await new Browser(api.url).query('health');
+    expect(health.data).toEqual({ status: 'ok' });
   });
 });

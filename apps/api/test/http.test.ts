@@ -4,7 +4,7 @@ import { startTestApi, type TestApi } from './harness';
 describe('API over HTTP', () => {
   let api: TestApi;
   beforeAll(async () => {
-    api = await startTestApi();
+    api = await startTestApi({ HEALTH_DETAILS: 'true' });
   });
   afterAll(async () => {
     await api.stop();
@@ -66,7 +66,7 @@ describe('API over HTTP', () => {
 
 describe('readiness when the database is gone', () => {
   it('answers 503 naming the database as down', async () => {
-    const api = await startTestApi();
+    const api = await startTestApi({ HEALTH_DETAILS: 'true' });
     try {
       await api.database.db.$disconnect();
       await api.database.drop();
@@ -87,7 +87,7 @@ describe('readiness when the database is gone', () => {
 
 describe('graceful shutdown', () => {
   it('finishes a request in flight, then refuses new connections', async () => {
-    const api = await startTestApi();
+    const api = await startTestApi({ HEALTH_DETAILS: 'true' });
     const app = api.runtime.http.server;
     // A slow in-flight request: hold the response open until shutdown has begun.
     let release!: () => void;

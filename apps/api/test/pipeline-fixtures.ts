@@ -36,6 +36,7 @@ export async function startPipelineApi(overrides: Record<string, string> = {}): 
     WEBHOOK_SECRET_TRAINING: secrets.training,
     WEBHOOK_SECRET_INFERENCE: secrets.inference,
     OUTBOX_POLL_INTERVAL_MS: '100',
+    HEALTH_DETAILS: 'true', // tests read the broker's and relay's probes
     // Tests submit many generations as one user.
     RATE_LIMIT_GENERATION: '100000/60',
     RATE_LIMIT_USER: '100000/60',

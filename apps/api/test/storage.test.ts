@@ -4,7 +4,7 @@ import { startTestApi, type TestApi } from './harness';
 
 let api: TestApi;
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ HEALTH_DETAILS: 'true' });
 });
 afterAll(() => api.stop());
 

@@ -54,7 +54,7 @@ export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => strin
   return { items, hasMore, nextCursor: hasMore && last ? cursorOf(last) : null };
 }
 
-const timePosition = z.object({ t: z.string().datetime(), id: z.string().min(1).max(100) });
+const timePosition = z.object({ t: z.string().datetime(), id: z.uuid() });
 
 /**
  * The common order, newest first: `(createdAt DESC, id DESC)` with the id breaking ties.

@@ -8,6 +8,7 @@ import type { AppDeps } from '../deps';
 import { appRouter } from '../app-router';
 import { checkReadiness } from '../platform/health';
 import { STORAGE_ROUTE } from '../platform/storage';
+import { TRPC_MAX_BODY, trpcBodyLimit } from './body-limit';
 import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';
@@ -36,10 +37,19 @@ function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
+/** Query parameters that are credentials: a presigned storage URL's token is good for an hour. */
+const SECRET_PARAMS = /([?&](?:token|code|state|X-Amz-Signature|X-Amz-Credential)=)[^&#]*/gi;
+
+/** The request as logged: the URL with every credential in its query redacted, no parsed query. */
+function withoutUrlSecrets<T extends { url?: string; query?: unknown }>(req: T): T {
+  return { ...req, url: req.url?.replace(SECRET_PARAMS, '$1[redacted]'), query: undefined };
+}
+
 export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // req.ip is the TCP peer unless TRUST_PROXY names the proxies in front (per-IP limits key on it).
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   app.use(httpMetrics(deps.metrics));
   // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS, ahead of
   // the request logger (a served page logs its own one line).
@@ -81,6 +91,8 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
     pinoHttp({
       logger: deps.log,
       genReqId: requestIdFor,
+      wrapSerializers: true,
+      serializers: { req: withoutUrlSecrets },
       autoLogging: { ignore: (req) => req.url === '/api/health' },
     }),
   );
@@ -90,7 +102,10 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   });
   app.get('/api/ready', async (_req, res) => {
     const readiness = await checkReadiness(deps.probes);
-    res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
+    // Probe details name drivers, hosts and errors: only where HEALTH_DETAILS allows.
+    res
+      .status(readiness.status === 'ready' ? 200 : 503)
+      .json(deps.config.HEALTH_DETAILS ? readiness : { status: readiness.status });
   });
 
   // State-changing requests must come from our own pages; webhooks and presigned URLs carry their own proof.
@@ -111,16 +126,22 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
 
   mount?.(app);
 
+  // Same-origin API (no CORS): a preflight learns the methods and nothing more.
+  app.options('/trpc/{*procedures}', (_req, res) => {
+    res.set('allow', 'GET, POST').status(204).end();
+  });
   const createContext = createContextFactory(deps, resolveViewer);
   const rest = restV1Routes(deps, createContext);
   app.use('/api/v1', rest.api);
   app.use('/api/docs', rest.docs);
   app.use(
     '/trpc',
+    trpcBodyLimit(),
     createExpressMiddleware({
       router: appRouter,
       createContext,
       maxBatchSize: 20,
+      maxBodySize: TRPC_MAX_BODY,
     }),
   );
 
@@ -139,7 +160,7 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
     res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such route.' } });
   });
   const onError: ErrorRequestHandler = (error, req, res, _next) => {
-    const body = toApiError(error, { exposeInternal: deps.config.MODE !== 'production' });
+    const body = toApiError(error);
     if (body.httpStatus >= 500) req.log.error({ err: error }, 'unhandled error');
     res.status(body.httpStatus).json({ error: body });
   };

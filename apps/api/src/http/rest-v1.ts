@@ -109,7 +109,7 @@ export function restV1Routes(
       .json({ error: { code: 'NOT_FOUND', httpStatus: 404, message: 'No such REST v1 route.' } });
   });
   const onError: ErrorRequestHandler = (error, req, res, _next) => {
-    const body = toApiError(error, { exposeInternal: deps.config.MODE !== 'production' });
+    const body = toApiError(error);
     if (body.httpStatus >= 500) req.log.error({ err: error }, 'unhandled error');
     res.status(body.httpStatus).json({ error: body });
   };

@@ -7,10 +7,14 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
 
-/** A public profile: who they are, what they made, whom they follow, and their artist block. */
+/**
+ * A public profile: who they are, what they made, whom they follow, and their artist block. The
+ * generation count is of what the viewer may see: all visible ones to the user (or an admin), the
+ * published ones to anyone else.
+ */
 export async function userProfile(
   { db }: Pick<AppDeps, 'db'>,
-  _viewer: Viewer | null,
+  viewer: Viewer | null,
   { userId }: { userId: string },
 ) {
   const user = await db.user.findUnique({
@@ -27,11 +31,13 @@ export async function userProfile(
     },
   });
   if (!user || !user.isActive) throw new DomainError('NOT_FOUND', 'No such user.', { userId });
-  const [generations, publicGenerations, following] = await Promise.all([
-    db.generation.count({ where: { userId, isHidden: false } }),
+  const seesAll = viewer !== null && (viewer.userId === userId || viewer.role === 'admin');
+  const [publicGenerations, following, allGenerations] = await Promise.all([
     db.generation.count({ where: { userId, isHidden: false, isPublic: true } }),
     db.follow.count({ where: { followerId: userId } }),
+    seesAll ? db.generation.count({ where: { userId, isHidden: false } }) : null,
   ]);
+  const generations = allGenerations ?? publicGenerations;
   const { isActive: _isActive, artist, ...profile } = user;
   return { ...profile, stats: { generations, publicGenerations, following }, artist };
 }
@@ -158,6 +164,9 @@ export async function listFollowing(
   }>
 > {
   if (!userId) throw new DomainError('UNAUTHORIZED', 'Sign in or name a user.');
+  // As in the original, whom someone follows is theirs to see (and an admin's), no one else's.
+  if (!viewer || (viewer.userId !== userId && viewer.role !== 'admin'))
+    throw new DomainError('FORBIDDEN', 'Only you can see whom you follow.', { userId });
   const after = cursor ? decodeCursor(cursor, followPosition) : null;
   const rows = await db.follow.findMany({
     where: {

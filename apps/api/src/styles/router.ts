@@ -15,6 +15,13 @@ const cost = z.int().min(1).max(10_000);
 const description = z.string().max(2000);
 // Counts are checked by the service so they answer INSUFFICIENT_IMAGES / TOO_MANY_IMAGES; this only bounds the payload.
 const imageList = <T extends z.ZodType>(item: T) => z.array(item).max(500);
+/** Free text in any language; tags keep their own rules. */
+const styleName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .refine((name) => !/\p{Cc}/u.test(name), 'A style name cannot contain control characters.');
 
 export const stylesRouter = router({
   /** Presigned uploads for 10–100 images into the artist's staging area. */
@@ -25,7 +32,7 @@ export const stylesRouter = router({
     .input(
       z.object({
         uploadId: z.string().min(1).max(200),
-        name: z.string().trim().min(1).max(100),
+        name: styleName,
         description,
         generationCostTokens: cost,
         licenseType: licenseTypeSchema,
@@ -33,7 +40,8 @@ export const stylesRouter = router({
         validTo: z.date().nullish(),
         artworks: imageList(
           z.object({
-            index: z.int().min(0).max(99),
+            // Bounded like the list: a count past 100 answers TOO_MANY_IMAGES, not an index error.
+            index: z.int().min(0).max(499),
             caption: z.string().max(1000).optional(),
             tags: tagListInput(20).optional(),
           }),

@@ -14,7 +14,7 @@ import { downloadUrl } from '../common/media';
 import { enqueueOutboxMessage } from '../messaging/outbox';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import { assertImageCount, assertOwnUpload, deleteStaged, verifyStagedArtworks } from './uploads';
-import { linkArtworkTags, linkStyleTags, normalizeTag, normalizeTags, tagsOf } from './tags';
+import { linkArtworkTags, linkStyleTags, nameTagsOf, normalizeTags, tagsOf } from './tags';
 import type { Viewer } from '../common/viewer';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
@@ -40,16 +40,17 @@ export interface CreateStyleInput {
 export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyleInput): Promise<StyleView> {
   assertOwnUpload(input.uploadId, viewer.userId);
   assertImageCount(input.artworks.length);
+  if (input.validTo) assertValidAfter(new Date(), input.validTo);
   const indexes = input.artworks.map((a) => a.index);
   if (new Set(indexes).size !== indexes.length)
     throw new DomainError('VALIDATION_ERROR', 'Each image may be used once.', { field: 'artworks' });
   const name = input.name.trim().replace(/\s+/g, ' ');
-  const nameTag = normalizeTag(name);
-  const styleTags = normalizeTags([nameTag, ...input.tags]);
+  const nameTags = nameTagsOf(name);
+  const styleTags = normalizeTags([...nameTags, ...input.tags]);
   const artworks = input.artworks.map((a) => ({
     ...a,
     id: uuidv7(),
-    tags: normalizeTags([nameTag, ...(a.tags ?? [])]),
+    tags: normalizeTags([...nameTags, ...(a.tags ?? [])]),
   }));
   const artist = await deps.db.artist.findUnique({
     where: { userId: viewer.userId },
@@ -259,6 +260,12 @@ export async function updateStyle(
   { styleId, ...changes }: UpdateStyleInput,
 ): Promise<StyleView> {
   const style = await ownStyle(deps, viewer, styleId);
+  if (style.trainingStatus === 'failed') {
+    throw new DomainError('STYLE_NOT_READY', 'This style failed training; it cannot be edited.', {
+      trainingStatus: style.trainingStatus,
+    });
+  }
+  if (changes.validTo) assertValidAfter(style.validFrom, changes.validTo);
   if (style.trainingStatus !== 'completed') {
     throw new DomainError('TRAINING_IN_PROGRESS', 'A style can be edited once its training has completed.', {
       trainingStatus: style.trainingStatus,
@@ -290,10 +297,19 @@ export async function deactivateStyle(
   return getStyle(deps, viewer, { styleId });
 }
 
+/** A licence period ends after it starts (the database's check, answered as the field's error). */
+function assertValidAfter(validFrom: Date, validTo: Date): void {
+  if (validTo > validFrom) return;
+  throw new DomainError('VALIDATION_ERROR', 'The licence must end after it starts.', {
+    field: 'validTo',
+    validFrom: validFrom.toISOString(),
+  });
+}
+
 async function ownStyle(deps: Deps, viewer: Viewer, styleId: string) {
   const style = await deps.db.style.findUnique({
     where: { id: styleId },
-    select: { artistId: true, trainingStatus: true },
+    select: { artistId: true, trainingStatus: true, validFrom: true },
   });
   if (!style || (style.artistId !== viewer.userId && viewer.role !== 'admin'))
     throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });

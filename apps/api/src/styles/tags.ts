@@ -11,8 +11,8 @@ const TAG_PATTERN = /^[a-z0-9][a-z0-9 _-]*$/;
  * Throws INVALID_TAG_LANGUAGE for anything else.
  */
 export function normalizeTag(raw: string): string {
-  const tag = raw.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
-  if (tag.length === 0 || tag.length > MAX_TAG_LENGTH || !TAG_PATTERN.test(tag)) {
+  const tag = tagOrNull(raw);
+  if (tag === null) {
     throw new DomainError(
       'INVALID_TAG_LANGUAGE',
       `"${raw.slice(0, 60)}" is not a valid tag: use English words (a–z, 0–9, space, "-", "_"), up to ${MAX_TAG_LENGTH} characters.`,
@@ -22,12 +22,25 @@ export function normalizeTag(raw: string): string {
   return tag;
 }
 
+/**
+ * The tags a style name adds to its style and artworks: the name itself when it reads as a tag.
+ * Names are free text (any language, punctuation); one that is not a tag adds none.
+ */
+export function nameTagsOf(name: string): string[] {
+  const tag = tagOrNull(name);
+  return tag === null ? [] : [tag];
+}
+
+function tagOrNull(raw: string): string | null {
+  const tag = raw.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
+  return tag.length > 0 && tag.length <= MAX_TAG_LENGTH && TAG_PATTERN.test(tag) ? tag : null;
+}
+
 /** Normalised, first occurrence kept, order preserved (the order is the link's `sequence`). */
 export function normalizeTags(raw: readonly string[]): string[] {
   return [...new Set(raw.map(normalizeTag))];
 }
 
-/** Input shape for tag lists; normalisation (and INVALID_TAG_LANGUAGE) happens in the services. */
 /**
  * The ids of the tags a list filter names, for "carries every one of them" filters; `null` when one
  * of them does not exist (then nothing can match).
@@ -39,6 +52,7 @@ export async function tagIdsForFilter(db: Database, raw: readonly string[]): Pro
   return found.length < names.length ? null : found.map((t) => t.id);
 }
 
+/** Input shape for tag lists; normalisation (and INVALID_TAG_LANGUAGE) happens in the services. */
 export const tagListInput = (max: number) => z.array(z.string().min(1).max(100)).max(max);
 
 /**

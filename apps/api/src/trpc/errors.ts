@@ -22,13 +22,16 @@ const FROM_TRPC_CODE: Partial<Record<TRPCError['code'], ErrorCode>> = {
   UNPROCESSABLE_CONTENT: 'VALIDATION_ERROR',
   TOO_MANY_REQUESTS: 'RATE_LIMIT_EXCEEDED',
   PAYMENT_REQUIRED: 'PAYMENT_FAILED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  METHOD_NOT_SUPPORTED: 'METHOD_NOT_ALLOWED',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
 /**
  * The one translation from anything thrown to what a client sees: a stable SPEC code, its HTTP
- * status, a message, and nothing internal (no stack, no SQL) unless `exposeInternal`.
+ * status, a message, and nothing internal (no stack, no SQL, no file path) in any mode: the log has those.
  */
-export function toApiError(error: unknown, { exposeInternal = false } = {}): ApiErrorBody {
+export function toApiError(error: unknown): ApiErrorBody {
   const cause = error instanceof TRPCError && error.cause ? error.cause : error;
   if (cause instanceof DomainError) {
     return {
@@ -53,7 +56,7 @@ export function toApiError(error: unknown, { exposeInternal = false } = {}): Api
   return {
     code: 'INTERNAL_ERROR',
     httpStatus: 500,
-    message: exposeInternal && error instanceof Error ? error.message : 'Something went wrong on our side.',
+    message: 'Something went wrong on our side.',
   };
 }
 
@@ -63,7 +66,10 @@ const RPC_KEY_FOR_STATUS: Record<number, keyof typeof TRPC_ERROR_CODES_BY_KEY> =
   402: 'PAYMENT_REQUIRED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_SUPPORTED',
   409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE_CONTENT',
   429: 'TOO_MANY_REQUESTS',
 };

@@ -4,6 +4,7 @@ import superjson, { type SuperJSONResult } from 'superjson';
 import { serializeOncePerSharedResult } from './public-cache';
 import type { Context } from './context';
 import { rpcCodeFor, toApiError } from './errors';
+import { nulCharacterPath } from './input-text';
 import { enforceRateLimit } from './rate-limit';
 
 const t = initTRPC.context<Context>().create({
@@ -15,7 +16,7 @@ const t = initTRPC.context<Context>().create({
   },
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
-    const body = toApiError(error, { exposeInternal: ctx?.deps.config.MODE !== 'production' });
+    const body = toApiError(error);
     if (body.code === 'INTERNAL_ERROR') ctx?.log.error({ err: error.cause ?? error }, 'unhandled error');
     return {
       message: body.message,
@@ -35,8 +36,20 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
+/** Every procedure: text PostgreSQL cannot store is a VALIDATION_ERROR naming its field. */
+const procedure = t.procedure.use(async ({ getRawInput, next }) => {
+  const field = nulCharacterPath(await getRawInput());
+  if (field !== null) {
+    throw new TRPCError({
+      code: 'UNPROCESSABLE_CONTENT',
+      cause: new DomainError('VALIDATION_ERROR', 'Text cannot contain NUL characters.', { field }),
+    });
+  }
+  return next();
+});
+
 /** Every call's duration, and its error code when it fails (REST v1 calls included: they call procedures). */
-const timedProcedure = t.procedure.use(async ({ ctx, path, type, next }) => {
+const timedProcedure = procedure.use(async ({ ctx, path, type, next }) => {
   const end = ctx.deps.metrics.procedureDuration.startTimer({ procedure: path, type });
   const result = await next();
   end();
