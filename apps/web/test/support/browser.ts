@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import axe from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -17,6 +18,11 @@ export interface TestBrowser {
 }
 
 export async function launchBrowser(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: install Debian's package (apt-get install chromium)`,
+    );
+  }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
