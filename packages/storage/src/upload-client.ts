@@ -14,6 +14,8 @@ export async function uploadToPresignedUrl(
 ): Promise<void> {
   const send = options.fetch ?? fetch;
   // DOM's lib types Blob parts as ArrayBuffer-backed only; our bytes never sit in shared memory.
+  // The assertion is needed where apps/web compiles this file with DOM's lib, not under Node's types.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
   const blob = body instanceof Blob ? body : new Blob([body as Uint8Array<ArrayBuffer>]);
   let response: Response;
   try {
