@@ -8,7 +8,7 @@ import type { VaeDecoderConfig } from './vae-decoder';
 const EPS = 1e-6;
 
 export function buildVaeEncoder(config: VaeDecoderConfig, options: NetOptions): OnnxModel {
-  if (options.fused)
+  if (options.fused.length > 0)
     throw new DiffusionError(
       'INVALID_INPUT',
       'the VAE encoder is built in plain form only (training runs it once per artwork)',
