@@ -253,8 +253,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     HOST: config.HOST ?? (config.MODE === 'embedded' ? '127.0.0.1' : '0.0.0.0'),
     TRUST_PROXY: config.TRUST_PROXY ?? false,
     PUBLIC_URL: publicUrl,
-    // The API serves the web app itself, so by default they share one origin.
-    WEB_ORIGIN: config.WEB_ORIGIN ?? publicUrl,
+    // The API serves the web app itself: its own URL is trusted too (CSRF checks both).
+    WEB_ORIGIN: config.WEB_ORIGIN ?? 'http://localhost:3000',
     PAYMENT_PROVIDER: paymentProvider,
     RATE_LIMIT_STORE:
       config.RATE_LIMIT_STORE ?? (config.MODE === 'embedded' || config.MODE === 'test' ? 'memory' : 'redis'),
