@@ -32,6 +32,7 @@ beforeAll(async () => {
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     S3_FORCE_PATH_STYLE: 'true',
     RATE_LIMIT_STORE: 'redis',
+    HEALTH_DETAILS: 'true',
     REDIS_URL: testServices.redis.url,
     RATE_LIMIT_USER: '4/60',
   };

@@ -80,7 +80,8 @@ describe('main.ts (the standalone process)', () => {
         broker: { ok: true, driver: 'rabbitmq' },
         storage: { ok: true },
       });
-      expect((await fetch(health.replace('/health', '/metrics'))).status).toBe(404);
+      // The training worker serves its job metrics for Prometheus beside /health.
+      expect((await fetch(health.replace('/health', '/metrics'))).status).toBe(200);
 
       // Same storage folder as the process (DATA_DIR/storage), same queue prefix.
       const storage = createStorage({

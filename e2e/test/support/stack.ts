@@ -113,6 +113,7 @@ export async function startStack(): Promise<Stack> {
           WEBHOOK_SECRET_INFERENCE: secrets.inference,
           // Counted in Redis, as in production (loopback callers share one per-IP window).
           RATE_LIMIT_STORE: 'redis',
+          HEALTH_DETAILS: 'true',
           REDIS_URL: testServices.redis.url,
           RATE_LIMIT_SIGN_IN: '100/60',
           RATE_LIMIT_ANONYMOUS: '1000/60',

@@ -2,8 +2,11 @@ import type { RequestHandler } from 'express';
 
 /** Bodies /trpc accepts by default: the largest ordinary input (a style with 100 captioned artworks) is far below. */
 export const TRPC_BODY_LIMIT = 1024 * 1024;
-/** Procedures that carry more: the artist upgrade's signature PNG travels as base64 (≤ 3 MB). */
-const LARGER_BODIES: Record<string, number> = { 'users.upgradeToArtist': 4 * 1024 * 1024 };
+/** Procedures that carry more: the artist upgrade's signature PNG and an image to verify travel as base64 (≤ 3 MB). */
+const LARGER_BODIES: Record<string, number> = {
+  'users.upgradeToArtist': 4 * 1024 * 1024,
+  'provenance.verify': 4 * 1024 * 1024,
+};
 /** The most any /trpc body may be; tRPC itself stops reading a body without a length past it. */
 export const TRPC_MAX_BODY = Math.max(TRPC_BODY_LIMIT, ...Object.values(LARGER_BODIES));
 
