@@ -31,6 +31,7 @@ export async function startEmbeddedServer(): Promise<EmbeddedServer> {
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
+      WEB_ORIGIN: url,
       DATA_DIR: dataDir.path,
       WEB_DIST_DIR,
       LOG_LEVEL: 'warn',
