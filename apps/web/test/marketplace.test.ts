@@ -152,7 +152,8 @@ describe('buyer walk', () => {
     await fan.getByRole('button', { name: 'Post' }).click();
     await expect.poll(unread, { timeout: 30_000 }).toBe(before + 2);
     await fan.getByRole('button', { name: `Follow ${buyer}` }).click();
-    await expect.poll(unread, { timeout: 30_000 }).toBe(before + 3);
+    // At least the three; the list below must name each one.
+    await expect.poll(unread, { timeout: 30_000 }).toBeGreaterThanOrEqual(before + 3);
 
     // The list names who did what; marking all read clears the badge.
     await bell.click();
