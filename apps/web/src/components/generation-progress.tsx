@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useI18n } from '../i18n';
@@ -74,11 +75,16 @@ export function GenerationProgress({ generationId }: { generationId: string }) {
   );
 }
 
-/** The owner decides whether a finished image is shown on the public feed. */
+/**
+ * The owner decides whether a finished image is shown on the public feed. The box answers the click
+ * at once (a controlled input would otherwise snap back until the mutation re-renders) and keeps
+ * that answer until the generation has been read again; a refused change falls back to the server's.
+ */
 function PublicToggle({ generationId, isPublic }: { generationId: string; isPublic: boolean }) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  const [chosen, setChosen] = useState<boolean | null>(null);
   const update = useMutation(
     trpc.generations.update.mutationOptions({
       onSettled: () => queryClient.invalidateQueries({ queryKey: trpc.generations.pathKey() }),
@@ -88,8 +94,12 @@ function PublicToggle({ generationId, isPublic }: { generationId: string; isPubl
     <label className="flex items-center gap-2 text-sm">
       <input
         type="checkbox"
-        checked={update.isPending ? Boolean(update.variables.isPublic) : isPublic}
-        onChange={(event) => update.mutate({ generationId, isPublic: event.target.checked })}
+        checked={chosen ?? isPublic}
+        onChange={(event) => {
+          const next = event.target.checked;
+          setChosen(next);
+          update.mutate({ generationId, isPublic: next }, { onSettled: () => setChosen(null) });
+        }}
       />
       {t('progress.public')}
     </label>
