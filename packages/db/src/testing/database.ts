@@ -7,6 +7,9 @@ import { loadMigrations, migrate } from '../migrate';
 // An arbitrary constant: processes building the template take turns.
 const TEMPLATE_LOCK_KEY = 72_616_454;
 const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
+// The comment a template carries: when it was built, in epoch milliseconds.
+const BUILT_AT = 'built at ';
+const UNDEFINED_DATABASE = '3D000';
 
 export interface TestDatabase {
   name: string;
@@ -55,6 +58,7 @@ export async function ensureTemplateDatabase(): Promise<string> {
         await migrate(urlFor(building));
         await admin.query(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
         await admin.query(`ALTER DATABASE "${template}" WITH IS_TEMPLATE true`);
+        await admin.query(`COMMENT ON DATABASE "${template}" IS '${BUILT_AT}${Date.now()}'`);
       } catch (error) {
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         throw error;
@@ -66,16 +70,24 @@ export async function ensureTemplateDatabase(): Promise<string> {
   });
 }
 
-/** Test databases left behind by killed runs, and templates of older migrations. */
+/**
+ * Test databases left behind by killed runs, and templates of other migrations built long ago. A
+ * template built recently is kept even when its migrations differ: another checkout on the same
+ * server (a second worktree, a CI clone) may be cloning it right now.
+ */
 async function dropStaleDatabases(admin: pg.Client): Promise<void> {
-  const { rows } = await admin.query<{ datname: string }>(
-    "SELECT datname FROM pg_database WHERE datname LIKE 'sl\\_test\\_%' OR datname LIKE 'sl\\_tpl\\_%'",
+  const { rows } = await admin.query<{ datname: string; note: string | null }>(
+    `SELECT datname, shobj_description(oid, 'pg_database') AS note FROM pg_database
+      WHERE datname LIKE 'sl\\_test\\_%' OR datname LIKE 'sl\\_tpl\\_%'`,
   );
-  for (const { datname } of rows) {
-    const bornAt = Number(/^sl_test_(\d+)_/.exec(datname)?.[1] ?? 0);
-    const isOldTemplate = datname.startsWith('sl_tpl_');
-    if (isOldTemplate || (bornAt && Date.now() - bornAt > STALE_AFTER_MS)) {
-      if (isOldTemplate) await admin.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
+  for (const { datname, note } of rows) {
+    const isTemplate = datname.startsWith('sl_tpl_');
+    const bornAt = isTemplate
+      ? Number(note?.startsWith(BUILT_AT) ? note.slice(BUILT_AT.length) : 0)
+      : Number(/^sl_test_(\d+)_/.exec(datname)?.[1] ?? 0);
+    // A template without its build time comes from before the stamp existed: old enough.
+    if ((isTemplate && !bornAt) || (bornAt && Date.now() - bornAt > STALE_AFTER_MS)) {
+      if (isTemplate) await admin.query(`ALTER DATABASE "${datname}" WITH IS_TEMPLATE false`);
       await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     }
   }
@@ -85,9 +97,8 @@ async function dropStaleDatabases(admin: pg.Client): Promise<void> {
 export async function createTestDatabase({
   poolSize = 10,
 }: { poolSize?: number } = {}): Promise<TestDatabase> {
-  const template = await ensureTemplateDatabase();
   const name = `sl_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  await cloneTemplate(name);
   const url = urlFor(name);
   let db: Database | undefined;
   return {
@@ -102,6 +113,23 @@ export async function createTestDatabase({
       await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
+}
+
+/**
+ * Clones the current template into `name`. A template dropped between finding and cloning it (a
+ * checkout with other migrations cleaning up after six hours) is built again, once.
+ */
+async function cloneTemplate(name: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const template = await ensureTemplateDatabase();
+    try {
+      await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+      return;
+    } catch (error) {
+      const missing = (error as { code?: string }).code === UNDEFINED_DATABASE;
+      if (!missing || attempt === 2) throw error;
+    }
+  }
 }
 
 /** An empty database (no migrations), for tests of the migration runner itself. */
