@@ -141,6 +141,21 @@ describe('styles: names and codes', () => {
     expect(badTag.error?.data.code).toBe('INVALID_TAG_LANGUAGE');
   });
 
+  it('refuses a second style whose name differs only by case; another artist may use it', async () => {
+    const { browser } = await signedInArtist('case_artist');
+    const first = await browser.mutate('styles.create', { ...(await staged(browser, 10)), name: 'Ink Wash' });
+    expect(first.status).toBe(200);
+    const again = await browser.mutate('styles.create', {
+      ...(await staged(browser, 10)),
+      name: ' INK  wash ',
+    });
+    expect(again.status).toBe(409);
+    expect(again.error?.data).toMatchObject({ code: 'CONFLICT', details: { field: 'name' } });
+    const { browser: other } = await signedInArtist('other_case_artist');
+    const theirs = await other.mutate('styles.create', { ...(await staged(other, 10)), name: 'ink wash' });
+    expect(theirs.status).toBe(200);
+  });
+
   it('answers TOO_MANY_IMAGES for 101 artworks and STYLE_NOT_READY when editing a failed style', async () => {
     const { browser, userId } = await signedInArtist('prolific_artist');
     const tooMany = await browser.mutate('styles.create', { ...(await staged(browser, 101)), name: 'Many' });
