@@ -1,6 +1,8 @@
 // Defects found by trying the product as a user, each through the real HTTP API.
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '@stylelicense/db';
+import { holdForGeneration, settleGeneration } from '../src/tokens/ledger';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
 import { addArtist, addGeneration, addStyle } from './marketplace';
@@ -139,6 +141,21 @@ describe('styles: names and codes', () => {
     expect(badTag.error?.data.code).toBe('INVALID_TAG_LANGUAGE');
   });
 
+  it('refuses a second style whose name differs only by case; another artist may use it', async () => {
+    const { browser } = await signedInArtist('case_artist');
+    const first = await browser.mutate('styles.create', { ...(await staged(browser, 10)), name: 'Ink Wash' });
+    expect(first.status).toBe(200);
+    const again = await browser.mutate('styles.create', {
+      ...(await staged(browser, 10)),
+      name: ' INK  wash ',
+    });
+    expect(again.status).toBe(409);
+    expect(again.error?.data).toMatchObject({ code: 'CONFLICT', details: { field: 'name' } });
+    const { browser: other } = await signedInArtist('other_case_artist');
+    const theirs = await other.mutate('styles.create', { ...(await staged(other, 10)), name: 'ink wash' });
+    expect(theirs.status).toBe(200);
+  });
+
   it('answers TOO_MANY_IMAGES for 101 artworks and STYLE_NOT_READY when editing a failed style', async () => {
     const { browser, userId } = await signedInArtist('prolific_artist');
     const tooMany = await browser.mutate('styles.create', { ...(await staged(browser, 101)), name: 'Many' });
@@ -186,5 +203,63 @@ describe('what anonymous callers and other users see', () => {
     expect(await ready.json()).toEqual({ status: 'ready' });
     const health = await new Browser(api.url).query('health');
     expect(health.data).toEqual({ status: 'ok' });
+  });
+
+  it("tokens.transactions gives my results as download links and nothing of others' generations, over tRPC and REST v1", async () => {
+    const db = api.runtime.deps.db;
+    const { browser: artist, userId: artistId } = await signedInArtist('ledger_artist');
+    const { browser: customer, userId: customerId } = await signedIn('ledger_customer');
+    const style = await addStyle(db, artistId, { cost: 5 });
+    const done = await addGeneration(db, { userId: customerId, styleId: style.id });
+    const queued = await addGeneration(db, { userId: customerId, styleId: style.id, status: 'queued' });
+    const pixels = Buffer.from('signed result');
+    await api.runtime.deps.storage.put(done.resultImage!, pixels, { contentType: 'image/png' });
+    for (const generation of [done, queued])
+      await withTransaction(db, (tx) =>
+        holdForGeneration(tx, {
+          userId: customerId,
+          generationId: generation.id,
+          styleId: style.id,
+          amount: 5,
+        }),
+      );
+    await withTransaction(db, (tx) => settleGeneration(tx, { generationId: done.id }));
+
+    type Entry = { type: string; generation: Record<string, unknown> | null };
+    const mine = await customer.query<{ items: Entry[] }>('tokens.transactions', { type: 'generation' });
+    expect(mine.data?.items.map((entry) => entry.generation)).toEqual([
+      { id: queued.id, status: 'queued', resultUrl: null },
+      { id: done.id, status: 'completed', resultUrl: expect.stringMatching(/^http/) },
+    ]);
+    const download = await fetch(mine.data!.items[1]!.generation!.resultUrl as string);
+    expect(Buffer.from(await download.arrayBuffer()).equals(pixels)).toBe(true);
+    expect(JSON.stringify(mine.data)).not.toContain('"results/');
+
+    const earned = await artist.query<{ items: Entry[] }>('tokens.transactions', { type: 'generation' });
+    expect(earned.data?.items).toMatchObject([{ type: 'earning', generation: null }]);
+    expect(JSON.stringify(earned.data)).not.toContain(done.id);
+
+    // The same procedure over REST v1, with a read key of each.
+    const restAs = async (browser: Browser) => {
+      const issued = await browser.mutate<{ key: string }>('apiKeys.create', {
+        name: 'ledger',
+        scopes: ['read'],
+      });
+      const response = await fetch(`${api.url}/api/v1/tokens/transactions?type=generation`, {
+        headers: { authorization: `Bearer ${issued.data!.key}` },
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { items: Entry[] };
+    };
+    const restMine = await restAs(customer);
+    expect(restMine.items[1]?.generation).toEqual({
+      id: done.id,
+      status: 'completed',
+      resultUrl: expect.stringMatching(/^http/),
+    });
+    expect(JSON.stringify(restMine)).not.toContain('"results/');
+    const restEarned = await restAs(artist);
+    expect(restEarned.items).toMatchObject([{ type: 'earning', generation: null }]);
+    expect(JSON.stringify(restEarned)).not.toContain(done.id);
   });
 });

@@ -90,12 +90,11 @@ describe('database constraints', () => {
     expect(await db.style.count({ where: { id: styleId } })).toBe(1);
   });
 
-  it('refuses a second style with the same name for one artist', async () => {
-    await expect(
-      db.style.create({ data: { artistId: bob, name: 'ink', generationCostTokens: 1 } }),
-    ).rejects.toMatchObject({
-      code: 'P2002',
-    });
+  it("refuses a second style with one of the artist's names, whatever its case", async () => {
+    for (const name of ['ink', 'INK'])
+      await expect(
+        db.style.create({ data: { artistId: bob, name, generationCostTokens: 1 } }),
+      ).rejects.toMatchObject({ code: 'P2002' });
   });
 
   it('keeps ledger entries immutable and computes their total price', async () => {

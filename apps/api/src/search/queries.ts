@@ -3,8 +3,10 @@ function escapeLike(q: string): string {
   return q.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-// Exact > prefix > substring > trigram similarity alone.
-const SCORE = (column: string) => `GREATEST(similarity(${column}, $1),
+// Exact > prefix > substring > trigram similarity alone. Only an exact match (lower-cased, as
+// usernames are unique) scores 1: trigrams ignore punctuation, so "ink.blot" is as similar to
+// "ink_blot" as "ink_blot" itself.
+const SCORE = (column: string) => `GREATEST(LEAST(similarity(${column}, $1), 0.99),
   CASE WHEN ${column} = $1 THEN 1 WHEN ${column} LIKE $3 THEN 0.8 WHEN ${column} LIKE $2 THEN 0.5 ELSE 0 END)`;
 
 /** The statement behind style hits (exported for the bench's ceiling): $1 query, $2 substring, $3 prefix, $4 limit, $5 offset. */

@@ -5,7 +5,7 @@ import {
   type TrainingProgress,
   type TrainingStatus,
 } from '@stylelicense/contracts';
-import { withTransaction } from '@stylelicense/db';
+import { Prisma, withTransaction } from '@stylelicense/db';
 import { storageKeys } from '@stylelicense/storage';
 import { ATTEMPT_HEADER, JOB_QUEUES } from '@stylelicense/queue';
 import type { AppDeps } from '../deps';
@@ -123,6 +123,9 @@ export async function createStyle(deps: Deps, viewer: Viewer, input: CreateStyle
     });
   } catch (error) {
     await deleteStaged(deps.storage, storageKeys.trainingPrefix(styleId));
+    // The artist's row lock makes the check above decisive; the index is the last word all the same.
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002')
+      throw nameTaken(name);
     throw error;
   }
   await deleteStaged(deps.storage, storageKeys.uploadPrefix(input.uploadId));
@@ -138,10 +141,14 @@ async function assertCanCreate(
   if (limit > 0 && (await deps.db.style.count({ where: { artistId } })) >= limit) {
     throw new DomainError('STYLE_LIMIT_REACHED', `An artist may own at most ${limit} style(s).`, { limit });
   }
-  if (await deps.db.style.findFirst({ where: { artistId, name }, select: { id: true } })) {
-    throw new DomainError('CONFLICT', `You already have a style named "${name}".`, { field: 'name' });
-  }
+  // Whatever its case, as styles_artist_id_name_lower_key has it.
+  const same = await deps.db.$queryRaw<Array<{ name: string }>>`
+    SELECT name FROM styles WHERE artist_id = ${artistId}::uuid AND lower(name) = lower(${name})`;
+  if (same.length > 0) throw nameTaken(same[0]!.name);
 }
+
+const nameTaken = (name: string) =>
+  new DomainError('CONFLICT', `You already have a style named "${name}".`, { field: 'name' });
 
 export interface StyleView {
   id: string;

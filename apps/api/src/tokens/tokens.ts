@@ -3,7 +3,8 @@ import { DomainError } from '@stylelicense/contracts';
 import type { Prisma } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
-import { pageOf, timeCursor, type Page } from '../common/pagination';
+import { downloadUrl } from '../common/media';
+import { pageOf, timeCursor } from '../common/pagination';
 
 /** Token packages live on the server only; clients send an id, never a price. */
 export const TOKEN_PACKAGES = [
@@ -48,13 +49,23 @@ const FILTER_TYPES: Record<TransactionFilter, Prisma.TransactionWhereInput> = {
 };
 
 const party = { select: { id: true, username: true, profileImage: true } } as const;
+const related = {
+  sender: party,
+  receiver: party,
+  style: { select: { id: true, name: true } },
+  generation: { select: { id: true, userId: true, status: true, resultImage: true } },
+} as const;
 
-/** The caller's ledger entries (sent or received), newest first, with who/what each one concerns. */
+/**
+ * The caller's ledger entries (sent or received), newest first, with who/what each one concerns.
+ * A generation is named only to its owner, with a download link once completed: an artist's
+ * earning comes from a customer's generation, which may be private.
+ */
 export async function listTransactions(
-  { db }: Pick<AppDeps, 'db'>,
+  { db, storage }: Pick<AppDeps, 'db' | 'storage'>,
   viewer: Viewer,
   { type, limit, cursor }: { type: TransactionFilter; limit: number; cursor?: string | null },
-): Promise<Page<ReturnType<typeof toEntry>>> {
+) {
   const userId = viewer.userId;
   const rows = await db.transaction.findMany({
     where: {
@@ -66,28 +77,18 @@ export async function listTransactions(
     },
     orderBy: timeCursor.orderBy,
     take: limit + 1,
-    include: {
-      sender: party,
-      receiver: party,
-      style: { select: { id: true, name: true } },
-      generation: { select: { id: true, status: true, resultImage: true } },
-    },
+    include: related,
   });
   const page = pageOf(rows, limit, timeCursor.of);
-  return { ...page, items: page.items.map((row) => toEntry(row, userId)) };
+  return { ...page, items: await Promise.all(page.items.map((row) => toEntry(storage, row, userId))) };
 }
 
-function toEntry(
-  row: Prisma.TransactionGetPayload<{
-    include: {
-      sender: typeof party;
-      receiver: typeof party;
-      style: { select: { id: true; name: true } };
-      generation: { select: { id: true; status: true; resultImage: true } };
-    };
-  }>,
+async function toEntry(
+  storage: AppDeps['storage'],
+  row: Prisma.TransactionGetPayload<{ include: typeof related }>,
   userId: string,
 ) {
+  const generation = row.generation?.userId === userId ? row.generation : null;
   return {
     id: row.id,
     type: row.type,
@@ -105,7 +106,13 @@ function toEntry(
     sender: row.sender,
     receiver: row.receiver,
     style: row.style,
-    generation: row.generation,
+    /** The caller's own generation only; null for none or someone else's. */
+    generation: generation && {
+      id: generation.id,
+      status: generation.status,
+      resultUrl:
+        generation.status === 'completed' ? await downloadUrl(storage, generation.resultImage) : null,
+    },
   };
 }
 
