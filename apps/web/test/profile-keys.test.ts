@@ -89,6 +89,10 @@ describe('API keys on my profile', () => {
     const key = (await secret.textContent())!.trim();
     expect(key).toMatch(/^sl_[0-9a-f]{16}_[\w-]{32}$/);
     await page.getByText('this is the only time it is shown').waitFor();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await page.getByText('Copied to the clipboard.').waitFor({ timeout: 20_000 });
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
 
     const item = page.getByTestId('api-key').filter({ hasText: 'nightly export' });
     await item.waitFor({ timeout: 20_000 });

@@ -50,11 +50,14 @@ export function ApiKeyForm() {
     setScopes((current) =>
       current.includes(scope) ? current.filter((other) => other !== scope) : [...current, scope],
     );
+  // Inside a promise: where the clipboard is unavailable (a plain-http address) the call throws.
   const copy = (key: string) =>
-    navigator.clipboard.writeText(key).then(
-      () => setCopied('yes'),
-      () => setCopied('refused'),
-    );
+    Promise.resolve(key)
+      .then((text) => navigator.clipboard.writeText(text))
+      .then(
+        () => setCopied('yes'),
+        () => setCopied('refused'),
+      );
   return (
     <div className="space-y-3">
       {issued ? (
