@@ -338,5 +338,11 @@ describe('generations.feed', () => {
     ).toEqual([a.id]);
     expect((await market.as(null).generations.feed({ tags: ['feedtag-x', 'nope-never'] })).items).toEqual([]);
     expect(await codeOf(market.as(null).generations.feed({ cursor: 'garbage' }))).toBe('VALIDATION_ERROR');
+
+    // One person's profile: their public completed generations only.
+    const byAuthor = async (userId: string) =>
+      (await market.as(null).generations.feed({ authorId: userId })).items.map((g) => g.id);
+    expect(await byAuthor(users[1]!.id)).toEqual([c.id, b.id]);
+    expect(await byAuthor(users[2]!.id)).toEqual([]);
   });
 });

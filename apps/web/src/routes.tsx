@@ -22,6 +22,8 @@ export const router = createBrowserRouter([
         path: 'notifications',
         lazy: async () => ({ Component: (await import('./pages/notifications')).NotificationsPage }),
       },
+      { path: 'u/:userId', lazy: async () => ({ Component: (await import('./pages/profile')).ProfilePage }) },
+      { path: 'verify', lazy: async () => ({ Component: (await import('./pages/verify')).VerifyPage }) },
       { path: 'sign-in', lazy: async () => ({ Component: (await import('./pages/sign-in')).SignInPage }) },
       { path: '*', lazy: async () => ({ Component: (await import('./pages/not-found')).NotFoundPage }) },
     ],

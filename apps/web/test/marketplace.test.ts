@@ -21,7 +21,7 @@ const buyer = `buyer_${run}`;
 /** Screenshots for CI artifacts and review (git-ignored). */
 const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 /** Pages the walk reached, for the page-by-page review. */
-const visited = { style: '', generation: '' };
+const visited = { style: '', generation: '', artist: '', profile: '' };
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -61,6 +61,7 @@ describe('buyer walk', () => {
       .click();
     const price = await numberIn(page.getByTestId('price').textContent());
     visited.style = new URL(page.url()).pathname;
+    visited.artist = (await page.getByRole('link', { name: 'Seo-yeon Han' }).getAttribute('href')) ?? '';
     expect(price).toBeGreaterThan(0);
     await expect.poll(() => numberIn(page.getByTestId('balance').textContent())).toBe(before + 100);
     expect(await numberIn(page.getByTestId('balance-after').textContent())).toBe(before + 100 - price);
@@ -120,6 +121,12 @@ describe('buyer walk', () => {
     const thread = page.getByRole('listitem').filter({ hasText: 'The sunset glows.' });
     await thread.getByText('Thanks, it was quick.').waitFor({ timeout: 20_000 });
 
+    // ── My profile lists the image I published.
+    await page.getByRole('link', { name: 'Profile' }).first().click();
+    await page.getByRole('heading', { name: buyer, level: 1 }).waitFor({ timeout: 20_000 });
+    visited.profile = new URL(page.url()).pathname;
+    await page.getByRole('img', { name: 'lake, sunset' }).waitFor({ timeout: 20_000 });
+
     expect(browser.consoleErrors).toEqual([]);
     await context.close();
   });
@@ -174,7 +181,7 @@ describe('buyer walk', () => {
     { timeout: 480_000 },
     async () => {
       onTestFailed(() => console.error(server.logTail(60)));
-      expect(visited.style && visited.generation, 'the buyer walk ran first').toBeTruthy();
+      expect(visited.style && visited.generation && visited.profile, 'the buyer walk ran first').toBeTruthy();
       mkdirSync(SCREENSHOTS, { recursive: true });
       const pages: Array<{ name: string; path: string; heading: string | RegExp; signedIn: boolean }> = [
         { name: 'feed', path: '/', heading: 'Feed', signedIn: false },
@@ -186,6 +193,9 @@ describe('buyer walk', () => {
         { name: 'history', path: '/history', heading: 'My generations', signedIn: true },
         { name: 'tokens', path: '/tokens', heading: 'Tokens', signedIn: true },
         { name: 'notifications', path: '/notifications', heading: 'Notifications', signedIn: true },
+        { name: 'profile', path: visited.profile, heading: buyer, signedIn: true },
+        { name: 'artist', path: visited.artist, heading: 'seo_pixel', signedIn: false },
+        { name: 'verify', path: '/verify', heading: 'Verify an image', signedIn: false },
         { name: 'not-found', path: '/no-such-page', heading: 'Page not found', signedIn: false },
       ];
       const findings: string[] = [];

@@ -14,7 +14,8 @@ const feedPosition = z.object({
 
 /**
  * The public feed: public, visible, completed generations, newest first or most liked (then
- * newest), optionally only those carrying every tag given; `isLiked` for the signed-in caller.
+ * newest), optionally only one author's or those carrying every tag given; `isLiked` for the
+ * signed-in caller.
  * Keyset cursors, so page 1,000 costs what page 1 does.
  */
 export async function listFeed(
@@ -23,11 +24,13 @@ export async function listFeed(
   {
     sort,
     tags = [],
+    authorId,
     limit,
     cursor,
-  }: { sort: FeedSort; tags?: string[]; limit: number; cursor?: string | null },
+  }: { sort: FeedSort; tags?: string[]; authorId?: string; limit: number; cursor?: string | null },
 ): Promise<Page<GenerationView>> {
   const conditions = [LISTED_GENERATIONS];
+  if (authorId) conditions.push(Prisma.sql`g.user_id = ${authorId}::uuid`);
   const ids = await tagIdsForFilter(deps.db, tags);
   if (!ids) return { items: [], nextCursor: null, hasMore: false };
   if (ids.length) {

@@ -48,6 +48,8 @@ export const generationsRouter = router({
       paginationInput.extend({
         sort: z.enum(['recent', 'popular']).default('recent'),
         tags: tagListInput(10).optional(),
+        /** Only this person's public generations (their profile). */
+        authorId: z.uuid().optional(),
       }),
     )
     .query(({ ctx, input }) =>

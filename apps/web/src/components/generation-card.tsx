@@ -33,7 +33,10 @@ export function GenerationCard({
       </Link>
       <div className="space-y-1 p-3">
         <p className="text-sm text-gray-700">
-          {t('feed.by', { name: generation.author.username })} ·{' '}
+          <Link to={`/u/${generation.author.id}`} className="underline">
+            {t('feed.by', { name: generation.author.username })}
+          </Link>{' '}
+          ·{' '}
           <Link to={`/styles/${generation.style.id}`} className="font-medium text-indigo-700 underline">
             {t('feed.in', { style: generation.style.name })}
           </Link>

@@ -12,6 +12,7 @@ const NAV: Array<{ to: string; label: MessageKey; icon: string }> = [
   { to: '/history', label: 'nav.history', icon: 'M12 7v5l3 3M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0Z' },
   { to: '/tokens', label: 'nav.tokens', icon: 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18Zm0 4v10m-3-7h6' },
 ];
+const PROFILE_ICON = 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8Zm-7 8a7 7 0 0 1 14 0';
 
 function Icon({ path }: { path: string }) {
   return (
@@ -36,6 +37,9 @@ export function Layout() {
   const { t, language, setLanguage } = useI18n();
   const session = useSession();
   const user = session.data?.user;
+  const nav = user
+    ? [...NAV, { to: `/u/${user.id}`, label: 'nav.profile' as const, icon: PROFILE_ICON }]
+    : NAV;
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -55,7 +59,7 @@ export function Layout() {
             {t('app.name')}
           </NavLink>
           <nav aria-label={t('nav.main')} className="hidden gap-5 md:flex">
-            {NAV.map((item) => (
+            {nav.map((item) => (
               <NavLink key={item.to} to={item.to} end className={navClass}>
                 {t(item.label)}
               </NavLink>
@@ -92,11 +96,16 @@ export function Layout() {
       <main className="mx-auto max-w-5xl px-4 py-4">
         <Outlet />
       </main>
+      <footer className="mx-auto max-w-5xl border-t border-gray-200 px-4 py-4 text-sm">
+        <NavLink to="/verify" className={navClass}>
+          {t('nav.verify')}
+        </NavLink>
+      </footer>
       <nav
         aria-label={t('nav.main')}
         className="fixed inset-x-0 bottom-0 z-10 flex justify-around border-t border-gray-200 bg-white py-2 md:hidden"
       >
-        {NAV.map((item) => (
+        {nav.map((item) => (
           <NavLink
             key={item.to}
             to={item.to}

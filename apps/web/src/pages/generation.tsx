@@ -31,7 +31,10 @@ export function GenerationPage() {
         />
       ) : null}
       <p className="text-gray-800">
-        {t('feed.by', { name: g.author.username })} ·{' '}
+        <Link to={`/u/${g.author.id}`} className="underline">
+          {t('feed.by', { name: g.author.username })}
+        </Link>{' '}
+        ·{' '}
         <Link to={`/styles/${g.style.id}`} className="font-medium text-indigo-700 underline">
           {t('feed.in', { style: g.style.name })}
         </Link>
@@ -46,6 +49,11 @@ export function GenerationPage() {
         </ul>
       ) : null}
       {g.description ? <p className="text-gray-800">{g.description}</p> : null}
+      <p className="text-sm">
+        <Link to="/verify" className="text-indigo-700 underline">
+          {t('nav.verify')}
+        </Link>
+      </p>
       <div className="flex items-center gap-3">
         <LikeButton generationId={g.id} isLiked={g.isLiked} likeCount={g.likeCount} />
         {signedIn && !g.owner ? <FollowButton userId={g.author.id} username={g.author.username} /> : null}

@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { StyleCard } from '../components/style-card';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useTRPC } from '../trpc';
@@ -132,7 +133,9 @@ function SearchResults({ q }: { q: string }) {
           <ul className="space-y-2">
             {artists.map((person) => (
               <li key={person.id} className="rounded-lg bg-white p-3 shadow-sm">
-                <p className="font-medium">{person.artistName ?? person.username}</p>
+                <Link to={`/u/${person.id}`} className="font-medium text-indigo-700 underline">
+                  {person.artistName ?? person.username}
+                </Link>
                 <p className="text-sm text-gray-700">
                   {t('market.matched', { fields: person.matchedBy.join(', ') })}
                 </p>
@@ -142,41 +145,5 @@ function SearchResults({ q }: { q: string }) {
         </section>
       ) : null}
     </div>
-  );
-}
-
-function StyleCard(props: {
-  id: string;
-  name: string;
-  artistName: string;
-  thumbnailUrl: string | null;
-  cost: number;
-  matched?: string[];
-}) {
-  const { t } = useI18n();
-  return (
-    <Link
-      to={`/styles/${props.id}`}
-      className="block overflow-hidden rounded-xl border border-gray-200 bg-white shadow-sm"
-    >
-      {props.thumbnailUrl ? (
-        <img
-          src={props.thumbnailUrl}
-          alt=""
-          loading="lazy"
-          className="aspect-square w-full bg-gray-100 object-cover"
-        />
-      ) : (
-        <div className="aspect-square w-full bg-gray-100" />
-      )}
-      <div className="p-2">
-        <p className="font-semibold">{props.name}</p>
-        <p className="text-sm text-gray-700">{props.artistName}</p>
-        <p className="text-sm text-indigo-800">{t('common.tokens', { count: props.cost })}</p>
-        {props.matched?.length ? (
-          <p className="text-xs text-gray-700">{t('market.matched', { fields: props.matched.join(', ') })}</p>
-        ) : null}
-      </div>
-    </Link>
   );
 }

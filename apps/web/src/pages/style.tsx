@@ -23,7 +23,11 @@ export function StylePage() {
     <article className="space-y-5">
       <header className="space-y-1">
         <h1 className="text-2xl font-bold">{s.name}</h1>
-        <p className="text-gray-700">{s.artist.artistName}</p>
+        <p>
+          <Link to={`/u/${s.artist.id}`} className="text-gray-700 underline">
+            {s.artist.artistName}
+          </Link>
+        </p>
         {s.description ? <p className="text-gray-800">{s.description}</p> : null}
         <ul className="flex flex-wrap gap-2">
           {s.tags.map((tag) => (

@@ -71,7 +71,7 @@ export async function startEmbeddedServer(): Promise<EmbeddedServer> {
       (res) => res.ok,
       () => false,
     );
-    if (ready) return { url, logTail, stop };
+    if (ready && (await demoImagesWritten(url))) return { url, logTail, stop };
     if (Date.now() > deadline) {
       const tail = logTail();
       await stop();
@@ -79,4 +79,24 @@ export async function startEmbeddedServer(): Promise<EmbeddedServer> {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/**
+ * /api/ready answers as soon as the API listens, while the process is still writing the demo's
+ * files (the signed results last): every public demo image must load before a page shows one.
+ */
+async function demoImagesWritten(url: string): Promise<boolean> {
+  const input = encodeURIComponent(JSON.stringify({ json: { limit: 100 } }));
+  const feed = await fetch(`${url}/trpc/generations.feed?input=${input}`).catch(() => null);
+  if (!feed?.ok) return false;
+  const body = (await feed.json()) as {
+    result?: { data?: { json?: { items?: Array<{ resultUrl: string | null }> } } };
+  };
+  const images = (body.result?.data?.json?.items ?? []).flatMap((item) => item.resultUrl ?? []);
+  for (const image of images) {
+    const response = await fetch(new URL(image, url));
+    await response.arrayBuffer();
+    if (!response.ok) return false;
+  }
+  return images.length > 0;
 }
