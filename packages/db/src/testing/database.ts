@@ -35,9 +35,11 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
 
 /**
  * The migrated template for the current migrations: built once (under an advisory lock, renamed
- * into place only when complete), then cloned per test file in milliseconds.
+ * into place only when complete), then cloned per test file in milliseconds. `clone` names a
+ * database to create from it while the lock is still held: a run with other migrations (another
+ * branch) drops this template under the same lock, so a clone made after it could find it gone.
  */
-export async function ensureTemplateDatabase(): Promise<string> {
+export async function ensureTemplateDatabase(clone?: string): Promise<string> {
   const migrations = await loadMigrations();
   const hash = createHash('sha256')
     .update(migrations.map((m) => `${m.name}:${m.checksum}`).join('\n'))
@@ -46,8 +48,12 @@ export async function ensureTemplateDatabase(): Promise<string> {
   return withAdmin(async (admin) => {
     await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
     try {
+      const cloneIt = async () => {
+        if (clone) await admin.query(`CREATE DATABASE "${clone}" TEMPLATE "${template}"`);
+        return template;
+      };
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
-      if (exists.rowCount) return template;
+      if (exists.rowCount) return await cloneIt();
       await dropStaleDatabases(admin);
       const building = `${template}_build_${randomBytes(4).toString('hex')}`;
       await admin.query(`CREATE DATABASE "${building}"`);
@@ -59,7 +65,7 @@ export async function ensureTemplateDatabase(): Promise<string> {
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         throw error;
       }
-      return template;
+      return await cloneIt();
     } finally {
       await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
     }
@@ -85,9 +91,8 @@ async function dropStaleDatabases(admin: pg.Client): Promise<void> {
 export async function createTestDatabase({
   poolSize = 10,
 }: { poolSize?: number } = {}): Promise<TestDatabase> {
-  const template = await ensureTemplateDatabase();
   const name = `sl_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  await ensureTemplateDatabase(name);
   const url = urlFor(name);
   let db: Database | undefined;
   return {
