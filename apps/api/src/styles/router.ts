@@ -5,6 +5,7 @@ import { authorizedStream, topicOf } from '../messaging/events';
 import { paginationInput } from '../common/pagination';
 import { publicRead } from '../trpc/public-cache';
 import { listStyles } from './catalog';
+import { recommendedTags, styleExamples } from './examples';
 import { ARTWORK_CONTENT_TYPES, issueUploadUrls } from './uploads';
 import { createStyle, deactivateStyle, getStyle, listMyStyles, updateStyle } from './styles';
 import { tagListInput } from './tags';
@@ -62,6 +63,20 @@ export const stylesRouter = router({
       publicRead(ctx, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input)),
     ),
   byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input)),
+  /** Published images made with a listed style, most liked first. */
+  examples: publicProcedure
+    .input(styleIdInput.extend({ limit: z.int().min(1).max(24).default(8) }))
+    .query(({ ctx, input }) =>
+      publicRead(ctx, `styles.examples:${JSON.stringify(input)}`, () => styleExamples(ctx.deps, input)),
+    ),
+  /** Prompt tags that worked with a listed style (from its published images), then its own tags. */
+  recommendedTags: publicProcedure
+    .input(styleIdInput.extend({ limit: z.int().min(1).max(30).default(12) }))
+    .query(({ ctx, input }) =>
+      publicRead(ctx, `styles.recommendedTags:${JSON.stringify(input)}`, () =>
+        recommendedTags(ctx.deps, input),
+      ),
+    ),
   mine: artistProcedure
     .input(paginationInput)
     .query(({ ctx, input }) => listMyStyles(ctx.deps, ctx.viewer, input)),
