@@ -7,6 +7,7 @@ import { StyleCard } from '../components/style-card';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
+import { FollowButton } from '../components/follow-button';
 import { useTRPC } from '../trpc';
 
 /**
@@ -18,7 +19,9 @@ export function ProfilePage() {
   const { t, language } = useI18n();
   const trpc = useTRPC();
   const profile = useQuery(trpc.users.byId.queryOptions({ userId }));
-  const own = useSession().data?.user?.id === userId;
+  const viewer = useSession().data?.user;
+  const own = viewer?.id === userId;
+  const signedIn = Boolean(viewer);
   if (profile.isPending) return <Loading />;
   if (profile.error) return <ErrorNote error={profile.error} />;
   const p = profile.data;
@@ -42,6 +45,7 @@ export function ProfilePage() {
           </p>
         </div>
       </header>
+      {signedIn && !own ? <FollowButton userId={p.id} username={p.username} /> : null}
       {p.bio ? <p className="whitespace-pre-line text-gray-800">{p.bio}</p> : null}
       <section aria-labelledby="profile-stats">
         <h2 id="profile-stats" className="sr-only">

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { GenerationProgress } from '../components/generation-progress';
+import { RecommendedTags, StyleExamples } from '../components/style-examples';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
@@ -62,6 +63,7 @@ export function StylePage() {
           <p className="text-gray-800">{t('style.notReady', { status: s.trainingStatus })}</p>
         )}
       </div>
+      {s.trainingStatus === 'completed' && s.isActive ? <StyleExamples styleId={s.id} /> : null}
     </article>
   );
 }
@@ -158,6 +160,11 @@ function GenerateForm({ styleId, cost }: { styleId: string; cost: number }) {
         onChange={(event) => setDraft(event.target.value)}
         onKeyDown={onKey}
         className="w-full rounded border border-gray-300 px-2 py-1"
+      />
+      <RecommendedTags
+        styleId={styleId}
+        chosen={tags}
+        onPick={(tag) => setTags((current) => (current.includes(tag) ? current : [...current, tag]))}
       />
       <fieldset>
         <legend className="text-sm font-medium">{t('style.aspect')}</legend>
