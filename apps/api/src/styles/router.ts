@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { authorizedStream, topicOf } from '../messaging/events';
 import { paginationInput } from '../common/pagination';
 import { publicRead } from '../trpc/public-cache';
-import { listStyles } from './catalog';
+import { catalogOverlay, listStyles } from './catalog';
 import { ARTWORK_CONTENT_TYPES, issueUploadUrls } from './uploads';
-import { createStyle, deactivateStyle, getStyle, listMyStyles, updateStyle } from './styles';
+import { listMyStyles } from './mine';
+import { createStyle, deactivateStyle, getStyle, updateStyle } from './styles';
 import { tagListInput } from './tags';
 import { artistProcedure, authedProcedure, publicProcedure, router } from '../trpc/init';
 
@@ -59,7 +60,15 @@ export const stylesRouter = router({
       }),
     )
     .query(({ ctx, input }) =>
-      publicRead(ctx, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input)),
+      // An artist's own styles by training status are theirs alone: never from the shared cache.
+      input.status
+        ? listStyles(ctx.deps, ctx.viewer, input)
+        : publicRead(
+            ctx,
+            `styles.list:${JSON.stringify(input)}`,
+            () => listStyles(ctx.deps, null, input),
+            (page, viewer) => catalogOverlay(ctx.deps, viewer, page),
+          ),
     ),
   byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input)),
   mine: artistProcedure
