@@ -1,5 +1,5 @@
 import type { LicenseType } from '@stylelicense/contracts';
-import type { Database } from '@stylelicense/db';
+import { queryRows, type Database } from '@stylelicense/db';
 import type { ObjectStorage } from '@stylelicense/storage';
 import { z } from 'zod';
 import { downloadUrl } from '../common/media';
@@ -104,8 +104,7 @@ async function searchStyles(
   limit: number,
   offset: number,
 ): Promise<StyleHit[]> {
-  const query = styleSearchQuery(q, limit, offset);
-  const rows = await db.$queryRawUnsafe<StyleRow[]>(query.text, ...query.values);
+  const rows = await queryRows<StyleRow>(db, 'search.styles', styleSearchQuery(q, limit, offset));
   return Promise.all(
     rows.map(async (r) => ({
       id: r.id,
@@ -137,8 +136,7 @@ interface PersonRow {
 }
 
 async function searchPeople(db: Database, q: string, limit: number, offset: number): Promise<PersonHit[]> {
-  const query = peopleSearchQuery(q, limit, offset);
-  const rows = await db.$queryRawUnsafe<PersonRow[]>(query.text, ...query.values);
+  const rows = await queryRows<PersonRow>(db, 'search.people', peopleSearchQuery(q, limit, offset));
   return rows.map((r) => ({
     id: r.id,
     username: r.username,
