@@ -31,14 +31,19 @@ const MATCHING = (
 };
 
 /**
- * The candidate limit: whether trigram-only matches (typos) are worth looking for, i.e. the exact
- * and prefix matches (score ≥ 0.8) of `prefixHits` do not fill the first `wanted` rows. For a common
- * word ("water") they do, and the trigram index's lookup, which touches every name sharing a few
- * trigrams and scores each, is skipped (PostgreSQL evaluates this once, before the scan). What that
- * gives up: a typo scoring ≥ 0.8 (nearly the word itself) no longer ranks among that word's matches.
+ * The candidate limit: whether trigram-only matches (typos) are worth looking for, i.e. no list of
+ * exact and prefix matches (score ≥ 0.8) in `prefixHits` fills the first `wanted` rows alone. For a
+ * common word ("water") one does, and the trigram index's lookup, which touches every name sharing a
+ * few trigrams and scores each, is skipped. A CTE (`typo_gate`) read through `TYPOS`, so PostgreSQL
+ * evaluates it once, before the scans it guards. What that gives up: a typo scoring ≥ 0.8 (nearly the
+ * word itself) no longer ranks among that word's matches.
  */
-const TYPOS_WANTED = (prefixHits: Prisma.Sql, wanted: number) =>
-  Prisma.sql`(SELECT count(*) FROM (${prefixHits} LIMIT ${wanted}) p) < ${wanted}`;
+const TYPO_GATE = (prefixHits: Prisma.Sql[], wanted: number) =>
+  Prisma.sql`typo_gate AS (SELECT ${Prisma.join(
+    prefixHits.map((hits) => Prisma.sql`(SELECT count(*) FROM (${hits} LIMIT ${wanted}) p) < ${wanted}`),
+    ' AND ',
+  )} AS wanted)`;
+const TYPOS = Prisma.sql`(SELECT wanted FROM typo_gate)`;
 
 // Exact > prefix > substring > trigram similarity alone.
 const SCORE = (column: string, t: Terms) => {
@@ -57,16 +62,16 @@ const LISTED = Prisma.sql`s.is_active AND NOT s.is_flagged AND s.training_status
  */
 export function styleSearchQuery(q: string, limit: number, offset = 0): Prisma.Sql {
   const t = terms(q);
-  const typos = TYPOS_WANTED(
-    Prisma.sql`SELECT 1 FROM styles s WHERE ${LISTED} AND lower(s.name) LIKE ${t.prefix}`,
+  const gate = TYPO_GATE(
+    [Prisma.sql`SELECT 1 FROM styles s WHERE ${LISTED} AND lower(s.name) LIKE ${t.prefix}`],
     offset + limit,
   );
-  return Prisma.sql`WITH tag_hits AS (
+  return Prisma.sql`WITH ${gate}, tag_hits AS (
        SELECT id, term AS name, ${SCORE('term', t)} AS score
-       FROM ${MATCHING('tags', 'id', Prisma.sql`is_active`, 'name', t, typos)} m
+       FROM ${MATCHING('tags', 'id', Prisma.sql`is_active`, 'name', t, TYPOS)} m
      ), hits AS (
        SELECT id, ${SCORE('term', t)} AS name_score, NULL::real AS tag_score, usage_count
-       FROM ${MATCHING('styles s', 's.id, s.usage_count', LISTED, 'lower(s.name)', t, typos)} m
+       FROM ${MATCHING('styles s', 's.id, s.usage_count', LISTED, 'lower(s.name)', t, TYPOS)} m
        UNION ALL
        SELECT s.id, NULL, th.score, s.usage_count
        FROM tag_hits th
@@ -99,18 +104,21 @@ export function styleSearchQuery(q: string, limit: number, offset = 0): Prisma.S
  */
 export function peopleSearchQuery(q: string, limit: number, offset = 0): Prisma.Sql {
   const t = terms(q);
-  const typos = TYPOS_WANTED(
-    Prisma.sql`SELECT id FROM users WHERE is_active AND lower(username) LIKE ${t.prefix}
-      UNION SELECT a.user_id FROM artists a JOIN users u ON u.id = a.user_id
-      WHERE u.is_active AND lower(a.artist_name) LIKE ${t.prefix}`,
+  // Each list alone is a lower bound of the distinct people matching by prefix.
+  const gate = TYPO_GATE(
+    [
+      Prisma.sql`SELECT 1 FROM users WHERE is_active AND lower(username) LIKE ${t.prefix}`,
+      Prisma.sql`SELECT 1 FROM artists a JOIN users u ON u.id = a.user_id
+        WHERE u.is_active AND lower(a.artist_name) LIKE ${t.prefix}`,
+    ],
     offset + limit,
   );
-  return Prisma.sql`WITH hits AS (
+  return Prisma.sql`WITH ${gate}, hits AS (
        SELECT id, ${SCORE('term', t)} AS username_score, NULL::real AS artist_score
-       FROM ${MATCHING('users', 'id', Prisma.sql`is_active`, 'lower(username)', t, typos)} m
+       FROM ${MATCHING('users', 'id', Prisma.sql`is_active`, 'lower(username)', t, TYPOS)} m
        UNION ALL
        SELECT m.id, NULL, ${SCORE('m.term', t)}
-       FROM ${MATCHING('artists', 'user_id AS id', Prisma.sql`true`, 'lower(artist_name)', t, typos)} m
+       FROM ${MATCHING('artists', 'user_id AS id', Prisma.sql`true`, 'lower(artist_name)', t, TYPOS)} m
        JOIN users u ON u.id = m.id
        WHERE u.is_active
      ), ranked AS (
