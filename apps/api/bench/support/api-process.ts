@@ -24,6 +24,8 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
         PORT: String(port),
         LOG_LEVEL: 'warn',
         QUEUE_DRIVER: 'in-process',
+        // The load generator stands in for the load balancer: X-Forwarded-For names each visitor.
+        TRUST_PROXY: '127.0.0.1',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
