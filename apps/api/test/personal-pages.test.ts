@@ -138,3 +138,28 @@ describe("signed-in pages: the shared page plus the viewer's own part", () => {
     });
   });
 });
+
+describe("a member's page answered ahead of tRPC's adapter", () => {
+  let api: TestApi | undefined;
+  afterAll(async () => {
+    await api?.stop();
+  });
+
+  it("counts against the member limit with its headers, and errors are tRPC's own", async () => {
+    api = await startTestApi({ PUBLIC_CACHE_SECONDS: '60', RATE_LIMIT_USER: '3/60' });
+    const member = new Browser(api.url);
+    expect((await member.mutate('auth.devSignIn', { username: 'limited_reader' })).status).toBe(200);
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await member.query('generations.feed', { limit: 5 }));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429]);
+    expect(answers.map((a) => a.headers.get('x-ratelimit-remaining'))).toEqual(['2', '1', '0', '0']);
+    expect(answers[3]!.error!.data.code).toBe('RATE_LIMIT_EXCEEDED');
+    expect(answers[0]!.headers.get('x-request-id')).toBeTruthy();
+
+    const other = new Browser(api.url);
+    expect((await other.mutate('auth.devSignIn', { username: 'invalid_reader' })).status).toBe(200);
+    const invalid = await other.query('styles.list', { limit: 0 });
+    expect(invalid.status).toBe(422);
+    expect(invalid.error!.data.code).toBe('VALIDATION_ERROR');
+  });
+});
