@@ -1,3 +1,4 @@
+import superjson, { type SuperJSONResult } from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
@@ -124,6 +125,21 @@ describe("signed-in pages: the shared page plus the viewer's own part", () => {
     expect(await search(bob)).toEqual(searchWithFollows(sharedSearch, []));
     expect(await styles(anonymous)).toEqual(sharedStyles);
     expect(await search(anonymous)).toEqual(sharedSearch);
+  });
+
+  it('answers a batch of pages (as the typed client sends them) as the same calls one by one', async () => {
+    const input = encodeURIComponent(
+      JSON.stringify({ 0: { json: { limit: 10 } }, 1: { json: { limit: 10 } } }),
+    );
+    for (const browser of [alice, bob]) {
+      const response = await browser.fetch(`/trpc/generations.feed,styles.list?batch=1&input=${input}`);
+      expect(response.status).toBe(200);
+      const answers = (await response.json()) as Array<{ result: { data: SuperJSONResult } }>;
+      expect(answers.map((a) => superjson.deserialize(a.result.data))).toEqual([
+        await feed(browser),
+        await styles(browser),
+      ]);
+    }
   });
 
   it("never lets one viewer's state into another's page, however their requests interleave", async () => {

@@ -26,12 +26,12 @@ export interface MemberPagesOptions {
 }
 
 /**
- * A signed-in member's catalogue, feed and search pages (one GET call of PUBLIC_PAGE_PROCEDURES with
- * the session cookie): the procedure itself is called in-process, with the same context, guard,
+ * A signed-in member's catalogue, feed and search pages (GET calls of PUBLIC_PAGE_PROCEDURES with
+ * the session cookie, alone or batched): the procedure itself is called in-process, with the same context, guard,
  * limit, input schema and result as through tRPC's HTTP adapter, and its result (the shared page
  * plus the member's part, see publicRead) is sent as tRPC would send it, without the adapter's
  * per-request Fetch Request, AbortController and streams, or the request logger. Anything else (a
- * batch, an API key, no valid session, any error) goes on to tRPC, which answers it; a call that
+ * batch with other calls, an API key, no valid session, any error) goes on to tRPC, which answers it; a call that
  * failed here runs once more there, so its error is tRPC's own.
  */
 export function memberPages({
@@ -42,10 +42,13 @@ export function memberPages({
 }: MemberPagesOptions): RequestHandler {
   const cookiePattern = new RegExp(`(?:^|;)\\s*${identityCookie.replace(/[^\w-]/g, '\\$&')}=`);
   return (req, res, next) => {
-    if (req.method !== 'GET' || req.headers.authorization || 'batch' in req.query) return next();
+    if (req.method !== 'GET' || req.headers.authorization) return next();
     if (!req.headers.cookie || !cookiePattern.test(req.headers.cookie)) return next();
-    const path = req.path.slice(1);
-    if (!PUBLIC_PAGE_PROCEDURES.has(path)) return next();
+    // One call, or a batch (what the typed client sends) whose calls are all such pages.
+    const batch = req.query.batch === '1';
+    const paths = req.path.slice(1).split(',');
+    if (!paths.every((path) => PUBLIC_PAGE_PROCEDURES.has(path)) || (!batch && paths.length > 1))
+      return next();
     const startedAt = performance.now();
     const passOn = () => {
       // tRPC resolves the session again and sets its own cookie and limit headers.
@@ -54,13 +57,16 @@ export function memberPages({
       next();
     };
     void (async () => {
-      let input: unknown;
-      if (typeof req.query.input === 'string') input = transformer.deserialize(JSON.parse(req.query.input));
+      const sent = typeof req.query.input === 'string' ? (JSON.parse(req.query.input) as unknown) : undefined;
+      const raw = batch ? paths.map((_, i) => (sent as Record<number, unknown> | undefined)?.[i]) : [sent];
+      const inputs = raw.map((input) => (input === undefined ? undefined : transformer.deserialize(input)));
       req.id = requestId(req, res);
       const ctx = await createContext({ req, res });
       if (!ctx.viewer) return passOn();
-      const result = await procedureAt(createCaller(ctx), path)(input);
-      const body = JSON.stringify({ result: { data: transformer.serialize(result) } });
+      const caller = createCaller(ctx);
+      const results = await Promise.all(paths.map((path, i) => procedureAt(caller, path)(inputs[i])));
+      const answers = results.map((result) => ({ result: { data: transformer.serialize(result) } }));
+      const body = JSON.stringify(batch ? answers : answers[0]);
       res.statusCode = 200;
       res.setHeader('Content-Type', 'application/json');
       onServed?.(req, res, startedAt);
