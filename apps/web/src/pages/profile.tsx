@@ -99,13 +99,7 @@ function ArtistStyles({ artistId }: { artistId: string }) {
       <ul className="grid grid-cols-2 gap-3 md:grid-cols-4">
         {items.map((style) => (
           <li key={style.id}>
-            <StyleCard
-              id={style.id}
-              name={style.name}
-              artistName={style.artist.artistName}
-              thumbnailUrl={style.thumbnailUrl}
-              cost={style.generationCostTokens}
-            />
+            <StyleCard style={style} />
           </li>
         ))}
       </ul>
