@@ -259,11 +259,14 @@ describe('Style License end to end', () => {
     );
     expect(userLedger).toHaveLength(2);
     const artistLedger = (await artist.client.tokens.transactions.query({})).items;
+    // The artist is paid for the style's use; the customer's image stays theirs (no id, no link).
     expect(artistLedger).toContainEqual(
       expect.objectContaining({
         direction: 'in',
         amount: STYLE_COST,
-        generation: expect.objectContaining({ id: generation.id }),
+        type: 'earning',
+        generation: null,
+        style: expect.objectContaining({ id: style.id }),
       }),
     );
 
