@@ -154,6 +154,12 @@ describe('artist walk', () => {
       expect(await page.getByLabel('Price per image (tokens)').inputValue()).toBe('9');
       expect(await page.getByTestId('price').textContent()).toBe('9 tokens');
     }
+    // ── My profile lists the style in the state its page ended in.
+    const ended =
+      (await status.getAttribute('data-status')) === 'completed' ? 'Training completed' : 'Training failed';
+    await page.getByRole('link', { name: 'Profile' }).first().click();
+    const mine = page.getByTestId('my-style').filter({ hasText: styleName });
+    await expect.poll(() => mine.textContent(), { timeout: 30_000 }).toContain(ended);
     expect(browser.consoleErrors).toEqual([]);
     await context.close();
   }, 600_000);

@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { ApiKeys } from '../components/api-keys';
 import { ArtistUpgrade } from '../components/artist-upgrade';
 import { GenerationCard } from '../components/generation-card';
+import { MyStyles } from '../components/my-styles';
 import { ProfileForm } from '../components/profile-form';
 import { StyleCard } from '../components/style-card';
 import { ErrorNote, Loading } from '../components/status';
@@ -68,7 +69,8 @@ export function ProfilePage() {
       ) : null}
       {own && !p.artist ? <ArtistUpgrade /> : null}
       {own ? <ApiKeys /> : null}
-      {p.artist ? <ArtistStyles artistId={p.id} /> : null}
+      {own && p.artist ? <MyStyles /> : null}
+      {!own && p.artist ? <ArtistStyles artistId={p.id} /> : null}
       <PublicImages authorId={p.id} />
     </article>
   );
