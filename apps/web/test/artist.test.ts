@@ -72,11 +72,27 @@ async function watchUploadProgress(page: Page) {
   });
 }
 
+/** The new-style form's fields, as an artist fills them in. */
+async function fillStyleForm(page: Page, styleName: string) {
+  await page.getByLabel('Style name').fill(styleName);
+  await page.getByLabel('Description').fill('Harbours at dawn in soft stripes.');
+  await page.getByLabel('Style tags').fill('harbour');
+  await page.getByLabel('Style tags').press('Enter');
+  await page.getByLabel('Style tags').fill('dawn');
+  await page.getByLabel('Style tags').press('Enter');
+  await page.getByLabel('Price per image (tokens)').fill('7');
+  await page.getByLabel('Licence').selectOption('commercial');
+}
+
 describe('artist walk', () => {
   it('upgrades with a drawn signature, uploads ten artworks, and follows training to its end', async () => {
     onTestFailed(() => console.error(server.logTail(80)));
     const context = await browser.newContext();
     const page = await context.newPage();
+    const streams: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('styles.onProgress')) streams.push(request.url());
+    });
     const username = `painter_${run}`;
     await signIn(page, server.url, username);
     await page.getByRole('link', { name: 'Profile' }).first().click();
@@ -98,14 +114,7 @@ describe('artist walk', () => {
     await page.getByRole('link', { name: 'New style' }).click();
     await page.getByRole('heading', { name: 'New style', level: 1 }).waitFor({ timeout: 30_000 });
     const styleName = `harbour dawn ${run}`;
-    await page.getByLabel('Style name').fill(styleName);
-    await page.getByLabel('Description').fill('Harbours at dawn in soft stripes.');
-    await page.getByLabel('Style tags').fill('harbour');
-    await page.getByLabel('Style tags').press('Enter');
-    await page.getByLabel('Style tags').fill('dawn');
-    await page.getByLabel('Style tags').press('Enter');
-    await page.getByLabel('Price per image (tokens)').fill('7');
-    await page.getByLabel('Licence').selectOption('commercial');
+    await fillStyleForm(page, styleName);
     const notAnImage = { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some notes\n') };
     await page.locator('input[type="file"][multiple]').setInputFiles([...artworks(), notAnImage]);
     await expect
@@ -134,6 +143,7 @@ describe('artist walk', () => {
     const startedAt = Date.now();
     await page.getByTestId('training-progress').waitFor({ timeout: 300_000 });
     expect(await page.getByTestId('training-progress').textContent()).toMatch(/\d+(\.\d)?%/);
+    expect(streams.length, 'the page follows training over its SSE stream').toBeGreaterThan(0);
     await expect
       .poll(() => status.getAttribute('data-status'), { timeout: 480_000, interval: 1000 })
       .toMatch(/^(completed|failed)$/);
@@ -163,4 +173,38 @@ describe('artist walk', () => {
     expect(browser.consoleErrors).toEqual([]);
     await context.close();
   }, 600_000);
+});
+
+describe('a host without a trainer', () => {
+  it("the owner's style page says plainly that no trainer engine is configured", async () => {
+    const bare = await startEmbeddedServer({ TRAINER_ENGINE: 'none' });
+    onTestFailed(() => console.error(bare.logTail(80)));
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      // A demo artist: the upgrade is the other walk's business.
+      await signIn(page, bare.url, 'seo_pixel');
+      await page.goto(`${bare.url}/studio/new`);
+      await page.getByRole('heading', { name: 'New style', level: 1 }).waitFor({ timeout: 30_000 });
+      await fillStyleForm(page, `untrained ${run}`);
+      await page.locator('input[type="file"][multiple]').setInputFiles(artworks());
+      await expect
+        .poll(() => page.getByTestId('artwork-count').textContent(), { timeout: 30_000 })
+        .toBe('10 of at most 100 images ready');
+      await page.getByRole('button', { name: 'Upload and start training' }).click();
+      await page.waitForURL(/\/styles\/[0-9a-f-]{36}$/, { timeout: 120_000 });
+      const status = page.getByTestId('training-status');
+      await expect
+        .poll(() => status.getAttribute('data-status'), { timeout: 120_000, interval: 500 })
+        .toBe('failed');
+      expect(await page.getByTestId('training-failure').textContent()).toBe(
+        'Training failed: no trainer engine configured on this host (NO_TRAINER_ENGINE)',
+      );
+      expect(await page.getByRole('heading', { name: 'Edit style' }).count()).toBe(0);
+      expect(browser.consoleErrors).toEqual([]);
+      await context.close();
+    } finally {
+      await bare.stop();
+    }
+  });
 });
