@@ -115,8 +115,14 @@ describe('artist walk', () => {
     await page.getByRole('heading', { name: 'New style', level: 1 }).waitFor({ timeout: 30_000 });
     const styleName = `harbour dawn ${run}`;
     await fillStyleForm(page, styleName);
-    const notAnImage = { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some notes\n') };
-    await page.locator('input[type="file"][multiple]').setInputFiles([...artworks(), notAnImage]);
+    // Ten picked with the file dialog; a text file named like a PNG dropped on the area.
+    await page.locator('input[type="file"][multiple]').setInputFiles(artworks());
+    const dropped = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['just some notes\n'], 'notes.png', { type: 'image/png' }));
+      return transfer;
+    });
+    await page.getByTestId('artwork-drop').dispatchEvent('drop', { dataTransfer: dropped });
     await expect
       .poll(() => page.getByTestId('artwork-count').textContent(), { timeout: 30_000 })
       .toBe('10 of at most 100 images ready');

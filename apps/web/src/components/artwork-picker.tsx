@@ -58,6 +58,7 @@ export function ArtworkPicker({
         }}
         onDragLeave={() => setOver(false)}
         onDrop={drop}
+        data-testid="artwork-drop"
         className={`rounded-lg border-2 border-dashed p-4 text-center ${over ? 'border-indigo-600 bg-indigo-50' : 'border-gray-300'}`}
       >
         <p className="text-sm text-gray-700">

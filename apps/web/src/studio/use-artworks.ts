@@ -65,6 +65,9 @@ export function useArtworks() {
   /** Sends `ready[i]` to `uploads[i]`; resolves true when every file arrived, false when one was refused. */
   const upload = useCallback(
     async (ready: PickedArtwork[], uploads: PresignedUpload[]): Promise<boolean> => {
+      // A second try sends every file again: its bars start over.
+      const sending = new Set(ready.map((a) => a.id));
+      setArtworks((all) => all.map((a) => (sending.has(a.id) ? { ...a, loaded: 0 } : a)));
       let next = 0;
       let allSent = true;
       const worker = async () => {
