@@ -1,6 +1,7 @@
 // Makes an existing user an admin: pnpm --filter @stylelicense/api admin:grant <username>
 // Uses DATABASE_URL when set; otherwise the embedded database under DATA_DIR (stop `pnpm start`
 // first: the embedded database serves one process).
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, startEmbeddedPostgres } from '@stylelicense/db';
 import { loadConfigWith } from '../src/env';
@@ -18,7 +19,7 @@ const embedded = config.DATABASE_URL
   : await startEmbeddedPostgres({ dataDir: join(config.DATA_DIR, 'postgres') });
 const db = createDatabase({ url: config.DATABASE_URL ?? embedded!.url, poolSize: 1 });
 try {
-  const { userId, previousRole } = await grantAdmin(db, username);
+  const { userId, previousRole } = await grantAdmin(db, username, { account: osAccount(), host: hostname() });
   console.log(
     previousRole === 'admin'
       ? `${username} (${userId}) is already an admin`
@@ -30,4 +31,13 @@ try {
 } finally {
   await db.$disconnect();
   await embedded?.stop();
+}
+
+/** The account running this command; a container user without a passwd entry is named by its uid. */
+function osAccount(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
 }

@@ -154,15 +154,22 @@ export const configSchema = z.object({
   PUBLIC_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** /api/ready and /trpc/health show probe details (versions, drivers, errors) to anyone; else a bare status (admins still see /trpc/health's). */
   HEALTH_DETAILS: booleanish.default(false),
-  /** How often read notifications older than 30 days and orphaned uploads are purged. */
   /** Prometheus `/metrics` on a port of its own (unset: not served; never on the public PORT). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   METRICS_HOST: z.string().default('127.0.0.1'),
+  /** How often read notifications older than 30 days, orphaned uploads and expired idempotency keys are purged. */
   HOUSEKEEPING_INTERVAL_MS: z.coerce
     .number()
     .int()
     .min(1000)
     .default(60 * 60 * 1000),
+  /** How long a REST v1 write's Idempotency-Key (and its stored answer) replays. */
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
 
   // Job pipeline: broker, outbox relay, worker webhooks.
   /** rabbitmq in production; in-process (the embedded default) when no AMQP_URL is given. */

@@ -117,6 +117,21 @@ describe('embedded default: the artist loop closes', () => {
     expect(progress.some((p) => p.step > 0 && p.step < p.totalSteps)).toBe(true);
     const trained = await studio.styles.byId({ styleId: created.id });
     expect(trained.owner?.metrics).toMatchObject({ steps: 300, finalLoss: expect.any(Number) });
+    // The artist saw the style arrive: a picture per few epochs (30 epochs → every 3rd, the last
+    // always), each a PNG behind an expiring link; nobody else is shown them.
+    const samples = trained.owner?.trainingSamples ?? [];
+    expect(samples.map((sample) => sample.epoch)).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30]);
+    const pictures = await Promise.all(
+      samples.map(async (sample) => {
+        const response = await fetch(new URL(sample.imageUrl, api.url));
+        expect(response.status).toBe(200);
+        return Buffer.from(await response.arrayBuffer());
+      }),
+    );
+    expect((await sharp(pictures[0]).metadata()).format).toBe('png');
+    // Training moved the adapter between the first and the last picture (same prompt, same seed).
+    expect(pictures[0]!.equals(pictures.at(-1)!)).toBe(false);
+    expect((await callerFor(customer).styles.byId({ styleId: created.id })).owner).toBeNull();
 
     const generation = await submitGeneration(api, customer.viewer, created.id);
     await expect

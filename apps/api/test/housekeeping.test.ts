@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMarketplaceHousekeeping } from '../src/housekeeping/marketplace';
 import { purgeReadNotifications } from '../src/notifications/notifications';
+import { runIdempotent } from '../src/platform/idempotency';
 import { addUser, startMarketplace, type Marketplace } from './marketplace';
 
 let market: Marketplace;
@@ -59,5 +60,42 @@ describe('notification purge', () => {
       .poll(() => market.db.notification.count({ where: { recipientId: me.id } }), { timeout: 5000 })
       .toBe(0);
     await housekeeping.stop();
+  });
+});
+
+describe('idempotency key purge', () => {
+  it('deletes keys past their retention, keeps fresh ones, and a fresh key still replays its answer', async () => {
+    const me = await addUser(market.db);
+    const keepMs = market.deps.config.IDEMPOTENCY_KEY_TTL_HOURS * 3600_000;
+    const write = (key: string, act: () => Promise<unknown>) =>
+      runIdempotent(market.db, { userId: me.id, key, scope: 'test.write', request: { key }, keepMs }, act);
+    let acted = 0;
+    const act = () => Promise.resolve({ acted: ++acted });
+    await write('stale', act);
+    const fresh = await write('fresh', act);
+    const row = await market.db.idempotencyKey.findUniqueOrThrow({
+      where: { userId_key: { userId: me.id, key: 'fresh' } },
+    });
+    expect(Math.abs(row.expiresAt.getTime() - row.createdAt.getTime() - keepMs)).toBeLessThan(5_000);
+    // The stale key's retention ran out an hour ago.
+    await market.db.idempotencyKey.update({
+      where: { userId_key: { userId: me.id, key: 'stale' } },
+      data: { expiresAt: new Date(Date.now() - 3600_000) },
+    });
+
+    const housekeeping = startMarketplaceHousekeeping(market.deps, 3600_000);
+    try {
+      expect((await housekeeping.runOnce()).idempotencyKeysPurged).toBe(1);
+    } finally {
+      await housekeeping.stop();
+    }
+    const left = await market.db.idempotencyKey.findMany({ where: { userId: me.id }, select: { key: true } });
+    expect(left.map((k) => k.key)).toEqual(['fresh']);
+
+    // Within retention the same request is answered from the stored row, without acting again.
+    expect(await write('fresh', act)).toEqual({ body: fresh.body, replayed: true });
+    expect(acted).toBe(2);
+    // The purged key is free again: the request acts anew.
+    expect(await write('stale', act)).toEqual({ body: { acted: 3 }, replayed: false });
   });
 });

@@ -154,7 +154,7 @@ describe('reports and moderation', () => {
       'GENERATION_NOT_FOUND',
     );
     expect(await market.as(owner.viewer).generations.byId({ generationId: generation.id })).toMatchObject({
-      owner: { isHidden: true, isPublic: false },
+      owner: { moderationHidden: true, isPublic: false },
     });
 
     await market
@@ -262,7 +262,9 @@ describe('moderation is for admins only', () => {
     ['flagStyle', (api) => api.moderation.flagStyle({ styleId: id, note: 'x' })],
     ['unflagStyle', (api) => api.moderation.unflagStyle({ styleId: id, note: 'x' })],
     ['hideGeneration', (api) => api.moderation.hideGeneration({ generationId: id, note: 'x' })],
+    ['unhideGeneration', (api) => api.moderation.unhideGeneration({ generationId: id, note: 'x' })],
     ['hideComment', (api) => api.moderation.hideComment({ commentId: id, note: 'x' })],
+    ['unhideComment', (api) => api.moderation.unhideComment({ commentId: id, note: 'x' })],
     ['deactivateUser', (api) => api.moderation.deactivateUser({ userId: id, note: 'x' })],
     ['resolveReport', (api) => api.moderation.resolveReport({ reportId: id, note: 'x' })],
     ['dismissReport', (api) => api.moderation.dismissReport({ reportId: id, note: 'x' })],

@@ -116,6 +116,28 @@ describe('training webhooks', () => {
     ]);
   });
 
+  it('keeps each epoch sample once, for the job that drew it; a sample after the end is not kept', async () => {
+    const { style } = await pendingStyle();
+    const sampled = (epoch: number) => ({
+      ...progress(style.id, epoch * 100),
+      sample: { epoch, imageKey: `models/${style.id}/sample-${epoch}.png`, prompt: 'ink wash', seed: 7 },
+    });
+    expect((await sendWebhook(api, 'trainingProgress', sampled(1))).body.status).toBe('applied');
+    // A retried report (a new delivery id after a lost answer) adds nothing.
+    expect((await sendWebhook(api, 'trainingProgress', sampled(1))).body.status).toBe('applied');
+    expect((await sendWebhook(api, 'trainingProgress', sampled(2))).body.status).toBe('applied');
+    expect((await sendWebhook(api, 'trainingComplete', complete(style.id))).body.status).toBe('applied');
+    expect((await sendWebhook(api, 'trainingProgress', sampled(3))).body.status).toBe('ignored');
+    const kept = await db().trainingSample.findMany({
+      where: { styleId: style.id },
+      orderBy: { epoch: 'asc' },
+    });
+    expect(kept.map((row) => [row.jobId, row.epoch, row.imageKey, row.seed])).toEqual([
+      [style.id, 1, `models/${style.id}/sample-1.png`, 7n],
+      [style.id, 2, `models/${style.id}/sample-2.png`, 7n],
+    ]);
+  });
+
   it('complete before any progress still completes', async () => {
     const { style } = await pendingStyle();
     expect((await sendWebhook(api, 'trainingComplete', complete(style.id))).body.status).toBe('applied');

@@ -83,11 +83,12 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
     spoolDir: config.spoolDir,
     log,
   });
+  const loras = new LoraCache(config.loraCacheDir, config.loraCacheBytes, storage, log);
   const handle = createGenerationHandler({
     storage,
     diffusion,
     reporter,
-    loras: new LoraCache(config.loraCacheDir, config.loraCacheBytes, storage, log),
+    loras,
     signatures: new SignatureCache(storage),
     modelDir,
     config,
@@ -96,7 +97,10 @@ export async function startInferenceWorker(options: StartInferenceWorkerOptions)
   });
 
   const jobs = { completed: 0, failed: 0, alreadyCompleted: 0, handedBack: 0, cancelled: 0 };
-  const metrics = createInferenceMetrics();
+  const metrics = createInferenceMetrics({
+    engine: () => diffusion.cacheCounts,
+    loraFiles: () => ({ ...loras.counts }),
+  });
   let stopping = false;
 
   const intake = await takeJobs(

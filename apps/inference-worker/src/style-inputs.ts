@@ -24,6 +24,8 @@ export interface LoraFile {
 /** Style LoRA files on local disk, named `<hash of key>-<etag>.safetensors`, least recently used evicted. */
 export class LoraCache {
   private readonly lastUsed = new Map<string, number>();
+  /** Fetches served from disk, and fetches that downloaded the file. */
+  readonly counts = { hits: 0, misses: 0 };
 
   constructor(
     private readonly dir: string,
@@ -48,7 +50,11 @@ export class LoraCache {
     const prefix = keyHash(key);
     const path = join(this.dir, `${prefix}-${safeEtag(info.etag)}.safetensors`);
     this.lastUsed.set(path, Date.now());
-    if (await exists(path)) return { path, etag: info.etag, downloaded: false };
+    if (await exists(path)) {
+      this.counts.hits++;
+      return { path, etag: info.etag, downloaded: false };
+    }
+    this.counts.misses++;
 
     await mkdir(this.dir, { recursive: true });
     const partial = join(this.dir, `.${prefix}-${randomUUID()}.partial`);

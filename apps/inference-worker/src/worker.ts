@@ -36,7 +36,7 @@ export interface GenerationHandlerDeps {
 }
 
 export type GenerationOutcome =
-  | { status: 'completed'; resultKey: string; timings: JobTimings; steps: number; loraDownloaded: boolean }
+  | { status: 'completed'; resultKey: string; timings: JobTimings; steps: number }
   | { status: 'already-completed'; resultKey: string }
   | { status: 'failed'; code: string; retryable: boolean }
   /** Its owner cancelled the generation while it ran: stopped, nothing reported or stored. */
@@ -212,7 +212,7 @@ export function createGenerationHandler(deps: GenerationHandlerDeps) {
       },
       'generation completed',
     );
-    return { status: 'completed', resultKey, timings, steps, loraDownloaded: lora.downloaded };
+    return { status: 'completed', resultKey, timings, steps };
   }
 
   async function reportExisting(

@@ -50,7 +50,7 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-it('stops a job whose progress report is answered "stop": nothing stored, no completion or failure reported, then takes the next job; /metrics counts both', async () => {
+it('stops a job whose progress report is answered "stop": nothing stored, no completion or failure reported, then takes the next job; /metrics counts both, and a second generation of the style hits every cache', async () => {
   const job = generationJob(style, { steps: 40 });
   receiver.state.stop.add(job.generationId);
   await broker.publish(JOB_QUEUES.generation, job);
@@ -78,8 +78,33 @@ it('stops a job whose progress report is answered "stop": nothing stored, no com
     expect(metrics).toMatch(/inference_step_duration_seconds_count 1/);
     expect(metrics).toContain('inference_images_total 1');
     expect(metrics).toMatch(/inference_images_per_second \d/);
-    expect(metrics).toMatch(/inference_lora_cache_requests_total\{result="(hit|miss)"\} 1/);
+    // Every cache's hits and misses are there; the start loaded the model's three sessions.
+    const before = cacheCounts(metrics);
+    expect(before.session.misses).toBe(3);
+
+    // A second generation with the same style is served from every cache.
+    const again = generationJob(style);
+    await broker.publish(JOB_QUEUES.generation, again);
+    await receiver.waitFor(isRoute('generationComplete', again.generationId));
+    const after = cacheCounts(await (await fetch(`${health.url}/metrics`)).text());
+    expect(after).toEqual({
+      session: { hits: before.session.hits + 3, misses: 3 },
+      lora_factors: { hits: before.lora_factors.hits + 1, misses: 1 },
+      lora_file: { hits: before.lora_file.hits + 1, misses: 1 },
+    });
   } finally {
     health.close();
   }
 });
+
+function cacheCounts(metrics: string) {
+  const read = (result: 'hits' | 'misses', cache: string) => {
+    const found = new RegExp(`^inference_cache_${result}_total\\{cache="${cache}"\\} (\\d+)$`, 'm').exec(
+      metrics,
+    );
+    expect(found, `inference_cache_${result}_total{cache="${cache}"}`).not.toBeNull();
+    return Number(found![1]);
+  };
+  const both = (cache: string) => ({ hits: read('hits', cache), misses: read('misses', cache) });
+  return { session: both('session'), lora_factors: both('lora_factors'), lora_file: both('lora_file') };
+}

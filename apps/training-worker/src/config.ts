@@ -9,6 +9,8 @@ export type TrainerSettings =
       /** Training pixels for a 512-px bucket side. */
       readonly resolution: number;
       readonly maxSteps?: number;
+      /** Denoising steps of the picture drawn at an epoch's end (at most 10 a run); 0 draws none. */
+      readonly sampleSteps?: number;
     }
   | {
       readonly engine: 'kohya';

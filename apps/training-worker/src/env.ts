@@ -24,6 +24,7 @@ export const envSchema = z.object({
   MODEL_DIR: z.string().min(1).optional(),
   TRAIN_RESOLUTION: z.coerce.number().int().min(64).max(2048).multipleOf(16).optional(),
   TRAIN_MAX_STEPS: z.coerce.number().int().min(1).max(100_000).optional(),
+  TRAIN_SAMPLE_STEPS: z.coerce.number().int().min(0).max(150).default(20),
   KOHYA_PYTHON: z.string().min(1).default('/opt/sd-scripts/venv/bin/python'),
   KOHYA_SCRIPTS_DIR: z.string().min(1).default('/opt/sd-scripts'),
   BASE_MODEL_PATH: z.string().min(1).optional(),
@@ -108,6 +109,7 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
             // The synthetic tiny model trains at 64 px in a few hundred steps: about a minute on two cores.
             resolution: e.TRAIN_RESOLUTION ?? (e.MODEL_DIR ? 512 : 64),
             maxSteps: e.TRAIN_MAX_STEPS ?? (e.MODEL_DIR ? undefined : TINY_MODEL_MAX_STEPS),
+            sampleSteps: e.TRAIN_SAMPLE_STEPS,
           }
         : { engine: 'none' };
 

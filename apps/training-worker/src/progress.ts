@@ -56,6 +56,11 @@ export class ProgressBeat {
       this.flush();
   }
 
+  /** The latest report with a fresh `updatedAt` (for a report that carries something else, e.g. a sample). */
+  current(): ReportedProgress | null {
+    return this.latest && { ...this.latest, updatedAt: new Date().toISOString() };
+  }
+
   stop(): void {
     this.stopped = true;
     clearTimeout(this.heartbeat);

@@ -63,6 +63,7 @@ export function engineFor(config: TrainingWorkerConfig): TrainerEngine {
       modelDir: () => (resolved ??= Promise.resolve(modelDir ?? ensureTinyModel(dataDir).dir)),
       resolution: trainer.resolution,
       maxSteps: trainer.maxSteps,
+      sampleSteps: trainer.sampleSteps,
       timeLimitMs: config.jobTimeLimitMs,
     });
   }

@@ -14,6 +14,8 @@ export function styleFileKeys(styleId: string, jobId: string) {
     adapter: storageKeys.model(styleId, `lora-${jobId}.safetensors`),
     log: storageKeys.model(styleId, `training-${jobId}.log`),
     thumbnail: storageKeys.model(styleId, 'thumbnail.webp'),
+    /** The picture drawn at an epoch's end, shown to the artist while and after training. */
+    sample: (epoch: number) => storageKeys.model(styleId, `sample-${jobId}-epoch-${epoch}.png`),
   };
 }
 

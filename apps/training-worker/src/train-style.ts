@@ -11,6 +11,7 @@ import type {
   TrainingPlan,
   TrainingProgress,
   TrainingResult,
+  TrainOptions,
 } from './engine/types';
 
 export interface TrainStyleInput {
@@ -25,6 +26,7 @@ export interface TrainStyleInput {
   readonly options?: JobTrainingOptions;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: TrainingProgress) => void;
+  readonly onSample?: TrainOptions['onSample'];
   readonly timeLimitMs?: number;
 }
 
@@ -63,6 +65,7 @@ export async function trainStyle(input: TrainStyleInput): Promise<TrainedStyle> 
   const result = await input.engine.train(plan, {
     signal: input.signal,
     onProgress: input.onProgress,
+    onSample: input.onSample,
     timeLimitMs: input.timeLimitMs,
   });
   return { dataset, plan, result };

@@ -142,6 +142,21 @@ export function createTrainingHandler(deps: TrainingHandlerDeps) {
         options: job.options,
         signal: shutdown,
         onProgress: (p) => progress.report(ProgressBeat.fromEngine(p)),
+        onSample: async ({ epoch, image, prompt, seed }) => {
+          const imageKey = keys.sample(epoch);
+          await untilAborted(
+            storage.put(imageKey, image, { contentType: 'image/png', contentLength: image.length }),
+            shutdown,
+          );
+          const latest = progress.current();
+          if (latest)
+            reporter.progress({
+              ...ids,
+              attempt: job.attempt,
+              progress: latest,
+              sample: { epoch, imageKey, prompt, seed },
+            });
+        },
         timeLimitMs: config.jobTimeLimitMs,
       });
       rejected = rejectedReports(trained.dataset.results);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createInProcessBroker, JOB_QUEUES } from '@stylelicense/queue';
 import { makeTempDir, type TempDir } from '@stylelicense/test-kit';
 import { parseSafetensors } from '@stylelicense/safetensors';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedWorker } from '../src/index';
 import {
@@ -71,6 +72,25 @@ describe('embedded default (in-process broker, onnx engine on the tiny model)', 
         .map((r) => (r.body as unknown as { progress: { step: number; totalSteps: number } }).progress);
       expect(steps.some((p) => p.step > 0 && p.step < 40)).toBe(true); // live progress between the ends
       expect(steps.every((p, i) => i === 0 || p.step >= steps[i - 1]!.step)).toBe(true);
+      // One picture per epoch (40 steps over 10 artworks: 4 epochs), stored where the reports say,
+      // each a real PNG at the training size, drawn with the first caption and the job's seed.
+      const samples = reports()
+        .map(
+          (r) =>
+            (
+              r.body as unknown as {
+                sample?: { epoch: number; imageKey: string; prompt: string; seed: number };
+              }
+            ).sample,
+        )
+        .filter((sample) => sample !== undefined);
+      expect(samples.map((sample) => sample.epoch)).toEqual([1, 2, 3, 4]);
+      for (const sample of samples) {
+        expect(sample).toMatchObject({ seed: 9, prompt: expect.stringMatching(/\S/) });
+        const picture = await sharp(await storage.get(sample.imageKey)).metadata();
+        expect(picture).toMatchObject({ format: 'png', width: 64, height: 64 });
+      }
+      expect(new Set(samples.map((sample) => sample.prompt)).size).toBe(1);
       const modelKey = (complete!.body as unknown as { modelKey: string }).modelKey;
       const adapter = parseSafetensors(await storage.get(modelKey));
       expect(adapter.metadata).toMatchObject({

@@ -14,6 +14,7 @@ describe('env.ts', () => {
       dataDir: '/srv/data',
       resolution: 64,
       maxSteps: 300,
+      sampleSteps: 20,
     });
     expect(
       loadSettings({ ...base, MODEL_DIR: '/models/sd15', TRAIN_MAX_STEPS: '1500' }).worker.trainer,
@@ -23,6 +24,7 @@ describe('env.ts', () => {
       dataDir: '/srv/data',
       resolution: 512,
       maxSteps: 1500,
+      sampleSteps: 20,
     });
     expect(loadSettings({ ...base, TRAINER_ENGINE: 'none' }).worker.trainer).toEqual({ engine: 'none' });
     expect(settings.broker).toEqual({ driver: 'in-process', url: undefined, prefix: '' });

@@ -56,6 +56,8 @@ export const NOTIFICATION_TYPES = [
   'style_unflagged',
   'generation_hidden',
   'comment_hidden',
+  'generation_unhidden',
+  'comment_unhidden',
 ] as const;
 export const notificationTypeSchema = z.enum(NOTIFICATION_TYPES);
 export type NotificationType = z.infer<typeof notificationTypeSchema>;

@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   REPORT_NOT_FOUND: 404,
   REPORT_ALREADY_CLOSED: 409,
   REPORT_TARGET_NOT_FOUND: 404,
+  /** The owner tried to publish or edit what a moderator hid; only a moderator's unhide lifts it. */
+  HIDDEN_BY_MODERATION: 403,
   // API keys, idempotent writes and cancelling.
   API_KEY_INVALID: 401,
   API_KEY_REVOKED: 401,

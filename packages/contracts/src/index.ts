@@ -88,6 +88,7 @@ export {
   type TrainingCompleteWebhook,
   type TrainingFailedWebhook,
   type TrainingProgressWebhook,
+  type TrainingSample,
   type TrainingStartedWebhook,
   type WebhookRoute,
   type WebhookSource,

@@ -39,7 +39,7 @@ export async function findLedgerDiscrepancies(
 
 /**
  * Cached counters that disagree with the rows they count: follower_count (follows of the artist),
- * like_count, comment_count, a style's usage_count (its completed generations) and a tag's
+ * like_count, comment_count (comments shown: neither it nor its parent hidden by a moderator), a style's usage_count (its completed generations) and a tag's
  * usage_count (styles and generations carrying it). Empty = every counter is exact.
  */
 export async function findCounterDrift(
@@ -53,7 +53,10 @@ export async function findCounterDrift(
       FROM generations g LEFT JOIN likes l ON l.generation_id = g.id GROUP BY g.id HAVING g.like_count <> COUNT(l.*)
     UNION ALL
     SELECT 'generations.comment_count', g.id::text, g.comment_count, COUNT(c.*)::int
-      FROM generations g LEFT JOIN comments c ON c.generation_id = g.id GROUP BY g.id HAVING g.comment_count <> COUNT(c.*)
+      FROM generations g
+      LEFT JOIN (comments c LEFT JOIN comments p ON p.id = c.parent_id)
+        ON c.generation_id = g.id AND c.moderation_hidden_at IS NULL AND p.moderation_hidden_at IS NULL
+      GROUP BY g.id HAVING g.comment_count <> COUNT(c.*)
     UNION ALL
     SELECT 'styles.usage_count', s.id::text, s.usage_count, COUNT(g.*)::int
       FROM styles s LEFT JOIN generations g ON g.style_id = s.id AND g.status = 'completed'

@@ -68,6 +68,7 @@ export {
   silentLogger,
   type DiffusionEngineOptions,
   type DiffusionErrorCode,
+  type EngineCacheCounts,
   type DiffusionLogger,
   type ExecutionProviderConfig,
   type GeneratedImage,

@@ -72,6 +72,17 @@ describe('inference in a worker thread', () => {
     expect(events.at(-1)!.percent).toBe(100);
   });
 
+  it("carries the thread's cache counts back: a request on a loaded model hits its three sessions", async () => {
+    await worker.generate(request());
+    const before = worker.cacheCounts;
+    expect(before.session.misses).toBeGreaterThanOrEqual(3);
+    await worker.generate(request({ seed: 10 }));
+    expect(worker.cacheCounts).toEqual({
+      session: { hits: before.session.hits + 3, misses: before.session.misses },
+      loraFactors: before.loraFactors,
+    });
+  });
+
   it('cancels through the thread', async () => {
     const controller = new AbortController();
     const steps: number[] = [];

@@ -9,11 +9,12 @@ import {
 } from 'node:crypto';
 import sharp from 'sharp';
 import { readSignedManifest, type StampMetadata } from './stamp-metadata';
+import { webpBitstreamDigest } from './webp-xmp';
 
 /**
  * Provenance in the spirit of C2PA's Content Credentials: a manifest saying what made the image
  * (our trained model, `trainedAlgorithmicMedia`), for which generation, style, artist and licence,
- * bound to a SHA-256 of the decoded pixels and signed with Ed25519. It rides in the image's XMP
+ * bound to a SHA-256 of the pixels (see PixelBinding) and signed with Ed25519. It rides in the image's XMP
  * (`sl:provenance` + `sl:provenanceSignature`). Not C2PA's JUMBF/COSE container:
  * `@contentauth/c2pa-node` does not install from the npm registry alone (see the package README).
  */
@@ -32,10 +33,21 @@ export interface ProvenanceManifest {
   style: { id: string | null; name: string };
   artist: { id: string | null; name: string };
   license: string;
-  /** SHA-256 over `rgb8 <width>x<height>\n` followed by the decoded RGB pixels, row-major. */
-  pixels: { algorithm: 'sha256-rgb8'; width: number; height: number; digest: string };
+  pixels: PixelBinding;
   /** Which of the product's keys signed (SHA-256 of its SPKI DER, hex). */
   keyId: string;
+}
+
+/**
+ * - `sha256-rgb8` (PNG): SHA-256 over `rgb8 <width>x<height>\n` followed by the decoded RGB pixels, row-major.
+ * - `sha256-webp-bitstream` (WebP): SHA-256 over `webp <VP8|VP8L> <width>x<height>\n` followed by
+ *   the image bitstream, the only pixel-bearing chunk the file may hold (see webpBitstreamDigest).
+ */
+export interface PixelBinding {
+  algorithm: 'sha256-rgb8' | 'sha256-webp-bitstream';
+  width: number;
+  height: number;
+  digest: string;
 }
 
 export interface ProvenanceSigner {
@@ -91,9 +103,7 @@ export function rgbDigest(pixels: Uint8Array, width: number, height: number): st
 }
 
 /** The digest of an encoded image's pixels as any decoder sees them (alpha flattened onto white). */
-export async function decodedDigest(
-  image: Uint8Array,
-): Promise<{ width: number; height: number; digest: string }> {
+async function decodedDigest(image: Uint8Array): Promise<{ width: number; height: number; digest: string }> {
   const { data, info } = await sharp(image, { failOn: 'error' })
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
@@ -105,7 +115,7 @@ export async function decodedDigest(
 export function signManifest(
   signer: ProvenanceSigner,
   claims: StampMetadata,
-  pixels: { width: number; height: number; digest: string },
+  pixels: PixelBinding,
 ): SignedManifest {
   const manifest: ProvenanceManifest = {
     format: PROVENANCE_FORMAT,
@@ -116,7 +126,7 @@ export function signManifest(
     style: { id: claims.styleId ?? null, name: claims.style },
     artist: { id: claims.artistId ?? null, name: claims.artist },
     license: claims.license,
-    pixels: { algorithm: 'sha256-rgb8', ...pixels },
+    pixels,
     keyId: signer.keyId,
   };
   const bytes = Buffer.from(JSON.stringify(manifest), 'utf8');
@@ -152,8 +162,12 @@ export async function verifyProvenance(
   const signedByUs = trustedKeys.some((key) => verify(null, bytes, key, signature));
   if (!signedByUs) return { status: 'not_ours', manifest: null };
   const manifest = JSON.parse(bytes.toString('utf8')) as ProvenanceManifest;
-  const actual = await decodedDigest(image);
+  const actual =
+    manifest.pixels.algorithm === 'sha256-webp-bitstream'
+      ? webpBitstreamDigest(image)
+      : await decodedDigest(image);
   const same =
+    actual !== null &&
     actual.digest === manifest.pixels.digest &&
     actual.width === manifest.pixels.width &&
     actual.height === manifest.pixels.height;

@@ -8,8 +8,8 @@ import {
   type PreparedSignature,
 } from './signature-cache';
 import { buildStampXmp, type StampMetadata } from './stamp-metadata';
-import { decodedDigest, rgbDigest, signManifest, type ProvenanceSigner } from './provenance';
-import { withWebpXmp } from './webp-xmp';
+import { rgbDigest, signManifest, type ProvenanceSigner } from './provenance';
+import { webpBitstreamDigest, withWebpXmp } from './webp-xmp';
 
 export type StampFormat = 'png' | 'webp';
 
@@ -135,31 +135,44 @@ export async function stampSignature(options: StampOptions): Promise<StampedImag
   }
   blend(pixels, width, box, await preparedSignature(options.signaturePng, key, box.width, box.height));
 
-  const raw = { raw: { width, height, channels: 3 as const } };
-  let bytes: Buffer;
-  if (options.format === 'png') {
-    // Lossless: the pixels a reader decodes are these.
-    const manifest = signManifest(options.provenance, options.metadata, {
-      width,
-      height,
-      digest: rgbDigest(pixels, width, height),
-    });
-    bytes = await sharp(pixels, raw)
-      .withXmp(buildStampXmp(options.metadata, manifest))
-      .png(STAMP_ENCODING.png)
-      .toBuffer();
-  } else {
-    // Lossy: the manifest binds the pixels the encode produced, so the XMP joins afterwards.
-    const webp = await sharp(pixels, raw).webp(STAMP_ENCODING.webp).toBuffer();
-    const manifest = signManifest(options.provenance, options.metadata, await decodedDigest(webp));
-    bytes = withWebpXmp(webp, buildStampXmp(options.metadata, manifest), width, height);
-  }
   return {
-    bytes,
+    bytes: await encodeSigned(
+      pixels,
+      { width, height },
+      options.format,
+      options.metadata,
+      options.provenance,
+    ),
     format: options.format,
     contentType: STAMP_CONTENT_TYPES[options.format],
     width,
     height,
     signatureBox: box,
   };
+}
+
+/**
+ * Encodes RGB pixels with the stamp's XMP and its signed provenance manifest: one encode either
+ * way. PNG is lossless, so the manifest binds these very pixels; a lossy WebP binds the bitstream
+ * the encode produced (decoding it again to hash its pixels cost as much as the encode), and the
+ * XMP joins the container afterwards without touching that bitstream.
+ */
+export async function encodeSigned(
+  pixels: Buffer,
+  { width, height }: { width: number; height: number },
+  format: StampFormat,
+  metadata: StampMetadata,
+  signer: ProvenanceSigner,
+): Promise<Buffer> {
+  const encoder = sharp(pixels, { raw: { width, height, channels: 3 } });
+  if (format === 'png') {
+    const digest = rgbDigest(pixels, width, height);
+    const manifest = signManifest(signer, metadata, { algorithm: 'sha256-rgb8', width, height, digest });
+    return encoder.withXmp(buildStampXmp(metadata, manifest)).png(STAMP_ENCODING.png).toBuffer();
+  }
+  const webp = await encoder.webp(STAMP_ENCODING.webp).toBuffer();
+  const binding = webpBitstreamDigest(webp);
+  if (!binding) throw new Error('the WebP encoder wrote a container other than one plain image');
+  const manifest = signManifest(signer, metadata, { algorithm: 'sha256-webp-bitstream', ...binding });
+  return withWebpXmp(webp, buildStampXmp(metadata, manifest), width, height);
 }

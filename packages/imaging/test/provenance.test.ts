@@ -67,10 +67,50 @@ describe('provenance manifest', () => {
     expect(verdict.manifest?.generator).toContain(metadata.styleId);
   });
 
-  it('verifies a WebP result (the manifest binds the pixels the lossy encode produced)', async () => {
+  it('verifies a WebP result (the manifest binds the bitstream the lossy encode produced)', async () => {
     const webp = await signed('webp');
     expect((await sharp(webp).metadata()).format).toBe('webp');
-    expect((await verifyProvenance(webp, trusted)).status).toBe('verified');
+    const verdict = await verifyProvenance(webp, trusted);
+    expect(verdict).toMatchObject({
+      status: 'verified',
+      manifest: { pixels: { algorithm: 'sha256-webp-bitstream', width: 512, height: 512 } },
+    });
+  });
+
+  it('reports a WebP with edited pixels, re-encoded, or given alpha as "changed", never "verified"', async () => {
+    const webp = await signed('webp');
+    const { xmpAsString } = await sharp(webp).metadata();
+    const { data, info } = await sharp(webp).raw().toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+    // One pixel edited, encoded again with the same settings and the signed XMP copied over.
+    const edited = Buffer.from(data);
+    edited[100 * info.width * info.channels + 300]! ^= 0x08;
+    const editedWebp = await sharp(edited, raw)
+      .withXmp(xmpAsString!)
+      .webp({ quality: 85, effort: 0 })
+      .toBuffer();
+    expect((await verifyProvenance(editedWebp, trusted)).status).toBe('changed');
+    // The same decoded pixels re-encoded (lossless, so nothing is lost) with the XMP kept.
+    const reencoded = await sharp(data, raw).withXmp(xmpAsString!).webp({ lossless: true }).toBuffer();
+    expect((await verifyProvenance(reencoded, trusted)).status).toBe('changed');
+    // The signed bitstream kept, but an alpha channel added beside it: what is shown changes.
+    const alphaSource = await sharp(data, raw).ensureAlpha(0.5).webp({ quality: 85 }).toBuffer();
+    const alph = chunk(alphaSource, 'ALPH');
+    const vp8x = chunk(webp, 'VP8X');
+    vp8x[8]! |= 0x10; // the alpha flag
+    const body = Buffer.concat([vp8x, alph, chunk(webp, 'VP8 '), chunk(webp, 'XMP ')]);
+    const header = Buffer.alloc(12);
+    header.write('RIFF', 0, 'latin1');
+    header.writeUInt32LE(4 + body.length, 4);
+    header.write('WEBP', 8, 'latin1');
+    const withAlpha = Buffer.concat([header, body]);
+    expect((await sharp(withAlpha).metadata()).hasAlpha).toBe(true);
+    expect((await verifyProvenance(withAlpha, trusted)).status).toBe('changed');
+    // A byte of the bitstream flipped in place.
+    const flipped = Buffer.from(webp);
+    const vp8 = flipped.indexOf('VP8 ', 12, 'latin1');
+    flipped[vp8 + 8 + 200]! ^= 0x01;
+    expect((await verifyProvenance(flipped, trusted)).status).toBe('changed');
   });
 
   it('reports "changed" when one pixel is edited and the metadata copied over', async () => {
@@ -143,3 +183,14 @@ describe('provenance manifest', () => {
     expect(await run(editedFile)).toMatchObject({ signed: true, signatureValid: true, pixelsMatch: false });
   });
 });
+
+/** A WebP chunk with its header and padding, copied out of the file. */
+function chunk(webp: Buffer, fourcc: string): Buffer {
+  for (let at = 12; at < webp.length;) {
+    const size = webp.readUInt32LE(at + 4);
+    const end = at + 8 + size + (size % 2);
+    if (webp.toString('latin1', at, at + 4) === fourcc) return Buffer.from(webp.subarray(at, end));
+    at = end;
+  }
+  throw new Error(`no ${fourcc} chunk`);
+}

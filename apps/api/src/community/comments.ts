@@ -72,10 +72,11 @@ export async function addComment(
     if (parentId) {
       // KEY SHARE: a concurrent delete of the parent waits for us (and then removes our reply with it).
       const [parent] = await tx.$queryRaw<
-        Array<{ user_id: string; parent_id: string | null; generation_id: string }>
+        Array<{ user_id: string; parent_id: string | null; generation_id: string; hidden: boolean }>
       >`
-        SELECT user_id::text, parent_id::text, generation_id::text FROM comments WHERE id = ${parentId}::uuid FOR KEY SHARE`;
-      if (!parent || parent.generation_id !== generationId)
+        SELECT user_id::text, parent_id::text, generation_id::text, moderation_hidden_at IS NOT NULL AS hidden
+        FROM comments WHERE id = ${parentId}::uuid FOR KEY SHARE`;
+      if (!parent || parent.generation_id !== generationId || parent.hidden)
         throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId: parentId });
       if (parent.parent_id)
         throw new DomainError(
@@ -127,7 +128,7 @@ export async function addComment(
   return comment;
 }
 
-/** Only the author edits; anyone else gets COMMENT_NOT_FOUND. */
+/** Only the author edits (not what a moderator hid: HIDDEN_BY_MODERATION); anyone else gets COMMENT_NOT_FOUND. */
 export async function editComment(
   { db }: Pick<AppDeps, 'db'>,
   viewer: Viewer,
@@ -135,10 +136,16 @@ export async function editComment(
 ): Promise<CommentView> {
   const text = cleanContent(content);
   const { count } = await db.comment.updateMany({
-    where: { id: commentId, userId: viewer.userId },
+    where: { id: commentId, userId: viewer.userId, moderationHiddenAt: null },
     data: { content: text },
   });
-  if (count === 0) throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
+  if (count === 0) {
+    const hidden = await db.comment.count({
+      where: { id: commentId, userId: viewer.userId, moderationHiddenAt: { not: null } },
+    });
+    if (hidden) throw new DomainError('HIDDEN_BY_MODERATION', 'A moderator hid this comment.', { commentId });
+    throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId });
+  }
   return toView(await db.comment.findUniqueOrThrow({ where: { id: commentId }, select: commentSelect }));
 }
 
@@ -159,29 +166,61 @@ export async function deleteComment(
   });
 }
 
-export interface RemovedComment {
+interface RemovedComment {
   deleted: number;
   authorId: string;
   generationId: string;
   content: string;
 }
 
+interface LockedComment {
+  user_id: string;
+  generation_id: string;
+  content: string;
+  hidden: boolean;
+}
+
+/**
+ * Locks a comment's thread (its top-level comment first, then the comment), so deletes, hides and
+ * new replies in one thread take turns and comment_count moves by what each really changed.
+ */
+async function lockThread(tx: TransactionClient, commentId: string): Promise<LockedComment | null> {
+  const [found] = await tx.$queryRaw<Array<{ parent_id: string | null }>>`
+    SELECT parent_id::text FROM comments WHERE id = ${commentId}::uuid`;
+  if (!found) return null;
+  if (found.parent_id)
+    await tx.$queryRaw`SELECT 1 FROM comments WHERE id = ${found.parent_id}::uuid FOR UPDATE`;
+  const [comment] = await tx.$queryRaw<LockedComment[]>`
+    SELECT user_id::text, generation_id::text, content, moderation_hidden_at IS NOT NULL AS hidden
+    FROM comments WHERE id = ${commentId}::uuid FOR UPDATE`;
+  return comment ?? null;
+}
+
+/** Rows of a comment's thread (it and its replies) that comment_count counts: none hidden, nor their parent. */
+async function shownInThread(tx: TransactionClient, commentId: string): Promise<number> {
+  const [row] = await tx.$queryRaw<Array<{ shown: number }>>`
+    SELECT COUNT(*)::int AS shown FROM comments c LEFT JOIN comments p ON p.id = c.parent_id
+    WHERE (c.id = ${commentId}::uuid OR c.parent_id = ${commentId}::uuid)
+      AND c.moderation_hidden_at IS NULL AND p.moderation_hidden_at IS NULL`;
+  return row?.shown ?? 0;
+}
+
 /**
  * Deletes a comment and its replies in the caller's transaction when `allowed(authorId)` says so,
- * keeping comment_count equal to the rows; null when there is no such comment or it is not allowed.
+ * keeping comment_count equal to the rows shown; null when there is no such comment or it is not allowed.
  */
-export async function removeCommentThread(
+async function removeCommentThread(
   tx: TransactionClient,
   commentId: string,
   allowed: (authorId: string) => boolean,
 ): Promise<RemovedComment | null> {
   // Lock first so a reply being written concurrently is either in our count or refused.
-  const [comment] = await tx.$queryRaw<Array<{ user_id: string; generation_id: string; content: string }>>`
-    SELECT user_id::text, generation_id::text, content FROM comments WHERE id = ${commentId}::uuid FOR UPDATE`;
+  const comment = await lockThread(tx, commentId);
   if (!comment || !allowed(comment.user_id)) return null;
+  const shown = await shownInThread(tx, commentId);
   const deleted =
     await tx.$executeRaw`DELETE FROM comments WHERE id = ${commentId}::uuid OR parent_id = ${commentId}::uuid`;
-  await tx.$executeRaw`UPDATE generations SET comment_count = comment_count - ${deleted} WHERE id = ${comment.generation_id}::uuid`;
+  await tx.$executeRaw`UPDATE generations SET comment_count = comment_count - ${shown} WHERE id = ${comment.generation_id}::uuid`;
   return {
     deleted,
     authorId: comment.user_id,
@@ -190,7 +229,29 @@ export async function removeCommentThread(
   };
 }
 
-/** Top-level comments, newest first, each with all its replies (oldest first). */
+/**
+ * A moderator hides or unhides a comment (with its replies) in the caller's transaction;
+ * comment_count moves by the rows that left or came back. Null when there is no such comment,
+ * `changed: false` when it already was in that state.
+ */
+export async function setCommentModerationHidden(
+  tx: TransactionClient,
+  commentId: string,
+  hidden: boolean,
+): Promise<{ authorId: string; generationId: string; content: string; changed: boolean } | null> {
+  const comment = await lockThread(tx, commentId);
+  if (!comment) return null;
+  const found = { authorId: comment.user_id, generationId: comment.generation_id, content: comment.content };
+  if (comment.hidden === hidden) return { ...found, changed: false };
+  const before = await shownInThread(tx, commentId);
+  // Raw, so updated_at (what marks an author's edit) stays as the author left it.
+  await tx.$executeRaw`UPDATE comments SET moderation_hidden_at = ${hidden ? new Date() : null}::timestamptz WHERE id = ${commentId}::uuid`;
+  const delta = (await shownInThread(tx, commentId)) - before;
+  await tx.$executeRaw`UPDATE generations SET comment_count = comment_count + ${delta} WHERE id = ${comment.generation_id}::uuid`;
+  return { ...found, changed: true };
+}
+
+/** Top-level comments, newest first, each with all its replies (oldest first); none a moderator hid. */
 export async function listComments(
   { db }: Pick<AppDeps, 'db'>,
   viewer: Viewer | null,
@@ -198,14 +259,14 @@ export async function listComments(
 ): Promise<Page<ThreadView>> {
   await assertGenerationVisible(db, generationId, viewer);
   const rows = await db.comment.findMany({
-    where: { generationId, parentId: null, ...timeCursor.where(cursor) },
+    where: { generationId, parentId: null, moderationHiddenAt: null, ...timeCursor.where(cursor) },
     orderBy: timeCursor.orderBy,
     take: limit + 1,
     select: commentSelect,
   });
   const page = pageOf(rows, limit, timeCursor.of);
   const replies = await db.comment.findMany({
-    where: { parentId: { in: page.items.map((c) => c.id) } },
+    where: { parentId: { in: page.items.map((c) => c.id) }, moderationHiddenAt: null },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     select: commentSelect,
   });

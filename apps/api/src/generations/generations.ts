@@ -36,6 +36,8 @@ export interface GenerationView {
   owner: {
     isPublic: boolean;
     isHidden: boolean;
+    /** A moderator hid it: it stays out of every public list until a moderator unhides it. */
+    moderationHidden: boolean;
     seed: number;
     consumedTokens: number;
     progress: GenerationProgress | null;
@@ -65,6 +67,7 @@ export interface GenerationRow {
   completed_at: Date | null;
   is_public: boolean;
   is_hidden: boolean;
+  moderation_hidden: boolean;
   /** int8: a bigint through Prisma, a string through `pg` (queryRows) */
   seed: bigint | string;
   consumed_tokens: number;
@@ -114,6 +117,7 @@ export async function toViews(
           ? {
               isPublic: r.is_public,
               isHidden: r.is_hidden,
+              moderationHidden: r.moderation_hidden,
               seed: Number(r.seed),
               consumedTokens: r.consumed_tokens,
               progress: r.generation_progress,
@@ -153,24 +157,44 @@ export interface UpdateGenerationInput {
   description?: string;
 }
 
-/** Publish/unpublish, hide (there is no delete) and describe: the owner only. */
+/**
+ * Publish/unpublish, hide (there is no delete) and describe: the owner only. Publishing what a
+ * moderator hid is HIDDEN_BY_MODERATION (checked in the update itself, so a concurrent hide wins).
+ */
 export async function updateGeneration(
   deps: Deps,
   viewer: Viewer,
   input: UpdateGenerationInput,
 ): Promise<GenerationView> {
+  const publishing = input.isPublic === true;
   const { count } = await deps.db.generation.updateMany({
-    where: { id: input.generationId, userId: viewer.userId },
+    where: {
+      id: input.generationId,
+      userId: viewer.userId,
+      ...(publishing ? { moderationHiddenAt: null } : {}),
+    },
     data: {
       ...(input.isPublic !== undefined ? { isPublic: input.isPublic } : {}),
       ...(input.isHidden !== undefined ? { isHidden: input.isHidden } : {}),
       ...(input.description !== undefined ? { description: input.description.trim() } : {}),
     },
   });
-  if (count === 0)
+  if (count === 0) {
+    const hidden =
+      publishing &&
+      (await deps.db.generation.count({
+        where: { id: input.generationId, userId: viewer.userId, moderationHiddenAt: { not: null } },
+      })) > 0;
+    if (hidden)
+      throw new DomainError(
+        'HIDDEN_BY_MODERATION',
+        'A moderator hid this generation; it cannot be made public.',
+        { generationId: input.generationId },
+      );
     throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', {
       generationId: input.generationId,
     });
+  }
   return getGeneration(deps, viewer, input);
 }
 

@@ -2,7 +2,10 @@ import { Prisma } from '@stylelicense/db';
 
 export type FeedSort = 'recent' | 'popular';
 
-/** The rows the public feed may show; matches the partial indexes generations_feed_*_idx. */
+/**
+ * The rows the public feed may show; matches the partial indexes generations_feed_*_idx. A
+ * generation a moderator hid is never public (a CHECK on moderation_hidden_at), so this holds it out.
+ */
 export const LISTED_GENERATIONS = Prisma.sql`g.is_public AND NOT g.is_hidden AND g.status = 'completed'`;
 
 /** ORDER BY + LIMIT of the feed; matches the partial indexes (exported for the bench's ceiling). */
@@ -22,7 +25,7 @@ export function selectGenerations(
     SELECT g.id::text, g.user_id::text, u.username, u.profile_image, g.style_id::text, s.name AS style_name,
            a.user_id::text AS artist_id, a.artist_name, g.status::text AS status, g.aspect_ratio::text AS aspect_ratio,
            g.description, g.result_image, g.like_count, g.comment_count, g.created_at, g.completed_at,
-           g.is_public, g.is_hidden, g.seed, g.consumed_tokens, g.generation_progress, g.failure, g.attempt,
+           g.is_public, g.is_hidden, g.moderation_hidden_at IS NOT NULL AS moderation_hidden, g.seed, g.consumed_tokens, g.generation_progress, g.failure, g.attempt,
            ARRAY(SELECT t.name FROM generation_tags gt JOIN tags t ON t.id = gt.tag_id WHERE gt.generation_id = g.id ORDER BY gt.sequence) AS tags,
            ${viewerId ? Prisma.sql`EXISTS (SELECT 1 FROM likes l WHERE l.generation_id = g.id AND l.user_id = ${viewerId}::uuid)` : Prisma.sql`false`} AS is_liked
     FROM generations g

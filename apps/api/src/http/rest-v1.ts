@@ -93,7 +93,13 @@ export function restV1Routes(
       if (key && context.viewer) {
         const { body, replayed } = await runIdempotent(
           deps.db,
-          { userId: context.viewer.userId, key, scope: route.procedure, request: input },
+          {
+            userId: context.viewer.userId,
+            key,
+            scope: route.procedure,
+            request: input,
+            keepMs: deps.config.IDEMPOTENCY_KEY_TTL_HOURS * 3600_000,
+          },
           call,
         );
         if (replayed) res.set('idempotent-replayed', 'true');

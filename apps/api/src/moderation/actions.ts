@@ -3,11 +3,10 @@ import { withTransaction, type ReportTarget, type TransactionClient } from '@sty
 import type { AppDeps } from '../deps';
 import { publishAll } from '../messaging/events';
 import { notify, type NotifyInput } from '../notifications/notifications';
-import { removeCommentThread } from '../community/comments';
 import type { Viewer } from '../common/viewer';
 import { recordAction, type AuditEntry, type AuditEntryView } from './audit';
 
-type Deps = Pick<AppDeps, 'db' | 'events'>;
+export type Deps = Pick<AppDeps, 'db' | 'events'>;
 
 export interface ActionInput {
   note: string;
@@ -15,7 +14,7 @@ export interface ActionInput {
   reportId?: string;
 }
 
-interface Applied {
+export interface Applied {
   details: Record<string, unknown>;
   /** Who to tell (the owner of what was acted on); the moderator is the actor. */
   notices: Array<Omit<NotifyInput, 'actorId'>>;
@@ -25,7 +24,7 @@ interface Applied {
  * Runs one moderation action in one transaction: the change itself, the report it answers (closed
  * as resolved), the audit entry and the notifications; events go out after the commit.
  */
-async function moderate(
+export async function moderate(
   deps: Deps,
   viewer: Viewer,
   entry: Pick<AuditEntry, 'kind' | 'targetType' | 'targetId'> & ActionInput,
@@ -160,67 +159,6 @@ export async function setStyleFlag(
       };
     },
   );
-}
-
-/** Takes a generation out of every public list (hidden and private); its owner keeps the image. */
-export async function hideGeneration(
-  deps: Deps,
-  viewer: Viewer,
-  input: ActionInput & { generationId: string },
-): Promise<AuditEntryView> {
-  const target = { kind: 'hide_generation', targetType: 'generation', targetId: input.generationId } as const;
-  return moderate(deps, viewer, { ...input, ...target }, async (tx) => {
-    const generation = await tx.generation.findUnique({
-      where: { id: input.generationId },
-      select: { userId: true, isPublic: true, isHidden: true },
-    });
-    if (!generation)
-      throw new DomainError('GENERATION_NOT_FOUND', 'No such generation.', {
-        generationId: input.generationId,
-      });
-    await tx.generation.update({
-      where: { id: input.generationId },
-      data: { isHidden: true, isPublic: false },
-    });
-    return {
-      details: { wasPublic: generation.isPublic, wasHidden: generation.isHidden },
-      notices: [
-        {
-          recipientId: generation.userId,
-          type: 'generation_hidden',
-          targetType: 'generation',
-          targetId: input.generationId,
-          metadata: { note: input.note },
-        },
-      ],
-    };
-  });
-}
-
-/** Removes a comment and its replies; the audit entry keeps what it said. */
-export async function hideComment(
-  deps: Deps,
-  viewer: Viewer,
-  input: ActionInput & { commentId: string },
-): Promise<AuditEntryView> {
-  const target = { kind: 'hide_comment', targetType: 'comment', targetId: input.commentId } as const;
-  return moderate(deps, viewer, { ...input, ...target }, async (tx) => {
-    const removed = await removeCommentThread(tx, input.commentId, () => true);
-    if (!removed)
-      throw new DomainError('COMMENT_NOT_FOUND', 'No such comment.', { commentId: input.commentId });
-    return {
-      details: { content: removed.content, generationId: removed.generationId, deleted: removed.deleted },
-      notices: [
-        {
-          recipientId: removed.authorId,
-          type: 'comment_hidden',
-          targetType: 'generation',
-          targetId: removed.generationId,
-          metadata: { note: input.note },
-        },
-      ],
-    };
-  });
 }
 
 /** Deactivates a user: their sessions stop working at once and they cannot sign in again. */

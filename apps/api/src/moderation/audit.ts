@@ -14,7 +14,8 @@ export interface AuditEntry {
 
 export interface AuditEntryView extends AuditEntry {
   id: string;
-  moderator: { id: string; username: string };
+  /** Null for what was done at the command line (`admin:grant`); its details name the operator. */
+  moderator: { id: string; username: string } | null;
   createdAt: Date;
 }
 
@@ -33,7 +34,7 @@ const auditSelect = {
 /** Appends one entry to the audit log in the action's own transaction (the table refuses edits). */
 export async function recordAction(
   tx: TransactionClient,
-  moderatorId: string,
+  moderatorId: string | null,
   entry: AuditEntry,
 ): Promise<AuditEntryView> {
   const row = await tx.moderationAction.create({

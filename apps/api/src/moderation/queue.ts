@@ -8,8 +8,23 @@ import { reportSelect, toReportView, type ReportView } from './reports';
 /** What a moderator needs to judge a report without opening the target. */
 export type ReportTargetSummary =
   | { type: 'style'; name: string; artistId: string; artistName: string; isFlagged: boolean }
-  | { type: 'generation'; ownerId: string; ownerUsername: string; styleName: string; isHidden: boolean }
-  | { type: 'comment'; authorId: string; authorUsername: string; content: string; generationId: string }
+  | {
+      type: 'generation';
+      ownerId: string;
+      ownerUsername: string;
+      styleName: string;
+      /** The owner's own hide. */
+      isHidden: boolean;
+      moderationHidden: boolean;
+    }
+  | {
+      type: 'comment';
+      authorId: string;
+      authorUsername: string;
+      content: string;
+      generationId: string;
+      moderationHidden: boolean;
+    }
   | { type: 'user'; username: string; role: string; isActive: boolean };
 
 export interface QueuedReport extends ReportView {
@@ -39,13 +54,20 @@ async function summaries(
       select: {
         id: true,
         isHidden: true,
+        moderationHiddenAt: true,
         user: { select: { id: true, username: true } },
         style: { select: { name: true } },
       },
     }),
     db.comment.findMany({
       where: { id: { in: ids.comment } },
-      select: { id: true, content: true, generationId: true, user: { select: { id: true, username: true } } },
+      select: {
+        id: true,
+        content: true,
+        generationId: true,
+        moderationHiddenAt: true,
+        user: { select: { id: true, username: true } },
+      },
     }),
     db.user.findMany({
       where: { id: { in: ids.user } },
@@ -68,6 +90,7 @@ async function summaries(
       ownerUsername: g.user.username,
       styleName: g.style.name,
       isHidden: g.isHidden,
+      moderationHidden: g.moderationHiddenAt !== null,
     });
   for (const c of comments)
     found.set(c.id, {
@@ -76,6 +99,7 @@ async function summaries(
       authorUsername: c.user.username,
       content: c.content,
       generationId: c.generationId,
+      moderationHidden: c.moderationHiddenAt !== null,
     });
   for (const u of users)
     found.set(u.id, { type: 'user', username: u.username, role: u.role, isActive: u.isActive });

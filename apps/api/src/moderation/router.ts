@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { paginationInput } from '../common/pagination';
 import { adminProcedure, router } from '../trpc/init';
-import { closeReportOnly, deactivateUser, hideComment, hideGeneration, setStyleFlag } from './actions';
+import { closeReportOnly, deactivateUser, setStyleFlag } from './actions';
+import { setCommentHidden, setGenerationModerationHidden } from './hiding';
 import { listAuditLog } from './audit';
 import { listOpenReports } from './queue';
 import { REPORT_TARGETS } from './reports.router';
@@ -23,10 +24,20 @@ export const moderationRouter = router({
     .mutation(({ ctx, input }) => setStyleFlag(ctx.deps, ctx.viewer, { ...input, flagged: false })),
   hideGeneration: adminProcedure
     .input(action.extend({ generationId: z.uuid() }))
-    .mutation(({ ctx, input }) => hideGeneration(ctx.deps, ctx.viewer, input)),
+    .mutation(({ ctx, input }) =>
+      setGenerationModerationHidden(ctx.deps, ctx.viewer, { ...input, hidden: true }),
+    ),
+  unhideGeneration: adminProcedure
+    .input(action.extend({ generationId: z.uuid() }))
+    .mutation(({ ctx, input }) =>
+      setGenerationModerationHidden(ctx.deps, ctx.viewer, { ...input, hidden: false }),
+    ),
   hideComment: adminProcedure
     .input(action.extend({ commentId: z.uuid() }))
-    .mutation(({ ctx, input }) => hideComment(ctx.deps, ctx.viewer, input)),
+    .mutation(({ ctx, input }) => setCommentHidden(ctx.deps, ctx.viewer, { ...input, hidden: true })),
+  unhideComment: adminProcedure
+    .input(action.extend({ commentId: z.uuid() }))
+    .mutation(({ ctx, input }) => setCommentHidden(ctx.deps, ctx.viewer, { ...input, hidden: false })),
   deactivateUser: adminProcedure
     .input(action.extend({ userId: z.uuid() }))
     .mutation(({ ctx, input }) => deactivateUser(ctx.deps, ctx.viewer, input)),

@@ -5,9 +5,8 @@ import { Prisma, type Database } from '@stylelicense/db';
 // Idempotency-Key on writes, after Stripe's: the first request with a key claims it and its answer
 // is stored; a repeat with the same request gets that answer again without acting twice; the
 // same key on a different request is refused. Only successes are stored: after an error the
-// claim is released, so the client may try again with the same key.
-
-const KEEP_MS = 24 * 60 * 60 * 1000;
+// claim is released, so the client may try again with the same key. A key is kept for
+// IDEMPOTENCY_KEY_TTL_HOURS; housekeeping deletes the expired ones.
 
 export interface IdempotentWrite {
   userId: string;
@@ -15,6 +14,8 @@ export interface IdempotentWrite {
   /** What is being done (the procedure), part of the request's identity. */
   scope: string;
   request: unknown;
+  /** How long the key (and its stored answer) is kept. */
+  keepMs: number;
 }
 
 /** Key order does not change a request's identity. */
@@ -55,7 +56,7 @@ export async function runIdempotent(
       key: write.key,
       scope: write.scope,
       requestHash,
-      expiresAt: new Date(Date.now() + KEEP_MS),
+      expiresAt: new Date(Date.now() + write.keepMs),
     },
     skipDuplicates: true,
   });
@@ -92,4 +93,10 @@ export async function runIdempotent(
     data: { response: body === null ? Prisma.JsonNull : (body as Prisma.InputJsonValue) },
   });
   return { body, replayed: false };
+}
+
+/** Deletes keys past their expiry (housekeeping); a repeat after that acts again. */
+export async function purgeExpiredIdempotencyKeys(db: Database, now = new Date()): Promise<number> {
+  const { count } = await db.idempotencyKey.deleteMany({ where: { expiresAt: { lte: now } } });
+  return count;
 }

@@ -4,6 +4,7 @@ import type {
   TrainingFailedWebhook,
   TrainingProgress,
   TrainingProgressWebhook,
+  TrainingSample,
   TrainingStartedWebhook,
   TrainingStatus,
 } from '@stylelicense/contracts';
@@ -47,12 +48,16 @@ function updateEvent(
   };
 }
 
-/** Started and progress: one statement each (receipt + conditional update commit together). */
+/**
+ * Started and progress: one statement each (receipt + conditional update commit together). A
+ * progress report may carry the epoch's sample picture; it is kept only while the style trains.
+ */
 async function markTraining(
   db: Database,
   webhookId: string,
   styleId: string,
   progress: TrainingProgress | null,
+  sample: { jobId: string; sample: TrainingSample } | null = null,
 ): Promise<Outcome> {
   const rows = await db.$queryRaw<Array<{ fresh: boolean; artist_id: string | null }>>`
     WITH receipt AS (
@@ -65,6 +70,13 @@ async function markTraining(
              updated_at = now()
        WHERE id = ${styleId}::uuid AND training_status IN ('pending', 'training') AND EXISTS (SELECT 1 FROM receipt)
       RETURNING artist_id
+    ), sampled AS (
+      INSERT INTO training_samples (style_id, job_id, epoch, image_key, prompt, seed)
+      SELECT ${styleId}::uuid, ${sample?.jobId ?? null}::text, ${sample?.sample.epoch ?? null}::int,
+             ${sample?.sample.imageKey ?? null}::text, ${sample?.sample.prompt ?? null}::text,
+             ${sample?.sample.seed ?? null}::bigint
+       WHERE ${sample !== null} AND EXISTS (SELECT 1 FROM updated)
+      ON CONFLICT DO NOTHING
     )
     SELECT EXISTS (SELECT 1 FROM receipt) AS fresh, (SELECT artist_id::text FROM updated) AS artist_id`;
   const row = rows[0]!;
@@ -90,7 +102,8 @@ export function applyTrainingProgress(
   webhookId: string,
   report: TrainingProgressWebhook,
 ): Promise<Outcome> {
-  return markTraining(db, webhookId, report.styleId, report.progress);
+  const sample = report.sample ? { jobId: report.jobId, sample: report.sample } : null;
+  return markTraining(db, webhookId, report.styleId, report.progress, sample);
 }
 
 async function markRejectedArtworks(

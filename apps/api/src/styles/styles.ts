@@ -16,6 +16,7 @@ import { pageOf, timeCursor, type Page } from '../common/pagination';
 import { assertImageCount, assertOwnUpload, deleteStaged, verifyStagedArtworks } from './uploads';
 import { linkArtworkTags, linkStyleTags, nameTagsOf, normalizeTags, tagsOf } from './tags';
 import type { Viewer } from '../common/viewer';
+import { latestTrainingSamples, type TrainingSampleView } from './training-samples';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
 const SAMPLE_ARTWORKS = 6;
@@ -179,6 +180,8 @@ export interface StyleView {
     metrics: unknown;
     failure: unknown;
     isFlagged: boolean;
+    /** One picture per epoch of the latest training run. */
+    trainingSamples: TrainingSampleView[];
   } | null;
 }
 
@@ -246,6 +249,7 @@ export async function getStyle(
           metrics: style.trainingMetric,
           failure: style.trainingError,
           isFlagged: style.isFlagged,
+          trainingSamples: await latestTrainingSamples(deps, style.id),
         }
       : null,
   };

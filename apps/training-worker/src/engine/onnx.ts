@@ -2,7 +2,7 @@
 // graphs derived from the UNet's own ONNX graph), on the same native binding and model folder
 // inference uses. No Python, no second model format.
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
 import { openModelFolder } from '@stylelicense/diffusion';
 import {
@@ -15,6 +15,7 @@ import {
 } from '@stylelicense/trainer';
 import sharp from 'sharp';
 import { validateLoraArtifact } from '../artifact/validate-lora';
+import { createEpochSampler, DEFAULT_SAMPLE_SETTINGS, type EpochSampler } from './epoch-sampler';
 import { scheduleForImageCount } from './schedule';
 import type {
   LoraNetworkSpec,
@@ -34,6 +35,8 @@ export interface OnnxEngineOptions {
   readonly maxSteps?: number;
   readonly network?: Partial<LoraNetworkSpec>;
   readonly timeLimitMs: number;
+  /** Denoising steps of each epoch's sample image (guidance 7); 0 draws none. Default 20. */
+  readonly sampleSteps?: number;
 }
 
 export const ONNX_LORA_NETWORK: LoraNetworkSpec = {
@@ -98,6 +101,7 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
     const timer = AbortSignal.timeout(timeLimitMs);
     const signal = trainOptions.signal ? AbortSignal.any([trainOptions.signal, timer]) : timer;
     const log = (line: string) => appendFile(plan.logPath, `${line}\n`);
+    let sampler: EpochSampler | undefined;
     await writeFile(
       plan.logPath,
       `onnx trainer: ${plan.modelDir}, rank ${plan.network.rank}, alpha ${plan.network.alpha}, lr ${plan.network.learningRate}, ${plan.schedule.maxTrainSteps} steps, seed ${plan.job.seed}\n`,
@@ -105,6 +109,29 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
     try {
       const artworks = await loadArtworks(plan.job.dataset.imageDir, plan.resolution / 512);
       const encoded = await encodeArtworks(plan.modelDir, artworks);
+      const settings = {
+        ...DEFAULT_SAMPLE_SETTINGS,
+        steps: options.sampleSteps ?? DEFAULT_SAMPLE_SETTINGS.steps,
+      };
+      const deliver = trainOptions.onSample;
+      const epochSampler =
+        deliver && settings.steps > 0 && artworks[0]
+          ? createEpochSampler({
+              modelDir: plan.modelDir,
+              scratchDir: dirname(plan.artifactPath),
+              rank: plan.network.rank,
+              alpha: plan.network.alpha,
+              size: plan.resolution,
+              prompt: artworks[0].caption,
+              seed: plan.job.seed,
+              totalEpochs: Math.ceil(plan.schedule.maxTrainSteps / artworks.length),
+              ...settings,
+              signal,
+              deliver,
+              onError: (epoch, error) => log(`epoch ${epoch} sample not made: ${String(error)}`),
+            })
+          : undefined;
+      sampler = epochSampler;
       let lastLoss: number | null = null;
       const trained = await trainLora({
         modelDir: plan.modelDir,
@@ -115,6 +142,7 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
         steps: plan.schedule.maxTrainSteps,
         seed: plan.job.seed,
         signal,
+        onEpochEnd: epochSampler ? (epoch, layers) => epochSampler.draw(epoch, layers) : undefined,
         onProgress: (p) => {
           lastLoss = p.loss;
           trainOptions.onProgress?.({
@@ -173,6 +201,8 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
       }
       if (error instanceof TrainingOutOfMemoryError) throw new JobFailure('GPU_OOM', error.message);
       throw new JobFailure('TRAINER_CRASHED', `the ONNX trainer failed: ${String(error)}`, { cause: error });
+    } finally {
+      await sampler?.close();
     }
   }
 

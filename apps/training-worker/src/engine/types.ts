@@ -77,10 +77,25 @@ export interface TrainingResult {
   readonly metrics: TrainingMetrics;
 }
 
+/** The adapter as it stood at an epoch's end, drawn once (first caption, the job's seed). */
+export interface EpochSample {
+  readonly epoch: number;
+  /** A PNG. */
+  readonly image: Buffer;
+  readonly prompt: string;
+  readonly seed: number;
+}
+
 export interface TrainOptions {
   /** Aborting kills the trainer; if the reason is a JobFailure it is rethrown, otherwise CANCELLED. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: TrainingProgress) => void;
+  /**
+   * Called with each epoch's sample image, by engines that draw them; training waits for it, so a
+   * slow upload slows training rather than piling up images. A rejection is the caller's to log:
+   * the engine goes on without that sample.
+   */
+  readonly onSample?: (sample: EpochSample) => Promise<void>;
   /** Overrides the engine's hard time limit for this run (→ TIMEOUT). */
   readonly timeLimitMs?: number;
 }

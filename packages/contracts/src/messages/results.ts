@@ -35,11 +35,25 @@ export const trainingStartedWebhookSchema = versioned({
   startedAt: timestampSchema,
 });
 
+/** The adapter as it stood at an epoch's end, drawn with the first caption and a fixed seed. */
+export const trainingSampleSchema = z.object({
+  epoch: z.int().min(1),
+  imageKey: storageKeySchema,
+  prompt: z.string().max(1000),
+  seed: z
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+});
+export type TrainingSample = z.output<typeof trainingSampleSchema>;
+
 export const trainingProgressWebhookSchema = versioned({
   styleId: idSchema,
   jobId: idSchema,
   attempt: attemptSchema,
   progress: trainingProgressSchema,
+  /** Present on the report sent when an epoch's sample image has been stored. */
+  sample: trainingSampleSchema.optional(),
 });
 
 export const trainingMetricsSchema = z.object({

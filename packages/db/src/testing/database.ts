@@ -9,7 +9,6 @@ const TEMPLATE_LOCK_KEY = 72_616_454;
 const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
 // The comment a template carries: when it was built, in epoch milliseconds.
 const BUILT_AT = 'built at ';
-const UNDEFINED_DATABASE = '3D000';
 
 export interface TestDatabase {
   name: string;
@@ -38,9 +37,11 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
 
 /**
  * The migrated template for the current migrations: built once (under an advisory lock, renamed
- * into place only when complete), then cloned per test file in milliseconds.
+ * into place only when complete), then cloned per test file in milliseconds. `clone` names a
+ * database to create from it while the lock is still held: a run with other migrations (another
+ * branch) drops this template under the same lock, so a clone made after it could find it gone.
  */
-export async function ensureTemplateDatabase(): Promise<string> {
+export async function ensureTemplateDatabase(clone?: string): Promise<string> {
   const migrations = await loadMigrations();
   const hash = createHash('sha256')
     .update(migrations.map((m) => `${m.name}:${m.checksum}`).join('\n'))
@@ -49,8 +50,12 @@ export async function ensureTemplateDatabase(): Promise<string> {
   return withAdmin(async (admin) => {
     await admin.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
     try {
+      const cloneIt = async () => {
+        if (clone) await admin.query(`CREATE DATABASE "${clone}" TEMPLATE "${template}"`);
+        return template;
+      };
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
-      if (exists.rowCount) return template;
+      if (exists.rowCount) return await cloneIt();
       await dropStaleDatabases(admin);
       const building = `${template}_build_${randomBytes(4).toString('hex')}`;
       await admin.query(`CREATE DATABASE "${building}"`);
@@ -63,7 +68,7 @@ export async function ensureTemplateDatabase(): Promise<string> {
         await admin.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         throw error;
       }
-      return template;
+      return await cloneIt();
     } finally {
       await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
     }
@@ -98,7 +103,7 @@ export async function createTestDatabase({
   poolSize = 10,
 }: { poolSize?: number } = {}): Promise<TestDatabase> {
   const name = `sl_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
-  await cloneTemplate(name);
+  await ensureTemplateDatabase(name);
   const url = urlFor(name);
   let db: Database | undefined;
   return {
@@ -113,23 +118,6 @@ export async function createTestDatabase({
       await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
-}
-
-/**
- * Clones the current template into `name`. A template dropped between finding and cloning it (a
- * checkout with other migrations cleaning up after six hours) is built again, once.
- */
-async function cloneTemplate(name: string): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    const template = await ensureTemplateDatabase();
-    try {
-      await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
-      return;
-    } catch (error) {
-      const missing = (error as { code?: string }).code === UNDEFINED_DATABASE;
-      if (!missing || attempt === 2) throw error;
-    }
-  }
 }
 
 /** An empty database (no migrations), for tests of the migration runner itself. */

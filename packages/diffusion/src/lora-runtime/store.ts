@@ -35,6 +35,8 @@ export class LoraStore {
   private clock = 0;
   /** Files decoded so far (for diagnostics and tests). */
   loads = 0;
+  /** Requests served from held factors, and requests that waited for a file to be decoded. */
+  readonly counts = { hits: 0, misses: 0 };
 
   constructor(
     readonly budgetBytes: number,
@@ -61,6 +63,7 @@ export class LoraStore {
     }
     const key = `${layouts.key}|${file}:${info.size}:${info.mtimeMs}`;
     let cached = this.entries.get(key);
+    this.counts[cached ? 'hits' : 'misses']++;
     if (!cached) {
       let pending = this.loading.get(key);
       if (!pending) {

@@ -16,6 +16,18 @@ import {
   type GeneratedImage,
 } from './text-to-image';
 
+/** Hits and misses of one cache since the engine started. */
+export interface CacheCounts {
+  hits: number;
+  misses: number;
+}
+
+/** The engine's caches: ONNX Runtime sessions, and styles' decoded LoRA factors (runtime mode). */
+export interface EngineCacheCounts {
+  session: CacheCounts;
+  loraFactors: CacheCounts;
+}
+
 export interface DiffusionEngineOptions {
   /** Default: CPU. With CUDA, a missing provider is CUDA_UNAVAILABLE, never a CPU fallback. */
   provider?: ExecutionProviderConfig;
@@ -119,6 +131,11 @@ export class DiffusionEngine {
   /** Cache keys currently held, for diagnostics and tests. */
   get cachedSessions(): string[] {
     return this.loader.cache.keys;
+  }
+
+  /** Hits and misses of the session and LoRA-factor caches so far (they only grow). */
+  get cacheCounts(): EngineCacheCounts {
+    return { session: { ...this.loader.cache.counts }, loraFactors: { ...this.store.counts } };
   }
 
   /** Styles held in memory and files decoded so far, for diagnostics and tests. */

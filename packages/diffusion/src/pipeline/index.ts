@@ -1,4 +1,4 @@
-export { DiffusionEngine, type DiffusionEngineOptions } from './engine';
+export { DiffusionEngine, type DiffusionEngineOptions, type EngineCacheCounts } from './engine';
 export { DiffusionError, isDiffusionError, type DiffusionErrorCode } from './errors';
 export {
   consoleLogger,

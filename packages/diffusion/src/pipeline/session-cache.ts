@@ -30,6 +30,8 @@ export class SessionCache {
   private readonly entries = new Map<string, Entry>();
   private readonly pending = new Map<string, Promise<Entry>>();
   private clock = 0;
+  /** Leases served from a held session, and leases that had to wait for one to be made. */
+  readonly counts = { hits: 0, misses: 0 };
 
   constructor(
     readonly budgetBytes: number,
@@ -49,6 +51,7 @@ export class SessionCache {
   /** The cached session for `key`, or one made by `create` (concurrent callers share one creation). */
   async acquire(key: string, create: () => Promise<CachedSession>): Promise<SessionLease> {
     let entry = this.entries.get(key);
+    this.counts[entry ? 'hits' : 'misses']++;
     if (!entry) {
       let creating = this.pending.get(key);
       if (!creating) {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { EngineCacheCounts } from '../pipeline/engine';
 import { DiffusionError } from '../pipeline/errors';
 import { consoleLogger, type DiffusionLogger } from '../pipeline/execution-provider';
 import type { GenerateHooks, GenerateRequest, GeneratedImage } from '../pipeline/text-to-image';
@@ -42,6 +43,9 @@ export class DiffusionWorker {
   private nextId = 1;
   private closing = false;
   private readonly logger: DiffusionLogger;
+  /** Counts of threads that ended, and the latest of the running thread. */
+  private endedCaches: EngineCacheCounts = zeroCounts();
+  private threadCaches: EngineCacheCounts = zeroCounts();
 
   private constructor(private readonly options: DiffusionWorkerOptions) {
     this.logger = options.logger ?? consoleLogger;
@@ -67,6 +71,14 @@ export class DiffusionWorker {
   async preload(modelDir: string, lora?: GenerateRequest['lora']): Promise<void> {
     await this.spawn();
     await this.call({ type: 'preload', modelDir, lora });
+  }
+
+  /**
+   * Hits and misses of the inference thread's session and LoRA-factor caches since start, across
+   * thread restarts (they only grow); current as of the last answered request.
+   */
+  get cacheCounts(): EngineCacheCounts {
+    return addCounts(this.endedCaches, this.threadCaches);
   }
 
   /** Cancels what runs, releases the sessions and ends the thread. */
@@ -153,6 +165,9 @@ export class DiffusionWorker {
       case 'progress':
         this.pending.get(message.id)?.hooks?.onProgress?.(message.progress);
         return;
+      case 'caches':
+        this.threadCaches = message.counts;
+        return;
       case 'result':
       case 'done':
       case 'error': {
@@ -176,6 +191,8 @@ export class DiffusionWorker {
   private onExit(reason: string): void {
     this.worker = undefined;
     this.ready = undefined;
+    this.endedCaches = addCounts(this.endedCaches, this.threadCaches);
+    this.threadCaches = zeroCounts();
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
       pending.detach?.();
@@ -208,4 +225,19 @@ function tsxEsmApiPath(): string {
       'tsx does not export ./esm/api; cannot run the worker from sources',
     );
   return join(dirname(manifestPath), relative);
+}
+
+const zeroCounts = (): EngineCacheCounts => ({
+  session: { hits: 0, misses: 0 },
+  loraFactors: { hits: 0, misses: 0 },
+});
+
+function addCounts(a: EngineCacheCounts, b: EngineCacheCounts): EngineCacheCounts {
+  return {
+    session: { hits: a.session.hits + b.session.hits, misses: a.session.misses + b.session.misses },
+    loraFactors: {
+      hits: a.loraFactors.hits + b.loraFactors.hits,
+      misses: a.loraFactors.misses + b.loraFactors.misses,
+    },
+  };
 }

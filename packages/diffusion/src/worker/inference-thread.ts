@@ -19,6 +19,12 @@ const logger: DiffusionLogger = {
 const engine = new DiffusionEngine({ ...(workerData as ThreadOptions), logger });
 const running = new Map<number, AbortController>();
 
+/** Sends the cache counts, then the request's answer. */
+const answer = (message: FromThread, transfer: ArrayBuffer[] = []): void => {
+  send({ type: 'caches', counts: engine.cacheCounts });
+  send(message, transfer);
+};
+
 port.on('message', (message: ToThread) => {
   switch (message.type) {
     case 'generate': {
@@ -30,16 +36,16 @@ port.on('message', (message: ToThread) => {
           onProgress: (progress) => send({ type: 'progress', id: message.id, progress }),
         })
         .then(
-          (image) => send({ type: 'result', id: message.id, image }, [image.pixels.buffer as ArrayBuffer]),
-          (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
+          (image) => answer({ type: 'result', id: message.id, image }, [image.pixels.buffer as ArrayBuffer]),
+          (error: unknown) => answer({ type: 'error', id: message.id, error: serialize(error) }),
         )
         .finally(() => running.delete(message.id));
       break;
     }
     case 'preload':
       engine.preload(message.modelDir, message.lora).then(
-        () => send({ type: 'done', id: message.id }),
-        (error: unknown) => send({ type: 'error', id: message.id, error: serialize(error) }),
+        () => answer({ type: 'done', id: message.id }),
+        (error: unknown) => answer({ type: 'error', id: message.id, error: serialize(error) }),
       );
       break;
     case 'cancel':

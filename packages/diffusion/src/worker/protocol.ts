@@ -1,5 +1,5 @@
 import type { DiffusionErrorCode } from '../pipeline/errors';
-import type { DiffusionEngineOptions } from '../pipeline/engine';
+import type { DiffusionEngineOptions, EngineCacheCounts } from '../pipeline/engine';
 import type { GenerateRequest, GeneratedImage, GenerationProgress } from '../pipeline/text-to-image';
 
 /** What the inference thread is started with (structured-clonable: no logger functions). */
@@ -20,6 +20,8 @@ export interface SerializedError {
 export type FromThread =
   | { type: 'ready'; threadId: number }
   | { type: 'progress'; id: number; progress: GenerationProgress }
+  /** The thread's cache counts, sent before each request's answer so they are current when it resolves. */
+  | { type: 'caches'; counts: EngineCacheCounts }
   | { type: 'result'; id: number; image: GeneratedImage }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; error: SerializedError }
