@@ -2,15 +2,19 @@
 // artist with a signature drawn on the canvas, publishes a style from ten uploaded images (a bad
 // file is refused with its reason), watches every upload reach 100 %, and follows training on the
 // style's page to its end as this host allows (the embedded ONNX trainer on its tiny model).
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, signIn, type TestBrowser } from './support/browser';
+import { launchBrowser, seriousViolations, signIn, type TestBrowser } from './support/browser';
 import { startEmbeddedServer, type EmbeddedServer } from './support/embedded-server';
 import { makePng } from './support/png';
 
 let server: EmbeddedServer;
 let browser: TestBrowser;
 const run = Date.now().toString(36);
+/** Screenshots for CI artifacts and review (git-ignored). */
+const SCREENSHOTS = fileURLToPath(new URL('../screenshots/', import.meta.url));
 
 beforeAll(async () => {
   browser = await launchBrowser();
@@ -161,6 +165,24 @@ describe('artist walk', () => {
       expect(await page.getByTestId('training-failure').textContent()).toMatch(/^Training failed: .+/);
       expect(await page.getByRole('heading', { name: 'Edit style' }).count()).toBe(0);
     } else {
+      // The pictures the trainer drew at each epoch's end, in epoch order, each one loading.
+      const samples = page.getByTestId('training-sample');
+      await samples.first().waitFor({ timeout: 30_000 });
+      const epochs = await samples.allTextContents();
+      expect(epochs[0]).toMatch(/^Epoch \d+$/);
+      const numbers = epochs.map((text) => Number(text.replace(/\D/g, '')));
+      expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
+      const picture = samples.first().getByRole('img', { name: /^Sample after epoch \d+: / });
+      await picture.scrollIntoViewIfNeeded();
+      await expect
+        .poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), {
+          timeout: 20_000,
+        })
+        .toBe(true);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: `${SCREENSHOTS}style-trained-phone.png`, fullPage: true });
+      expect(await seriousViolations(page)).toEqual([]);
+
       await page.getByRole('heading', { name: 'Edit style' }).waitFor({ timeout: 30_000 });
       await page.getByLabel('Price per image (tokens)').fill('9');
       await page.getByRole('button', { name: 'Save style' }).click();

@@ -17,26 +17,17 @@ export function StyleOwnerPanel({ style }: { style: StyleView }) {
   );
 }
 
-/** One picture the trainer drew at the end of an epoch (latest training run). */
-interface TrainingSample {
-  epoch: number;
-  imageUrl: string;
-  prompt: string;
-  createdAt: Date;
-}
-
 function TrainingSamples({ style }: { style: StyleView }) {
   const { t } = useI18n();
-  // Read optionally: servers older than the field leave it out.
-  const owner = style.owner as { trainingSamples?: TrainingSample[] } | null;
-  const samples = owner?.trainingSamples ?? [];
+  const samples = style.owner?.trainingSamples ?? [];
   if (samples.length === 0) return null;
   return (
     <section aria-labelledby="training-samples" className="space-y-2">
       <h2 id="training-samples" className="text-lg font-semibold">
         {t('training.samples')}
       </h2>
-      <ol className="flex gap-3 overflow-x-auto pb-2">
+      {/* Focusable so the strip scrolls from the keyboard too. */}
+      <ol tabIndex={0} aria-labelledby="training-samples" className="flex gap-3 overflow-x-auto pb-2">
         {samples.map((sample) => (
           <li key={sample.epoch} className="w-32 shrink-0 space-y-1" data-testid="training-sample">
             <img

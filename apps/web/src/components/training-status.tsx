@@ -1,4 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useRef } from 'react';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@stylelicense/api';
@@ -33,14 +34,19 @@ export function TrainingStatus({ style }: { style: StyleView }) {
   const queryClient = useQueryClient();
   const detail = trpc.styles.byId.queryOptions({ styleId: style.id });
   const finished = FINAL.has(style.trainingStatus);
+  const lastEpoch = useRef<number | null>(style.owner?.progress?.epoch ?? null);
   const live = useSubscription(
     trpc.styles.onProgress.subscriptionOptions(
       { styleId: style.id, lastEventId: FROM_THE_START },
       {
         enabled: !finished,
         onData: ({ data }) => {
-          // The final state carries the thumbnail, metrics or failure: read the style again.
-          if (FINAL.has(data.status)) void queryClient.invalidateQueries({ queryKey: detail.queryKey });
+          // The final state carries the thumbnail, metrics or failure, and each new epoch a sample
+          // picture: read the style again.
+          const epoch = data.progress?.epoch ?? null;
+          if (FINAL.has(data.status) || epoch !== lastEpoch.current)
+            void queryClient.invalidateQueries({ queryKey: detail.queryKey });
+          lastEpoch.current = epoch;
         },
       },
     ),
