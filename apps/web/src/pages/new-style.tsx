@@ -82,6 +82,9 @@ export function NewStylePage() {
       const index = refusedIndex(error);
       const artwork = index === null ? undefined : ready[index];
       if (artwork && error instanceof Error) refuse(artwork.id, error.message);
+      // API refusals are shown under the form by their mutation; anything else is said here.
+      else if (!(error instanceof TRPCClientError))
+        setProblem(error instanceof Error ? error.message : String(error));
     } finally {
       setBusy(false);
     }
