@@ -2,13 +2,11 @@
 // so the difference is the transport (routing, query-string input, JSON vs superjson). Both are
 // measured in the same run against the same API process, anonymous (per-IP limits) and with an API
 // key (Bearer: one key lookup per request on both). Target: REST ≥ 0.9× tRPC's throughput.
-import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '@stylelicense/db/testing';
-import { freePort } from '@stylelicense/test-kit';
 import autocannon from 'autocannon';
 import { createApiKey } from '../src/apikeys/apikeys';
+import { startApiProcess } from './support/api-process';
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -45,36 +43,15 @@ const { key } = await createApiKey(
   },
 );
 
-const port = await freePort();
-const server = spawn(
-  process.execPath,
-  ['--import', 'tsx', fileURLToPath(new URL('catalog/server.ts', import.meta.url))],
-  {
-    env: {
-      ...process.env,
-      MODE: 'development',
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_STORE: 'memory',
-      RATE_LIMIT_ANONYMOUS: '1000/60',
-      RATE_LIMIT_USER: '100000000/60',
-      QUEUE_DRIVER: 'in-process',
-      // Every request reads the database: the anonymous page cache would answer tRPC before the procedure.
-      PUBLIC_CACHE_SECONDS: '0',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  server.once('exit', (code) => reject(new Error(`API exited with ${code}`)));
-  server.stdout.on('data', (chunk: Buffer) => {
-    const match = /LISTENING (\S+)/.exec(chunk.toString());
-    if (match) resolve(match[1]!);
-  });
+const server = await startApiProcess({
+  DATABASE_URL: database.url,
+  RATE_LIMIT_STORE: 'memory',
+  RATE_LIMIT_ANONYMOUS: '1000/60',
+  RATE_LIMIT_USER: '100000000/60',
+  // Every request reads the database: the anonymous page cache would answer tRPC before the procedure.
+  PUBLIC_CACHE_SECONDS: '0',
 });
+const { url } = server;
 
 interface Figures {
   rps: number;
@@ -128,7 +105,6 @@ try {
     );
   }
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.once('exit', resolve));
+  await server.stop();
   await database.drop();
 }

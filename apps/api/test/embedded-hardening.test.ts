@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedServer, type EmbeddedServer } from './embedded-server';
-import { Browser } from './http-client';
+import { Browser, devSignedIn } from './http-client';
 import { SOAK_STEPS } from './embedded-soak';
 
 // One embedded server for the file: starting one (PGlite, demo seed, synthetic model) is the slow part.
@@ -19,12 +19,7 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => server?.stop());
 
-async function signedIn(username: string) {
-  const browser = new Browser(server.url);
-  const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
-  expect(result.status).toBe(200);
-  return browser;
-}
+const signedIn = async (username: string) => (await devSignedIn(server.url, username)).browser;
 
 type Page = { items: Array<{ id: string }> };
 async function catalogueAndFeed(browser: Browser) {

@@ -188,6 +188,32 @@ describe('input PostgreSQL would refuse', () => {
     expectNothingInternal(backwards.text);
   });
 
+  it('answers a statement the database refuses with a bare 500 INTERNAL_ERROR, in any mode', async () => {
+    const api = await apiWith();
+    const db = api.runtime.deps.db;
+    const browser = new Browser(api.url);
+    await browser.mutate('auth.devSignIn', { username: 'trigger_victim' });
+    const artist = await addArtist(db);
+    const style = await addStyle(db, artist.id);
+    const generation = await addGeneration(db, { userId: artist.id, styleId: style.id, isPublic: true });
+    // A refusal no input check can foresee: the database itself raises, with text of its own.
+    await db.$executeRawUnsafe(
+      `CREATE FUNCTION refuse_comment() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'internal_marker_from_database'; END $$`,
+    );
+    await db.$executeRawUnsafe(
+      `CREATE TRIGGER refuse_comment BEFORE INSERT ON comments FOR EACH ROW EXECUTE FUNCTION refuse_comment()`,
+    );
+    const res = await browser.fetch('/trpc/comments.create', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://localhost:3000' },
+      body: JSON.stringify(superjson.serialize({ generationId: generation.id, content: 'hello' })),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(500);
+    expect(text).toContain('INTERNAL_ERROR');
+    expect(text).not.toMatch(/internal_marker_from_database|prisma|node_modules/i);
+  });
+
   it('answers OPTIONS and a GET on a mutation without a 500', async () => {
     const api = await apiWith();
     const options = await fetch(`${api.url}/trpc/styles.list`, { method: 'OPTIONS' });

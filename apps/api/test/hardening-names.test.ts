@@ -1,7 +1,7 @@
 // Usernames are one name whatever their case, through the real HTTP API (style names: hardening.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
-import { Browser } from './http-client';
+import { Browser, devSignedIn } from './http-client';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -14,12 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-async function signedIn(username: string) {
-  const browser = new Browser(api.url);
-  const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
-  expect(result.status).toBe(200);
-  return { browser, userId: result.data!.userId };
-}
+const signedIn = (username: string) => devSignedIn(api.url, username);
 
 describe('usernames whatever their case', () => {
   it('refuses MINA_INK while mina_ink exists, on a rename and on a first sign-in; the owner may change its case', async () => {

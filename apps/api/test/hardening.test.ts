@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '@stylelicense/db';
 import { holdForGeneration, settleGeneration } from '../src/tokens/ledger';
 import { startTestApi, type TestApi } from './harness';
-import { Browser } from './http-client';
+import { Browser, devSignedIn } from './http-client';
 import { addArtist, addGeneration, addStyle } from './marketplace';
 
 let api: TestApi;
@@ -18,12 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-async function signedIn(username: string) {
-  const browser = new Browser(api.url);
-  const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
-  expect(result.status).toBe(200);
-  return { browser, userId: result.data!.userId };
-}
+const signedIn = (username: string) => devSignedIn(api.url, username);
 
 /** Signed in over HTTP, then made an artist (the upgrade itself has its own tests). */
 async function signedInArtist(username: string) {

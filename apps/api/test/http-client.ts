@@ -88,3 +88,16 @@ export interface TrpcResult<T> {
   data: T | undefined;
   error: TrpcError | undefined;
 }
+
+/** A Browser signed in through the dev sign-in as `username`; a refusal fails the test with its answer. */
+export async function devSignedIn(
+  baseUrl: string,
+  username: string,
+  origin?: string,
+): Promise<{ browser: Browser; userId: string }> {
+  const browser = new Browser(baseUrl, origin);
+  const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
+  if (result.status !== 200 || !result.data)
+    throw new Error(`dev sign-in as ${username} answered ${result.status}: ${JSON.stringify(result.error)}`);
+  return { browser, userId: result.data.userId };
+}

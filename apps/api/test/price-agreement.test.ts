@@ -77,4 +77,43 @@ describe('generations.create agrees on the price the buyer saw', () => {
     expect(missing.error?.data.issues).toEqual([expect.objectContaining({ path: 'expectedCost' })]);
     expect(await db.generation.count({ where: { userId } })).toBe(0);
   });
+
+  it('answers PRICE_CHANGED when the price changes while the purchase is in flight', async () => {
+    const db = api.runtime.deps.db;
+    const style = await addStyle(db, (await addArtist(db)).id, { cost: 5 });
+    const { browser, userId } = await buyer('price_racer');
+    let purchase!: ReturnType<typeof browser.mutate>;
+    let answered = false;
+    // The artist's change is held uncommitted while the purchase arrives: the purchase must wait for
+    // it (its price check re-reads the row inside its own transaction) and then refuse.
+    await db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`UPDATE styles SET generation_cost_tokens = 6 WHERE id = ${style.id}::uuid`;
+        purchase = browser.mutate('generations.create', {
+          styleId: style.id,
+          promptTags: ['sea'],
+          aspectRatio: '1:1',
+          expectedCost: 5,
+        });
+        void purchase.then(() => (answered = true));
+        await expect
+          .poll(
+            async () =>
+              answered ||
+              (
+                await db.$queryRaw<Array<{ n: bigint }>>`
+                  SELECT count(*) AS n FROM pg_stat_activity
+                   WHERE wait_event_type = 'Lock' AND datname = current_database()`
+              )[0]!.n > 0n,
+            { timeout: 10_000 },
+          )
+          .toBe(true);
+      },
+      { timeout: 20_000 },
+    );
+    const refused = await purchase;
+    expect(refused.status).toBe(409);
+    expect(refused.error?.data.code).toBe('PRICE_CHANGED');
+    expect(await db.generation.count({ where: { userId } })).toBe(0);
+  });
 });

@@ -50,13 +50,20 @@ describe('anonymous catalogue pages', () => {
     await market.stop();
   });
 
-  it('are served from memory for anonymous visitors while signed-in callers read fresh', async () => {
+  it("are served from memory to anonymous and signed-in callers alike; an artist's drafts are not", async () => {
     const artist = await addArtist(market.db);
     await addStyle(market.db, artist.id);
     expect((await market.as(null).styles.list({})).items).toHaveLength(1);
     await addStyle(market.db, artist.id);
+    await addStyle(market.db, artist.id, { status: 'training' });
     expect((await market.as(null).styles.list({})).items).toHaveLength(1);
-    expect((await market.as(artist.viewer).styles.list({})).items).toHaveLength(2);
+    expect((await market.as(artist.viewer).styles.list({})).items).toHaveLength(1);
     expect((await market.as(null).styles.list({ limit: 5 })).items).toHaveLength(2); // another key
+    const drafts = market.as(artist.viewer).styles.list({ artistId: artist.id, status: 'training' });
+    expect((await drafts).items).toHaveLength(1);
+    await addStyle(market.db, artist.id, { status: 'training' });
+    expect(
+      (await market.as(artist.viewer).styles.list({ artistId: artist.id, status: 'training' })).items,
+    ).toHaveLength(2);
   });
 });

@@ -70,9 +70,10 @@ describe('the anonymous page cache over HTTP', () => {
 
     const member = new Browser(api.url);
     expect((await member.mutate('auth.devSignIn', { username: 'cache_reader' })).status).toBe(200);
-    const fresh = await member.query<StylePage>('styles.list', {});
-    expect(fresh.headers.get('x-cache')).toBeNull();
-    expect(fresh.data!.items).toHaveLength(2);
+    // Not these bytes (the member's page carries their own part), but the same shared rows.
+    const personal = await member.query<StylePage>('styles.list', {});
+    expect(personal.headers.get('x-cache')).toBeNull();
+    expect(personal.data!.items).toHaveLength(1);
     // The anonymous page is still the one first built.
     expect((await visitor.query<StylePage>('styles.list', {})).data!.items).toHaveLength(1);
 

@@ -4,7 +4,7 @@ import { appRouter } from '../src/app-router';
 import { purgeExpiredSessions } from '../src/identity/sessions';
 import { createCallerFactory } from '../src/trpc/init';
 import { startTestApi, type TestApi } from './harness';
-import { Browser } from './http-client';
+import { Browser, devSignedIn } from './http-client';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -18,12 +18,7 @@ afterAll(() => api.stop());
 
 const DAY = 24 * 60 * 60 * 1000;
 
-async function signedIn(username: string) {
-  const browser = new Browser(api.url);
-  const result = await browser.mutate<{ userId: string; created: boolean }>('auth.devSignIn', { username });
-  expect(result.status).toBe(200);
-  return { browser, userId: result.data!.userId };
-}
+const signedIn = (username: string) => devSignedIn(api.url, username);
 
 describe('sessions', () => {
   it('signs in with a secure-by-default cookie and stores only a hash of the secret', async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdForGeneration, reconcile, refundGeneration } from '../src/tokens/ledger';
 import { createArtistWithStyle, createGenerations } from './fixtures';
 import { startTestApi, type TestApi } from './harness';
-import { Browser } from './http-client';
+import { devSignedIn } from './http-client';
 
 const WEB = 'http://localhost:5173';
 let api: TestApi;
@@ -17,11 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-async function signedIn(username: string) {
-  const browser = new Browser(api.url, WEB);
-  const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
-  return { browser, userId: result.data!.userId };
-}
+const signedIn = (username: string) => devSignedIn(api.url, username, WEB);
 
 interface Entry {
   type: string;

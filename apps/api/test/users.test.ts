@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { storageKeys } from '@stylelicense/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './harness';
-import { Browser } from './http-client';
+import { Browser, devSignedIn } from './http-client';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -14,11 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-async function signedIn(username: string) {
-  const browser = new Browser(api.url);
-  const result = await browser.mutate<{ userId: string }>('auth.devSignIn', { username });
-  return { browser, userId: result.data!.userId };
-}
+const signedIn = (username: string) => devSignedIn(api.url, username);
 
 /** A 256×96 signature: dark strokes on a transparent background. */
 async function signaturePng(): Promise<string> {

@@ -86,12 +86,15 @@ it('stops a job whose progress report is answered "stop": nothing stored, no com
     const again = generationJob(style);
     await broker.publish(JOB_QUEUES.generation, again);
     await receiver.waitFor(isRoute('generationComplete', again.generationId));
+    // (The cancelled job may have been stopped before its download or decode finished, so the next
+    // one may have missed too: what counts is that this one adds hits and no miss.)
     const after = cacheCounts(await (await fetch(`${health.url}/metrics`)).text());
     expect(after).toEqual({
       session: { hits: before.session.hits + 3, misses: 3 },
-      lora_factors: { hits: before.lora_factors.hits + 1, misses: 1 },
-      lora_file: { hits: before.lora_file.hits + 1, misses: 1 },
+      lora_factors: { hits: before.lora_factors.hits + 1, misses: before.lora_factors.misses },
+      lora_file: { hits: before.lora_file.hits + 1, misses: before.lora_file.misses },
     });
+    expect(before.lora_file.misses).toBeGreaterThanOrEqual(1);
   } finally {
     health.close();
   }

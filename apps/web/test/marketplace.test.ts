@@ -66,6 +66,13 @@ describe('buyer walk', () => {
     await expect.poll(() => numberIn(page.getByTestId('balance').textContent())).toBe(before + 100);
     expect(await numberIn(page.getByTestId('balance-after').textContent())).toBe(before + 100 - price);
 
+    // ── Tags that worked with this style are offered; picking one adds it, removing it offers it again.
+    await page.getByRole('button', { name: 'Add tag neon', exact: true }).click();
+    await page.getByRole('button', { name: 'Remove tag neon', exact: true }).click();
+    await page.getByRole('button', { name: 'Add tag neon', exact: true }).waitFor();
+    // Published images made with it are shown under the page.
+    await page.getByTestId('style-example').first().waitFor({ timeout: 20_000 });
+
     // ── Generate: tags, aspect ratio, the button names the price; progress live to the signed image.
     await page.getByLabel('Prompt tags').fill('lake');
     await page.getByLabel('Prompt tags').press('Enter');
@@ -161,6 +168,9 @@ describe('buyer walk', () => {
     await fan.getByRole('button', { name: `Follow ${buyer}` }).click();
     // At least the three; the list below must name each one.
     await expect.poll(unread, { timeout: 30_000 }).toBeGreaterThanOrEqual(before + 3);
+    // The maker's profile knows the fan follows them, after a reload too.
+    await fan.goto(`${server.url}${visited.profile}`);
+    await fan.getByRole('button', { name: `Unfollow ${buyer}` }).waitFor({ timeout: 20_000 });
 
     // The list names who did what; marking all read clears the badge.
     await bell.click();
@@ -170,6 +180,25 @@ describe('buyer walk', () => {
       `${fanName} started following you`,
     ])
       await maker.getByText(text).waitFor({ timeout: 20_000 });
+    // The like and the comment show the image they are about; the follow shows none.
+    for (const text of [`${fanName} liked your image`, `${fanName} commented on your image`]) {
+      const thumbnail = maker
+        .getByTestId('notification')
+        .filter({ hasText: text })
+        .getByTestId('notification-thumbnail');
+      await expect
+        .poll(() => thumbnail.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0), {
+          timeout: 20_000,
+        })
+        .toBe(true);
+    }
+    expect(
+      await maker
+        .getByTestId('notification')
+        .filter({ hasText: `${fanName} started following you` })
+        .getByTestId('notification-thumbnail')
+        .count(),
+    ).toBe(0);
     await maker.getByRole('button', { name: 'Mark all read' }).click();
     await expect.poll(unread, { timeout: 20_000 }).toBe(0);
     await fanContext.close();

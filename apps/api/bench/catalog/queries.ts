@@ -2,6 +2,7 @@ import type { Prisma } from '@stylelicense/db';
 import { feedOrder, LISTED_GENERATIONS, selectGenerations } from '../../src/generations/queries';
 import { peopleSearchQuery, styleSearchQuery } from '../../src/search/queries';
 import { LISTED_STYLES, styleCardsQuery } from '../../src/styles/queries';
+import * as searchBefore from '../support/search-before';
 
 /** One statement as `pg` takes it. */
 export interface CeilingQuery {
@@ -21,5 +22,7 @@ export const CEILING_QUERIES = {
   feedRecent: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('recent', 21)))],
   feedPopular: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('popular', 21)))],
   // The service reads one row more than the page (limit 10) to know whether the list goes on.
-  search: [styleSearchQuery('water', 11), peopleSearchQuery('water', 11)],
+  search: [fromPrisma(styleSearchQuery('water', 11)), fromPrisma(peopleSearchQuery('water', 11))],
+  // The ranked statements search ran before candidates were cut to the page ahead of the joins.
+  searchBefore: [searchBefore.styleSearchQuery('water', 11), searchBefore.peopleSearchQuery('water', 11)],
 } satisfies Record<string, CeilingQuery[]>;

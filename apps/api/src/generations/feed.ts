@@ -4,6 +4,7 @@ import { toViews, type Deps, type GenerationRow, type GenerationView } from './g
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
 import { tagIdsForFilter } from '../styles/tags';
 import type { Viewer } from '../common/viewer';
+import { markLiked, readViewerState } from '../community/viewer-state';
 import { feedOrder, LISTED_GENERATIONS, selectGenerations, type FeedSort } from './queries';
 
 const feedPosition = z.object({
@@ -14,13 +15,13 @@ const feedPosition = z.object({
 
 /**
  * The public feed: public, visible, completed generations, newest first or most liked (then
- * newest), optionally only one author's or those carrying every tag given; `isLiked` for the
- * signed-in caller.
- * Keyset cursors, so page 1,000 costs what page 1 does.
+ * newest), optionally only one author's or those carrying every tag given. The page is the same
+ * for everyone (`isLiked` false throughout); `feedOverlay` adds a signed-in viewer's likes. Keyset
+ * cursors, so page 1,000 costs what page 1 does.
  */
 export async function listFeed(
   deps: Deps,
-  viewer: Viewer | null,
+  _viewer: Viewer | null,
   {
     sort,
     tags = [],
@@ -50,7 +51,7 @@ export async function listFeed(
   const rows = await queryRows<GenerationRow>(
     deps.db,
     'generations.feed',
-    selectGenerations(viewer?.userId ?? null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
+    selectGenerations(null, Prisma.join(conditions, ' AND '), feedOrder(sort, limit + 1)),
   );
   const page = pageOf(rows, limit, (last) =>
     encodeCursor({
@@ -59,5 +60,15 @@ export async function listFeed(
       id: last.id,
     }),
   );
-  return { ...page, items: await toViews(deps, viewer, page.items) };
+  return { ...page, items: await toViews(deps, null, page.items) };
+}
+
+/** The viewer's likes among a feed page's generations: `isLiked` set on the viewer's copy. */
+export async function feedOverlay(
+  deps: Deps,
+  viewer: Viewer,
+  page: Page<GenerationView>,
+): Promise<(page: Page<GenerationView>) => Page<GenerationView>> {
+  const { liked } = await readViewerState(deps, viewer, { generationIds: page.items.map((g) => g.id) });
+  return (shared) => markLiked(shared, liked);
 }

@@ -5,13 +5,13 @@ import {
   type GenerationProgress,
   type GenerationStatus,
 } from '@stylelicense/contracts';
-import { Prisma } from '@stylelicense/db';
+import { Prisma, queryRows } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import { ledgerKeys } from '../tokens/ledger';
 import { downloadUrl } from '../common/media';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import type { Viewer } from '../common/viewer';
-import { selectGenerations } from './queries';
+import { refundedQuery, selectGenerations } from './queries';
 
 export type Deps = Pick<AppDeps, 'db' | 'storage' | 'events' | 'config'>;
 
@@ -87,11 +87,12 @@ export async function toViews(
     .map((r) => r.id);
   const refunded = new Set<string>();
   if (ownIds.length) {
-    const found = await deps.db.transaction.findMany({
-      where: { idempotencyKey: { in: ownIds.map(ledgerKeys.refund) } },
-      select: { generationId: true },
-    });
-    for (const f of found) if (f.generationId) refunded.add(f.generationId);
+    const found = await queryRows<{ generation_id: string | null }>(
+      deps.db,
+      'generations.refunded',
+      refundedQuery(ownIds.map(ledgerKeys.refund)),
+    );
+    for (const f of found) if (f.generation_id) refunded.add(f.generation_id);
   }
   return Promise.all(
     rows.map(async (r): Promise<GenerationView> => {
@@ -139,7 +140,9 @@ export async function getGeneration(
   viewer: Viewer | null,
   { generationId }: { generationId: string },
 ): Promise<GenerationView> {
-  const rows = await deps.db.$queryRaw<GenerationRow[]>(
+  const rows = await queryRows<GenerationRow>(
+    deps.db,
+    'generations.byId',
     selectGenerations(viewer?.userId ?? null, Prisma.sql`g.id = ${generationId}::uuid`, Prisma.empty),
   );
   const row = rows[0];
@@ -221,7 +224,10 @@ export async function listMyGenerations(
     const after = timeCursor.decode(cursor);
     conditions.push(Prisma.sql`(g.created_at, g.id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
   }
-  const rows = await deps.db.$queryRaw<GenerationRow[]>(
+  // Personal by nature (never cached), so on the fast statement path.
+  const rows = await queryRows<GenerationRow>(
+    deps.db,
+    'generations.mine',
     selectGenerations(
       viewer.userId,
       Prisma.join(conditions, ' AND '),

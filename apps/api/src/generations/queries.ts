@@ -35,3 +35,8 @@ export function selectGenerations(
     WHERE ${where}
     ${orderAndLimit}`;
 }
+
+/** Which of these generations were refunded (their refund entries, by idempotency key). */
+export function refundedQuery(refundKeys: string[]): Prisma.Sql {
+  return Prisma.sql`SELECT generation_id::text AS generation_id FROM transactions WHERE idempotency_key = ANY(${refundKeys}::text[])`;
+}

@@ -3,7 +3,7 @@ import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { authorizedStream, topicOf } from '../messaging/events';
 import { cancelGeneration } from './cancel';
-import { listFeed } from './feed';
+import { feedOverlay, listFeed } from './feed';
 import { createGeneration } from './create';
 import { getGeneration, listMyGenerations, updateGeneration } from './generations';
 import { paginationInput } from '../common/pagination';
@@ -53,8 +53,11 @@ export const generationsRouter = router({
       }),
     )
     .query(({ ctx, input }) =>
-      publicRead(ctx, `generations.feed:${JSON.stringify(input)}`, () =>
-        listFeed(ctx.deps, ctx.viewer, input),
+      publicRead(
+        ctx,
+        `generations.feed:${JSON.stringify(input)}`,
+        () => listFeed(ctx.deps, null, input),
+        (page, viewer) => feedOverlay(ctx.deps, viewer, page),
       ),
     ),
   update: authedProcedure

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { createFilesystemStorageHandler, FilesystemStorage } from '@stylelicense/storage';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { AppDeps } from '../deps';
 import { appRouter } from '../app-router';
@@ -13,6 +13,7 @@ import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';
 import { provenanceRoutes, VERIFY_ROUTE } from './provenance';
+import { memberPages } from './member-pages';
 import { publicResponseCache } from './public-response-cache';
 import { consume } from '../platform/rate-limits';
 import { setRateLimitHeaders } from './rate-limit';
@@ -51,6 +52,22 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   // req.ip is the TCP peer unless TRUST_PROXY names the proxies in front (per-IP limits key on it).
   app.set('trust proxy', deps.config.TRUST_PROXY);
   app.use(httpMetrics(deps.metrics));
+  /** The access-log line of a page answered ahead of the request logger. */
+  const logServed =
+    (cache: 'HIT' | 'MEMBER') =>
+    (req: Request, res: Response, startedAt: number): void => {
+      req.id ??= requestIdFor(req, res);
+      deps.log.info(
+        {
+          reqId: req.id,
+          req: { method: req.method, url: req.originalUrl },
+          res: { statusCode: res.statusCode },
+          responseTime: Math.round(performance.now() - startedAt),
+          cache,
+        },
+        'request completed',
+      );
+    };
   // Anonymous catalogue, feed and search pages: served as sent for PUBLIC_CACHE_SECONDS, ahead of
   // the request logger (a served page logs its own one line).
   app.use(
@@ -72,19 +89,18 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
         return decision;
       },
       setRateLimitHeaders,
-      onServed: (req, res, startedAt) => {
-        req.id = requestIdFor(req, res);
-        deps.log.info(
-          {
-            reqId: req.id,
-            req: { method: req.method, url: req.originalUrl },
-            res: { statusCode: 200 },
-            responseTime: Math.round(performance.now() - startedAt),
-            cache: 'HIT',
-          },
-          'request completed',
-        );
-      },
+      onServed: logServed('HIT'),
+    }),
+  );
+  // Members' pages of the same procedures: the shared page plus their own part, called in-process.
+  const createContext = createContextFactory(deps, resolveViewer);
+  app.use(
+    '/trpc',
+    memberPages({
+      identityCookie: sessionCookieName(deps.config),
+      createContext,
+      requestId: requestIdFor,
+      onServed: logServed('MEMBER'),
     }),
   );
   app.use(
@@ -130,7 +146,6 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   app.options('/trpc/{*procedures}', (_req, res) => {
     res.set('allow', 'GET, POST').status(204).end();
   });
-  const createContext = createContextFactory(deps, resolveViewer);
   const rest = restV1Routes(deps, createContext);
   app.use('/api/v1', rest.api);
   app.use('/api/docs', rest.docs);

@@ -32,14 +32,19 @@ export async function userProfile(
   });
   if (!user || !user.isActive) throw new DomainError('NOT_FOUND', 'No such user.', { userId });
   const seesAll = viewer !== null && (viewer.userId === userId || viewer.role === 'admin');
-  const [publicGenerations, following, allGenerations] = await Promise.all([
+  const [publicGenerations, following, allGenerations, followed] = await Promise.all([
     db.generation.count({ where: { userId, isHidden: false, isPublic: true } }),
     db.follow.count({ where: { followerId: userId } }),
     seesAll ? db.generation.count({ where: { userId, isHidden: false } }) : null,
+    viewer && viewer.userId !== userId
+      ? db.follow.count({ where: { followerId: viewer.userId, followingId: userId } })
+      : 0,
   ]);
   const generations = allGenerations ?? publicGenerations;
   const { isActive: _isActive, artist, ...profile } = user;
-  return { ...profile, stats: { generations, publicGenerations, following }, artist };
+  // Whether the one looking follows this person (false when signed out or looking at themselves).
+  const isFollowing = followed > 0;
+  return { ...profile, stats: { generations, publicGenerations, following }, artist, isFollowing };
 }
 
 /** The signed-in user: profile, role, balances and their artist profile (with private fields). */

@@ -4,6 +4,7 @@ import { uuidv7 } from '../common/ids';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
+import { thumbnailsFor } from './thumbnails';
 
 export interface NotifyInput {
   recipientId: string;
@@ -60,6 +61,8 @@ export interface NotificationView {
   metadata: Record<string, unknown>;
   isRead: boolean;
   createdAt: Date;
+  /** The image or style the notification is about, when the recipient may see it. */
+  thumbnailUrl: string | null;
 }
 
 const notificationSelect = {
@@ -74,11 +77,11 @@ const notificationSelect = {
 } as const;
 
 export async function listNotifications(
-  { db }: Pick<AppDeps, 'db'>,
+  deps: Pick<AppDeps, 'db' | 'storage'>,
   viewer: Viewer,
   { limit, cursor, unreadOnly }: { limit: number; cursor?: string | null; unreadOnly?: boolean },
 ): Promise<Page<NotificationView>> {
-  const rows = await db.notification.findMany({
+  const rows = await deps.db.notification.findMany({
     where: {
       recipientId: viewer.userId,
       ...(unreadOnly ? { isRead: false } : {}),
@@ -88,8 +91,13 @@ export async function listNotifications(
     take: limit + 1,
     select: notificationSelect,
   });
+  const thumbnails = await thumbnailsFor(deps, viewer, rows.slice(0, limit));
   return pageOf(
-    rows.map((row) => ({ ...row, metadata: (row.metadata ?? {}) as Record<string, unknown> })),
+    rows.map((row) => ({
+      ...row,
+      metadata: (row.metadata ?? {}) as Record<string, unknown>,
+      thumbnailUrl: thumbnails.get(row.targetId) ?? null,
+    })),
     limit,
     timeCursor.of,
   );

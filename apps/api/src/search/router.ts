@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { paginationInput } from '../common/pagination';
 import { publicRead } from '../trpc/public-cache';
-import { search } from './search';
+import { search, searchOverlay } from './search';
 import { publicProcedure, router } from '../trpc/init';
 
 export const searchRouter = router({
@@ -14,6 +14,11 @@ export const searchRouter = router({
       }),
     )
     .query(({ ctx, input }) =>
-      publicRead(ctx, `search:${JSON.stringify(input)}`, () => search(ctx.deps, ctx.viewer, input)),
+      publicRead(
+        ctx,
+        `search:${JSON.stringify(input)}`,
+        () => search(ctx.deps, null, input),
+        (result, viewer) => searchOverlay(ctx.deps, viewer, result),
+      ),
     ),
 });

@@ -1,11 +1,12 @@
 import type { LicenseType } from '@stylelicense/contracts';
-import type { Database } from '@stylelicense/db';
+import { queryRows, type Database } from '@stylelicense/db';
 import type { ObjectStorage } from '@stylelicense/storage';
 import { z } from 'zod';
 import { downloadUrl } from '../common/media';
 import { decodeCursor, encodeCursor } from '../common/pagination';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
+import { readViewerState } from '../community/viewer-state';
 import { peopleSearchQuery, styleSearchQuery } from './queries';
 
 export type SearchType = 'styles' | 'artists' | 'all';
@@ -16,7 +17,8 @@ export interface StyleHit {
   thumbnailUrl: string | null;
   licenseType: LicenseType;
   generationCostTokens: number;
-  artist: { id: string; artistName: string };
+  /** `isFollowed`: the signed-in viewer follows this artist (false for anyone else). */
+  artist: { id: string; artistName: string; isFollowed: boolean };
   /** What matched: the style's name and/or some of its tags (listed in matchedTags). */
   matchedBy: Array<'name' | 'tag'>;
   matchedTags: string[];
@@ -29,6 +31,8 @@ export interface PersonHit {
   artistName: string | null;
   profileImage: string | null;
   followerCount: number;
+  /** The signed-in viewer follows this person (false for anyone else). */
+  isFollowed: boolean;
   matchedBy: Array<'artistName' | 'username'>;
   score: number;
 }
@@ -50,7 +54,8 @@ const searchPosition = z.object({
 /**
  * Ranked search over listed styles (name and tags) and people (artist names and usernames) with
  * pg_trgm: trigram similarity catches typos, the substring match catches short queries; an exact
- * or prefix match ranks first. Every candidate set comes from a trigram GIN index.
+ * or prefix match ranks first. Every candidate set comes from a trigram GIN index. The result is the
+ * same for everyone; `searchOverlay` adds whom a signed-in viewer follows.
  */
 export async function search(
   { db, storage }: Pick<AppDeps, 'db' | 'storage'>,
@@ -99,8 +104,7 @@ async function searchStyles(
   limit: number,
   offset: number,
 ): Promise<StyleHit[]> {
-  const query = styleSearchQuery(q, limit, offset);
-  const rows = await db.$queryRawUnsafe<StyleRow[]>(query.text, ...query.values);
+  const rows = await queryRows<StyleRow>(db, 'search.styles', styleSearchQuery(q, limit, offset));
   return Promise.all(
     rows.map(async (r) => ({
       id: r.id,
@@ -108,7 +112,7 @@ async function searchStyles(
       thumbnailUrl: await downloadUrl(storage, r.thumbnail),
       licenseType: r.license_type,
       generationCostTokens: r.generation_cost_tokens,
-      artist: { id: r.artist_id, artistName: r.artist_name },
+      artist: { id: r.artist_id, artistName: r.artist_name, isFollowed: false },
       matchedBy: [
         ...(r.name_score > 0 ? (['name'] as const) : []),
         ...(r.tag_score !== null ? (['tag'] as const) : []),
@@ -132,18 +136,38 @@ interface PersonRow {
 }
 
 async function searchPeople(db: Database, q: string, limit: number, offset: number): Promise<PersonHit[]> {
-  const query = peopleSearchQuery(q, limit, offset);
-  const rows = await db.$queryRawUnsafe<PersonRow[]>(query.text, ...query.values);
+  const rows = await queryRows<PersonRow>(db, 'search.people', peopleSearchQuery(q, limit, offset));
   return rows.map((r) => ({
     id: r.id,
     username: r.username,
     artistName: r.artist_name,
     profileImage: r.profile_image,
     followerCount: r.follower_count ?? 0,
+    isFollowed: false,
     matchedBy: [
       ...(r.artist_hit ? (['artistName'] as const) : []),
       ...(r.username_hit ? (['username'] as const) : []),
     ],
     score: Math.max(r.username_score, r.artist_score ?? 0),
   }));
+}
+
+/** Whom the viewer follows among the hits' artists and people: `isFollowed` on the viewer's copy. */
+export async function searchOverlay(
+  deps: Pick<AppDeps, 'db'>,
+  viewer: Viewer,
+  result: SearchResult,
+): Promise<(result: SearchResult) => SearchResult> {
+  const { followed } = await readViewerState(deps, viewer, {
+    userIds: [...result.styles.map((s) => s.artist.id), ...result.artists.map((p) => p.id)],
+  });
+  // Works alike on the result and its JSON form: ids read, booleans set, changed parts copied.
+  return (shared) => ({
+    ...shared,
+    styles: shared.styles.map((s) => ({
+      ...s,
+      artist: { ...s.artist, isFollowed: followed.has(s.artist.id) },
+    })),
+    artists: shared.artists.map((p) => ({ ...p, isFollowed: followed.has(p.id) })),
+  });
 }

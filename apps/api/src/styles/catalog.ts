@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/paginat
 import type { Deps } from './styles';
 import { tagIdsForFilter } from './tags';
 import type { Viewer } from '../common/viewer';
+import { markFollowedArtists, readViewerState } from '../community/viewer-state';
 import { LISTED_STYLES, styleCardsQuery, type StyleSort } from './queries';
 
 export interface StyleCard {
@@ -17,7 +18,8 @@ export interface StyleCard {
   generationCostTokens: number;
   usageCount: number;
   trainingStatus: TrainingStatus;
-  artist: { id: string; artistName: string; followerCount: number };
+  /** `isFollowed`: the signed-in viewer follows this artist (false for anyone else). */
+  artist: { id: string; artistName: string; followerCount: number; isFollowed: boolean };
   tags: string[];
   createdAt: Date;
 }
@@ -43,7 +45,8 @@ const position = z.object({ f: z.number().int().min(0).optional(), t: z.string()
 /**
  * The catalogue: listed styles newest first, or popular (the artist's followers, then newest);
  * only styles carrying every tag given; one artist's. An artist (or an admin) may list their own
- * styles in any training status with `status`. Keyset cursors.
+ * styles in any training status with `status`. Keyset cursors. Without `status` the page is the same
+ * for everyone; `catalogOverlay` adds whom a signed-in viewer follows.
  */
 export async function listStyles(
   deps: Deps,
@@ -112,10 +115,25 @@ export async function listStyles(
         generationCostTokens: r.generation_cost_tokens,
         usageCount: r.usage_count,
         trainingStatus: r.training_status,
-        artist: { id: r.artist_id, artistName: r.artist_name, followerCount: r.follower_count },
+        artist: {
+          id: r.artist_id,
+          artistName: r.artist_name,
+          followerCount: r.follower_count,
+          isFollowed: false,
+        },
         tags: r.tags,
         createdAt: r.created_at,
       })),
     ),
   };
+}
+
+/** Whom the viewer follows among a catalogue page's artists: `artist.isFollowed` on the viewer's copy. */
+export async function catalogOverlay(
+  deps: Deps,
+  viewer: Viewer,
+  page: Page<StyleCard>,
+): Promise<(page: Page<StyleCard>) => Page<StyleCard>> {
+  const { followed } = await readViewerState(deps, viewer, { userIds: page.items.map((s) => s.artist.id) });
+  return (shared) => markFollowedArtists(shared, followed);
 }

@@ -21,3 +21,16 @@ export function styleCardsQuery(conditions: Prisma.Sql[], sort: StyleSort, take:
     ORDER BY ${order}
     LIMIT ${take}`;
 }
+
+/** An artist's own styles in every state, newest first, each with the tokens it earned them. */
+export function myStylesQuery(artistId: string, after: Prisma.Sql | null, take: number): Prisma.Sql {
+  return Prisma.sql`
+    SELECT s.id::text, s.name, s.training_status::text AS training_status, s.training_progress, s.is_active, s.is_flagged,
+           s.generation_cost_tokens, s.usage_count, s.thumbnail, s.created_at,
+           COALESCE((SELECT sum(t.amount) FROM transactions t
+                     WHERE t.style_id = s.id AND t.type = 'earning' AND t.receiver_id = ${artistId}::uuid AND t.status = 'completed'), 0)::int8 AS earned_tokens
+    FROM styles s
+    WHERE s.artist_id = ${artistId}::uuid ${after ? Prisma.sql`AND ${after}` : Prisma.empty}
+    ORDER BY s.created_at DESC, s.id DESC
+    LIMIT ${take}`;
+}

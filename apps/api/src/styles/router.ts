@@ -4,13 +4,17 @@ import { z } from 'zod';
 import { authorizedStream, topicOf } from '../messaging/events';
 import { paginationInput } from '../common/pagination';
 import { publicRead } from '../trpc/public-cache';
-import { listStyles } from './catalog';
+import { catalogOverlay, listStyles } from './catalog';
+import { recommendedTags, styleExamples } from './examples';
 import { ARTWORK_CONTENT_TYPES, issueUploadUrls } from './uploads';
-import { createStyle, deactivateStyle, getStyle, listMyStyles, updateStyle } from './styles';
+import { listMyStyles } from './mine';
+import { createStyle, deactivateStyle, getStyle, updateStyle } from './styles';
 import { tagListInput } from './tags';
 import { artistProcedure, authedProcedure, publicProcedure, router } from '../trpc/init';
 
 const styleIdInput = z.object({ styleId: z.uuid() });
+/** Pages with nothing personal in them: every viewer gets the shared one. */
+const samePage = <T>(_shared: T) => Promise.resolve((page: T) => page);
 const cost = z.int().min(1).max(10_000);
 const description = z.string().max(2000);
 // Counts are checked by the service so they answer INSUFFICIENT_IMAGES / TOO_MANY_IMAGES; this only bounds the payload.
@@ -59,9 +63,39 @@ export const stylesRouter = router({
       }),
     )
     .query(({ ctx, input }) =>
-      publicRead(ctx, `styles.list:${JSON.stringify(input)}`, () => listStyles(ctx.deps, ctx.viewer, input)),
+      // An artist's own styles by training status are theirs alone: never from the shared cache.
+      input.status
+        ? listStyles(ctx.deps, ctx.viewer, input)
+        : publicRead(
+            ctx,
+            `styles.list:${JSON.stringify(input)}`,
+            () => listStyles(ctx.deps, null, input),
+            (page, viewer) => catalogOverlay(ctx.deps, viewer, page),
+          ),
     ),
   byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input)),
+  /** Published images made with a listed style, most liked first. */
+  examples: publicProcedure
+    .input(styleIdInput.extend({ limit: z.int().min(1).max(24).default(8) }))
+    .query(({ ctx, input }) =>
+      publicRead(
+        ctx,
+        `styles.examples:${JSON.stringify(input)}`,
+        () => styleExamples(ctx.deps, input),
+        samePage,
+      ),
+    ),
+  /** Prompt tags that worked with a listed style (from its published images), then its own tags. */
+  recommendedTags: publicProcedure
+    .input(styleIdInput.extend({ limit: z.int().min(1).max(30).default(12) }))
+    .query(({ ctx, input }) =>
+      publicRead(
+        ctx,
+        `styles.recommendedTags:${JSON.stringify(input)}`,
+        () => recommendedTags(ctx.deps, input),
+        samePage,
+      ),
+    ),
   mine: artistProcedure
     .input(paginationInput)
     .query(({ ctx, input }) => listMyStyles(ctx.deps, ctx.viewer, input)),

@@ -12,7 +12,6 @@ import type { AppDeps } from '../deps';
 import { uuidv7 } from '../common/ids';
 import { downloadUrl } from '../common/media';
 import { enqueueOutboxMessage } from '../messaging/outbox';
-import { pageOf, timeCursor, type Page } from '../common/pagination';
 import { assertImageCount, assertOwnUpload, deleteStaged, verifyStagedArtworks } from './uploads';
 import { linkArtworkTags, linkStyleTags, nameTagsOf, normalizeTags, tagsOf } from './tags';
 import type { Viewer } from '../common/viewer';
@@ -325,62 +324,4 @@ async function ownStyle(deps: Deps, viewer: Viewer, styleId: string) {
   if (!style || (style.artistId !== viewer.userId && viewer.role !== 'admin'))
     throw new DomainError('STYLE_NOT_FOUND', 'No such style.', { styleId });
   return style;
-}
-
-export interface MyStyle {
-  id: string;
-  name: string;
-  trainingStatus: TrainingStatus;
-  progress: TrainingProgress | null;
-  isActive: boolean;
-  isFlagged: boolean;
-  generationCostTokens: number;
-  usageCount: number;
-  /** Tokens this style has earned its artist (completed generations). */
-  earnedTokens: number;
-  thumbnailUrl: string | null;
-  createdAt: Date;
-}
-
-/** The artist's own styles in every state, newest first, each with what it has earned. */
-export async function listMyStyles(
-  deps: Deps,
-  viewer: Viewer,
-  { limit, cursor }: { limit: number; cursor?: string | null },
-): Promise<Page<MyStyle>> {
-  const rows = await deps.db.style.findMany({
-    where: { artistId: viewer.userId, ...timeCursor.where(cursor) },
-    orderBy: timeCursor.orderBy,
-    take: limit + 1,
-  });
-  const page = pageOf(rows, limit, timeCursor.of);
-  const earned = await deps.db.transaction.groupBy({
-    by: ['styleId'],
-    where: {
-      type: 'earning',
-      receiverId: viewer.userId,
-      status: 'completed',
-      styleId: { in: page.items.map((s) => s.id) },
-    },
-    _sum: { amount: true },
-  });
-  const earnedBy = new Map(earned.map((e) => [e.styleId, e._sum.amount ?? 0]));
-  return {
-    ...page,
-    items: await Promise.all(
-      page.items.map(async (s) => ({
-        id: s.id,
-        name: s.name,
-        trainingStatus: s.trainingStatus,
-        progress: s.trainingStatus === 'training' ? (s.trainingProgress as TrainingProgress | null) : null,
-        isActive: s.isActive,
-        isFlagged: s.isFlagged,
-        generationCostTokens: s.generationCostTokens,
-        usageCount: s.usageCount,
-        earnedTokens: earnedBy.get(s.id) ?? 0,
-        thumbnailUrl: await downloadUrl(deps.storage, s.thumbnail),
-        createdAt: s.createdAt,
-      })),
-    ),
-  };
 }

@@ -7,13 +7,15 @@ import { rpcCodeFor, toApiError } from './errors';
 import { nulCharacterPath } from './input-text';
 import { enforceRateLimit } from './rate-limit';
 
+/** superjson both ways; a public page shared from the read cache is serialized once, not per request. */
+export const transformer = {
+  serialize: serializeOncePerSharedResult<SuperJSONResult>((value) => superjson.serialize(value)),
+  deserialize: (value: unknown) =>
+    superjson.deserialize<unknown>(value as Parameters<typeof superjson.deserialize>[0]),
+};
+
 const t = initTRPC.context<Context>().create({
-  transformer: {
-    // superjson both ways; a public page shared from the read cache is serialized once, not per request.
-    serialize: serializeOncePerSharedResult<SuperJSONResult>((value) => superjson.serialize(value)),
-    deserialize: (value) =>
-      superjson.deserialize<unknown>(value as Parameters<typeof superjson.deserialize>[0]),
-  },
+  transformer,
   isDev: false,
   errorFormatter({ shape, error, ctx }) {
     const body = toApiError(error);

@@ -1,9 +1,10 @@
 import type { AppDeps } from '../deps';
+import type { Viewer } from '../common/viewer';
 
 /**
  * A few seconds of memory for what every anonymous visitor sees alike (catalogue, feed and search
  * first pages): one database read per key per TTL however many visitors ask, and concurrent misses
- * share that one read. Signed-in callers never go through it (their pages carry `isLiked`, drafts).
+ * share that one read. Signed-in callers read the same entries and add their own part (publicRead).
  */
 export class PublicReadCache {
   private readonly entries = new Map<string, { expiresAt: number; value: Promise<unknown> }>();
@@ -45,33 +46,66 @@ const sharedResults = new WeakSet<object>();
 const serializedResults = new WeakMap<object, unknown>();
 
 /**
- * Wraps the response serializer so that a cached result shared by many visitors is serialized once
- * (per object, while it lives), not once per request: on a cache hit superjson's walk was most of a
- * request's CPU. Anything else goes straight through.
+ * Turns the shared page into one viewer's. It must work alike on the page and on its JSON form (the
+ * shared page as serialized once): it reads ids and sets plain values (booleans), copies what it
+ * changes and never changes what it was given.
  */
-export function serializeOncePerSharedResult<T>(serialize: (value: unknown) => T): (value: unknown) => T {
-  return (value) => {
-    if (typeof value !== 'object' || value === null || !sharedResults.has(value)) return serialize(value);
+export type Personalize<T> = (page: T) => T;
+
+/** A viewer's page: the shared page it was made from and how (to serialize it from the shared bytes). */
+const personalPages = new WeakMap<object, { shared: object; personalize: Personalize<unknown> }>();
+
+/**
+ * Wraps the response serializer so that a cached result shared by many visitors is serialized once
+ * (per object, while it lives), not once per request, and a viewer's page made from it is that one
+ * serialization with the viewer's overlay applied (superjson's walk was most of a request's CPU).
+ * Anything else goes straight through.
+ */
+export function serializeOncePerSharedResult<T extends { json: unknown }>(
+  serialize: (value: unknown) => T,
+): (value: unknown) => T {
+  const once = (value: object): T => {
+    if (!sharedResults.has(value)) return serialize(value);
     let serialized = serializedResults.get(value) as T | undefined;
     if (serialized === undefined) serializedResults.set(value, (serialized = serialize(value)));
     return serialized;
+  };
+  return (value) => {
+    if (typeof value !== 'object' || value === null) return serialize(value);
+    const personal = personalPages.get(value);
+    if (!personal) return once(value);
+    const shared = once(personal.shared);
+    return { ...shared, json: personal.personalize(shared.json) };
   };
 }
 
 const caches = new WeakMap<AppDeps['config'], PublicReadCache>();
 
 /**
- * Anonymous reads through the process's cache; signed-in reads straight through. A request that
- * rebuilds an expired HTTP page (publicResponseCache) reads afresh, so a page is never built from
- * a result older than the TTL.
+ * A page that is the same for everyone (catalogue, feed, search) read through the process's cache,
+ * for anonymous and signed-in callers alike; a signed-in caller's page is that shared page with
+ * `overlay`'s personal part merged in, read afresh on every call (never cached: their own likes and
+ * follows show at once, while counts may lag by the TTL as for anyone). A request that rebuilds an
+ * expired HTTP page (publicResponseCache) reads afresh, so a page is never built from a result older
+ * than the TTL.
  */
-export function publicRead<T>(
-  { deps, viewer, pageRefill }: { deps: Pick<AppDeps, 'config'>; viewer: unknown; pageRefill?: boolean },
+export async function publicRead<T extends object>(
+  {
+    deps,
+    viewer,
+    pageRefill,
+  }: { deps: Pick<AppDeps, 'config'>; viewer: Viewer | null; pageRefill?: boolean },
   key: string,
   load: () => Promise<T>,
+  overlay: (shared: T, viewer: Viewer) => Promise<Personalize<T>>,
 ): Promise<T> {
-  if (viewer) return load();
   let cache = caches.get(deps.config);
   if (!cache) caches.set(deps.config, (cache = new PublicReadCache(deps.config.PUBLIC_CACHE_SECONDS * 1000)));
-  return pageRefill ? cache.refresh(key, load) : cache.get(key, load);
+  const shared = await (pageRefill ? cache.refresh(key, load) : cache.get(key, load));
+  if (!viewer) return shared;
+  const personalize = await overlay(shared, viewer);
+  const page = personalize(shared);
+  // An overlay that changed nothing must not mark the shared page itself as this viewer's.
+  if (page !== shared) personalPages.set(page, { shared, personalize: personalize as Personalize<unknown> });
+  return page;
 }

@@ -2,14 +2,28 @@ import { Link } from 'react-router';
 import { useI18n } from '../i18n';
 
 /** A style in a grid: thumbnail, name, artist and price per image; opens the style's page. */
-export function StyleCard(props: {
-  id: string;
-  name: string;
-  artistName: string;
-  thumbnailUrl: string | null;
-  cost: number;
+export function StyleCard({
+  style,
+  matched,
+}: {
+  /** A style as the catalogue, search and profile lists give it. */
+  style: {
+    id: string;
+    name: string;
+    artist: { artistName: string };
+    thumbnailUrl: string | null;
+    generationCostTokens: number;
+  };
   matched?: string[];
 }) {
+  const props = {
+    id: style.id,
+    name: style.name,
+    artistName: style.artist.artistName,
+    thumbnailUrl: style.thumbnailUrl,
+    cost: style.generationCostTokens,
+    matched,
+  };
   const { t } = useI18n();
   return (
     <Link

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { LikeButton } from '../components/like-button';
+import { FollowButton } from '../components/follow-button';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
@@ -85,32 +86,6 @@ export function GenerationPage() {
         )}
       </section>
     </article>
-  );
-}
-
-/** Follow the person who made the image (this page does not know yet whether you already do). */
-function FollowButton({ userId, username }: { userId: string; username: string }) {
-  const { t } = useI18n();
-  const trpc = useTRPC();
-  const [following, setFollowing] = useState(false);
-  const follow = useMutation(trpc.follows.follow.mutationOptions({ onSuccess: () => setFollowing(true) }));
-  const unfollow = useMutation(
-    trpc.follows.unfollow.mutationOptions({ onSuccess: () => setFollowing(false) }),
-  );
-  return (
-    <>
-      <button
-        type="button"
-        aria-pressed={following}
-        onClick={() => (following ? unfollow : follow).mutate({ userId })}
-        className="rounded-full border border-indigo-700 px-3 py-1 text-sm text-indigo-800"
-      >
-        {following
-          ? t('generation.unfollow', { name: username })
-          : t('generation.follow', { name: username })}
-      </button>
-      {follow.error ? <ErrorNote error={follow.error} /> : null}
-    </>
   );
 }
 

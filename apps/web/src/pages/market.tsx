@@ -71,13 +71,7 @@ function Catalogue() {
           .flatMap((page) => page.items)
           .map((style) => (
             <li key={style.id}>
-              <StyleCard
-                id={style.id}
-                name={style.name}
-                artistName={style.artist.artistName}
-                thumbnailUrl={style.thumbnailUrl}
-                cost={style.generationCostTokens}
-              />
+              <StyleCard style={style} />
             </li>
           ))}
       </ul>
@@ -112,11 +106,7 @@ function SearchResults({ q }: { q: string }) {
             {styles.map((style) => (
               <li key={style.id}>
                 <StyleCard
-                  id={style.id}
-                  name={style.name}
-                  artistName={style.artist.artistName}
-                  thumbnailUrl={style.thumbnailUrl}
-                  cost={style.generationCostTokens}
+                  style={style}
                   matched={[
                     ...style.matchedBy.filter((m) => m === 'name'),
                     ...style.matchedTags.map((tag) => `#${tag}`),

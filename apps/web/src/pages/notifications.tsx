@@ -63,6 +63,17 @@ export function NotificationsPage() {
               data-testid="notification"
               className={`flex items-center gap-2 p-3 ${n.isRead ? '' : 'bg-indigo-50'}`}
             >
+              {n.thumbnailUrl ? (
+                <img
+                  src={n.thumbnailUrl}
+                  alt=""
+                  width={40}
+                  height={40}
+                  loading="lazy"
+                  data-testid="notification-thumbnail"
+                  className="h-10 w-10 shrink-0 rounded bg-gray-100 object-cover"
+                />
+              ) : null}
               {path ? (
                 <Link
                   to={path}

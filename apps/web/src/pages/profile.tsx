@@ -9,6 +9,7 @@ import { StyleCard } from '../components/style-card';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
+import { FollowButton } from '../components/follow-button';
 import { useTRPC } from '../trpc';
 
 /**
@@ -20,7 +21,9 @@ export function ProfilePage() {
   const { t, language } = useI18n();
   const trpc = useTRPC();
   const profile = useQuery(trpc.users.byId.queryOptions({ userId }));
-  const own = useSession().data?.user?.id === userId;
+  const viewer = useSession().data?.user;
+  const own = viewer?.id === userId;
+  const signedIn = Boolean(viewer);
   if (profile.isPending) return <Loading />;
   if (profile.error) return <ErrorNote error={profile.error} />;
   const p = profile.data;
@@ -44,6 +47,7 @@ export function ProfilePage() {
           </p>
         </div>
       </header>
+      {signedIn && !own ? <FollowButton userId={p.id} username={p.username} /> : null}
       {p.bio ? <p className="whitespace-pre-line text-gray-800">{p.bio}</p> : null}
       <section aria-labelledby="profile-stats">
         <h2 id="profile-stats" className="sr-only">
@@ -107,13 +111,7 @@ function ArtistStyles({ artistId }: { artistId: string }) {
       <ul className="grid grid-cols-2 gap-3 md:grid-cols-4">
         {items.map((style) => (
           <li key={style.id}>
-            <StyleCard
-              id={style.id}
-              name={style.name}
-              artistName={style.artist.artistName}
-              thumbnailUrl={style.thumbnailUrl}
-              cost={style.generationCostTokens}
-            />
+            <StyleCard style={style} />
           </li>
         ))}
       </ul>

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { GenerationProgress } from '../components/generation-progress';
+import { RecommendedTags, StyleExamples } from '../components/style-examples';
 import { StyleOwnerPanel } from '../components/style-owner';
 import { TagInput, withDraft } from '../components/tag-input';
 import { ErrorNote, Loading } from '../components/status';
@@ -65,6 +66,7 @@ export function StylePage() {
           <p className="text-gray-800">{t('style.notReady', { status: s.trainingStatus })}</p>
         )}
       </div>
+      {s.trainingStatus === 'completed' && s.isActive ? <StyleExamples styleId={s.id} /> : null}
     </article>
   );
 }
@@ -133,6 +135,11 @@ function GenerateForm({ styleId, cost }: { styleId: string; cost: number }) {
         onTags={setTags}
         draft={draft}
         onDraft={setDraft}
+      />
+      <RecommendedTags
+        styleId={styleId}
+        chosen={tags}
+        onPick={(tag) => setTags((current) => (current.includes(tag) ? current : [...current, tag]))}
       />
       <fieldset>
         <legend className="text-sm font-medium">{t('style.aspect')}</legend>
