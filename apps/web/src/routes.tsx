@@ -16,6 +16,10 @@ export const router = createBrowserRouter([
         path: 'styles/:styleId',
         lazy: async () => ({ Component: (await import('./pages/style')).StylePage }),
       },
+      {
+        path: 'studio/new',
+        lazy: async () => ({ Component: (await import('./pages/new-style')).NewStylePage }),
+      },
       { path: 'history', lazy: async () => ({ Component: (await import('./pages/history')).HistoryPage }) },
       { path: 'tokens', lazy: async () => ({ Component: (await import('./pages/tokens')).TokensPage }) },
       {

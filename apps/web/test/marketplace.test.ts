@@ -212,7 +212,14 @@ describe('buyer walk', () => {
       onTestFailed(() => console.error(server.logTail(60)));
       expect(visited.style && visited.generation && visited.profile, 'the buyer walk ran first').toBeTruthy();
       mkdirSync(SCREENSHOTS, { recursive: true });
-      const pages: Array<{ name: string; path: string; heading: string | RegExp; signedIn: boolean }> = [
+      // `asArtist`: signed in as the demo artist who owns the style (the studio and the owner's view).
+      const pages: Array<{
+        name: string;
+        path: string;
+        heading: string | RegExp;
+        signedIn: boolean;
+        asArtist?: boolean;
+      }> = [
         { name: 'feed', path: '/', heading: 'Feed', signedIn: false },
         { name: 'sign-in', path: '/sign-in', heading: 'Sign in to Style License', signedIn: false },
         { name: 'market', path: '/market', heading: 'Marketplace', signedIn: false },
@@ -224,6 +231,9 @@ describe('buyer walk', () => {
         { name: 'notifications', path: '/notifications', heading: 'Notifications', signedIn: true },
         { name: 'profile', path: visited.profile, heading: buyer, signedIn: true },
         { name: 'artist', path: visited.artist, heading: 'seo_pixel', signedIn: false },
+        { name: 'artist-own', path: visited.artist, heading: 'seo_pixel', signedIn: true, asArtist: true },
+        { name: 'new-style', path: '/studio/new', heading: 'New style', signedIn: true, asArtist: true },
+        { name: 'style-owner', path: visited.style, heading: 'neon sprites', signedIn: true, asArtist: true },
         { name: 'verify', path: '/verify', heading: 'Verify an image', signedIn: false },
         { name: 'not-found', path: '/no-such-page', heading: 'Page not found', signedIn: false },
       ];
@@ -234,9 +244,11 @@ describe('buyer walk', () => {
       ] as const) {
         const anonymous = await browser.newContext(viewport);
         const member = await browser.newContext(viewport);
+        const artist = await browser.newContext(viewport);
         await signIn(await member.newPage(), server.url, buyer);
+        await signIn(await artist.newPage(), server.url, 'seo_pixel');
         for (const target of pages) {
-          const page = await (target.signedIn ? member : anonymous).newPage();
+          const page = await (target.asArtist ? artist : target.signedIn ? member : anonymous).newPage();
           await page.goto(`${server.url}${target.path}`);
           await page.getByRole('heading', { name: target.heading, level: 1 }).waitFor({ timeout: 30_000 });
           // Not 'networkidle': a signed-in page keeps its notification stream open. Lazy images
@@ -258,6 +270,7 @@ describe('buyer walk', () => {
         }
         await anonymous.close();
         await member.close();
+        await artist.close();
       }
       expect(findings).toEqual([]);
       expect(browser.consoleErrors).toEqual([]);

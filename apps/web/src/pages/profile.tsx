@@ -1,7 +1,9 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useParams } from 'react-router';
+import { Link, useParams } from 'react-router';
 import { ApiKeys } from '../components/api-keys';
+import { ArtistUpgrade } from '../components/artist-upgrade';
 import { GenerationCard } from '../components/generation-card';
+import { MyStyles } from '../components/my-styles';
 import { ProfileForm } from '../components/profile-form';
 import { StyleCard } from '../components/style-card';
 import { ErrorNote, Loading } from '../components/status';
@@ -61,8 +63,18 @@ export function ProfilePage() {
         </dl>
       </section>
       {own ? <ProfileForm username={p.username} bio={p.bio ?? ''} /> : null}
+      {own && p.artist ? (
+        <Link
+          to="/studio/new"
+          className="inline-block rounded-lg bg-indigo-700 px-4 py-2 font-semibold text-white"
+        >
+          {t('artist.newStyle')}
+        </Link>
+      ) : null}
+      {own && !p.artist ? <ArtistUpgrade /> : null}
       {own ? <ApiKeys /> : null}
-      {p.artist ? <ArtistStyles artistId={p.id} /> : null}
+      {own && p.artist ? <MyStyles /> : null}
+      {!own && p.artist ? <ArtistStyles artistId={p.id} /> : null}
       <PublicImages authorId={p.id} />
     </article>
   );

@@ -1,8 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { GenerationProgress } from '../components/generation-progress';
 import { RecommendedTags, StyleExamples } from '../components/style-examples';
+import { StyleOwnerPanel } from '../components/style-owner';
+import { TagInput, withDraft } from '../components/tag-input';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
@@ -38,6 +40,7 @@ export function StylePage() {
           ))}
         </ul>
       </header>
+      {s.owner ? <StyleOwnerPanel style={s} /> : null}
       <div className="grid gap-6 md:grid-cols-[1fr_20rem]">
         <section>
           <h2 className="mb-2 text-lg font-semibold">{t('style.artworks')}</h2>
@@ -100,20 +103,9 @@ function GenerateForm({ styleId, cost }: { styleId: string; cost: number }) {
     );
   const tokenBalance = balance.data?.tokenBalance;
   const after = tokenBalance === undefined ? undefined : tokenBalance - cost;
-  const addTag = () => {
-    const tag = draft.trim().toLowerCase();
-    if (tag && !tags.includes(tag)) setTags([...tags, tag]);
-    setDraft('');
-  };
-  const onKey = (event: KeyboardEvent<HTMLInputElement>) => {
-    if (event.key === 'Enter' || event.key === ',') {
-      event.preventDefault();
-      addTag();
-    }
-  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const promptTags = draft.trim() ? [...tags, draft.trim().toLowerCase()] : tags;
+    const promptTags = withDraft(tags, draft);
     // The price on screen is the price agreed to: a changed price is refused (PRICE_CHANGED), never charged.
     create.mutate({ styleId, promptTags, aspectRatio: aspect, expectedCost: cost });
   };
@@ -136,30 +128,13 @@ function GenerateForm({ styleId, cost }: { styleId: string; cost: number }) {
           {after ?? '…'}
         </dd>
       </dl>
-      <label className="block text-sm font-medium" htmlFor="tag-input">
-        {t('style.tags')}
-      </label>
-      <ul className="flex flex-wrap gap-1">
-        {tags.map((tag) => (
-          <li key={tag}>
-            <button
-              type="button"
-              aria-label={t('style.removeTag', { tag })}
-              onClick={() => setTags(tags.filter((other) => other !== tag))}
-              className="rounded-full bg-indigo-100 px-2 py-0.5 text-sm text-indigo-900"
-            >
-              #{tag} ×
-            </button>
-          </li>
-        ))}
-      </ul>
-      <input
+      <TagInput
         id="tag-input"
-        value={draft}
-        placeholder={t('style.tagInput')}
-        onChange={(event) => setDraft(event.target.value)}
-        onKeyDown={onKey}
-        className="w-full rounded border border-gray-300 px-2 py-1"
+        label={t('style.tags')}
+        tags={tags}
+        onTags={setTags}
+        draft={draft}
+        onDraft={setDraft}
       />
       <RecommendedTags
         styleId={styleId}

@@ -16,8 +16,9 @@ export interface EmbeddedServer {
 /**
  * `pnpm start`'s process — PGlite, migrations, demo data, in-process queue and workers, and the
  * built web app — on a free port with a fresh DATA_DIR. Resolves once /api/ready says ready.
+ * `env` adds settings a walk needs (e.g. `TRAINER_ENGINE: 'none'`).
  */
-export async function startEmbeddedServer(): Promise<EmbeddedServer> {
+export async function startEmbeddedServer(env: Record<string, string> = {}): Promise<EmbeddedServer> {
   const port = await freePort();
   const dataDir: TempDir = await makeTempDir('web-e2e');
   const url = `http://127.0.0.1:${port}`;
@@ -40,6 +41,7 @@ export async function startEmbeddedServer(): Promise<EmbeddedServer> {
       RATE_LIMIT_SIGN_IN: '1000/60',
       RATE_LIMIT_USER: '100000/60',
       RATE_LIMIT_ANONYMOUS: '100000/60',
+      ...env,
     },
     stdio: ['ignore', log, log],
     detached: true,

@@ -45,3 +45,26 @@ export function withOnePixelChanged(png: Buffer): Buffer {
   rest.splice(firstData, 0, { type: 'IDAT', data: deflateSync(filtered) });
   return Buffer.concat([png.subarray(0, SIGNATURE_BYTES), ...rest.map(encodeChunk)]);
 }
+
+/** An RGB PNG drawn pixel by pixel: artworks the API accepts (real PNG bytes, any size asked). */
+export function makePng(
+  width: number,
+  height: number,
+  pixel: (x: number, y: number) => [number, number, number],
+): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) rows.set(pixel(x, y), row + 1 + x * 3);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    encodeChunk({ type: 'IHDR', data: header }),
+    encodeChunk({ type: 'IDAT', data: deflateSync(rows) }),
+    encodeChunk({ type: 'IEND', data: Buffer.alloc(0) }),
+  ]);
+}
