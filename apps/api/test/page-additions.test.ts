@@ -74,6 +74,42 @@ describe('a profile says whether I follow its person', () => {
   });
 });
 
+describe('the marketplace filtered to artists I follow', () => {
+  it('lists only followed artists’ listed styles, marked followed, and asks a visitor to sign in', async () => {
+    const [followed, other] = [await addArtist(market.db), await addArtist(market.db)];
+    const mine = await addStyle(market.db, followed.id);
+    await addStyle(market.db, followed.id, { isActive: false });
+    await addStyle(market.db, other.id);
+    const fan = await addUser(market.db);
+    expect((await market.as(fan.viewer).styles.list({ followed: true })).items).toEqual([]);
+    await market.as(fan.viewer).follows.follow({ userId: followed.id });
+    const page = await market.as(fan.viewer).styles.list({ followed: true });
+    expect(page.items.map((style) => style.id)).toEqual([mine.id]);
+    expect(page.items[0]!.artist).toMatchObject({ id: followed.id, isFollowed: true });
+    expect(await codeOf(market.as(null).styles.list({ followed: true }))).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('the feed after I publish', () => {
+  it('shows my newly published image on my next page, though the feed page was cached just before', async () => {
+    // The shared page cache on, for long enough that only the publish itself can refresh it.
+    const cached = await startMarketplace({ PUBLIC_CACHE_SECONDS: '120' });
+    try {
+      const artist = await addArtist(cached.db);
+      const style = await addStyle(cached.db, artist.id);
+      const maker = await addUser(cached.db);
+      const image = await addGeneration(cached.db, { userId: maker.id, styleId: style.id });
+      const before = await cached.as(maker.viewer).generations.feed({});
+      expect(before.items.map((g) => g.id)).not.toContain(image.id);
+      await cached.as(maker.viewer).generations.update({ generationId: image.id, isPublic: true });
+      const after = await cached.as(maker.viewer).generations.feed({});
+      expect(after.items.map((g) => g.id)).toContain(image.id);
+    } finally {
+      await cached.stop();
+    }
+  });
+});
+
 describe('notifications carry a picture', () => {
   it('shows the image liked or commented on, and none for a follow', async () => {
     const artist = await addArtist(market.db);

@@ -134,6 +134,24 @@ describe('buyer walk', () => {
     visited.profile = new URL(page.url()).pathname;
     await page.getByRole('img', { name: 'lake, sunset' }).waitFor({ timeout: 20_000 });
 
+    // ── The marketplace narrowed to artists I follow: empty at first, then the artist I follow.
+    await page.getByRole('link', { name: 'Market' }).first().click();
+    await page.getByRole('button', { name: 'Artists I follow' }).click();
+    await page
+      .getByText('None of the artists you follow has a style on sale yet.')
+      .waitFor({ timeout: 20_000 });
+    await page.goto(`${server.url}${visited.artist}`);
+    await page.getByRole('button', { name: /^Follow / }).click();
+    await page.getByRole('button', { name: /^Unfollow / }).waitFor({ timeout: 20_000 });
+    await page.getByRole('link', { name: 'Market' }).first().click();
+    await page.getByRole('button', { name: 'Artists I follow' }).click();
+    await page
+      .getByRole('link', { name: /neon sprites/ })
+      .first()
+      .waitFor({ timeout: 20_000 });
+    for (const card of await page.locator('a[href^="/styles/"]').allTextContents())
+      expect(card).toContain('Seo-yeon Han');
+
     expect(browser.consoleErrors).toEqual([]);
     await context.close();
   });

@@ -7,7 +7,7 @@ import { feedOverlay, listFeed } from './feed';
 import { createGeneration } from './create';
 import { getGeneration, listMyGenerations, updateGeneration } from './generations';
 import { paginationInput } from '../common/pagination';
-import { publicRead } from '../trpc/public-cache';
+import { forgetPublicReads, publicRead } from '../trpc/public-cache';
 import { tagListInput } from '../styles/tags';
 import { authedProcedure, generationRateLimit, publicProcedure, router } from '../trpc/init';
 
@@ -69,7 +69,13 @@ export const generationsRouter = router({
         description: z.string().max(2000).optional(),
       }),
     )
-    .mutation(({ ctx, input }) => updateGeneration(ctx.deps, ctx.viewer, input)),
+    .mutation(async ({ ctx, input }) => {
+      const updated = await updateGeneration(ctx.deps, ctx.viewer, input);
+      // Publishing or withdrawing shows on the owner's next feed page at once.
+      if (input.isPublic !== undefined || input.isHidden !== undefined)
+        forgetPublicReads(ctx, 'generations.feed:');
+      return updated;
+    }),
   /** Stops my queued or running generation and refunds its tokens. */
   cancel: authedProcedure
     .input(generationIdInput)

@@ -45,7 +45,7 @@ const position = z.object({ f: z.number().int().min(0).optional(), t: z.string()
 /**
  * The catalogue: listed styles newest first, or popular (the artist's followers, then newest);
  * only styles carrying every tag given; one artist's. An artist (or an admin) may list their own
- * styles in any training status with `status`. Keyset cursors. Without `status` the page is the same
+ * styles in any training status with `status`; `followedBy` keeps the artists a user follows. Keyset cursors. Without `status` the page is the same
  * for everyone; `catalogOverlay` adds whom a signed-in viewer follows.
  */
 export async function listStyles(
@@ -56,6 +56,7 @@ export async function listStyles(
     tags = [],
     artistId,
     status,
+    followedBy,
     limit,
     cursor,
   }: {
@@ -63,6 +64,8 @@ export async function listStyles(
     tags?: string[];
     artistId?: string;
     status?: TrainingStatus;
+    /** Only styles of artists this user follows (their "artists I follow" page; never shared). */
+    followedBy?: string;
     limit: number;
     cursor?: string | null;
   },
@@ -79,6 +82,10 @@ export async function listStyles(
     conditions.push(LISTED_STYLES);
   }
   if (artistId) conditions.push(Prisma.sql`s.artist_id = ${artistId}::uuid`);
+  if (followedBy)
+    conditions.push(
+      Prisma.sql`s.artist_id IN (SELECT f.following_id FROM follows f WHERE f.follower_id = ${followedBy}::uuid)`,
+    );
   const ids = await tagIdsForFilter(deps.db, tags);
   if (!ids) return { items: [], nextCursor: null, hasMore: false };
   if (ids.length) {
@@ -119,7 +126,7 @@ export async function listStyles(
           id: r.artist_id,
           artistName: r.artist_name,
           followerCount: r.follower_count,
-          isFollowed: false,
+          isFollowed: followedBy !== undefined,
         },
         tags: r.tags,
         createdAt: r.created_at,

@@ -60,19 +60,25 @@ export const stylesRouter = router({
         tags: tagListInput(10).optional(),
         artistId: z.uuid().optional(),
         status: trainingStatusSchema.optional(),
+        /** Only artists I follow (signed in). */
+        followed: z.boolean().optional(),
       }),
     )
-    .query(({ ctx, input }) =>
+    .query(({ ctx, input: { followed, ...input } }) => {
+      if (followed) {
+        if (!ctx.viewer) throw new DomainError('UNAUTHORIZED', 'Sign in to see the artists you follow.');
+        return listStyles(ctx.deps, ctx.viewer, { ...input, followedBy: ctx.viewer.userId });
+      }
       // An artist's own styles by training status are theirs alone: never from the shared cache.
-      input.status
+      return input.status
         ? listStyles(ctx.deps, ctx.viewer, input)
         : publicRead(
             ctx,
             `styles.list:${JSON.stringify(input)}`,
             () => listStyles(ctx.deps, null, input),
             (page, viewer) => catalogOverlay(ctx.deps, viewer, page),
-          ),
-    ),
+          );
+    }),
   byId: publicProcedure.input(styleIdInput).query(({ ctx, input }) => getStyle(ctx.deps, ctx.viewer, input)),
   /** Published images made with a listed style, most liked first. */
   examples: publicProcedure

@@ -21,6 +21,11 @@ export class PublicReadCache {
     return this.refresh(key, load);
   }
 
+  /** Drops the entries whose key starts with `prefix`: their next reader reads afresh. */
+  forget(prefix: string): void {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);
+  }
+
   /** Reads afresh and keeps that for the TTL (the HTTP page cache rebuilding a page asks this). */
   refresh<T>(key: string, load: () => Promise<T>): Promise<T> {
     if (this.ttlMs <= 0) return load();
@@ -80,6 +85,15 @@ export function serializeOncePerSharedResult<T extends { json: unknown }>(
 }
 
 const caches = new WeakMap<AppDeps['config'], PublicReadCache>();
+
+/**
+ * After a write that changes shared pages (an image published or withdrawn), this process forgets
+ * them, so the writer sees their own change on their next page. Other API instances, and anonymous
+ * visitors' HTTP page cache, catch up within the TTL as before.
+ */
+export function forgetPublicReads({ deps }: { deps: Pick<AppDeps, 'config'> }, prefix: string): void {
+  caches.get(deps.config)?.forget(prefix);
+}
 
 /**
  * A page that is the same for everyone (catalogue, feed, search) read through the process's cache,

@@ -41,6 +41,8 @@ export const en = {
   'generation.follow': 'Follow {name}',
   'generation.unfollow': 'Unfollow {name}',
   'market.title': 'Marketplace',
+  'market.followed': 'Artists I follow',
+  'market.followedEmpty': 'None of the artists you follow has a style on sale yet.',
   'market.search': 'Search styles, tags and artists',
   'market.searchButton': 'Search',
   'market.artists': 'Artists',

@@ -43,6 +43,8 @@ export const ko: Record<MessageKey, string> = {
   'generation.follow': '{name} 팔로우',
   'generation.unfollow': '{name} 언팔로우',
   'market.title': '마켓플레이스',
+  'market.followed': '팔로우한 아티스트',
+  'market.followedEmpty': '팔로우한 아티스트의 판매 중인 스타일이 아직 없습니다.',
   'market.search': '스타일, 태그, 작가 검색',
   'market.searchButton': '검색',
   'market.artists': '작가',

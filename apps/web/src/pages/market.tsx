@@ -4,6 +4,7 @@ import { Link, useSearchParams } from 'react-router';
 import { StyleCard } from '../components/style-card';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
+import { useSession } from '../session';
 import { useTRPC } from '../trpc';
 
 type Sort = 'recent' | 'popular';
@@ -43,27 +44,45 @@ function Catalogue() {
   const { t } = useI18n();
   const trpc = useTRPC();
   const [sort, setSort] = useState<Sort>('recent');
+  const signedIn = Boolean(useSession().data?.user);
+  const [followedOnly, setFollowedOnly] = useState(false);
+  const followed = signedIn && followedOnly;
   const styles = useInfiniteQuery(
     trpc.styles.list.infiniteQueryOptions(
-      { sort, limit: 12 },
+      { sort, limit: 12, ...(followed ? { followed: true } : {}) },
       { getNextPageParam: (page) => page.nextCursor ?? undefined },
     ),
   );
+  const chip = (pressed: boolean) =>
+    `rounded-full px-3 py-1 text-sm ${pressed ? 'bg-indigo-700 text-white' : 'bg-gray-200 text-gray-800'}`;
   return (
     <>
-      <div role="group" className="flex gap-1">
+      <div role="group" className="flex flex-wrap gap-1">
         {(['recent', 'popular'] as const).map((option) => (
           <button
             key={option}
             type="button"
             aria-pressed={sort === option}
             onClick={() => setSort(option)}
-            className={`rounded-full px-3 py-1 text-sm ${sort === option ? 'bg-indigo-700 text-white' : 'bg-gray-200 text-gray-800'}`}
+            className={chip(sort === option)}
           >
             {t(option === 'recent' ? 'feed.recent' : 'feed.popular')}
           </button>
         ))}
+        {signedIn ? (
+          <button
+            type="button"
+            aria-pressed={followed}
+            onClick={() => setFollowedOnly(!followedOnly)}
+            className={chip(followed)}
+          >
+            {t('market.followed')}
+          </button>
+        ) : null}
       </div>
+      {followed && styles.data?.pages[0]?.items.length === 0 ? (
+        <p className="text-gray-700">{t('market.followedEmpty')}</p>
+      ) : null}
       {styles.isPending ? <Loading /> : null}
       {styles.error ? <ErrorNote error={styles.error} /> : null}
       <ul className="grid grid-cols-2 gap-3 md:grid-cols-4">
