@@ -105,6 +105,61 @@ describe('artist upgrade', () => {
     expect(again.error?.data.code).toBe('CONFLICT');
   });
 
+  it('lets an artist replace the signature later, with the same checks; a plain user has none to replace', async () => {
+    const { browser, userId } = await signedIn('resigning_artist');
+    await browser.mutate('users.upgradeToArtist', {
+      artistName: 'Re Signer',
+      signaturePng: await signaturePng(),
+    });
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="80"><circle cx="100" cy="40" r="30" stroke="#222" stroke-width="6" fill="none"/></svg>`;
+    const second = (await sharp(Buffer.from(svg)).png().toBuffer()).toString('base64');
+    const replaced = await browser.mutate('users.replaceSignature', { signaturePng: second });
+    expect(replaced.status).toBe(200);
+    const stored = await api.runtime.deps.storage.get(storageKeys.signature(userId));
+    expect(stored.equals(Buffer.from(second, 'base64'))).toBe(true);
+    const opaque = (
+      await sharp({ create: { width: 200, height: 80, channels: 3, background: '#fff' } })
+        .png()
+        .toBuffer()
+    ).toString('base64');
+    const refused = await browser.mutate('users.replaceSignature', { signaturePng: opaque });
+    expect(refused.status).toBe(422);
+    expect((await api.runtime.deps.storage.get(storageKeys.signature(userId))).equals(stored)).toBe(true);
+    const { browser: plain } = await signedIn('no_signature_here');
+    expect((await plain.mutate('users.replaceSignature', { signaturePng: second })).status).toBe(403);
+  });
+
+  it('sets a profile picture from a photo: squared, served publicly at a new URL each time', async () => {
+    const { browser, userId } = await signedIn('picture_owner');
+    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a7' } })
+      .jpeg()
+      .toBuffer();
+    const set = await browser.mutate<{ profileImage: string }>('users.setProfilePicture', {
+      image: photo.toString('base64'),
+    });
+    expect(set.status).toBe(200);
+    const first = set.data!.profileImage;
+    expect(first).toMatch(new RegExp(`/api/avatars/${userId}\\?v=`));
+    const served = await fetch(new URL(first, api.url));
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/webp');
+    const picture = await sharp(Buffer.from(await served.arrayBuffer())).metadata();
+    expect(picture).toMatchObject({ format: 'webp', width: 256, height: 256 });
+    const profile = await new Browser(api.url).query<{ profileImage: string }>('users.byId', { userId });
+    expect(profile.data?.profileImage).toBe(first);
+
+    const again = await browser.mutate<{ profileImage: string }>('users.setProfilePicture', {
+      image: photo.toString('base64'),
+    });
+    expect(again.data!.profileImage).not.toBe(first);
+    const text = await browser.mutate('users.setProfilePicture', {
+      image: Buffer.from('not a picture').toString('base64'),
+    });
+    expect(text.status).toBe(422);
+    expect(text.error?.data.code).toBe('INVALID_IMAGE_FORMAT');
+    expect((await fetch(new URL(`/api/avatars/${crypto.randomUUID()}`, api.url))).status).toBe(404);
+  });
+
   it('refuses signatures that are not a PNG with transparency, and unverified e-mails', async () => {
     const { browser } = await signedIn('picky_artist');
     const jpeg = (

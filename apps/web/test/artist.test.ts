@@ -40,6 +40,8 @@ function artworks() {
 /** A signature as a hand would make it: strokes of pointer moves across the pad. */
 async function drawSignature(page: Page) {
   const pad = page.getByTestId('signature-pad');
+  // Mouse moves land where the pad is on screen: bring it into view first.
+  await pad.scrollIntoViewIfNeeded();
   const box = (await pad.boundingBox())!;
   const at = (fx: number, fy: number) => [box.x + box.width * fx, box.y + box.height * fy] as const;
   await page.mouse.move(...at(0.1, 0.6));
@@ -113,6 +115,15 @@ describe('artist walk', () => {
     await become.click();
     await page.getByText(`Artist · Harbour Painter ${run}`).waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByRole('heading', { name: 'Become an artist' }).count()).toBe(0);
+    // ── The signature can be replaced later from the same profile.
+    const replace = page.getByRole('button', { name: 'Replace signature' });
+    expect(await replace.isDisabled()).toBe(true);
+    await drawSignature(page);
+    await replace.click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Your new signature is saved.' })
+      .waitFor({ timeout: 20_000 });
 
     // ── A new style: fields, ten good images and one that only pretends to be a PNG.
     await page.getByRole('link', { name: 'New style' }).click();

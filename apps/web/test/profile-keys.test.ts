@@ -1,6 +1,7 @@
 // A person's own profile against the embedded server: the profile form saves (and refuses a taken
 // username at its field), and API keys are made, shown once, work over REST v1 with a bearer
 // header, and stop working the moment they are revoked.
+import { makePng } from './support/png';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser, signIn, type TestBrowser } from './support/browser';
@@ -52,6 +53,26 @@ describe('my profile', () => {
     await page.getByRole('heading', { name: renamed, level: 1 }).waitFor({ timeout: 30_000 });
     await page.getByText('Paints harbours at dawn.', { exact: true }).first().waitFor();
     expect(await page.getByLabel('Bio').inputValue()).toBe('Paints harbours at dawn.');
+
+    // A profile picture from a file: saved, and shown as the avatar after a reload.
+    await page
+      .getByLabel(/^Choose a picture/)
+      .setInputFiles({
+        name: 'me.png',
+        mimeType: 'image/png',
+        buffer: makePng(320, 200, (x) => [x % 256, 90, 160]),
+      });
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Your profile picture is saved.' })
+      .waitFor({ timeout: 20_000 });
+    await page.reload();
+    const avatar = page.locator('header img[src*="/api/avatars/"]');
+    await expect
+      .poll(() => avatar.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 256), {
+        timeout: 20_000,
+      })
+      .toBe(true);
 
     await page.getByLabel('Username').fill(taken);
     await page.getByRole('button', { name: 'Save profile' }).click();

@@ -60,6 +60,7 @@ export const storageKeys = {
     `models/${segment(styleId, 'style id')}/${segment(file, 'model file name')}`,
   modelPrefix: (styleId: string) => `models/${segment(styleId, 'style id')}/`,
   signature: (artistId: string) => `signatures/${segment(artistId, 'artist id')}.png`,
+  avatar: (userId: string) => `avatars/${segment(userId, 'user id')}.webp`,
   result: (generationId: string, ext: ResultExtension) => {
     if (!RESULT_EXTENSIONS.includes(ext)) {
       throw new StorageError('STORAGE_INVALID_KEY', `Unsupported result extension: ${JSON.stringify(ext)}`);

@@ -12,6 +12,7 @@ import { TRPC_MAX_BODY, trpcBodyLimit } from './body-limit';
 import { csrfProtection } from './csrf';
 import { googleAuthRoutes } from './google-auth';
 import { paymentRoutes } from './payments';
+import { avatarRoutes } from './avatars';
 import { provenanceRoutes, VERIFY_ROUTE } from './provenance';
 import { memberPages } from './member-pages';
 import { publicResponseCache } from './public-response-cache';
@@ -135,6 +136,7 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
   app.use(googleAuthRoutes(deps, deps.rateLimits));
   app.use(paymentRoutes(deps));
   app.use(provenanceRoutes(deps));
+  app.use(avatarRoutes(deps));
 
   // The filesystem driver's presigned GET/PUT URLs land here (S3 serves its own).
   if (deps.storage instanceof FilesystemStorage)

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { paginationInput } from '../common/pagination';
 import { listFollowing, profileUpdate, updateProfile, upgradeToArtist, userProfile } from './users';
-import { authedProcedure, publicProcedure, router } from '../trpc/init';
+import { artistProcedure, authedProcedure, publicProcedure, router } from '../trpc/init';
+import { replaceSignature, setProfilePicture } from './pictures';
 
 // A 2 MB PNG is at most ~2.8 MB of base64; the verifier enforces the real limits.
 const base64Png = z
   .string()
   .max(3_000_000)
   .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64 PNG bytes');
+
+const base64Image = base64Png.describe('base64 PNG, JPEG or WebP bytes');
 
 export const usersRouter = router({
   /** A public profile with stats (generations, public generations, following) and the artist block. */
@@ -36,6 +39,20 @@ export const usersRouter = router({
         signaturePng: new Uint8Array(Buffer.from(input.signaturePng, 'base64')),
       }),
     ),
+
+  /** My profile picture: a PNG, JPEG or WebP (base64, up to 2 MB), stored squared at 256 px. */
+  setProfilePicture: authedProcedure
+    .input(z.object({ image: base64Image }))
+    .mutation(({ ctx, input }) =>
+      setProfilePicture(ctx.deps, ctx.viewer, { image: new Uint8Array(Buffer.from(input.image, 'base64')) }),
+    ),
+
+  /** An artist's new signature (PNG with transparency) for the images made from now on. */
+  replaceSignature: artistProcedure.input(z.object({ signaturePng: base64Png })).mutation(({ ctx, input }) =>
+    replaceSignature(ctx.deps, ctx.viewer, {
+      signaturePng: new Uint8Array(Buffer.from(input.signaturePng, 'base64')),
+    }),
+  ),
 
   /** Whom a user follows (me when `userId` is left out), newest first. */
   following: publicProcedure

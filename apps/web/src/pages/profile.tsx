@@ -5,6 +5,7 @@ import { ArtistUpgrade } from '../components/artist-upgrade';
 import { GenerationCard } from '../components/generation-card';
 import { MyStyles } from '../components/my-styles';
 import { ProfileForm } from '../components/profile-form';
+import { ProfilePicture, ReplaceSignature } from '../components/profile-pictures';
 import { StyleCard } from '../components/style-card';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
@@ -63,6 +64,7 @@ export function ProfilePage() {
         </dl>
       </section>
       {own ? <ProfileForm username={p.username} bio={p.bio ?? ''} /> : null}
+      {own ? <ProfilePicture userId={p.id} /> : null}
       {own && p.artist ? (
         <Link
           to="/studio/new"
@@ -74,6 +76,7 @@ export function ProfilePage() {
       {own && !p.artist ? <ArtistUpgrade /> : null}
       {own ? <ApiKeys /> : null}
       {own && p.artist ? <MyStyles /> : null}
+      {own && p.artist ? <ReplaceSignature /> : null}
       {!own && p.artist ? <ArtistStyles artistId={p.id} /> : null}
       <PublicImages authorId={p.id} />
     </article>
