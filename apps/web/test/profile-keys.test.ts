@@ -55,13 +55,11 @@ describe('my profile', () => {
     expect(await page.getByLabel('Bio').inputValue()).toBe('Paints harbours at dawn.');
 
     // A profile picture from a file: saved, and shown as the avatar after a reload.
-    await page
-      .getByLabel(/^Choose a picture/)
-      .setInputFiles({
-        name: 'me.png',
-        mimeType: 'image/png',
-        buffer: makePng(320, 200, (x) => [x % 256, 90, 160]),
-      });
+    await page.getByLabel(/^Choose a picture/).setInputFiles({
+      name: 'me.png',
+      mimeType: 'image/png',
+      buffer: makePng(320, 200, (x) => [x % 256, 90, 160]),
+    });
     await page
       .getByRole('status')
       .filter({ hasText: 'Your profile picture is saved.' })
