@@ -128,6 +128,14 @@ describe('buyer walk', () => {
     const thread = page.getByRole('listitem').filter({ hasText: 'The sunset glows.' });
     await thread.getByText('Thanks, it was quick.').waitFor({ timeout: 20_000 });
 
+    // ── My image's page: it says it is on the public feed, and takes a description that stays.
+    expect(await page.getByLabel('Show on the public feed').isChecked()).toBe(true);
+    await page.getByLabel('Description').fill('A quiet lake at sunset.');
+    await page.getByRole('button', { name: 'Save description' }).click();
+    await page.getByRole('status').filter({ hasText: 'Description saved.' }).waitFor({ timeout: 20_000 });
+    await page.reload();
+    await page.getByText('A quiet lake at sunset.', { exact: true }).first().waitFor({ timeout: 20_000 });
+
     // ── My profile lists the image I published.
     await page.getByRole('link', { name: 'Profile' }).first().click();
     await page.getByRole('heading', { name: buyer, level: 1 }).waitFor({ timeout: 20_000 });

@@ -80,7 +80,7 @@ export function GenerationProgress({ generationId }: { generationId: string }) {
  * at once (a controlled input would otherwise snap back until the mutation re-renders) and keeps
  * that answer until the generation has been read again; a refused change falls back to the server's.
  */
-function PublicToggle({ generationId, isPublic }: { generationId: string; isPublic: boolean }) {
+export function PublicToggle({ generationId, isPublic }: { generationId: string; isPublic: boolean }) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();

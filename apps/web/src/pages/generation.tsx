@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
 import { LikeButton } from '../components/like-button';
 import { FollowButton } from '../components/follow-button';
+import { OwnerControls } from '../components/owner-controls';
 import { ErrorNote, Loading } from '../components/status';
 import { useI18n } from '../i18n';
 import { useSession } from '../session';
@@ -50,6 +51,9 @@ export function GenerationPage() {
         </ul>
       ) : null}
       {g.description ? <p className="text-gray-800">{g.description}</p> : null}
+      {g.owner && g.status === 'completed' ? (
+        <OwnerControls generationId={g.id} isPublic={g.owner.isPublic} description={g.description} />
+      ) : null}
       <p className="text-sm">
         <Link to="/verify" className="text-indigo-700 underline">
           {t('nav.verify')}
