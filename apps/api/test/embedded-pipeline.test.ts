@@ -1,9 +1,8 @@
 import { withTransaction } from '@stylelicense/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger';
-import { requeueUnfinishedJobs, startEmbeddedWorkers, type EmbeddedWorker } from '../src/embedded/workers';
+import { requeueUnfinishedJobs, type EmbeddedWorker } from '../src/embedded/workers';
 import { enqueueOutboxMessage } from '../src/messaging/outbox';
-import { startTestApi, type TestApi } from './harness';
+import { attachEmbeddedWorkers, startTestApi, type TestApi } from './harness';
 import { seedMarket, submitGeneration } from './pipeline-fixtures';
 
 // The embedded default's queue: the in-process broker, the relay and workers attached in-process.
@@ -24,28 +23,17 @@ afterAll(async () => {
 
 describe('embedded pipeline (in-process broker)', () => {
   it('a submitted generation reaches an in-process worker, whose signed reports complete it', async () => {
-    const { config, runtime } = api;
-    workers = await startEmbeddedWorkers(
-      {
-        broker: runtime.deps.broker,
-        apiUrl: api.url,
-        webhookSecrets: {
-          training: config.WEBHOOK_SECRET_TRAINING[0]!,
-          inference: config.WEBHOOK_SECRET_INFERENCE[0]!,
-        },
-        storage: runtime.deps.storage,
-        dataDir: config.DATA_DIR,
-        log: createLogger('silent'),
-      },
-      [new URL('./fixtures/echo-worker.ts', import.meta.url).href, '@stylelicense/not-installed-worker'],
-    );
+    workers = await attachEmbeddedWorkers(api, [
+      new URL('./fixtures/echo-worker.ts', import.meta.url).href,
+      '@stylelicense/not-installed-worker',
+    ]);
     expect(workers.map((worker) => worker.name)).toEqual(['echo-inference']);
     const { customer, style } = await seedMarket(api);
     const generation = await submitGeneration(api, customer.viewer, style.id);
     await expect
       .poll(
         async () =>
-          (await runtime.deps.db.generation.findUniqueOrThrow({ where: { id: generation.id } })).status,
+          (await api.runtime.deps.db.generation.findUniqueOrThrow({ where: { id: generation.id } })).status,
         { timeout: 10_000 },
       )
       .toBe('completed');

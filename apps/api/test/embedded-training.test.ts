@@ -7,11 +7,11 @@ import { storageKeys } from '@stylelicense/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter } from '../src/app-router';
-import { startEmbeddedWorkers, type EmbeddedWorker } from '../src/embedded/workers';
+import type { EmbeddedWorker } from '../src/embedded/workers';
 import { createLogger } from '../src/logger';
 import { creditWelcomeBonus } from '../src/tokens/ledger';
 import { createCallerFactory } from '../src/trpc/init';
-import { startTestApi, type TestApi } from './harness';
+import { attachEmbeddedWorkers, startTestApi, type TestApi } from './harness';
 import { addArtist, addUser, type TestUser } from './marketplace';
 import { submitGeneration } from './pipeline-fixtures';
 
@@ -21,18 +21,7 @@ let workers: EmbeddedWorker[] = [];
 
 beforeAll(async () => {
   api = await startTestApi({ QUEUE_DRIVER: 'in-process', RATE_LIMIT_GENERATION: '100000/60' });
-  const { config, runtime } = api;
-  workers = await startEmbeddedWorkers({
-    broker: runtime.deps.broker,
-    apiUrl: api.url,
-    webhookSecrets: {
-      training: config.WEBHOOK_SECRET_TRAINING[0]!,
-      inference: config.WEBHOOK_SECRET_INFERENCE[0]!,
-    },
-    storage: runtime.deps.storage,
-    dataDir: config.DATA_DIR,
-    log: createLogger('silent'),
-  });
+  workers = await attachEmbeddedWorkers(api);
 }, 120_000);
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));

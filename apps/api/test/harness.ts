@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing'
 import { freePort, makeTempDir } from '@stylelicense/test-kit';
 import { loadConfig, type ApiConfig } from '../src/env';
 import { createLogger } from '../src/logger';
+import { startEmbeddedWorkers, type EmbeddedWorker } from '../src/embedded/workers';
 import { startApi, type ApiRuntime } from '../src/runtime';
 
 export interface TestApi {
@@ -40,4 +41,27 @@ export async function startTestApi(overrides: Record<string, string> = {}): Prom
       await dataDir.remove();
     },
   };
+}
+
+/**
+ * Worker apps attached to a test API the way the embedded server attaches them: on its broker and
+ * storage, reporting to its URL with its webhook secrets. `modules` as `startEmbeddedWorkers` takes
+ * them (default: the real training and inference workers).
+ */
+export function attachEmbeddedWorkers(api: TestApi, modules?: string[]): Promise<EmbeddedWorker[]> {
+  const { config, runtime } = api;
+  return startEmbeddedWorkers(
+    {
+      broker: runtime.deps.broker,
+      apiUrl: api.url,
+      webhookSecrets: {
+        training: config.WEBHOOK_SECRET_TRAINING[0]!,
+        inference: config.WEBHOOK_SECRET_INFERENCE[0]!,
+      },
+      storage: runtime.deps.storage,
+      dataDir: config.DATA_DIR,
+      log: createLogger('silent'),
+    },
+    modules,
+  );
 }

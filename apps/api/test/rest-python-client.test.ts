@@ -6,9 +6,8 @@ import { promisify } from 'node:util';
 import { makeTempDir } from '@stylelicense/test-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiKey } from '../src/apikeys/apikeys';
-import { startEmbeddedWorkers, type EmbeddedWorker } from '../src/embedded/workers';
-import { createLogger } from '../src/logger';
-import { startTestApi, type TestApi } from './harness';
+import type { EmbeddedWorker } from '../src/embedded/workers';
+import { attachEmbeddedWorkers, startTestApi, type TestApi } from './harness';
 import { seedMarket } from './pipeline-fixtures';
 
 // An integrator's program no one here wrote: Python's standard library against REST v1 and a key.
@@ -17,21 +16,7 @@ let workers: EmbeddedWorker[] = [];
 
 beforeAll(async () => {
   api = await startTestApi({ QUEUE_DRIVER: 'in-process' });
-  const { config, runtime } = api;
-  workers = await startEmbeddedWorkers(
-    {
-      broker: runtime.deps.broker,
-      apiUrl: api.url,
-      webhookSecrets: {
-        training: config.WEBHOOK_SECRET_TRAINING[0]!,
-        inference: config.WEBHOOK_SECRET_INFERENCE[0]!,
-      },
-      storage: runtime.deps.storage,
-      dataDir: config.DATA_DIR,
-      log: createLogger('silent'),
-    },
-    [new URL('./fixtures/echo-worker.ts', import.meta.url).href],
-  );
+  workers = await attachEmbeddedWorkers(api, [new URL('./fixtures/echo-worker.ts', import.meta.url).href]);
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));
