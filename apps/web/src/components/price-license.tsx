@@ -4,6 +4,26 @@ import type { MessageKey } from '../i18n/en';
 const LICENSES = ['personal', 'commercial', 'exclusive'] as const;
 export type License = (typeof LICENSES)[number];
 
+/** A style's description: the studio's field and the owner's edit form's. */
+export function StyleDescription({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <div className="space-y-1">
+      <label className="block text-sm font-medium" htmlFor="style-description">
+        {t('studio.description')}
+      </label>
+      <textarea
+        id="style-description"
+        rows={3}
+        maxLength={2000}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        className="w-full rounded border border-gray-300 px-2 py-1"
+      />
+    </div>
+  );
+}
+
 /** Price per image and licence: the fields the edit form on the style page shares. */
 export function PriceAndLicense({
   price,

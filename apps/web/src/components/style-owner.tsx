@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useI18n } from '../i18n';
 import { useTRPC } from '../trpc';
-import { PriceAndLicense, type License } from './price-license';
+import { PriceAndLicense, StyleDescription, type License } from './price-license';
 import { ErrorNote } from './status';
 import { TrainingStatus, type StyleView } from './training-status';
 
@@ -79,19 +79,7 @@ function StyleEditForm({ style }: { style: StyleView }) {
       <h2 id="style-edit" className="text-lg font-semibold">
         {t('studio.edit')}
       </h2>
-      <div className="space-y-1">
-        <label className="block text-sm font-medium" htmlFor="style-description">
-          {t('studio.description')}
-        </label>
-        <textarea
-          id="style-description"
-          rows={3}
-          maxLength={2000}
-          value={description}
-          onChange={(event) => setDescription(event.target.value)}
-          className="w-full rounded border border-gray-300 px-2 py-1"
-        />
-      </div>
+      <StyleDescription value={description} onChange={setDescription} />
       <PriceAndLicense price={price} onPrice={setPrice} license={license} onLicense={setLicense} />
       <label className="flex items-center gap-2 text-sm">
         <input type="checkbox" checked={isActive} onChange={(event) => setIsActive(event.target.checked)} />

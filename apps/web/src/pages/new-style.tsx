@@ -3,7 +3,7 @@ import { TRPCClientError } from '@trpc/client';
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { ArtworkPicker } from '../components/artwork-picker';
-import { PriceAndLicense, type License } from '../components/price-license';
+import { PriceAndLicense, StyleDescription, type License } from '../components/price-license';
 import { ErrorNote, Loading } from '../components/status';
 import { TagInput, withDraft } from '../components/tag-input';
 import { useI18n } from '../i18n';
@@ -107,19 +107,7 @@ export function NewStylePage() {
         />
         <p className="text-xs text-gray-700">{t('studio.nameHint')}</p>
       </div>
-      <div className="space-y-1">
-        <label className="block text-sm font-medium" htmlFor="style-description">
-          {t('studio.description')}
-        </label>
-        <textarea
-          id="style-description"
-          rows={3}
-          maxLength={2000}
-          value={description}
-          onChange={(event) => setDescription(event.target.value)}
-          className="w-full rounded border border-gray-300 px-2 py-1"
-        />
-      </div>
+      <StyleDescription value={description} onChange={setDescription} />
       <TagInput
         id="style-tags"
         label={t('studio.tags')}
