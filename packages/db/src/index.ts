@@ -10,5 +10,49 @@ export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
 export { demoSeedIds, seedDemoData, WELCOME_BONUS_TOKENS } from './seed';
 export { findLedgerDiscrepancies, findCounterDrift } from './integrity';
 export { Prisma } from './generated/prisma/client';
-export type * from './generated/prisma/client';
-export * from './generated/prisma/enums';
+export type {
+  PrismaClient,
+  User,
+  Artist,
+  OAuthAccount,
+  Session,
+  Transaction,
+  Purchase,
+  Style,
+  Artwork,
+  Generation,
+  Follow,
+  Like,
+  Comment,
+  Tag,
+  StyleTag,
+  ArtworkTag,
+  GenerationTag,
+  Notification,
+  OutboxMessage,
+  WebhookReceipt,
+  IdempotencyKey,
+  Report,
+  ModerationAction,
+  ApiKey,
+  TrainingSample,
+} from './generated/prisma/client';
+export {
+  Role,
+  AuthProvider,
+  TransactionType,
+  TransactionStatus,
+  PaymentProvider,
+  PurchaseStatus,
+  TrainingStatus,
+  LicenseType,
+  AspectRatio,
+  GenerationStatus,
+  NotificationType,
+  NotificationTarget,
+  ReportTarget,
+  ReportReason,
+  ReportStatus,
+  ModerationActionKind,
+  OutboxStatus,
+} from './generated/prisma/enums';

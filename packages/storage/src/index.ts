@@ -15,7 +15,19 @@ export {
 } from './keys';
 export { signPresignedToken, verifyPresignedToken, type PresignedClaims } from './presigned-token';
 export { S3Storage, type S3StorageOptions } from './s3';
-export type * from './types';
+export type {
+  ListedObject,
+  ObjectInfo,
+  ObjectMetadata,
+  ObjectStorage,
+  ObjectStream,
+  PresignedDownloadOptions,
+  PresignedUpload,
+  PresignedUploadOptions,
+  PutOptions,
+  PutResult,
+  StorageHealth,
+} from './types';
 export { sweepObjects, verifyUploadedObject } from './upload-checks';
 export { uploadToPresignedUrl } from './upload-client';
 export { MAX_PRESIGN_SECONDS } from './validation';

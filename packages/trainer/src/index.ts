@@ -1,4 +1,15 @@
-export * from './autodiff';
+export {
+  appendBackward,
+  elementTypes,
+  gradientName,
+  probeValueInfo,
+  SUPPORTED_OPS,
+  TrainingCancelledError,
+  TrainingGraphError,
+  TrainingOutOfMemoryError,
+  type BackwardOptions,
+  type ValueInfo,
+} from './autodiff';
 export { kohyaKey, writeKohyaLora, type TrainedLayer } from './artifact';
 export { encodeArtworks, type Artwork, type EncodedArtwork } from './encode-artworks';
 export { AdamW, clipGradients, learningRateAt, type AdamWOptions } from './optimizer';
