@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createSession } from '../src/pipeline/execution-provider';
 import { openModelFolder } from '../src/pipeline/model-folder';
 import type { InferenceSession } from '../src/pipeline/ort';
-import { generateWithModel, type GenerateRequest, type LoadedModel } from '../src/pipeline/text-to-image';
+import type { GenerateRequest, LoadedModel } from '../src/pipeline/requests';
+import { generateWithModel } from '../src/pipeline/text-to-image';
 import { ClipTokenizer } from '../src/tokenizer/clip-tokenizer';
 import { buildTinyModel, maxPixelDifference } from './pipeline-fixtures';
 

@@ -3,7 +3,7 @@ import { Prisma, queryRows } from '@stylelicense/db';
 import { z } from 'zod';
 import { downloadUrl } from '../common/media';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../common/pagination';
-import type { Deps } from './styles';
+import type { Deps } from './style-view';
 import { tagIdsForFilter } from './tags';
 import type { Viewer } from '../common/viewer';
 import { markFollowedArtists, readViewerState } from '../community/viewer-state';

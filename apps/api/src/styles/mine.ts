@@ -4,7 +4,7 @@ import { downloadUrl } from '../common/media';
 import { pageOf, timeCursor, type Page } from '../common/pagination';
 import type { Viewer } from '../common/viewer';
 import { myStylesQuery } from './queries';
-import type { Deps } from './styles';
+import type { Deps } from './style-view';
 
 export interface MyStyle {
   id: string;

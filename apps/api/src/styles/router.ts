@@ -8,7 +8,8 @@ import { catalogOverlay, listStyles } from './catalog';
 import { recommendedTags, styleExamples } from './examples';
 import { ARTWORK_CONTENT_TYPES, issueUploadUrls } from './uploads';
 import { listMyStyles } from './mine';
-import { createStyle, deactivateStyle, getStyle, updateStyle } from './styles';
+import { getStyle } from './style-view';
+import { createStyle, deactivateStyle, updateStyle } from './styles';
 import { tagListInput } from './tags';
 import { artistProcedure, authedProcedure, publicProcedure, router } from '../trpc/init';
 

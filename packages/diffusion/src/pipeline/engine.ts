@@ -8,13 +8,8 @@ import {
 } from './execution-provider';
 import { checkStrength, ModelLoader, type LoraMode } from './model-loader';
 import { inputSpecs, pickInput } from './tensors';
-import {
-  generateBatchWithModel,
-  type BatchItem,
-  type GenerateHooks,
-  type GenerateRequest,
-  type GeneratedImage,
-} from './text-to-image';
+import type { BatchItem, GenerateHooks, GenerateRequest, GeneratedImage } from './requests';
+import { generateBatchWithModel } from './text-to-image';
 
 /** Hits and misses of one cache since the engine started. */
 export interface CacheCounts {

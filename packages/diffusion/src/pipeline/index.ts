@@ -9,4 +9,4 @@ export {
 } from './execution-provider';
 export { openModelFolder, type ModelFolder } from './model-folder';
 export { checkImageSize } from './sizes';
-export type { GenerateHooks, GenerateRequest, GeneratedImage, GenerationProgress } from './text-to-image';
+export type { GenerateHooks, GenerateRequest, GeneratedImage, GenerationProgress } from './requests';

@@ -20,7 +20,7 @@ import {
 } from './execution-provider';
 import { openModelFolder, type ModelFolder } from './model-folder';
 import { SessionCache, type CachedSession, type SessionLease } from './session-cache';
-import type { GenerateRequest, LoadedModel } from './text-to-image';
+import type { GenerateRequest, LoadedModel } from './requests';
 
 /**
  * `runtime`: one UNet and one text encoder session per model folder, with LoRA inputs (styles are

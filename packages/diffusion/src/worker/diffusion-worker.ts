@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { EngineCacheCounts } from '../pipeline/engine';
 import { DiffusionError } from '../pipeline/errors';
 import { consoleLogger, type DiffusionLogger } from '../pipeline/execution-provider';
-import type { GenerateHooks, GenerateRequest, GeneratedImage } from '../pipeline/text-to-image';
+import type { GenerateHooks, GenerateRequest, GeneratedImage } from '../pipeline/requests';
 import type { FromThread, ThreadOptions, ToThread } from './protocol';
 
 export interface DiffusionWorkerOptions extends ThreadOptions {

@@ -1,6 +1,6 @@
 import type { DiffusionErrorCode } from '../pipeline/errors';
 import type { DiffusionEngineOptions, EngineCacheCounts } from '../pipeline/engine';
-import type { GenerateRequest, GeneratedImage, GenerationProgress } from '../pipeline/text-to-image';
+import type { GenerateRequest, GeneratedImage, GenerationProgress } from '../pipeline/requests';
 
 /** What the inference thread is started with (structured-clonable: no logger functions). */
 export type ThreadOptions = Omit<DiffusionEngineOptions, 'logger'>;
