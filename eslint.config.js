@@ -121,7 +121,19 @@ export default tseslint.config(
       // memory stores, fakes) are deliberate.
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-restricted-imports': restrict(everywhere),
+      // Entry points name what they export, so a reader sees a package's surface in one file.
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'Export names explicitly, not `export *`.' },
+      ],
+      // One room per idea: a source file past 320 lines is split by what its parts do.
+      'max-lines': ['error', { max: 320 }],
     },
+  },
+  {
+    // Tests read as one story per file and may run longer than the source they exercise.
+    files: ['**/test/**', '**/*.test.ts', '**/*.test.tsx'],
+    rules: { 'max-lines': 'off' },
   },
   {
     // Plain JavaScript (bundle and generate scripts) is in no tsconfig: lint it without types.
