@@ -65,6 +65,12 @@ describe('buyer walk', () => {
     expect(price).toBeGreaterThan(0);
     await expect.poll(() => numberIn(page.getByTestId('balance').textContent())).toBe(before + 100);
     expect(await numberIn(page.getByTestId('balance-after').textContent())).toBe(before + 100 - price);
+    // A seeded style has no artworks on file: its cover stands in, loaded, under "Artworks".
+    const artwork = page.getByTestId('style-artwork').first();
+    await artwork.waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() => artwork.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+      .toBe(true);
 
     // ── Tags that worked with this style are offered; picking one adds it, removing it offers it again.
     await page.getByRole('button', { name: 'Add tag neon', exact: true }).click();

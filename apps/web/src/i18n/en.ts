@@ -73,6 +73,7 @@ export const en = {
   'style.aspect': 'Aspect ratio',
   'style.generate': 'Generate for {cost} tokens',
   'style.artworks': 'Artworks',
+  'style.cover': "The style's cover",
   'style.examples': 'Made with this style',
   'style.recommended': 'Try these tags',
   'style.addTag': 'Add tag {tag}',

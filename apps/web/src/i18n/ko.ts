@@ -74,6 +74,7 @@ export const ko: Record<MessageKey, string> = {
   'style.aspect': '화면 비율',
   'style.generate': '{cost} 토큰으로 생성',
   'style.artworks': '작품',
+  'style.cover': '스타일 표지',
   'style.examples': '이 스타일로 만든 이미지',
   'style.recommended': '추천 태그',
   'style.addTag': '{tag} 태그 추가',

@@ -11,6 +11,11 @@ import { useSession } from '../session';
 import { errorCodeOf, useTRPC } from '../trpc';
 
 const ASPECTS = ['1:1', '1:2', '2:2'] as const;
+type StyleData = {
+  name: string;
+  thumbnailUrl: string | null;
+  samples: Array<{ id: string; imageUrl: string | null; caption: string; width: number; height: number }>;
+};
 type Aspect = (typeof ASPECTS)[number];
 
 /** A style: its artworks, and — before any click — the price and what the balance will be after it. */
@@ -42,24 +47,7 @@ export function StylePage() {
       </header>
       {s.owner ? <StyleOwnerPanel style={s} /> : null}
       <div className="grid gap-6 md:grid-cols-[1fr_20rem]">
-        <section>
-          <h2 className="mb-2 text-lg font-semibold">{t('style.artworks')}</h2>
-          <div className="grid grid-cols-3 gap-2">
-            {s.samples.map((sample) =>
-              sample.imageUrl ? (
-                <img
-                  key={sample.id}
-                  src={sample.imageUrl}
-                  alt={sample.caption || s.name}
-                  width={sample.width}
-                  height={sample.height}
-                  loading="lazy"
-                  className="aspect-square w-full rounded-lg bg-gray-100 object-cover"
-                />
-              ) : null,
-            )}
-          </div>
-        </section>
+        <StyleArtworks style={s} />
         {s.trainingStatus === 'completed' && s.isActive ? (
           <GenerateForm styleId={s.id} cost={s.generationCostTokens} />
         ) : (
@@ -178,5 +166,37 @@ function GenerateForm({ styleId, cost }: { styleId: string; cost: number }) {
       {create.error ? <ErrorNote error={create.error} /> : null}
       {generationId ? <GenerationProgress generationId={generationId} /> : null}
     </form>
+  );
+}
+
+/** The artist's own artworks; a style that shows none (seeded, or all withdrawn) shows its cover. */
+function StyleArtworks({ style }: { style: StyleData }) {
+  const { t } = useI18n();
+  const samples = style.samples.filter((sample) => sample.imageUrl);
+  const pictures =
+    samples.length > 0
+      ? samples
+      : style.thumbnailUrl
+        ? [{ id: 'cover', imageUrl: style.thumbnailUrl, caption: t('style.cover'), width: 512, height: 512 }]
+        : [];
+  if (pictures.length === 0) return <div />;
+  return (
+    <section>
+      <h2 className="mb-2 text-lg font-semibold">{t('style.artworks')}</h2>
+      <div className="grid grid-cols-3 gap-2">
+        {pictures.map((picture) => (
+          <img
+            key={picture.id}
+            src={picture.imageUrl ?? undefined}
+            alt={picture.caption || style.name}
+            width={picture.width}
+            height={picture.height}
+            loading="lazy"
+            data-testid="style-artwork"
+            className="aspect-square w-full rounded-lg bg-gray-100 object-cover"
+          />
+        ))}
+      </div>
+    </section>
   );
 }
