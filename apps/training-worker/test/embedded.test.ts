@@ -96,6 +96,7 @@ describe('embedded default (in-process broker, onnx engine on the tiny model)', 
       expect(adapter.metadata).toMatchObject({
         ss_network_dim: '2',
         ss_seed: '9',
+        ss_mixed_precision: 'no', // the embedded tiny model is fp32
         stylelicense_trainer: 'onnx',
       });
       expect(

@@ -15,7 +15,7 @@ import {
 } from '@stylelicense/diffusion';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { buildTrainingGraph, encodeArtworks, trainLora } from '../src';
-import { LOSS_WEIGHT_INPUT, TARGET_INPUT } from '../src/training-graph';
+import { LOSS_SCALE_INPUT, LOSS_WEIGHT_INPUT, TARGET_INPUT } from '../src/training-graph';
 import { lookArtworks } from '../test/look';
 
 const steps = Number(process.env.BENCH_STEPS ?? 30);
@@ -83,6 +83,7 @@ try {
         ...feeds,
         [TARGET_INPUT]: feeds.sample!,
         [LOSS_WEIGHT_INPUT]: new ort.Tensor('float32', Float32Array.from([1]), [1]),
+        [LOSS_SCALE_INPUT]: new ort.Tensor('float32', Float32Array.from([1]), []),
       },
       steps,
     );

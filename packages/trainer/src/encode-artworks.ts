@@ -2,6 +2,7 @@
 // encoder (neither is trained, so neither runs again during the steps).
 import { join } from 'node:path';
 import { ClipTokenizer, loadOrt, openModelFolder } from '@stylelicense/diffusion';
+import { floatFeed, readFloat32 } from './precision';
 import { TrainingGraphError } from './autodiff';
 
 export interface Artwork {
@@ -37,23 +38,26 @@ export async function encodeArtworks(
     },
   );
   const text = await ort.InferenceSession.create(folder.textEncoder, options);
+  // An fp16 export's VAE encoder takes fp16 pixels; its outputs are read back as fp32.
+  const vaeInput = vae.inputMetadata[0];
+  const vaePrecision = vaeInput?.isTensor && vaeInput.type === 'float16' ? 'fp16' : 'fp32';
   try {
     const encoded: EncodedArtwork[] = [];
     for (const artwork of artworks) {
       const out = await vae.run({
-        [vae.inputNames[0]!]: new ort.Tensor('float32', artwork.pixels, [
-          1,
-          3,
-          artwork.height,
-          artwork.width,
-        ]),
+        [vae.inputNames[0]!]: floatFeed(
+          ort,
+          artwork.pixels,
+          [1, 3, artwork.height, artwork.width],
+          vaePrecision,
+        ),
       });
       const params = out[vae.outputNames[0]!]!;
       const [, channels2, h, w] = params.dims as [number, number, number, number];
       // `latent_parameters` holds mean then log-variance; `latent_sample` (older exports) is a sample.
       const channels = vae.outputNames[0] === 'latent_parameters' ? channels2 / 2 : channels2;
       const latent = Float32Array.from(
-        (params.data as Float32Array).subarray(0, channels * h * w),
+        readFloat32(params).subarray(0, channels * h * w),
         (v) => v * folder.vaeScalingFactor,
       );
       const ids = tokenizer.encode(artwork.caption);
@@ -62,7 +66,7 @@ export async function encodeArtworks(
       encoded.push({
         latent,
         latentShape: [channels, h, w],
-        context: Float32Array.from(state.data as Float32Array),
+        context: Float32Array.from(readFloat32(state)),
         contextShape: [state.dims[1]!, state.dims[2]!],
       });
     }

@@ -16,3 +16,4 @@ export { AdamW, clipGradients, learningRateAt, type AdamWOptions } from './optim
 export { buildTrainingGraph, type TrainingGraph, type TrainingGraphOptions } from './training-graph';
 export { trainLora, type TrainedLora, type TrainLoraOptions, type TrainLoraProgress } from './train-lora';
 export { noisedExample, type NoisedExample } from './objective';
+export { DynamicLossScaler, type LossScaleReport, type LossScalerOptions, type Precision } from './precision';

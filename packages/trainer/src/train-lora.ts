@@ -17,9 +17,18 @@ import type { EncodedArtwork } from './encode-artworks';
 import { noisedExample } from './objective';
 import { AdamW, clipGradients, learningRateAt } from './optimizer';
 import {
+  DynamicLossScaler,
+  floatFeed,
+  readFloat32,
+  type LossScaleReport,
+  type LossScalerOptions,
+  type Precision,
+} from './precision';
+import {
   buildTrainingGraph,
   gradientName,
   LOSS_OUTPUT,
+  LOSS_SCALE_INPUT,
   LOSS_WEIGHT_INPUT,
   TARGET_INPUT,
   type TrainingGraph,
@@ -45,6 +54,8 @@ export interface TrainLoraOptions {
   readonly onProgress?: (progress: TrainLoraProgress) => void;
   /** Called after the last step of each epoch with the adapter as it stands (sample images). */
   readonly onEpochEnd?: (epoch: number, layers: TrainedLayer[]) => Promise<void>;
+  /** Dynamic loss scaling of an fp16 UNet (ignored in fp32, where the scale stays 1). */
+  readonly lossScale?: LossScalerOptions;
 }
 
 export interface TrainLoraProgress {
@@ -64,6 +75,10 @@ export interface TrainedLora {
   readonly alpha: number;
   /** Loss of every step. */
   readonly losses: Float32Array;
+  /** The UNet's precision: fp16 trains with fp32 master weights and dynamic loss scaling. */
+  readonly precision: Precision;
+  /** fp16 only: the loss scale at the end and the steps skipped for overflowing gradients. */
+  readonly lossScale: LossScaleReport | null;
   readonly epochs: number;
   /** Graph building + session creation, the first step (allocations), and the mean of the others. */
   readonly timings: { readonly buildMs: number; readonly firstStepMs: number; readonly stepMs: number };
@@ -112,7 +127,8 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainedLora>
     const session = await ort.InferenceSession.create(graph.bytes, { logSeverityLevel: 3 });
     graphs.set(key, { graph, session });
   }
-  const targets = [...graphs.values()][0]!.graph.targets;
+  const { targets, precision } = [...graphs.values()][0]!.graph;
+  const scaler = precision === 'fp16' ? new DynamicLossScaler(options.lossScale) : undefined;
   const buildMs = performance.now() - started;
 
   const random = uniform(options.seed);
@@ -163,12 +179,13 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainedLora>
 
       const latentDims = [1, ...artwork.latentShape];
       const feeds: Record<string, Tensor> = {
-        sample: new ort.Tensor('float32', noisy, latentDims),
+        sample: floatFeed(ort, noisy, latentDims, precision),
         timestep: new ort.Tensor('int64', BigInt64Array.from([BigInt(t)]), [1]),
-        encoder_hidden_states: new ort.Tensor('float32', artwork.context, [1, ...artwork.contextShape]),
+        encoder_hidden_states: floatFeed(ort, artwork.context, [1, ...artwork.contextShape], precision),
         [TARGET_INPUT]: new ort.Tensor('float32', target, latentDims),
         [LOSS_WEIGHT_INPUT]: new ort.Tensor('float32', Float32Array.from([weight]), [1]),
-        [graph.scaleInput]: new ort.Tensor('float32', Float32Array.from([1]), [1]),
+        [LOSS_SCALE_INPUT]: new ort.Tensor('float32', Float32Array.from([scaler?.scale ?? 1]), []),
+        [graph.scaleInput]: floatFeed(ort, Float32Array.from([1]), [1], precision),
       };
       targets.forEach((tg, k) => {
         // The graph's A = downᵀ [in, rank] and B = (alpha/rank)·upᵀ [rank, out].
@@ -180,28 +197,31 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainedLora>
           for (let i = 0; i < tg.in; i++) A[i * rank + r] = down[r * tg.in + i]!;
           for (let o = 0; o < tg.out; o++) B[r * tg.out + o] = scale * up[o * rank + r]!;
         }
-        feeds[tg.a.name] = new ort.Tensor('float32', A, [1, tg.in, rank]);
-        feeds[tg.b.name] = new ort.Tensor('float32', B, [1, rank, tg.out]);
+        feeds[tg.a.name] = floatFeed(ort, A, [1, tg.in, rank], precision);
+        feeds[tg.b.name] = floatFeed(ort, B, [1, rank, tg.out], precision);
       });
 
       const out = await runStep(session, feeds);
       losses[step] = Number(out[LOSS_OUTPUT]!.data[0]);
       const gradDown = targets.map((tg) => {
-        const gA = out[gradientName(tg.a.name)]!.data as Float32Array;
+        const gA = readFloat32(out[gradientName(tg.a.name)]!);
         const g = new Float32Array(rank * tg.in);
         for (let r = 0; r < rank; r++) for (let i = 0; i < tg.in; i++) g[r * tg.in + i] = gA[i * rank + r]!;
         return g;
       });
       const gradUp = targets.map((tg) => {
-        const gB = out[gradientName(tg.b.name)]!.data as Float32Array;
+        const gB = readFloat32(out[gradientName(tg.b.name)]!);
         const g = new Float32Array(tg.out * rank);
         for (let r = 0; r < rank; r++)
           for (let o = 0; o < tg.out; o++) g[o * rank + r] = scale * gB[r * tg.out + o]!;
         return g;
       });
       const grads = [...gradDown, ...gradUp];
-      clipGradients(grads, options.maxGradNorm ?? 1);
-      optimizer.update(grads, learningRateAt(step, options.learningRate, warmup, options.steps));
+      // fp16: unscale, and skip the update when the scaled gradients overflowed.
+      if (!scaler || scaler.unscale(grads)) {
+        clipGradients(grads, options.maxGradNorm ?? 1);
+        optimizer.update(grads, learningRateAt(step, options.learningRate, warmup, options.steps));
+      }
 
       const elapsed = (performance.now() - loopStarted) / 1000;
       if (step === 0) firstStepMs = elapsed * 1000;
@@ -227,6 +247,8 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainedLora>
     rank,
     alpha,
     losses,
+    precision,
+    lossScale: scaler?.report() ?? null,
     epochs: totalEpochs,
     timings: {
       buildMs,

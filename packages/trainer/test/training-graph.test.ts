@@ -8,6 +8,7 @@ import {
   buildTrainingGraph,
   gradientName,
   LOSS_OUTPUT,
+  LOSS_SCALE_INPUT,
   LOSS_WEIGHT_INPUT,
   TARGET_INPUT,
 } from '../src/training-graph';
@@ -44,6 +45,7 @@ describe('tiny UNet training graph', () => {
       encoder_hidden_states: new ort.Tensor('float32', values(6 * 32, 2, 1), [1, 6, 32]),
       [TARGET_INPUT]: new ort.Tensor('float32', values(4 * 64, 3, 1), [1, 4, 8, 8]),
       [LOSS_WEIGHT_INPUT]: new ort.Tensor('float32', Float32Array.from([1]), [1]),
+      [LOSS_SCALE_INPUT]: new ort.Tensor('float32', Float32Array.from([1]), []),
       [graph.scaleInput]: new ort.Tensor('float32', Float32Array.from([1]), [1]),
     };
     const factors = new Map<string, Float32Array>();

@@ -158,6 +158,10 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
         },
       });
       await log(`losses: ${Array.from(trained.losses, (l) => l.toFixed(4)).join(' ')}`);
+      if (trained.lossScale)
+        await log(
+          `fp16: final loss scale ${trained.lossScale.finalScale}, ${trained.lossScale.skippedSteps} step(s) skipped for overflow`,
+        );
       await writeKohyaLora(plan.artifactPath, trained.layers, trained.rank, trained.alpha, {
         ss_network_module: 'networks.lora',
         ss_network_dim: String(trained.rank),
@@ -168,6 +172,8 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
         ss_seed: String(plan.job.seed),
         ss_resolution: `(${plan.resolution}, ${plan.resolution})`,
         ss_num_train_images: String(artworks.length),
+        // kohya's key: the forward/backward precision (master weights are always fp32).
+        ss_mixed_precision: trained.precision === 'fp16' ? 'fp16' : 'no',
         stylelicense_trainer: 'onnx',
         stylelicense_base_model: plan.modelDir,
       });

@@ -1,6 +1,12 @@
 // Appends nodes to an existing ONNX graph under names that cannot collide with
 // the forward graph's (every new value carries the `grad/` prefix).
-import { DataType, type DataTypeValue, type OnnxAttribute, type OnnxGraph } from '@stylelicense/diffusion';
+import {
+  DataType,
+  float32ToFloat16Bytes,
+  type DataTypeValue,
+  type OnnxAttribute,
+  type OnnxGraph,
+} from '@stylelicense/diffusion';
 
 export type Attr = number | string | number[] | { float: number } | { ints: number[] };
 
@@ -51,6 +57,7 @@ export class Emitter {
     if (dataType === DataType.INT64) bytes = new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer);
     else if (dataType === DataType.FLOAT) bytes = new Uint8Array(Float32Array.from(values).buffer);
     else if (dataType === DataType.DOUBLE) bytes = new Uint8Array(Float64Array.from(values).buffer);
+    else if (dataType === DataType.FLOAT16) bytes = float32ToFloat16Bytes(Float32Array.from(values));
     else throw new Error(`Emitter.constant: unsupported data type ${dataType}`);
     const name = this.fresh('const');
     this.graph.initializers.push({ name, dataType, dims, rawData: bytes });
