@@ -1,3 +1,4 @@
+import type { ExecutionProviderConfig } from '@stylelicense/diffusion';
 /** Which trainer this host runs: `onnx` in-process, `kohya` sd-scripts, `none` fails every job at once with NO_TRAINER_ENGINE. */
 export type TrainerSettings =
   | { readonly engine: 'none' }
@@ -11,6 +12,8 @@ export type TrainerSettings =
       readonly maxSteps?: number;
       /** Denoising steps of the picture drawn at an epoch's end (at most 10 a run); 0 draws none. */
       readonly sampleSteps?: number;
+      /** Where encoding, training and samples run; default the CPU. */
+      readonly provider?: ExecutionProviderConfig;
     }
   | {
       readonly engine: 'kohya';

@@ -25,6 +25,9 @@ export const envSchema = z.object({
   TRAIN_RESOLUTION: z.coerce.number().int().min(64).max(2048).multipleOf(16).optional(),
   TRAIN_MAX_STEPS: z.coerce.number().int().min(1).max(100_000).optional(),
   TRAIN_SAMPLE_STEPS: z.coerce.number().int().min(0).max(150).default(20),
+  // The onnx engine's sessions (encoding, training, epoch samples): cuda on GPU hosts, never a silent CPU fallback.
+  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
+  CUDA_DEVICE_ID: z.coerce.number().int().min(0).default(0),
   KOHYA_PYTHON: z.string().min(1).default('/opt/sd-scripts/venv/bin/python'),
   KOHYA_SCRIPTS_DIR: z.string().min(1).default('/opt/sd-scripts'),
   BASE_MODEL_PATH: z.string().min(1).optional(),
@@ -110,6 +113,10 @@ export function loadSettings(env: EnvSource = process.env): ProcessSettings {
             resolution: e.TRAIN_RESOLUTION ?? (e.MODEL_DIR ? 512 : 64),
             maxSteps: e.TRAIN_MAX_STEPS ?? (e.MODEL_DIR ? undefined : TINY_MODEL_MAX_STEPS),
             sampleSteps: e.TRAIN_SAMPLE_STEPS,
+            provider:
+              e.EXECUTION_PROVIDER === 'cuda'
+                ? { provider: 'cuda', deviceId: e.CUDA_DEVICE_ID }
+                : { provider: 'cpu' },
           }
         : { engine: 'none' };
 

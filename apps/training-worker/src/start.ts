@@ -64,6 +64,7 @@ export function engineFor(config: TrainingWorkerConfig): TrainerEngine {
       resolution: trainer.resolution,
       maxSteps: trainer.maxSteps,
       sampleSteps: trainer.sampleSteps,
+      provider: trainer.provider,
       timeLimitMs: config.jobTimeLimitMs,
     });
   }

@@ -15,9 +15,16 @@ describe('env.ts', () => {
       resolution: 64,
       maxSteps: 300,
       sampleSteps: 20,
+      provider: { provider: 'cpu' },
     });
     expect(
-      loadSettings({ ...base, MODEL_DIR: '/models/sd15', TRAIN_MAX_STEPS: '1500' }).worker.trainer,
+      loadSettings({
+        ...base,
+        MODEL_DIR: '/models/sd15',
+        TRAIN_MAX_STEPS: '1500',
+        EXECUTION_PROVIDER: 'cuda',
+        CUDA_DEVICE_ID: '1',
+      }).worker.trainer,
     ).toEqual({
       engine: 'onnx',
       modelDir: '/models/sd15',
@@ -25,6 +32,7 @@ describe('env.ts', () => {
       resolution: 512,
       maxSteps: 1500,
       sampleSteps: 20,
+      provider: { provider: 'cuda', deviceId: 1 },
     });
     expect(loadSettings({ ...base, TRAINER_ENGINE: 'none' }).worker.trainer).toEqual({ engine: 'none' });
     expect(settings.broker).toEqual({ driver: 'in-process', url: undefined, prefix: '' });

@@ -60,6 +60,7 @@ export {
 export {
   checkImageSize,
   consoleLogger,
+  createSession,
   describeProvider,
   DiffusionEngine,
   DiffusionError,

@@ -1,7 +1,14 @@
 // Latents and caption embeddings, computed once per artwork with the frozen VAE encoder and text
 // encoder (neither is trained, so neither runs again during the steps).
 import { join } from 'node:path';
-import { ClipTokenizer, loadOrt, openModelFolder } from '@stylelicense/diffusion';
+import {
+  ClipTokenizer,
+  createSession,
+  isDiffusionError,
+  loadOrt,
+  openModelFolder,
+  type ExecutionProviderConfig,
+} from '@stylelicense/diffusion';
 import { floatFeed, readFloat32 } from './precision';
 import { TrainingGraphError } from './autodiff';
 
@@ -25,19 +32,21 @@ export interface EncodedArtwork {
 export async function encodeArtworks(
   modelDir: string,
   artworks: readonly Artwork[],
+  provider: ExecutionProviderConfig = { provider: 'cpu' },
 ): Promise<EncodedArtwork[]> {
   const ort = loadOrt();
   const folder = await openModelFolder(modelDir);
   const tokenizer = await ClipTokenizer.fromDirectory(folder.tokenizerDir);
-  const options = { logSeverityLevel: 3 as const };
-  const vae = await ort.InferenceSession.create(join(modelDir, 'vae_encoder', 'model.onnx'), options).catch(
+  const vaeFile = join(modelDir, 'vae_encoder', 'model.onnx');
+  const vae = await createSession({ model: vaeFile, byteLength: 0 }, provider, 'vae_encoder').catch(
     (error: unknown) => {
+      if (isDiffusionError(error) && error.code === 'CUDA_UNAVAILABLE') throw error;
       throw new TrainingGraphError(
         `the model has no usable vae_encoder (training needs it): ${String(error)}`,
       );
     },
   );
-  const text = await ort.InferenceSession.create(folder.textEncoder, options);
+  const text = await createSession({ model: folder.textEncoder, byteLength: 0 }, provider, 'text_encoder');
   // An fp16 export's VAE encoder takes fp16 pixels; its outputs are read back as fp32.
   const vaeInput = vae.inputMetadata[0];
   const vaePrecision = vaeInput?.isTensor && vaeInput.type === 'float16' ? 'fp16' : 'fp32';

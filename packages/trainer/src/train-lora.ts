@@ -4,11 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   alphasCumprod,
+  createSession,
   decodeModel,
   loadExternalData,
   loadOrt,
   openModelFolder,
   SeededNoise,
+  type ExecutionProviderConfig,
 } from '@stylelicense/diffusion';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { TrainingCancelledError, TrainingOutOfMemoryError } from './autodiff';
@@ -54,6 +56,8 @@ export interface TrainLoraOptions {
   readonly onProgress?: (progress: TrainLoraProgress) => void;
   /** Called after the last step of each epoch with the adapter as it stands (sample images). */
   readonly onEpochEnd?: (epoch: number, layers: TrainedLayer[]) => Promise<void>;
+  /** Where the training session runs (default the CPU); CUDA never falls back to the CPU. */
+  readonly provider?: ExecutionProviderConfig;
   /** Dynamic loss scaling of an fp16 UNet (ignored in fp32, where the scale stays 1). */
   readonly lossScale?: LossScalerOptions;
 }
@@ -124,7 +128,11 @@ export async function trainLora(options: TrainLoraOptions): Promise<TrainedLora>
       tokens: artwork.contextShape[0],
       contextDim: artwork.contextShape[1],
     });
-    const session = await ort.InferenceSession.create(graph.bytes, { logSeverityLevel: 3 });
+    const session = await createSession(
+      { model: graph.bytes, byteLength: graph.bytes.byteLength },
+      options.provider ?? { provider: 'cpu' },
+      'training graph',
+    );
     graphs.set(key, { graph, session });
   }
   const { targets, precision } = [...graphs.values()][0]!.graph;

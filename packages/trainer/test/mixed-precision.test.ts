@@ -92,6 +92,20 @@ describe('trainLora on the fp16 tiny model', () => {
     expect(cosine(h, f)).toBeGreaterThan(0.99);
   }, 300_000);
 
+  it('asked for CUDA on a host without its provider, fails naming it and never trains on the CPU', async () => {
+    const cuda = { provider: 'cuda', deviceId: 0 } as const;
+    await expect(encodeArtworks(dirs.fp16, lookArtworks(1, 64, 'x'), cuda)).rejects.toMatchObject({
+      code: 'CUDA_UNAVAILABLE',
+    });
+    const steps: number[] = [];
+    const run = trainLora({ ...options('fp16'), provider: cuda, onProgress: (p) => steps.push(p.step) });
+    await expect(run).rejects.toMatchObject({
+      code: 'CUDA_UNAVAILABLE',
+      message: expect.stringMatching(/training graph: the CUDA execution provider is required/),
+    });
+    expect(steps).toEqual([]);
+  }, 120_000);
+
   it('backs off an overflowing loss scale: those steps are skipped and training goes on', async () => {
     const initialScale = 2 ** 24; // these gradients × 2²⁴ are far past fp16's largest value, 65504
     const run = await trainLora({ ...options('fp16'), lossScale: { initialScale } });

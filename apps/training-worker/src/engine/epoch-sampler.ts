@@ -2,7 +2,7 @@
 // so the artist watches the style arrive (and sees over-training before it is paid for).
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DiffusionEngine, silentLogger } from '@stylelicense/diffusion';
+import { DiffusionEngine, silentLogger, type ExecutionProviderConfig } from '@stylelicense/diffusion';
 import { writeKohyaLora, type TrainedLayer } from '@stylelicense/trainer';
 import sharp from 'sharp';
 import type { EpochSample } from './types';
@@ -19,6 +19,7 @@ export interface EpochSamplerOptions {
   readonly seed: number;
   readonly steps: number;
   readonly guidanceScale: number;
+  readonly provider: ExecutionProviderConfig;
   readonly signal: AbortSignal;
   /** Epochs in the run; at most MAX_SAMPLES are drawn, evenly spaced, the last epoch always. */
   readonly totalEpochs: number;
@@ -50,6 +51,7 @@ export function createEpochSampler(options: EpochSamplerOptions): EpochSampler {
         await writeKohyaLora(path, layers, options.rank, options.alpha, {});
         engine ??= new DiffusionEngine({
           logger: silentLogger,
+          provider: options.provider,
           lora: { mode: 'runtime', maxRank: Math.max(64, options.rank) },
           batch: { windowMs: 0 },
         });

@@ -4,7 +4,7 @@
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { JobFailure } from '@stylelicense/contracts';
-import { openModelFolder } from '@stylelicense/diffusion';
+import { openModelFolder, type ExecutionProviderConfig } from '@stylelicense/diffusion';
 import {
   encodeArtworks,
   TrainingCancelledError,
@@ -37,6 +37,8 @@ export interface OnnxEngineOptions {
   readonly timeLimitMs: number;
   /** Denoising steps of each epoch's sample image (guidance 7); 0 draws none. Default 20. */
   readonly sampleSteps?: number;
+  /** Where encoding, training and the samples run; default the CPU. */
+  readonly provider?: ExecutionProviderConfig;
 }
 
 export const ONNX_LORA_NETWORK: LoraNetworkSpec = {
@@ -108,7 +110,8 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
     );
     try {
       const artworks = await loadArtworks(plan.job.dataset.imageDir, plan.resolution / 512);
-      const encoded = await encodeArtworks(plan.modelDir, artworks);
+      const provider = options.provider ?? { provider: 'cpu' };
+      const encoded = await encodeArtworks(plan.modelDir, artworks, provider);
       const settings = {
         ...DEFAULT_SAMPLE_SETTINGS,
         steps: options.sampleSteps ?? DEFAULT_SAMPLE_SETTINGS.steps,
@@ -123,6 +126,7 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
               alpha: plan.network.alpha,
               size: plan.resolution,
               prompt: artworks[0].caption,
+              provider,
               seed: plan.job.seed,
               totalEpochs: Math.ceil(plan.schedule.maxTrainSteps / artworks.length),
               ...settings,
@@ -141,6 +145,7 @@ export function createOnnxEngine(options: OnnxEngineOptions): TrainerEngine {
         learningRate: plan.network.learningRate,
         steps: plan.schedule.maxTrainSteps,
         seed: plan.job.seed,
+        provider,
         signal,
         onEpochEnd: epochSampler ? (epoch, layers) => epochSampler.draw(epoch, layers) : undefined,
         onProgress: (p) => {

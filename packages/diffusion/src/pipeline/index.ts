@@ -2,6 +2,7 @@ export { DiffusionEngine, type DiffusionEngineOptions, type EngineCacheCounts } 
 export { DiffusionError, isDiffusionError, type DiffusionErrorCode } from './errors';
 export {
   consoleLogger,
+  createSession,
   silentLogger,
   describeProvider,
   type DiffusionLogger,
