@@ -19,6 +19,8 @@ export function NotificationBell() {
   return (
     <NavLink
       to="/notifications"
+      // Busy until the unread count has loaded: "no badge" means none unread only after that.
+      aria-busy={unread.isPending}
       aria-label={count ? `${t('nav.notifications')}: ${t('nav.unread', { count })}` : t('nav.notifications')}
       className="relative rounded p-1 text-gray-800 hover:bg-gray-100"
     >
