@@ -75,6 +75,9 @@ const domains = [
   'community',
   'notifications',
   'search',
+  'moderation',
+  'provenance',
+  'apikeys',
   'common',
   'health',
 ];
