@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { PublicToggle } from './generation-progress';
+import { DescriptionField } from './price-license';
 import { ErrorNote } from './status';
 import { useI18n } from '../i18n';
 import { useTRPC } from '../trpc';
@@ -38,16 +39,11 @@ export function OwnerControls({
       </h2>
       <PublicToggle generationId={generationId} isPublic={isPublic} />
       <form onSubmit={submit} className="space-y-2">
-        <label className="block text-sm font-medium" htmlFor="generation-description">
-          {t('owner.description')}
-        </label>
-        <textarea
+        <DescriptionField
           id="generation-description"
-          rows={3}
-          maxLength={2000}
+          label={t('owner.description')}
           value={draft}
-          onChange={(event) => setDraft(event.target.value)}
-          className="w-full rounded border border-gray-300 px-2 py-1"
+          onChange={setDraft}
         />
         <button
           type="submit"

@@ -4,16 +4,25 @@ import type { MessageKey } from '../i18n/en';
 const LICENSES = ['personal', 'commercial', 'exclusive'] as const;
 export type License = (typeof LICENSES)[number];
 
-/** A style's description: the studio's field and the owner's edit form's. */
-export function StyleDescription({ value, onChange }: { value: string; onChange: (value: string) => void }) {
-  const { t } = useI18n();
+/** A description field: a style's (the studio and the owner's edit form) or a generation's. */
+export function DescriptionField({
+  id,
+  label,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
   return (
     <div className="space-y-1">
-      <label className="block text-sm font-medium" htmlFor="style-description">
-        {t('studio.description')}
+      <label className="block text-sm font-medium" htmlFor={id}>
+        {label}
       </label>
       <textarea
-        id="style-description"
+        id={id}
         rows={3}
         maxLength={2000}
         value={value}
@@ -21,6 +30,19 @@ export function StyleDescription({ value, onChange }: { value: string; onChange:
         className="w-full rounded border border-gray-300 px-2 py-1"
       />
     </div>
+  );
+}
+
+/** A style's description: the studio's field and the owner's edit form's. */
+export function StyleDescription({ value, onChange }: { value: string; onChange: (value: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <DescriptionField
+      id="style-description"
+      label={t('studio.description')}
+      value={value}
+      onChange={onChange}
+    />
   );
 }
 
