@@ -10,6 +10,7 @@ import type { OutboxRelay } from './messaging/outbox-relay';
 import type { PaymentProvider } from './tokens/payments/provider';
 import type { RateLimitStore } from './platform/rate-limits';
 import type { ApiMetrics } from './platform/metrics';
+import type { SessionCache } from './identity/session-cache';
 
 /**
  * Everything a request may need, built once per process and handed down explicitly.
@@ -36,5 +37,10 @@ export interface AppDeps {
   provenanceKeys: KeyObject[];
   /** Prometheus series; served on METRICS_PORT when it is set. */
   metrics: ApiMetrics;
+  /**
+   * Sessions members' pages trust from memory (absent: every page reads the database). Every
+   * instance hears changes by NOTIFY; a sign-out also tells its own instance at once.
+   */
+  sessionCache?: SessionCache;
   startedAt: Date;
 }

@@ -111,6 +111,12 @@ export const configSchema = z.object({
 
   // Sessions and sign-in.
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /**
+   * Seconds a session checked against the database is trusted from memory on members' catalogue,
+   * feed and search pages (0 = always read). Changes reach every instance at once by NOTIFY; not in
+   * embedded mode (PGlite cannot LISTEN beside the pool).
+   */
+  SESSION_CHECK_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   GOOGLE_CLIENT_ID: z.string().min(1).optional(),
   GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
   /** Google's endpoints; overridable so tests can point them at a loopback server. */

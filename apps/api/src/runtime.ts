@@ -16,6 +16,9 @@ import { paymentProviderFromConfig } from './tokens/payments';
 import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './platform/rate-limits';
 import { storageFromConfig, storageProbe } from './platform/storage';
 import { trustedProvenanceKeys } from './platform/provenance';
+import { SessionCache } from './identity/session-cache';
+import { sessionPolicy } from './identity/sessions';
+import { listenForSessionChanges } from './platform/session-changes';
 
 export interface ApiRuntime {
   deps: AppDeps;
@@ -47,6 +50,16 @@ export async function startApi({
   const storage = storageFromConfig(config);
   await storage.ensureBucket();
   const pipeline = await startJobPipeline({ config, db, log });
+  // Members' pages trust recently checked sessions while every change is heard (not embedded:
+  // PGlite cannot LISTEN beside the pool); a test's stand-in resolver is used as given.
+  const sessionCache =
+    resolveViewer === undefined && config.MODE !== 'embedded' && config.SESSION_CHECK_CACHE_SECONDS > 0
+      ? new SessionCache(sessionPolicy(config), config.SESSION_CHECK_CACHE_SECONDS * 1000)
+      : undefined;
+  const sessionChanges =
+    sessionCache && config.DATABASE_URL
+      ? listenForSessionChanges({ url: config.DATABASE_URL, cache: sessionCache, log })
+      : undefined;
   const deps: AppDeps = {
     config,
     db,
@@ -65,10 +78,12 @@ export async function startApi({
     storage,
     provenanceKeys: trustedProvenanceKeys(config),
     metrics: createApiMetrics({ db, broker: pipeline.broker, outbox: pipeline.relay }),
+    ...(sessionCache ? { sessionCache } : {}),
     startedAt: new Date(),
   };
   const app = createApp(deps, {
     resolveViewer: resolveViewer ?? sessionViewerResolver(db, config),
+    ...(sessionCache ? { resolvePageViewer: sessionViewerResolver(db, config, sessionCache) } : {}),
     mount: (express) =>
       express.use(
         webhookRouter({
@@ -112,6 +127,7 @@ export async function startApi({
         await http.close();
         await metrics?.close();
         await pipeline.stop();
+        await sessionChanges?.stop();
         await rateLimits.close();
         await db.$disconnect();
         await onClosed?.();

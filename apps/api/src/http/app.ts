@@ -27,6 +27,8 @@ import { toApiError } from '../trpc/errors';
 
 export interface AppOptions {
   resolveViewer: ViewerResolver;
+  /** Who is calling on members' catalogue, feed and search pages (default: resolveViewer). */
+  resolvePageViewer?: ViewerResolver;
   /** Extra Express routers (webhooks, OAuth redirects, uploads) mounted before tRPC. */
   mount?: (app: Express) => void;
 }
@@ -47,7 +49,7 @@ function withoutUrlSecrets<T extends { url?: string; query?: unknown }>(req: T):
   return { ...req, url: req.url?.replace(SECRET_PARAMS, '$1[redacted]'), query: undefined };
 }
 
-export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): Express {
+export function createApp(deps: AppDeps, { resolveViewer, resolvePageViewer, mount }: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   // req.ip is the TCP peer unless TRUST_PROXY names the proxies in front (per-IP limits key on it).
@@ -99,7 +101,7 @@ export function createApp(deps: AppDeps, { resolveViewer, mount }: AppOptions): 
     '/trpc',
     memberPages({
       identityCookie: sessionCookieName(deps.config),
-      createContext,
+      createContext: resolvePageViewer ? createContextFactory(deps, resolvePageViewer) : createContext,
       requestId: requestIdFor,
       onServed: logServed('MEMBER'),
     }),

@@ -52,7 +52,11 @@ export const authRouter = router({
 
   /** Ends this session. */
   signOut: authedProcedure.mutation(async ({ ctx }) => {
-    if (ctx.viewer.sessionId) await invalidateSession(ctx.deps.db, ctx.viewer.sessionId);
+    if (ctx.viewer.sessionId) {
+      await invalidateSession(ctx.deps.db, ctx.viewer.sessionId);
+      // Every instance hears it from the database; this one forgets it before answering.
+      ctx.deps.sessionCache?.forget(ctx.viewer.sessionId);
+    }
     ctx.sessionCookie?.clear();
     return { signedOut: 1 };
   }),
@@ -60,6 +64,7 @@ export const authRouter = router({
   /** Ends every session of this user, on every device. */
   signOutAll: authedProcedure.mutation(async ({ ctx }) => {
     const signedOut = await invalidateUserSessions(ctx.deps.db, ctx.viewer.userId);
+    ctx.deps.sessionCache?.forgetUser(ctx.viewer.userId);
     ctx.sessionCookie?.clear();
     return { signedOut };
   }),

@@ -31,7 +31,7 @@ export type SessionCheck =
   /** Unknown, signed out, forged or for a deactivated user (UNAUTHORIZED). */
   | { state: 'invalid' };
 
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
 
 export async function createSession(
   db: Database,
