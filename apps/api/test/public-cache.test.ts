@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import superjson from 'superjson';
-import { PublicReadCache, serializeOncePerSharedResult } from '../src/trpc/public-cache';
+import type { ApiConfig } from '../src/env';
+import {
+  PublicReadCache,
+  publicRead,
+  serializeOncePerSharedResult,
+  sharedResultSerializer,
+} from '../src/trpc/public-cache';
 import { addArtist, addStyle, startMarketplace, type Marketplace } from './marketplace';
 
 describe('PublicReadCache', () => {
@@ -30,6 +36,49 @@ describe('PublicReadCache', () => {
     serialize(fresh);
     serialize(fresh);
     expect(walks).toBe(3);
+  });
+
+  it("writes a viewer's page as the shared page's text with their booleans, as serializing it would", async () => {
+    const { serialize, toText } = sharedResultSerializer((value) => superjson.serialize(value));
+    const ctx = { deps: { config: { PUBLIC_CACHE_SECONDS: 60 } as ApiConfig } };
+    const card = (id: string) => ({
+      id,
+      name: `"slot:${id}" true`, // text that looks like JSON is only text
+      isLiked: false,
+      isPublic: true,
+      createdAt: new Date(Date.UTC(2026, 0, Number(id.length))),
+      artist: { id: `artist-${id}`, isFollowed: false, tags: [true, 'x'] },
+    });
+    const load = async () => ({ items: [card('a'), card('bb'), card('ccc')], hasMore: false, next: null });
+    type Page = Awaited<ReturnType<typeof load>>;
+    const overlay = (liked: string[], followed: string[]) => async () => (page: Page) => ({
+      ...page,
+      items: page.items.map((c) => ({
+        ...c,
+        isLiked: liked.includes(c.id),
+        artist: { ...c.artist, isFollowed: followed.includes(c.artist.id) },
+      })),
+    });
+    const viewer = { userId: 'u1', role: 'user' as const };
+    const alice = await publicRead(
+      { ...ctx, viewer },
+      'text',
+      load,
+      overlay(['bb'], ['artist-a', 'artist-ccc']),
+    );
+    const bob = await publicRead({ ...ctx, viewer }, 'text', load, overlay(['a', 'ccc'], []));
+    for (const page of [alice, bob]) {
+      expect(toText(page)).toBe(JSON.stringify(serialize(page)));
+      expect(JSON.parse(toText(page))).toEqual(JSON.parse(JSON.stringify(superjson.serialize(page))));
+    }
+    expect(superjson.deserialize(JSON.parse(toText(alice)))).toEqual(alice);
+    expect(alice.items.map((c) => c.isLiked)).toEqual([false, true, false]);
+
+    const broken = await publicRead({ ...ctx, viewer }, 'text', load, async () => (page: Page) => ({
+      ...page,
+      items: page.items.map((c) => ({ ...c, isLiked: 'yes' as unknown as boolean })),
+    }));
+    expect(() => toText(broken)).toThrow('an overlay set json.items.0.isLiked to a non-boolean');
   });
 
   it('is bypassed with a TTL of 0', async () => {

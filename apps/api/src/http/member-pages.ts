@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { appRouter } from '../app-router';
 import type { Context } from '../trpc/context';
-import { createCallerFactory, transformer } from '../trpc/init';
+import { createCallerFactory, serializeToText, transformer } from '../trpc/init';
 import { PUBLIC_PAGE_PROCEDURES } from './public-response-cache';
 
 const createCaller = createCallerFactory(appRouter);
@@ -65,8 +65,9 @@ export function memberPages({
       if (!ctx.viewer) return passOn();
       const caller = createCaller(ctx);
       const results = await Promise.all(paths.map((path, i) => procedureAt(caller, path)(inputs[i])));
-      const answers = results.map((result) => ({ result: { data: transformer.serialize(result) } }));
-      const body = JSON.stringify(batch ? answers : answers[0]);
+      // tRPC's `{"result":{"data":…}}` around each serialized result, written out as text.
+      const answers = results.map((result) => `{"result":{"data":${serializeToText(result)}}}`);
+      const body = batch ? `[${answers.join(',')}]` : answers[0]!;
       res.statusCode = 200;
       res.setHeader('Content-Type', 'application/json');
       onServed?.(req, res, startedAt);

@@ -1,18 +1,23 @@
 import { DomainError } from '@stylelicense/contracts';
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson, { type SuperJSONResult } from 'superjson';
-import { serializeOncePerSharedResult } from './public-cache';
+import { sharedResultSerializer } from './public-cache';
 import type { Context } from './context';
 import { rpcCodeFor, toApiError } from './errors';
 import { nulCharacterPath } from './input-text';
 import { enforceRateLimit } from './rate-limit';
 
+const results = sharedResultSerializer<SuperJSONResult>((value) => superjson.serialize(value));
+
 /** superjson both ways; a public page shared from the read cache is serialized once, not per request. */
 export const transformer = {
-  serialize: serializeOncePerSharedResult<SuperJSONResult>((value) => superjson.serialize(value)),
+  serialize: results.serialize,
   deserialize: (value: unknown) =>
     superjson.deserialize<unknown>(value as Parameters<typeof superjson.deserialize>[0]),
 };
+
+/** A result as the JSON text of `transformer.serialize(result)` (a member's page: from the shared page's text). */
+export const serializeToText = results.toText;
 
 const t = initTRPC.context<Context>().create({
   transformer,

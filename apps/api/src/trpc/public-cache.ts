@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
 
@@ -61,27 +62,89 @@ export type Personalize<T> = (page: T) => T;
 const personalPages = new WeakMap<object, { shared: object; personalize: Personalize<unknown> }>();
 
 /**
- * Wraps the response serializer so that a cached result shared by many visitors is serialized once
- * (per object, while it lives), not once per request, and a viewer's page made from it is that one
- * serialization with the viewer's overlay applied (superjson's walk was most of a request's CPU).
- * Anything else goes straight through.
+ * The response serializer, wrapped so that a cached result shared by many visitors is serialized
+ * once (per object, while it lives), not once per request, and a viewer's page made from it is that
+ * one serialization with the viewer's overlay applied (superjson's walk was most of a request's
+ * CPU). Anything else goes straight through. `toText` is the same as JSON text: a viewer's page is
+ * then the shared page's text with the viewer's booleans put in its slots, not a stringify of the page.
  */
-export function serializeOncePerSharedResult<T extends { json: unknown }>(
+export function sharedResultSerializer<T extends { json: unknown }>(
   serialize: (value: unknown) => T,
-): (value: unknown) => T {
+): { serialize: (value: unknown) => T; toText: (value: unknown) => string } {
   const once = (value: object): T => {
     if (!sharedResults.has(value)) return serialize(value);
     let serialized = serializedResults.get(value) as T | undefined;
     if (serialized === undefined) serializedResults.set(value, (serialized = serialize(value)));
     return serialized;
   };
-  return (value) => {
+  const personalized = (value: unknown): T => {
     if (typeof value !== 'object' || value === null) return serialize(value);
     const personal = personalPages.get(value);
     if (!personal) return once(value);
     const shared = once(personal.shared);
     return { ...shared, json: personal.personalize(shared.json) };
   };
+  return {
+    serialize: personalized,
+    toText(value) {
+      const personal = typeof value === 'object' && value !== null ? personalPages.get(value) : undefined;
+      if (!personal) return JSON.stringify(personalized(value));
+      const shared = once(personal.shared);
+      let template = pageTemplates.get(shared);
+      if (!template) pageTemplates.set(shared, (template = pageTemplate(shared)));
+      return fillTemplate(template, personal.personalize(shared.json));
+    },
+  };
+}
+
+/** `sharedResultSerializer`'s serializer alone. */
+export function serializeOncePerSharedResult<T extends { json: unknown }>(
+  serialize: (value: unknown) => T,
+): (value: unknown) => T {
+  return sharedResultSerializer(serialize).serialize;
+}
+
+/**
+ * A serialized shared page as JSON text cut at each boolean of its `json` (the only values an
+ * overlay sets): `segments[i]`, then the value at `paths[i]`, then `segments[i + 1]`, and so on.
+ */
+interface PageTemplate {
+  segments: string[];
+  paths: Array<Array<string | number>>;
+}
+const pageTemplates = new WeakMap<object, PageTemplate>();
+/** Stands for a boolean while the template is cut; random, so no text on a page can be taken for it. */
+const SLOT = `"slot:${randomBytes(12).toString('hex')}"`;
+
+function pageTemplate(serialized: { json: unknown }): PageTemplate {
+  const paths: PageTemplate['paths'] = [];
+  // Walks in JSON.stringify's order (own enumerable keys, arrays by index), so slot i is paths[i].
+  const slotted = (value: unknown, path: Array<string | number>): unknown => {
+    if (typeof value === 'boolean') {
+      paths.push(path);
+      return JSON.parse(SLOT) as string;
+    }
+    if (Array.isArray(value)) return value.map((item, i) => slotted(item, [...path, i]));
+    if (typeof value === 'object' && value !== null)
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [key, slotted(item, [...path, key])]),
+      );
+    return value;
+  };
+  const text = JSON.stringify({ ...serialized, json: slotted(serialized.json, []) });
+  return { segments: text.split(SLOT), paths };
+}
+
+function fillTemplate({ segments, paths }: PageTemplate, json: unknown): string {
+  let text = segments[0]!;
+  for (let i = 0; i < paths.length; i++) {
+    let value = json;
+    for (const key of paths[i]!) value = (value as Record<string | number, unknown>)[key];
+    if (typeof value !== 'boolean')
+      throw new Error(`an overlay set json.${paths[i]!.join('.')} to a non-boolean`);
+    text += (value ? 'true' : 'false') + segments[i + 1]!;
+  }
+  return text;
 }
 
 const caches = new WeakMap<AppDeps['config'], PublicReadCache>();
