@@ -132,7 +132,11 @@ describe('process engine (kohya process protocol against a fake trainer)', () =>
       etaSeconds: 0,
     });
     expect(events.map((e) => e.epoch)).toEqual([...events.map((e) => e.epoch)].sort((a, b) => a - b));
-    expect(events.find((e) => e.step === 250)).toMatchObject({ epoch: 3 });
+    // Every `epoch k/n` line shows, in order. Which step it arrives beside is not fixed: epochs come on
+    // stdout and steps on stderr, two pipes the worker reads as each has data (a busy machine may
+    // read a stretch of steps before the epoch line printed among them).
+    // (Steps read before the first epoch line carry epoch 0.)
+    expect([...new Set(events.map((e) => e.epoch))].filter((epoch) => epoch > 0)).toEqual([1, 2, 3, 4]);
     expect(result.metrics).toMatchObject({ steps: 400, totalSteps: 400, epochs: 4, finalLoss: 2.45e-5 });
   });
 
