@@ -14,7 +14,13 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   const port = await freePort();
   const server = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('../catalog/server.ts', import.meta.url))],
+    [
+      // e.g. BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API under load.
+      ...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('../catalog/server.ts', import.meta.url)),
+    ],
     {
       env: {
         ...process.env,
