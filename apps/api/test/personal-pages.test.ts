@@ -1,5 +1,7 @@
 import superjson, { type SuperJSONResult } from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '@stylelicense/db/testing';
+import { ViewerStateReads } from '../src/community/viewer-state';
 import { startTestApi, type TestApi } from './harness';
 import { Browser } from './http-client';
 import { addArtist, addGeneration, addStyle, addUser } from './marketplace';
@@ -177,5 +179,54 @@ describe("a member's page answered ahead of tRPC's adapter", () => {
     const invalid = await other.query('styles.list', { limit: 0 });
     expect(invalid.status).toBe(422);
     expect(invalid.error!.data.code).toBe('VALIDATION_ERROR');
+  });
+});
+
+describe("members' parts read together", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('reads many at once in few statements, each getting exactly its own viewer’s marks', async () => {
+    const db = database.db;
+    const artist = await addArtist(db);
+    const style = await addStyle(db, artist.id);
+    const author = await addUser(db);
+    const generations: string[] = [];
+    for (let i = 0; i < 6; i++)
+      generations.push(
+        (await addGeneration(db, { userId: author.id, styleId: style.id, isPublic: true })).id,
+      );
+    const viewers = await Promise.all(Array.from({ length: 12 }, () => addUser(db)));
+    // Viewer v likes the generations whose index ≡ v (mod 3) and follows the artist when v is even.
+    for (const [v, viewer] of viewers.entries()) {
+      for (const [g, generation] of generations.entries())
+        if (g % 3 === v % 3) await db.like.create({ data: { userId: viewer.id, generationId: generation } });
+      if (v % 2 === 0) await db.follow.create({ data: { followerId: viewer.id, followingId: artist.id } });
+    }
+    const reads = new ViewerStateReads(db, 2);
+    // Each viewer asks twice, about different halves of the page: 24 calls while 2 statements run.
+    const asks = viewers.flatMap((viewer, v) =>
+      [generations.slice(0, 3), generations.slice(3)].map(async (page) => ({
+        v,
+        page,
+        state: await reads.read(viewer.id, page, [artist.id, author.id]),
+      })),
+    );
+    for (const { v, page, state } of await Promise.all(asks)) {
+      expect([...state.liked].sort()).toEqual(
+        page.filter((id) => generations.indexOf(id) % 3 === v % 3).sort(),
+      );
+      expect([...state.followed]).toEqual(v % 2 === 0 ? [artist.id] : []);
+    }
+    expect(reads.statements).toBeLessThanOrEqual(4);
+
+    // A like made after a read was answered shows on the next read at once.
+    await db.like.create({ data: { userId: viewers[1]!.id, generationId: generations[0]! } });
+    expect([...(await reads.read(viewers[1]!.id, [generations[0]!], [])).liked]).toEqual([generations[0]]);
   });
 });

@@ -1,15 +1,21 @@
 import { Prisma } from '@stylelicense/db';
 
 /**
- * What one viewer has done to the things on one page, in one statement: their likes among
- * `generationIds` and their follows among `userIds`. Both halves are primary-key range lookups
- * (likes_pkey (user_id, generation_id), follows_pkey (follower_id, following_id)).
+ * What viewers have done to the things on their pages, in one statement for any number of them:
+ * for each (viewer, generation) pair whether that viewer likes it, for each (viewer, person) pair
+ * whether they follow them. Every pair is a primary-key lookup (likes_pkey (user_id,
+ * generation_id), follows_pkey (follower_id, following_id)).
  */
-export function viewerStateQuery(viewerId: string, generationIds: string[], userIds: string[]): Prisma.Sql {
+export function viewerStateQuery(
+  likePairs: { viewers: string[]; ids: string[] },
+  followPairs: { viewers: string[]; ids: string[] },
+): Prisma.Sql {
   return Prisma.sql`
-    SELECT 'like' AS kind, l.generation_id::text AS id FROM likes l
-    WHERE l.user_id = ${viewerId}::uuid AND l.generation_id = ANY(${generationIds}::uuid[])
+    SELECT 'like' AS kind, l.user_id::text AS viewer, l.generation_id::text AS id
+    FROM unnest(${likePairs.viewers}::uuid[], ${likePairs.ids}::uuid[]) AS p(viewer, id)
+    JOIN likes l ON l.user_id = p.viewer AND l.generation_id = p.id
     UNION ALL
-    SELECT 'follow' AS kind, f.following_id::text AS id FROM follows f
-    WHERE f.follower_id = ${viewerId}::uuid AND f.following_id = ANY(${userIds}::uuid[])`;
+    SELECT 'follow' AS kind, f.follower_id::text AS viewer, f.following_id::text AS id
+    FROM unnest(${followPairs.viewers}::uuid[], ${followPairs.ids}::uuid[]) AS p(viewer, id)
+    JOIN follows f ON f.follower_id = p.viewer AND f.following_id = p.id`;
 }

@@ -1,4 +1,4 @@
-import { queryRows } from '@stylelicense/db';
+import { queryRows, type Database } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
 import { viewerStateQuery } from './queries';
@@ -13,24 +13,111 @@ const NOTHING: ViewerState = { liked: new Set(), followed: new Set() };
 
 /**
  * Which of `generationIds` the viewer likes and which of `userIds` they follow, read afresh on every
- * call (never cached: a like or follow shows on the viewer's next page at once). One statement, none
- * for a page with nothing on it.
+ * call (never cached: a like or follow shows on the viewer's next page at once). None for a page
+ * with nothing on it. Calls made while the database is busy with earlier ones are read together in
+ * one statement (see ViewerStateReads).
  */
-export async function readViewerState(
+export function readViewerState(
   { db }: Pick<AppDeps, 'db'>,
   viewer: Viewer,
   { generationIds = [], userIds = [] }: { generationIds?: string[]; userIds?: string[] },
 ): Promise<ViewerState> {
-  if (generationIds.length === 0 && userIds.length === 0) return NOTHING;
-  const rows = await queryRows<{ kind: 'like' | 'follow'; id: string }>(
-    db,
-    'viewer.state',
-    viewerStateQuery(viewer.userId, [...new Set(generationIds)], [...new Set(userIds)]),
-  );
-  const liked = new Set<string>();
-  const followed = new Set<string>();
-  for (const row of rows) (row.kind === 'like' ? liked : followed).add(row.id);
-  return { liked, followed };
+  if (generationIds.length === 0 && userIds.length === 0) return Promise.resolve(NOTHING);
+  let reads = readers.get(db);
+  if (!reads) readers.set(db, (reads = new ViewerStateReads(db)));
+  return reads.read(viewer.userId, generationIds, userIds);
+}
+
+interface Wanted {
+  viewer: string;
+  generationIds: string[];
+  userIds: string[];
+  resolve: (state: ViewerState) => void;
+  reject: (error: unknown) => void;
+}
+
+const readers = new WeakMap<Database, ViewerStateReads>();
+
+/**
+ * Members' pages ask for their part one by one; under load, many at once. Up to `maxInFlight`
+ * statements run at a time; calls that come while they do wait and then go together as one
+ * statement (up to `maxBatch` calls). A call only ever joins a statement that has not been sent
+ * yet, so it sees every change committed before it was made (read-your-writes holds), and each
+ * call gets only its own viewer's marks.
+ */
+export class ViewerStateReads {
+  private waiting: Wanted[] = [];
+  private inFlight = 0;
+  /** Statements sent so far. */
+  statements = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly maxInFlight = 2,
+    private readonly maxBatch = 256,
+  ) {}
+
+  read(viewer: string, generationIds: string[], userIds: string[]): Promise<ViewerState> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ viewer, generationIds, userIds, resolve, reject });
+      this.send();
+    });
+  }
+
+  private send(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.statements++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.send();
+      });
+    }
+  }
+
+  private async run(batch: Wanted[]): Promise<void> {
+    const likes = pairs(batch, (w) => w.generationIds);
+    const follows = pairs(batch, (w) => w.userIds);
+    try {
+      const rows = await queryRows<{ kind: 'like' | 'follow'; viewer: string; id: string }>(
+        this.db,
+        'viewer.state',
+        viewerStateQuery(likes, follows),
+      );
+      const marks = new Map<string, { liked: Set<string>; followed: Set<string> }>();
+      for (const row of rows) {
+        let mine = marks.get(row.viewer);
+        if (!mine) marks.set(row.viewer, (mine = { liked: new Set(), followed: new Set() }));
+        (row.kind === 'like' ? mine.liked : mine.followed).add(row.id);
+      }
+      for (const wanted of batch) {
+        const mine = marks.get(wanted.viewer);
+        wanted.resolve({
+          liked: new Set(wanted.generationIds.filter((id) => mine?.liked.has(id))),
+          followed: new Set(wanted.userIds.filter((id) => mine?.followed.has(id))),
+        });
+      }
+    } catch (error) {
+      for (const wanted of batch) wanted.reject(error);
+    }
+  }
+}
+
+/** Each distinct (viewer, id) pair the batch asks about, as the statement's two parallel arrays. */
+function pairs(batch: Wanted[], idsOf: (wanted: Wanted) => string[]): { viewers: string[]; ids: string[] } {
+  const seen = new Set<string>();
+  const viewers: string[] = [];
+  const ids: string[] = [];
+  for (const wanted of batch)
+    for (const id of idsOf(wanted)) {
+      const key = `${wanted.viewer} ${id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      viewers.push(wanted.viewer);
+      ids.push(id);
+    }
+  return { viewers, ids };
 }
 
 // The overlays below work alike on a page and on its JSON form (the shared page serialized once):
