@@ -112,8 +112,4 @@ export class SessionCache {
     this.entries.clear();
     this.live = false;
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
