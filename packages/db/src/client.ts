@@ -24,7 +24,7 @@ const pools = new WeakMap<Database, pg.Pool>();
 /**
  * One Prisma client per process, talking to PostgreSQL through node-postgres. The pool is ours and
  * shared with Prisma, so hot single statements can skip Prisma's per-call cost (see `sqlPoolOf`)
- * without opening more connections; Prisma's `$disconnect` ends it.
+ * without opening more connections; `$disconnect` ends it (and its companion, see `queryRows`).
  */
 export function createDatabase({
   url,
@@ -32,14 +32,26 @@ export function createDatabase({
   statementTimeoutMs,
   sharedSession = false,
 }: DatabaseOptions): Database {
-  const pool = new SessionKeepingPool({
+  const config: pg.PoolConfig = {
     connectionString: url,
     max: poolSize,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
-    ...(sharedSession ? awaitedOnConnect : {}),
-  });
+  };
+  const pool = sharedSession
+    ? new SessionKeepingPool({ ...config, ...awaitedOnConnect })
+    : new SessionKeepingPool(config, {
+        ...config,
+        max: Math.max(1, Math.ceil(poolSize / 2)),
+        options: '-c plan_cache_mode=force_generic_plan',
+      });
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = new PrismaClient({ adapter });
+  // Prisma ends the pool only if it ever connected; statements run by queryRows alone never make it.
+  const disconnect = db.$disconnect.bind(db);
+  db.$disconnect = async () => {
+    await disconnect();
+    await pool.end();
+  };
   pools.set(db, pool);
   return db;
 }
@@ -52,6 +64,35 @@ export function createDatabase({
  * pool; only a broken connection is dropped.
  */
 class SessionKeepingPool extends pg.Pool {
+  private genericPlans: SessionKeepingPool | undefined;
+
+  /**
+   * `genericPlanConfig`: how to open the companion pool whose sessions plan every prepared
+   * statement once, for its parameters' types only (see `queryRows`' `plan`); opened on first use,
+   * ended with this pool. Without it (PGlite's one session) such statements run here.
+   */
+  constructor(
+    config: pg.PoolConfig,
+    private readonly genericPlanConfig?: pg.PoolConfig,
+  ) {
+    super(config);
+  }
+
+  /** The pool for statements planned once per connection: the companion, or this one. */
+  forGenericPlans(): pg.Pool {
+    if (!this.genericPlanConfig || this.ending) return this;
+    return (this.genericPlans ??= new SessionKeepingPool(this.genericPlanConfig));
+  }
+
+  private endedWithCompanion: Promise<void> | undefined;
+
+  /** Ends this pool and its companion; ending it again waits for the first end. */
+  override end(): Promise<void> {
+    return (this.endedWithCompanion ??= Promise.all([super.end(), this.genericPlans?.end()]).then(
+      () => undefined,
+    ));
+  }
+
   // Typed as the overloads it replaces; only the promise form is served (Prisma and queryRows use it).
   override query(...args: unknown[]): never {
     if (args.some((arg) => typeof arg === 'function'))
@@ -99,19 +140,28 @@ export function sqlPoolOf(client: unknown): pg.Pool | null {
 /**
  * Runs one hot statement and returns its rows. Given the client itself (no open transaction) it goes
  * straight through the shared pool as the named prepared statement `name` — the same SQL and
- * parameters without Prisma's per-call cost, parsed and planned once per connection; given a
- * transaction client it stays on that transaction (`$queryRaw`). Only for statements whose columns
- * read alike either way (text, int4, boolean, uuid cast to text, jsonb, timestamptz); int8 arrives
- * as a string through `pg`. Each distinct text of one `name` is its own prepared statement.
+ * parameters without Prisma's per-call cost, parsed once per connection; given a transaction client
+ * it stays on that transaction (`$queryRaw`). Only for statements whose columns read alike either
+ * way (text, int4, boolean, uuid cast to text, jsonb, timestamptz); int8 arrives as a string through
+ * `pg`. Each distinct text of one `name` is its own prepared statement.
+ *
+ * PostgreSQL plans a prepared statement afresh for each call's values unless a plan made once, for
+ * any values, is estimated no dearer. `plan: 'generic'` runs the statement on the companion pool
+ * (at most half as many connections again as the pool), whose sessions always use that one plan:
+ * for a large statement whose plan does not depend on its values (search, where planning cost as
+ * much as running), that is the planning saved on every call. PGlite has one session and no
+ * companion: there the statement runs as any other.
  */
 export async function queryRows<Row>(
   client: Pick<Database, '$queryRaw'>,
   name: string,
   statement: Prisma.Sql,
+  { plan = 'per-call' }: { plan?: 'per-call' | 'generic' } = {},
 ): Promise<Row[]> {
   const pool = sqlPoolOf(client);
   if (!pool) return client.$queryRaw<Row[]>(statement);
-  const result = await pool.query({
+  const through = plan === 'generic' && pool instanceof SessionKeepingPool ? pool.forGenericPlans() : pool;
+  const result = await through.query({
     name: preparedName(name, statement.text),
     text: statement.text,
     values: statement.values,
