@@ -1,4 +1,4 @@
-import type { Database } from '@stylelicense/db';
+import { Prisma, queryRows, type Database } from '@stylelicense/db';
 import type { AppDeps } from './deps';
 import type { ApiConfig } from './env';
 import { createApp } from './http/app';
@@ -68,7 +68,13 @@ export async function startApi({
     outbox: pipeline.relay,
     log,
     probes: [
-      databaseProbe(() => db.$queryRaw`SELECT 1`),
+      // Both pools: search's statements have their own (see queryRows' `plan`).
+      databaseProbe(() =>
+        Promise.all([
+          db.$queryRaw`SELECT 1`,
+          queryRows(db, 'ready', Prisma.sql`SELECT 1`, { plan: 'generic' }),
+        ]),
+      ),
       storageProbe(storage),
       ...(rateLimits.probe ? [rateLimits.probe] : []),
       ...pipeline.probes,

@@ -39,6 +39,50 @@ describe('search.query', () => {
     ).toContain(exact.id);
   });
 
+  it('ranks a tag above names only where its score does, on every page, and lists matched tags', async () => {
+    const artist = await addArtist(market.db, { artistName: 'Cloud Works' });
+    const style = async (name: string, usageCount: number, tags: string[] = []) => {
+      const created = await addStyle(market.db, artist.id, { name });
+      await market.db.style.update({ where: { id: created.id }, data: { usageCount } });
+      if (tags.length > 0) await market.db.$transaction((tx) => linkStyleTags(tx, created.id, tags));
+      return created.id;
+    };
+    // Scores: an exact tag 0.9 × 1; "rainfall x" names ~0.82 (prefix, nearly the word); a prefix
+    // tag 0.9 × 0.8; a name with the word inside 0.6.
+    const pond = await style('Quiet Pond', 0, ['rainfall']);
+    const a = await style('Rainfall A', 3, ['rainfall mist']);
+    const b = await style('Rainfall B', 2);
+    const c = await style('Rainfall C', 1);
+    const grey = await style('Grey Morning', 100, ['rainfall mist']);
+    const heavy = await style('Heavy Rainfall', 50);
+    const expected = [pond, a, b, c, grey, heavy];
+
+    const whole = await market.as(null).search.query({ q: 'rainfall', type: 'styles', limit: 50 });
+    expect(whole.styles.map((s) => s.id)).toEqual(expected);
+    // Two at a time: the names fill the first page, yet the exact tag's style leads it; the prefix
+    // tag's style, below three names, comes after them.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<ReturnType<typeof market.as>['search']['query']>> = await market
+        .as(null)
+        .search.query({ q: 'rainfall', type: 'styles', limit: 2, cursor });
+      paged.push(...page.styles.map((s) => s.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(expected);
+
+    const first = await market.as(null).search.query({ q: 'rainfall', type: 'styles', limit: 2 });
+    expect(first.styles[0]).toMatchObject({ matchedBy: ['tag'], matchedTags: ['rainfall'], score: 0.9 });
+    // Found by name, ranked by name, and still saying which tag matched too.
+    expect(first.styles[1]).toMatchObject({
+      id: a,
+      matchedBy: ['name', 'tag'],
+      matchedTags: ['rainfall mist'],
+    });
+    expect(first.styles[1]).toEqual(whole.styles[1]);
+  });
+
   it('finds artists by artist name and users by username', async () => {
     const artist = await addArtist(market.db, { artistName: 'Mirae Studio' });
     await market.db.user.update({ where: { id: artist.id }, data: { username: 'mirae_paints' } });

@@ -4,13 +4,18 @@ import { peopleSearchQuery, styleSearchQuery } from '../../src/search/queries';
 import { LISTED_STYLES, styleCardsQuery } from '../../src/styles/queries';
 import * as searchBefore from '../support/search-before';
 
-/** One statement as `pg` takes it. */
+/** One statement as `pg` takes it, and how the API plans it (see queryRows' `plan`). */
 export interface CeilingQuery {
   text: string;
   values: unknown[];
+  plan?: 'generic';
 }
 
-const fromPrisma = (sql: Prisma.Sql): CeilingQuery => ({ text: sql.text, values: sql.values });
+const fromPrisma = (sql: Prisma.Sql, plan?: 'generic'): CeilingQuery => ({
+  text: sql.text,
+  values: sql.values,
+  ...(plan ? { plan } : {}),
+});
 
 /**
  * The statements each benchmarked request makes, built by the very functions the services use, so
@@ -21,8 +26,12 @@ export const CEILING_QUERIES = {
   stylesPopular: [fromPrisma(styleCardsQuery([LISTED_STYLES], 'popular', 21))],
   feedRecent: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('recent', 21)))],
   feedPopular: [fromPrisma(selectGenerations(null, LISTED_GENERATIONS, feedOrder('popular', 21)))],
-  // The service reads one row more than the page (limit 10) to know whether the list goes on.
-  search: [fromPrisma(styleSearchQuery('water', 11)), fromPrisma(peopleSearchQuery('water', 11))],
+  // The service reads one row more than the page (limit 10) to know whether the list goes on, and
+  // plans its statements once per connection (a query of 3 characters or more).
+  search: [
+    fromPrisma(styleSearchQuery('water', 11), 'generic'),
+    fromPrisma(peopleSearchQuery('water', 11), 'generic'),
+  ],
   // The ranked statements search ran before candidates were cut to the page ahead of the joins.
   searchBefore: [searchBefore.styleSearchQuery('water', 11), searchBefore.peopleSearchQuery('water', 11)],
 } satisfies Record<string, CeilingQuery[]>;

@@ -84,6 +84,16 @@ export async function search(
   };
 }
 
+/**
+ * Search's statements cost as much to plan as to run, and their best plan is the same for any query
+ * of three characters or more (each lookup a trigram index scan): one plan, made once per
+ * connection, serves them. A shorter query has no trigram to look up by, and a plan made for its
+ * own value (scanning the table instead) is the better one.
+ */
+function planFor(q: string): 'generic' | 'per-call' {
+  return q.length >= 3 ? 'generic' : 'per-call';
+}
+
 interface StyleRow {
   id: string;
   name: string;
@@ -104,7 +114,9 @@ async function searchStyles(
   limit: number,
   offset: number,
 ): Promise<StyleHit[]> {
-  const rows = await queryRows<StyleRow>(db, 'search.styles', styleSearchQuery(q, limit, offset));
+  const rows = await queryRows<StyleRow>(db, 'search.styles', styleSearchQuery(q, limit, offset), {
+    plan: planFor(q),
+  });
   return Promise.all(
     rows.map(async (r) => ({
       id: r.id,
@@ -136,7 +148,9 @@ interface PersonRow {
 }
 
 async function searchPeople(db: Database, q: string, limit: number, offset: number): Promise<PersonHit[]> {
-  const rows = await queryRows<PersonRow>(db, 'search.people', peopleSearchQuery(q, limit, offset));
+  const rows = await queryRows<PersonRow>(db, 'search.people', peopleSearchQuery(q, limit, offset), {
+    plan: planFor(q),
+  });
   return rows.map((r) => ({
     id: r.id,
     username: r.username,
