@@ -40,15 +40,24 @@ it('after a generation has run, /metrics on the metrics port exposes every famil
       },
     )
     .toBe('completed');
-  // One refused call, so the error series has a sample.
+  // One refused call, so the error series has a sample; and one its guard refuses (a read-only key
+  // asking to generate), timed and counted all the same.
   expect((await fetch(`${api.url}/api/v1/styles?limit=0`, { headers })).status).toBe(422);
+  const reader = await createApiKey(api.runtime.deps, customer.viewer, { name: 'r', scopes: ['read'] });
+  const refused = await fetch(`${api.url}/api/v1/generations`, {
+    method: 'POST',
+    headers: { ...headers, authorization: `Bearer ${reader.key}` },
+    body: JSON.stringify({ styleId: style.id, promptTags: ['sea'], aspectRatio: '1:1', expectedCost: 10 }),
+  });
+  expect(refused.status).toBe(403);
 
   const metricsUrl = api.runtime.metrics?.url;
   expect(metricsUrl).toBeDefined();
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
   for (const series of [
     /http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/generations",status="200"\} 1/,
-    /trpc_procedure_duration_seconds_count\{procedure="generations.create",type="mutation"\} 1/,
+    /trpc_procedure_duration_seconds_count\{procedure="generations.create",type="mutation"\} 2/,
+    /trpc_procedure_errors_total\{procedure="generations.create",code="API_KEY_SCOPE_MISSING"\} 1/,
     /trpc_procedure_errors_total\{procedure="styles.list",code="VALIDATION_ERROR"\} 1/,
     /outbox_pending_messages \d+/,
     /outbox_oldest_due_age_seconds \d/,

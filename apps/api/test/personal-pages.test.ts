@@ -179,6 +179,15 @@ describe("a member's page answered ahead of tRPC's adapter", () => {
     const invalid = await other.query('styles.list', { limit: 0 });
     expect(invalid.status).toBe(422);
     expect(invalid.error!.data.code).toBe('VALIDATION_ERROR');
+    // An input that is not JSON: tRPC's own answer, as a visitor gets it; a good one still works.
+    const garbled = '/trpc/styles.list?input=%7Bnot-json';
+    const asMember = await other.fetch(garbled);
+    const asVisitor = await fetch(api.url + garbled);
+    expect(asMember.status).toBe(asVisitor.status);
+    expect(asMember.status).toBeGreaterThanOrEqual(400);
+    expect(asMember.status).toBeLessThan(500);
+    expect(await asMember.json()).toEqual(await asVisitor.json());
+    expect((await other.query('styles.list', { limit: 2 })).status).toBe(200);
   });
 });
 

@@ -39,7 +39,8 @@ describe('PublicReadCache', () => {
   });
 
   it("writes a viewer's page as the shared page's text with their booleans, as serializing it would", async () => {
-    const { serialize, toText } = sharedResultSerializer((value) => superjson.serialize(value));
+    const { serialize, toChunks } = sharedResultSerializer((value) => superjson.serialize(value));
+    const toText = (value: unknown) => Buffer.concat(toChunks(value)).toString();
     const ctx = { deps: { config: { PUBLIC_CACHE_SECONDS: 60 } as ApiConfig } };
     const card = (id: string) => ({
       id,

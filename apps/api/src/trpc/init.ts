@@ -16,8 +16,11 @@ export const transformer = {
     superjson.deserialize<unknown>(value as Parameters<typeof superjson.deserialize>[0]),
 };
 
-/** A result as the JSON text of `transformer.serialize(result)` (a member's page: from the shared page's text). */
-export const serializeToText = results.toText;
+/**
+ * A result as the UTF-8 JSON of `transformer.serialize(result)`, in chunks (a member's page: the
+ * shared page's bytes and their booleans).
+ */
+export const serializeToChunks = results.toChunks;
 
 const t = initTRPC.context<Context>().create({
   transformer,
@@ -43,8 +46,18 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Every procedure: text PostgreSQL cannot store is a VALIDATION_ERROR naming its field. */
-const procedure = t.procedure.use(async ({ getRawInput, next }) => {
+/**
+ * Anyone, signed in or not. Every call, in this order:
+ * - text PostgreSQL cannot store is a VALIDATION_ERROR naming its field;
+ * - its duration is timed, and its error code counted when it fails (REST v1 calls included: they
+ *   call procedures), from here on;
+ * - a refused API key refuses it, and a key's scopes decide what it may call: `read` for queries and
+ *   subscriptions, `generate` for mutations;
+ * - it counts against the API key's, the signed-in user's or the anonymous (per IP) limit.
+ * One middleware, not one per rule: tRPC copies a call's options and context at every level, on
+ * every call of every procedure.
+ */
+export const publicProcedure = t.procedure.use(async ({ ctx, path, type, getRawInput, next }) => {
   const field = nulCharacterPath(await getRawInput());
   if (field !== null) {
     throw new TRPCError({
@@ -52,25 +65,26 @@ const procedure = t.procedure.use(async ({ getRawInput, next }) => {
       cause: new DomainError('VALIDATION_ERROR', 'Text cannot contain NUL characters.', { field }),
     });
   }
-  return next();
-});
-
-/** Every call's duration, and its error code when it fails (REST v1 calls included: they call procedures). */
-const timedProcedure = procedure.use(async ({ ctx, path, type, next }) => {
-  const end = ctx.deps.metrics.procedureDuration.startTimer({ procedure: path, type });
+  const { metrics } = ctx.deps;
+  const end = metrics.procedureDuration.startTimer({ procedure: path, type });
+  const failed = (error: unknown) =>
+    metrics.procedureErrors.inc({ procedure: path, code: toApiError(error).code });
+  try {
+    admit(ctx, type);
+    await enforceRateLimit(ctx, ctx.viewer ? 'user' : 'anonymous');
+  } catch (error) {
+    end();
+    failed(error);
+    throw error;
+  }
   const result = await next();
   end();
-  if (!result.ok)
-    ctx.deps.metrics.procedureErrors.inc({ procedure: path, code: toApiError(result.error).code });
+  if (!result.ok) failed(result.error);
   return result;
 });
 
-/**
- * Anyone, signed in or not; every call counts against the API key's, the signed-in user's or the
- * anonymous (per IP) limit. A refused API key refuses every call, and a key's scopes decide what
- * it may call: `read` for queries and subscriptions, `generate` for mutations.
- */
-export const publicProcedure = timedProcedure.use(async ({ ctx, type, next }) => {
+/** Refuses a refused API key, and a key's call outside its scopes. */
+function admit(ctx: Context, type: 'query' | 'mutation' | 'subscription'): void {
   if (ctx.apiKeyRefused) throw new TRPCError({ code: 'UNAUTHORIZED', cause: ctx.apiKeyRefused });
   const scope = type === 'mutation' ? 'generate' : 'read';
   if (ctx.viewer?.apiKey && !ctx.viewer.apiKey.scopes.includes(scope)) {
@@ -79,9 +93,7 @@ export const publicProcedure = timedProcedure.use(async ({ ctx, type, next }) =>
       cause: new DomainError('API_KEY_SCOPE_MISSING', `This API key lacks the "${scope}" scope.`, { scope }),
     });
   }
-  await enforceRateLimit(ctx, ctx.viewer ? 'user' : 'anonymous');
-  return next();
-});
+}
 
 /** SPEC's generation limit (per user): `authedProcedure.use(generationRateLimit)`. */
 export const generationRateLimit = t.middleware(async ({ ctx, next }) => {

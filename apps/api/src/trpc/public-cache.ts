@@ -65,12 +65,13 @@ const personalPages = new WeakMap<object, { shared: object; personalize: Persona
  * The response serializer, wrapped so that a cached result shared by many visitors is serialized
  * once (per object, while it lives), not once per request, and a viewer's page made from it is that
  * one serialization with the viewer's overlay applied (superjson's walk was most of a request's
- * CPU). Anything else goes straight through. `toText` is the same as JSON text: a viewer's page is
- * then the shared page's text with the viewer's booleans put in its slots, not a stringify of the page.
+ * CPU). Anything else goes straight through. `toChunks` is the same as UTF-8 JSON, in pieces: a
+ * viewer's page is then the shared page's bytes with the booleans of the viewer's page put in its
+ * slots, not a stringify of the page.
  */
 export function sharedResultSerializer<T extends { json: unknown }>(
   serialize: (value: unknown) => T,
-): { serialize: (value: unknown) => T; toText: (value: unknown) => string } {
+): { serialize: (value: unknown) => T; toChunks: (value: unknown) => Buffer[] } {
   const once = (value: object): T => {
     if (!sharedResults.has(value)) return serialize(value);
     let serialized = serializedResults.get(value) as T | undefined;
@@ -86,13 +87,14 @@ export function sharedResultSerializer<T extends { json: unknown }>(
   };
   return {
     serialize: personalized,
-    toText(value) {
+    toChunks(value) {
       const personal = typeof value === 'object' && value !== null ? personalPages.get(value) : undefined;
-      if (!personal) return JSON.stringify(personalized(value));
+      if (!personal) return [Buffer.from(JSON.stringify(personalized(value)))];
       const shared = once(personal.shared);
       let template = pageTemplates.get(shared);
       if (!template) pageTemplates.set(shared, (template = pageTemplate(shared)));
-      return fillTemplate(template, personal.personalize(shared.json));
+      // The viewer's page has the shared page's shape: its booleans sit where the JSON form's do.
+      return fillTemplate(template, value);
     },
   };
 }
@@ -105,16 +107,18 @@ export function serializeOncePerSharedResult<T extends { json: unknown }>(
 }
 
 /**
- * A serialized shared page as JSON text cut at each boolean of its `json` (the only values an
+ * A serialized shared page as UTF-8 JSON cut at each boolean of its `json` (the only values an
  * overlay sets): `segments[i]`, then the value at `paths[i]`, then `segments[i + 1]`, and so on.
  */
 interface PageTemplate {
-  segments: string[];
+  segments: Buffer[];
   paths: Array<Array<string | number>>;
 }
 const pageTemplates = new WeakMap<object, PageTemplate>();
 /** Stands for a boolean while the template is cut; random, so no text on a page can be taken for it. */
 const SLOT = `"slot:${randomBytes(12).toString('hex')}"`;
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
 
 function pageTemplate(serialized: { json: unknown }): PageTemplate {
   const paths: PageTemplate['paths'] = [];
@@ -132,19 +136,20 @@ function pageTemplate(serialized: { json: unknown }): PageTemplate {
     return value;
   };
   const text = JSON.stringify({ ...serialized, json: slotted(serialized.json, []) });
-  return { segments: text.split(SLOT), paths };
+  return { segments: text.split(SLOT).map((segment) => Buffer.from(segment)), paths };
 }
 
-function fillTemplate({ segments, paths }: PageTemplate, json: unknown): string {
-  let text = segments[0]!;
+/** The page's JSON as chunks: the template's bytes, shared, with `json`'s booleans between them. */
+function fillTemplate({ segments, paths }: PageTemplate, json: unknown): Buffer[] {
+  const chunks = [segments[0]!];
   for (let i = 0; i < paths.length; i++) {
     let value = json;
     for (const key of paths[i]!) value = (value as Record<string | number, unknown>)[key];
     if (typeof value !== 'boolean')
       throw new Error(`an overlay set json.${paths[i]!.join('.')} to a non-boolean`);
-    text += (value ? 'true' : 'false') + segments[i + 1]!;
+    chunks.push(value ? TRUE : FALSE, segments[i + 1]!);
   }
-  return text;
+  return chunks;
 }
 
 const caches = new WeakMap<AppDeps['config'], PublicReadCache>();
