@@ -1,8 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '@stylelicense/contracts';
 import type { Database, Role } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
+import { hashSecret } from '../identity/sessions';
 
 // Keys after Stripe's: `sl_<prefix>_<secret>`, shown once; the prefix is stored in the clear (it
 // identifies the key in lists and looks it up), the secret only as a SHA-256 hash.
@@ -32,8 +33,6 @@ type Deps = Pick<AppDeps, 'db'>;
 const KEY_PATTERN = /^(sl_[0-9a-f]{16})_([\w-]{32})$/;
 /** Last-used time is written at most this often per key, so a busy key does not write on every call. */
 const LAST_USED_RESOLUTION_MS = 60_000;
-
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
 
 function scopesOf(stored: string): ApiKeyScope[] {
   return API_KEY_SCOPES.filter((scope) => stored.split(' ').includes(scope));

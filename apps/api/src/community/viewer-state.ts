@@ -1,7 +1,7 @@
 import { queryRows, type Database } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
-import { viewerStateQuery } from './queries';
+import { viewerStateQuery, type IdPairs } from './queries';
 
 /** The viewer's own marks on a page's generations and people: what makes their page theirs. */
 export interface ViewerState {
@@ -105,17 +105,18 @@ export class ViewerStateReads {
 }
 
 /**
- * Each (viewer, id) pair the batch asks about, as the statement's two parallel arrays. A pair asked
+ * Each (viewer, id) pair the batch asks about, as the statement's two parallel lists. A pair asked
  * twice (one viewer's two pages at once) is looked up twice and marked once: cheaper than keying
  * every pair to leave it out.
  */
-function pairs(batch: Wanted[], idsOf: (wanted: Wanted) => string[]): { viewers: string[]; ids: string[] } {
-  const viewers: string[] = [];
-  const ids: string[] = [];
+function pairs(batch: Wanted[], idsOf: (wanted: Wanted) => string[]): IdPairs {
+  let viewers = '';
+  let ids = '';
   for (const wanted of batch)
     for (const id of idsOf(wanted)) {
-      viewers.push(wanted.viewer);
-      ids.push(id);
+      const comma = ids === '' ? '' : ',';
+      viewers += comma + wanted.viewer;
+      ids += comma + id;
     }
   return { viewers, ids };
 }

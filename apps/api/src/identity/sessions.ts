@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { queryRows, type Database, type Role } from '@stylelicense/db';
 import { sessionQuery } from './queries';
 import type { ApiConfig } from '../env';
@@ -31,7 +31,8 @@ export type SessionCheck =
   /** Unknown, signed out, forged or for a deactivated user (UNAUTHORIZED). */
   | { state: 'invalid' };
 
-export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
+/** SHA-256 of a session's or API key's secret: what is stored and compared, never the secret. */
+export const hashSecret = (secret: string) => hash('sha256', secret, 'buffer');
 
 export async function createSession(
   db: Database,
