@@ -1,7 +1,7 @@
 import { queryRows, type Database } from '@stylelicense/db';
 import type { AppDeps } from '../deps';
 import type { Viewer } from '../common/viewer';
-import { viewerStateQuery, type IdPairs } from './queries';
+import { viewerStateQuery, type ViewersIds } from './queries';
 
 /** The viewer's own marks on a page's generations and people: what makes their page theirs. */
 export interface ViewerState {
@@ -77,8 +77,8 @@ export class ViewerStateReads {
   }
 
   private async run(batch: Wanted[]): Promise<void> {
-    const likes = pairs(batch, (w) => w.generationIds);
-    const follows = pairs(batch, (w) => w.userIds);
+    const likes = asked(batch, (w) => w.generationIds);
+    const follows = asked(batch, (w) => w.userIds);
     try {
       const rows = await queryRows<{ kind: 'like' | 'follow'; viewer: string; id: string }>(
         this.db,
@@ -105,20 +105,19 @@ export class ViewerStateReads {
 }
 
 /**
- * Each (viewer, id) pair the batch asks about, as the statement's two parallel lists. A pair asked
- * twice (one viewer's two pages at once) is looked up twice and marked once: cheaper than keying
- * every pair to leave it out.
+ * What the batch asks about, as the statement takes it: each call's viewer and ids (calls asking
+ * nothing of this kind left out). One viewer's two pages at once are two groups, each looked up.
  */
-function pairs(batch: Wanted[], idsOf: (wanted: Wanted) => string[]): IdPairs {
-  let viewers = '';
-  let ids = '';
-  for (const wanted of batch)
-    for (const id of idsOf(wanted)) {
-      const comma = ids === '' ? '' : ',';
-      viewers += comma + wanted.viewer;
-      ids += comma + id;
-    }
-  return { viewers, ids };
+function asked(batch: Wanted[], idsOf: (wanted: Wanted) => string[]): ViewersIds {
+  const viewers: string[] = [];
+  const groups: string[] = [];
+  for (const wanted of batch) {
+    const ids = idsOf(wanted);
+    if (ids.length === 0) continue;
+    viewers.push(wanted.viewer);
+    groups.push(ids.join(','));
+  }
+  return { viewers: viewers.join(','), ids: groups.join(';') };
 }
 
 // The overlays below work alike on a page and on its JSON form (the shared page serialized once):
