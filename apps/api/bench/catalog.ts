@@ -6,7 +6,7 @@
 // figures. The seeded database is kept (`sl_bench_catalog_<migrations>`); BENCH_RESEED=1 rebuilds it.
 import { testServices } from '@stylelicense/test-kit';
 import { cpus, loadavg } from 'node:os';
-import { createDatabase } from '@stylelicense/db';
+import { createDatabase, genericPlanPool } from '@stylelicense/db';
 import { ensureTemplateDatabase } from '@stylelicense/db/testing';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -165,11 +165,7 @@ async function overHttp(target: string, signedIn: boolean): Promise<Figures> {
 async function overPg(queries: readonly CeilingQuery[]): Promise<Figures> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL });
   // As the API's companion pool: sessions that plan each prepared statement once, half as many.
-  const genericPlans = new pg.Pool({
-    connectionString: databaseUrl,
-    max: Math.ceil(POOL / 2),
-    options: '-c plan_cache_mode=force_generic_plan',
-  });
+  const genericPlans = new pg.Pool({ connectionString: databaseUrl, ...genericPlanPool(POOL) });
   try {
     // The API runs a request's statements concurrently (search: styles and people) or as one, as
     // named prepared statements, each on the pool it uses: so does the ceiling.

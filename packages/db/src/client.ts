@@ -39,11 +39,7 @@ export function createDatabase({
   };
   const pool = sharedSession
     ? new SessionKeepingPool({ ...config, ...awaitedOnConnect })
-    : new SessionKeepingPool(config, {
-        ...config,
-        max: Math.max(1, Math.ceil(poolSize / 2)),
-        options: '-c plan_cache_mode=force_generic_plan',
-      });
+    : new SessionKeepingPool(config, { ...config, ...genericPlanPool(poolSize) });
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = new PrismaClient({ adapter });
   // Prisma ends the pool only if it ever connected; statements run by queryRows alone never make it.
@@ -57,6 +53,15 @@ export function createDatabase({
 }
 
 /**
+ * How the companion of a pool of `poolSize` connections differs from it (see `queryRows`' `plan`):
+ * at most half as many connections, whose sessions plan each prepared statement once. Exported so
+ * that a benchmark's ceiling runs its statements the way the API does.
+ */
+export function genericPlanPool(poolSize: number): Pick<pg.PoolConfig, 'max' | 'options'> {
+  return { max: Math.max(1, Math.ceil(poolSize / 2)), options: '-c plan_cache_mode=force_generic_plan' };
+}
+
+/**
  * pg-pool ends the connection behind any statement that failed, even one the server simply refused
  * (a unique violation, a bad cast): every ordinary error cost a reconnect, and against a server that
  * keeps its session across connections (PGlite) the next client met the old one's prepared
@@ -65,6 +70,7 @@ export function createDatabase({
  */
 class SessionKeepingPool extends pg.Pool {
   private genericPlans: SessionKeepingPool | undefined;
+  private endedWithCompanion: Promise<void> | undefined;
 
   /**
    * `genericPlanConfig`: how to open the companion pool whose sessions plan every prepared
@@ -83,8 +89,6 @@ class SessionKeepingPool extends pg.Pool {
     if (!this.genericPlanConfig || this.ending) return this;
     return (this.genericPlans ??= new SessionKeepingPool(this.genericPlanConfig));
   }
-
-  private endedWithCompanion: Promise<void> | undefined;
 
   /** Ends this pool and its companion; ending it again waits for the first end. */
   override end(): Promise<void> {

@@ -1,4 +1,11 @@
-export { createDatabase, queryRows, sqlPoolOf, type Database, type DatabaseOptions } from './client';
+export {
+  createDatabase,
+  genericPlanPool,
+  queryRows,
+  sqlPoolOf,
+  type Database,
+  type DatabaseOptions,
+} from './client';
 export {
   withTransaction,
   isRetryableTransactionError,

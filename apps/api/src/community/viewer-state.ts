@@ -43,9 +43,9 @@ const readers = new WeakMap<Database, ViewerStateReads>();
  * statements run at a time; calls that come while they do wait and then go together as one
  * statement (up to `maxBatch` calls). One at a time by default: under load a page waits at most
  * for the statement running, and each statement serves more pages (measured at 64 connections:
- * ~8% less CPU per page and a lower p99 than two at a time). A call only ever joins a statement that has not been sent
- * yet, so it sees every change committed before it was made (read-your-writes holds), and each
- * call gets only its own viewer's marks.
+ * ~8% less CPU per page and a lower p99 than two at a time). A call only ever joins a statement
+ * that has not been sent yet, so it sees every change committed before it was made
+ * (read-your-writes holds), and each call gets only its own viewer's marks.
  */
 export class ViewerStateReads {
   private waiting: Wanted[] = [];
