@@ -288,6 +288,13 @@ describe('buyer walk', () => {
           const page = await (target.asArtist ? artist : target.signedIn ? member : anonymous).newPage();
           await page.goto(`${server.url}${target.path}`);
           await page.getByRole('heading', { name: target.heading, level: 1 }).waitFor({ timeout: 30_000 });
+          // What the page shows once its reads are answered (search results, not "Loading…"), so the
+          // screenshot and the accessibility scan see it.
+          await page.waitForFunction(
+            () => ![...document.querySelectorAll('p')].some((p) => p.textContent === 'Loading…'),
+            null,
+            { timeout: 30_000 },
+          );
           // Not 'networkidle': a signed-in page keeps its notification stream open. Lazy images
           // below the fold load only when scrolled to.
           await page.waitForFunction(
